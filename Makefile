@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gfx_pool: build, run and test the overlay on Debian's linux-source-6.12.
+#
+#   make run     build the kernel, boot it under QEMU, print the benchmark
+#   make test    every test: KUnit on 2M and 1G direct maps, the debug
+#                build, the user-space selftests; ends "N passed, N failed"
+#   make bench   the benchmark at several sizes and domains
+#   make check   checkpatch --strict, kernel-doc -Wall, W=1 build
+#
+# Everything happens under build/ (git-ignored); a second run is
+# incremental. Packages are installed with apt-get when missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+
+REPO := $(CURDIR)
+BUILD := $(REPO)/build
+KSRC := $(BUILD)/linux-source-6.12
+KUNIT_DIR := $(BUILD)/kunit
+DEBUG_DIR := $(BUILD)/kunit-debug
+T := $(REPO)/tools/testing/gfx_pool
+JOBS ?= $(shell nproc)
+
+# The stages of `make test`; see tools/testing/gfx_pool/test.sh.
+TEST_STAGES ?= 2m 1g 1g-shared debug
+
+# What `make run` and `make bench` pass to the guest.
+RUN_POOL ?= 256M
+RUN_ARGS ?= -n,32768,-d,wc,-d,uc
+BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np
+
+DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
+	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
+	xz-utils perl
+
+KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
+KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool.kunitconfig \
+	--kunitconfig=$(T)/guest.config
+KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
+
+SELFTESTS := gfx_pool-tests gfx_pool-bench
+PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
+
+.PHONY: all run bench test check deps tree kernel debug-kernel initramfs clean
+
+all: run
+
+# --- Set-up -----------------------------------------------------------------
+
+deps: $(BUILD)/.deps
+
+$(BUILD)/.deps: Makefile
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  APT    $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "need root to install:$$missing" >&2; exit 1; \
+		fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing \
+			> $(BUILD)/apt.log 2>&1 || { tail -n 20 $(BUILD)/apt.log; exit 1; }; \
+	fi
+	@touch $@
+
+tree: deps
+	@$(T)/prepare-tree.sh $(REPO) $(KSRC)
+
+# --- Kernels ----------------------------------------------------------------
+
+kernel: tree
+	@echo "  KERNEL $(KUNIT_DIR) (log: $(BUILD)/kernel.log)"
+	@cd $(KSRC) && $(KUNIT_PY) build $(KBUILD_OPTS) --build_dir=$(KUNIT_DIR) \
+		$(KCONFIGS) > $(BUILD)/kernel.log 2>&1 || \
+		{ grep -E 'error|warning|ERROR' $(BUILD)/kernel.log | head -n 30; \
+		  tail -n 20 $(BUILD)/kernel.log; exit 1; }
+
+debug-kernel: tree
+	@echo "  KERNEL $(DEBUG_DIR) (log: $(BUILD)/kernel-debug.log)"
+	@cd $(KSRC) && $(KUNIT_PY) build $(KBUILD_OPTS) --build_dir=$(DEBUG_DIR) \
+		$(KCONFIGS) --kunitconfig=$(T)/debug.config \
+		> $(BUILD)/kernel-debug.log 2>&1 || \
+		{ grep -E 'error|warning|ERROR' $(BUILD)/kernel-debug.log | head -n 30; \
+		  tail -n 20 $(BUILD)/kernel-debug.log; exit 1; }
+
+# --- Guest user space -------------------------------------------------------
+
+$(BUILD)/bin/%: tree
+	@mkdir -p $(BUILD)/bin
+	@gcc -static -O2 -Wall -Werror -o $@.tmp \
+		$(KSRC)/tools/testing/selftests/mm/$*.c && mv $@.tmp $@
+
+initramfs: $(PROGRAMS)
+	@$(T)/mkinitramfs.sh $(BUILD)/initramfs.cpio $(T)/init $(PROGRAMS)
+
+# --- What users run ---------------------------------------------------------
+
+# Print the bench table from a guest log; the splits line comes last.
+define show_bench
+	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $(1) | grep -v '^gfx_pool: splits'
+	@sed -n 's/\r$$//; s/^GFXPOOL-STATS: //p' $(1) | sed 's/^/  stats: /'
+	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: \(gfx_pool: splits outside pool: .*\)/\1/p' $(1) | \
+		grep . || { echo "no result; see $(1)" >&2; exit 1; }
+endef
+
+run: kernel initramfs
+	@echo "  QEMU   gfx_pool=$(RUN_POOL), default CPU (log: $(BUILD)/run.log)"
+	@$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
+		$(BUILD)/initramfs.cpio $(BUILD)/run.log \
+		"kunit.enable=0 gfx_pool=$(RUN_POOL) gfxpool_mode=bench gfxpool_bench=$(RUN_ARGS)"
+	$(call show_bench,$(BUILD)/run.log)
+
+bench: kernel initramfs
+	@for cpu in default max; do \
+		log=$(BUILD)/bench-$$cpu.log; \
+		echo "== CPU $$cpu (log: $$log)"; \
+		qargs=""; [ $$cpu = max ] && qargs="-cpu max -m 5G"; \
+		$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
+			$(BUILD)/initramfs.cpio $$log \
+			"kunit.enable=0 gfx_pool=$(RUN_POOL) gfxpool_mode=bench gfxpool_bench=$(BENCH_ARGS)" \
+			$$qargs; \
+		sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $$log; \
+	done
+
+test: kernel debug-kernel initramfs
+	@$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)
+
+# --- Style ------------------------------------------------------------------
+
+OUR_C := mm/gfx_pool.c mm/gfx_pool.h mm/gfx_pool_test.c \
+	include/linux/gfx_pool.h lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
+OUR_OBJS := mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
+
+check: kernel
+	@echo "  CHECKPATCH --strict"
+	@cd $(KSRC) && ./scripts/checkpatch.pl --strict --no-tree -q --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(OUR_C) tools/testing/selftests/mm/gfx_pool*.[ch]
+	@cd $(KSRC) && for p in $(REPO)/patches/*.patch; do \
+		./scripts/checkpatch.pl --strict --no-tree -q --terse $$p; done
+	@echo "  KERNEL-DOC -Wall"
+	@cd $(KSRC) && ./scripts/kernel-doc -none -Wall $(OUR_C)
+	@echo "  W=1"
+	@cd $(KSRC) && touch $(OUR_C) && make -s ARCH=x86_64 O=$(KUNIT_DIR) \
+		CC="ccache gcc" W=1 $(OUR_OBJS) 2>&1 | tee $(BUILD)/w1.log
+	@! grep -q 'warning:' $(BUILD)/w1.log
+
+clean:
+	rm -rf $(BUILD)/kunit $(BUILD)/kunit-debug $(BUILD)/bin \
+		$(BUILD)/initramfs.cpio $(BUILD)/*.log

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gfx_pool: a boot-reserved pool of pages that are handed out already in
+ * the caching mode a graphics driver asked for, without an alias in the
+ * direct map and without splitting its large pages.
+ *
+ * See Documentation/mm/gfx_pool.rst.
+ */
+#ifndef _LINUX_GFX_POOL_H
+#define _LINUX_GFX_POOL_H
+
+#include <linux/bug.h>
+#include <linux/errno.h>
+#include <linux/init.h>
+#include <linux/gfp_types.h>
+#include <linux/types.h>
+
+struct page;
+
+/**
+ * enum gfx_pool_domain - how the direct map maps a pool page
+ * @GFX_POOL_WB: write-back, like any other kernel page.
+ * @GFX_POOL_WC: write-combined.
+ * @GFX_POOL_UC: uncached (UC-, as set_memory_uc() gives).
+ * @GFX_POOL_NP: not present in the direct map at all, like highmem.
+ * @GFX_POOL_NR_DOMAINS: the number of domains; not a domain.
+ *
+ * A user mapping of a pool page made with the caching mode of its domain
+ * (pgprot_writecombine() for @GFX_POOL_WC, pgprot_noncached() for
+ * @GFX_POOL_UC, any mode for @GFX_POOL_NP) is no illegal alias.
+ */
+enum gfx_pool_domain {
+	GFX_POOL_WB,
+	GFX_POOL_WC,
+	GFX_POOL_UC,
+	GFX_POOL_NP,
+	GFX_POOL_NR_DOMAINS
+};
+
+/* The largest order a pool allocation may have: one whole 2 MiB block. */
+#define GFX_POOL_MAX_ORDER	9
+
+#ifdef CONFIG_GFX_POOL
+
+/**
+ * gfx_pool_alloc_pages() - allocate pool pages in a caching domain
+ * @nid: preferred node, or %NUMA_NO_NODE for the local one. Other nodes
+ *	are tried after it unless @gfp has %__GFP_THISNODE.
+ * @domain: how the direct map must map the pages.
+ * @gfp: allocation flags. %__GFP_ZERO gives zeroed pages in every domain.
+ *	A gfp that may sleep lets the pool convert a free 2 MiB block to
+ *	@domain when no block of @domain has room; an atomic one only takes
+ *	pages from blocks already in @domain. %__GFP_DMA is never met,
+ *	%__GFP_DMA32 only when the whole pool lies below 4 GiB. Other flags
+ *	are ignored: the pool never reclaims.
+ * @order: 0 to %GFX_POOL_MAX_ORDER; the pages are naturally aligned.
+ *
+ * The pages are physically contiguous and mapped in the direct map as
+ * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB or 1 GiB entry.
+ * Their struct pages are PageReserved and their refcount is not the
+ * caller's to drop: give them back with gfx_pool_free_pages() only.
+ * %__GFP_ZERO with %GFX_POOL_NP needs a gfp that may sleep, since the
+ * pages are zeroed through a temporary mapping.
+ *
+ * Context: Any context the gfp allows; might_alloc(@gfp).
+ * Return: the first page, or NULL if the pool is off, exhausted, cannot
+ * meet @gfp, or the call is malformed (that one with a warning).
+ */
+struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
+				  gfp_t gfp, unsigned int order);
+
+/**
+ * gfx_pool_free_pages() - give pages back to the pool
+ * @page: first page, as gfx_pool_alloc_pages() returned it.
+ * @order: the order it was allocated with.
+ *
+ * The contents are not cleared; the next %__GFP_ZERO caller gets them
+ * zeroed. Freeing a page the pool does not own, a page that is not the
+ * first of an allocation, an allocation with another order than it was
+ * made with, or one already freed, warns and changes nothing. Freeing
+ * NULL does nothing.
+ *
+ * Context: Any context.
+ */
+void gfx_pool_free_pages(struct page *page, unsigned int order);
+
+/**
+ * gfx_pool_owns_page() - does @page lie in the pool's region?
+ * @page: any page, or NULL.
+ *
+ * Context: Any context; takes no lock.
+ * Return: true if @page belongs to the pool, handed out or not.
+ */
+bool gfx_pool_owns_page(const struct page *page);
+
+/**
+ * gfx_pool_page_domain() - the domain of a handed-out pool page
+ * @page: any page.
+ *
+ * Context: Any context.
+ * Return: the &enum gfx_pool_domain of @page if the pool handed it out,
+ * -ENOENT if the pool does not own it or it is free.
+ */
+int gfx_pool_page_domain(const struct page *page);
+
+/**
+ * gfx_pool_enabled() - is there a pool at all?
+ *
+ * Users that fall back to another path when the pool is off can test
+ * this once instead of counting failed allocations.
+ *
+ * Context: Any context.
+ * Return: true if a pool was reserved and initialised.
+ */
+bool gfx_pool_enabled(void);
+
+/**
+ * gfx_pool_reserve() - reserve the pool's memory at boot
+ *
+ * For architecture setup code only, called once after the NUMA layout is
+ * known and before memblock memory is freed to the page allocator.
+ *
+ * Context: Early boot.
+ */
+void __init gfx_pool_reserve(void);
+
+#else /* CONFIG_GFX_POOL */
+
+static inline struct page *gfx_pool_alloc_pages(int nid,
+						enum gfx_pool_domain domain,
+						gfp_t gfp, unsigned int order)
+{
+	return NULL;
+}
+
+static inline void gfx_pool_free_pages(struct page *page, unsigned int order)
+{
+	/* No pool page can exist, so whatever this is, it is not ours. */
+	WARN_ON_ONCE(page);
+}
+
+static inline bool gfx_pool_owns_page(const struct page *page)
+{
+	return false;
+}
+
+static inline int gfx_pool_page_domain(const struct page *page)
+{
+	return -ENOENT;
+}
+
+static inline bool gfx_pool_enabled(void)
+{
+	return false;
+}
+
+static inline void gfx_pool_reserve(void)
+{
+}
+
+#endif /* CONFIG_GFX_POOL */
+
+#endif /* _LINUX_GFX_POOL_H */

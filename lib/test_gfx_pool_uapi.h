@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Interface of the gfx_pool test driver (lib/test_gfx_pool.c), used by
+ * tools/testing/selftests/mm/gfx_pool-tests.c and gfx_pool-bench.c.
+ */
+#ifndef _LIB_TEST_GFX_POOL_UAPI_H
+#define _LIB_TEST_GFX_POOL_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Values of test_gfx_pool_cmd.method. */
+enum {
+	/* alloc_page() + set_pages_array_{wc,uc}(), as drivers do today */
+	TEST_GFX_POOL_LEGACY = 0,
+	/* gfx_pool_alloc_pages() */
+	TEST_GFX_POOL_POOL = 1,
+};
+
+/* Values of test_gfx_pool_cmd.domain: those of enum gfx_pool_domain. */
+enum {
+	TEST_GFX_POOL_WB = 0,
+	TEST_GFX_POOL_WC = 1,
+	TEST_GFX_POOL_UC = 2,
+	TEST_GFX_POOL_NP = 3,
+};
+
+/**
+ * struct test_gfx_pool_cmd - one workload run by TEST_GFX_POOL_BENCH
+ * @method: (in) TEST_GFX_POOL_LEGACY or TEST_GFX_POOL_POOL.
+ * @domain: (in) the caching domain; TEST_GFX_POOL_NP only with the pool.
+ * @npages: (in) order-0 pages to allocate, 1 to 1048576.
+ * @flags: (in) must be 0.
+ * @ns_alloc: (out) time to allocate all pages.
+ * @ns_set: (out) time to change their caching (legacy only, else 0).
+ * @ns_reset: (out) time to change it back to WB (legacy only, else 0).
+ * @ns_free: (out) time to free all pages.
+ *
+ * The pages are held all at once, then freed: N pages cost ns_alloc +
+ * ns_set + ns_reset + ns_free.
+ */
+struct test_gfx_pool_cmd {
+	__u64 method;
+	__u64 domain;
+	__u64 npages;
+	__u64 flags;
+	__u64 ns_alloc;
+	__u64 ns_set;
+	__u64 ns_reset;
+	__u64 ns_free;
+};
+
+#define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
+
+#define TEST_GFX_POOL_MAX_PAGES	(1UL << 20)
+
+#endif /* _LIB_TEST_GFX_POOL_UAPI_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gfx_pool internals shared by mm/gfx_pool.c and its KUnit suite.
+ * Nothing here is API: drivers use include/linux/gfx_pool.h.
+ */
+#ifndef __MM_GFX_POOL_H__
+#define __MM_GFX_POOL_H__
+
+#include <linux/bitmap.h>
+#include <linux/gfx_pool.h>
+#include <linux/list.h>
+#include <linux/numa.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+/* A block is the unit that changes domain: one 2 MiB direct-map entry. */
+#define GFX_POOL_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define GFX_POOL_BLOCK_PAGES	(1UL << GFX_POOL_BLOCK_ORDER)
+#define GFX_POOL_BLOCK_SIZE	PMD_SIZE
+
+static_assert(GFX_POOL_MAX_ORDER == GFX_POOL_BLOCK_ORDER);
+
+/**
+ * struct gfx_pool_block - one 2 MiB block of the pool
+ * @list: on its node's @empty or @partial list of its domain, or on no
+ *	list while it is full or being converted.
+ * @pfn: first page frame of the block; never changes.
+ * @nid: node the block's memory sits on; never changes.
+ * @domain: how the direct map maps the block right now.
+ * @converting: the block is off every list while its domain changes;
+ *	nobody else may touch it.
+ * @nr_used: pages of the block handed out.
+ * @used: one bit per page handed out.
+ * @order: for the first page of every allocation, its order plus one;
+ *	zero for every other page. This is what lets a free with the wrong
+ *	order, a double free or a free of a tail page be refused.
+ *
+ * Everything but @pfn and @nid is protected by the lock of the
+ * &struct gfx_pool_node of @nid.
+ */
+struct gfx_pool_block {
+	struct list_head list;
+	unsigned long pfn;
+	int nid;
+	enum gfx_pool_domain domain;
+	bool converting;
+	unsigned int nr_used;
+	DECLARE_BITMAP(used, GFX_POOL_BLOCK_PAGES);
+	u8 order[GFX_POOL_BLOCK_PAGES];
+};
+
+/**
+ * enum gfx_pool_counter - events counted per domain
+ * @GFX_POOL_ALLOCS: successful gfx_pool_alloc_pages() calls.
+ * @GFX_POOL_FREES: successful gfx_pool_free_pages() calls.
+ * @GFX_POOL_CONVERSIONS: blocks converted into this domain.
+ * @GFX_POOL_EXHAUSTED: allocations that found no room and returned NULL.
+ * @GFX_POOL_REFUSED: calls refused as API misuse (bad domain or order,
+ *	freeing a page the pool does not own, a double free, a wrong order).
+ *	A refused free of a page the pool does not own is counted in
+ *	domain %GFX_POOL_WB, as it has no domain of its own.
+ * @GFX_POOL_NR_COUNTERS: the number of counters; not a counter.
+ */
+enum gfx_pool_counter {
+	GFX_POOL_ALLOCS,
+	GFX_POOL_FREES,
+	GFX_POOL_CONVERSIONS,
+	GFX_POOL_EXHAUSTED,
+	GFX_POOL_REFUSED,
+	GFX_POOL_NR_COUNTERS
+};
+
+/**
+ * struct gfx_pool_param - what the gfx_pool= boot parameter asked for
+ * @size: size of the pool in bytes; 0 turns the pool off.
+ * @base: physical address the pool must start at, if @fixed_base.
+ * @fixed_base: "@<base>" was given.
+ */
+struct gfx_pool_param {
+	phys_addr_t size;
+	phys_addr_t base;
+	bool fixed_base;
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static unless KUnit is built: see VISIBLE_IF_KUNIT in mm/gfx_pool.c. */
+int gfx_pool_parse_param(const char *str, struct gfx_pool_param *param,
+			 const char **why);
+int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
+			 const char **why);
+unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
+				    enum gfx_pool_counter counter);
+unsigned long gfx_pool_pages_in_use(void);
+unsigned long gfx_pool_gbpage_demotions(void);
+void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
+struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
+#endif
+
+#endif /* __MM_GFX_POOL_H__ */

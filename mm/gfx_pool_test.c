@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for gfx_pool: every order in every domain, the page size and
+ * caching mode of the direct map around every allocation, random traffic,
+ * exhaustion, zeroing after dirty reuse, misuse, and the boot parameter.
+ *
+ * The suite needs a pool: boot with gfx_pool= or set
+ * CONFIG_GFX_POOL_SIZE_MBYTES (mm/gfx_pool.kunitconfig does). Every case
+ * gives back all it took, and checks that the pool is whole again.
+ */
+
+#include <kunit/test.h>
+#include <linux/gfx_pool.h>
+#include <linux/mm.h>
+#include <linux/prandom.h>
+#include <linux/sizes.h>
+#include <linux/vmalloc.h>
+
+#include <asm/memtype.h>
+#include <asm/pgtable.h>
+
+#include "gfx_pool.h"
+
+/* === Helpers ============================================================= */
+
+/* Levels of the direct-map entries just outside the pool, seen at start. */
+static unsigned int neighbour_level[2];
+static unsigned long neighbour_pfn[2];
+
+static const enum page_cache_mode domain_cache_mode[GFX_POOL_NR_DOMAINS] = {
+	[GFX_POOL_WB] = _PAGE_CACHE_MODE_WB,
+	[GFX_POOL_WC] = _PAGE_CACHE_MODE_WC,
+	[GFX_POOL_UC] = _PAGE_CACHE_MODE_UC_MINUS,
+};
+
+static const char *const domain_name[GFX_POOL_NR_DOMAINS] = {
+	"wb", "wc", "uc", "np",
+};
+
+/* Is the direct map entry for @pfn present, and at which level? */
+static bool direct_map_lookup(unsigned long pfn, unsigned int *level,
+			      pgprot_t *prot)
+{
+	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), level);
+	pgprot_t p;
+
+	if (!pte)
+		return false;
+	p = __pgprot(pte_flags(*pte));
+	if (*level != PG_LEVEL_4K)
+		p = pgprot_large_2_4k(p);
+	if (prot)
+		*prot = p;
+	return pte_flags(*pte) & _PAGE_PRESENT;
+}
+
+/* Check how the direct map maps @pfn, which the pool handed out in @domain. */
+static void expect_mapping(struct kunit *test, unsigned long pfn,
+			   enum gfx_pool_domain domain)
+{
+	unsigned int level;
+	bool present;
+	pgprot_t prot;
+
+	present = direct_map_lookup(pfn, &level, &prot);
+	KUNIT_EXPECT_GE_MSG(test, level, PG_LEVEL_2M,
+			    "pfn %#lx (%s) is mapped by a split entry", pfn,
+			    domain_name[domain]);
+	if (domain == GFX_POOL_NP) {
+		KUNIT_EXPECT_FALSE_MSG(test, present,
+				       "NP pfn %#lx is present", pfn);
+		return;
+	}
+	KUNIT_ASSERT_TRUE_MSG(test, present, "pfn %#lx (%s) is not present",
+			      pfn, domain_name[domain]);
+	KUNIT_EXPECT_EQ_MSG(test, pgprot2cachemode(prot),
+			    domain_cache_mode[domain],
+			    "pfn %#lx has the wrong caching for %s", pfn,
+			    domain_name[domain]);
+}
+
+/*
+ * The invariants every case ends with: no block mapped by less than a
+ * 2M entry, the memory just outside the pool mapped as it was at start,
+ * and nothing handed out.
+ */
+static void expect_pool_whole(struct kunit *test)
+{
+	unsigned long start_pfn, nr_blocks, i;
+	struct gfx_pool_block *block;
+	unsigned int level;
+	int n;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	for (i = 0; i < nr_blocks; i++) {
+		block = gfx_pool_pfn_to_block(start_pfn +
+					      (i << GFX_POOL_BLOCK_ORDER));
+		KUNIT_ASSERT_NOT_NULL(test, block);
+		direct_map_lookup(block->pfn, &level, NULL);
+		KUNIT_EXPECT_GE_MSG(test, level, PG_LEVEL_2M,
+				    "block %lu is mapped by 4K entries", i);
+		KUNIT_EXPECT_EQ_MSG(test, block->nr_used, 0,
+				    "block %lu still has pages in use", i);
+		KUNIT_EXPECT_TRUE(test, bitmap_empty(block->used,
+						     GFX_POOL_BLOCK_PAGES));
+	}
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), 0);
+	for (n = 0; n < ARRAY_SIZE(neighbour_pfn); n++) {
+		if (!neighbour_level[n])
+			continue;
+		KUNIT_EXPECT_TRUE(test, direct_map_lookup(neighbour_pfn[n],
+							  &level, NULL));
+		KUNIT_EXPECT_EQ_MSG(test, level, neighbour_level[n],
+				    "the entry over pfn %#lx outside the pool changed level",
+				    neighbour_pfn[n]);
+	}
+}
+
+/* Fill or check @nr pages at @page, whatever the domain. */
+static void *map_for_test(struct page *page, unsigned long nr,
+			  enum gfx_pool_domain domain)
+{
+	struct page **pages;
+	unsigned long i;
+	void *vaddr;
+
+	if (domain != GFX_POOL_NP)
+		return page_address(page);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < nr; i++)
+		pages[i] = page + i;
+	vaddr = vmap(pages, nr, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
+	kvfree(pages);
+	return vaddr;
+}
+
+static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
+{
+	if (domain == GFX_POOL_NP)
+		vunmap(vaddr);
+}
+
+static int gfx_pool_test_suite_init(struct kunit_suite *suite)
+{
+	unsigned long start_pfn, nr_blocks, pfn;
+	unsigned int level;
+	int n;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	if (!nr_blocks)
+		return 0;
+	neighbour_pfn[0] = start_pfn - 1;
+	neighbour_pfn[1] = start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER);
+	for (n = 0; n < ARRAY_SIZE(neighbour_pfn); n++) {
+		pfn = neighbour_pfn[n];
+		neighbour_level[n] = 0;
+		if (pfn_valid(pfn) && page_is_ram(pfn) &&
+		    direct_map_lookup(pfn, &level, NULL))
+			neighbour_level[n] = level;
+	}
+	return 0;
+}
+
+static int gfx_pool_test_init(struct kunit *test)
+{
+	if (!gfx_pool_enabled())
+		kunit_skip(test, "no pool: boot with gfx_pool=<size>");
+	return 0;
+}
+
+/* === Allocation at every order in every domain =========================== */
+
+struct alloc_param {
+	enum gfx_pool_domain domain;
+	unsigned int order;
+};
+
+static struct alloc_param alloc_params[GFX_POOL_NR_DOMAINS *
+				       (GFX_POOL_MAX_ORDER + 1)];
+
+static const void *alloc_gen_params(const void *prev, char *desc)
+{
+	const struct alloc_param *p = prev;
+	size_t i = p ? p - alloc_params + 1 : 0;
+
+	if (i >= ARRAY_SIZE(alloc_params))
+		return NULL;
+	alloc_params[i].domain = i / (GFX_POOL_MAX_ORDER + 1);
+	alloc_params[i].order = i % (GFX_POOL_MAX_ORDER + 1);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s order %u",
+		 domain_name[alloc_params[i].domain], alloc_params[i].order);
+	return &alloc_params[i];
+}
+
+static void gfx_pool_test_alloc_free(struct kunit *test)
+{
+	const struct alloc_param *p = test->param_value;
+	unsigned long nr = 1UL << p->order, allocs, frees;
+	struct page *page;
+	unsigned long pfn;
+
+	allocs = gfx_pool_counter_read(p->domain, GFX_POOL_ALLOCS);
+	frees = gfx_pool_counter_read(p->domain, GFX_POOL_FREES);
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, p->domain, GFP_KERNEL,
+				    p->order);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	pfn = page_to_pfn(page);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(pfn, nr));
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page + nr - 1));
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), p->domain);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page + nr - 1), p->domain);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), nr);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(p->domain, GFX_POOL_ALLOCS),
+			allocs + 1);
+	expect_mapping(test, pfn, p->domain);
+	expect_mapping(test, pfn + nr - 1, p->domain);
+
+	gfx_pool_free_pages(page, p->order);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(p->domain, GFX_POOL_FREES),
+			frees + 1);
+	expect_pool_whole(test);
+}
+
+/* A page from the buddy allocator is not a pool page. */
+static void gfx_pool_test_owns(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(NULL));
+	__free_page(page);
+}
+
+/* === Random traffic ====================================================== */
+
+#define RANDOM_SLOTS	64
+#define RANDOM_STEPS	3000
+
+struct random_slot {
+	struct page *page;
+	unsigned int order;
+};
+
+/*
+ * Random allocations and frees over all domains, mostly small orders:
+ * a shadow bitmap of the pool proves no page is handed out twice.
+ */
+static void gfx_pool_test_random(struct kunit *test)
+{
+	unsigned long start_pfn, nr_blocks, off, nr, *shadow;
+	struct random_slot *slots, *s;
+	struct rnd_state rnd;
+	unsigned int i, handed = 0;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	shadow = kunit_kzalloc(test, BITS_TO_LONGS(nr_blocks <<
+						   GFX_POOL_BLOCK_ORDER) *
+			       sizeof(long), GFP_KERNEL);
+	slots = kunit_kcalloc(test, RANDOM_SLOTS, sizeof(*slots), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, shadow);
+	KUNIT_ASSERT_NOT_NULL(test, slots);
+	prandom_seed_state(&rnd, 20080406);
+
+	for (i = 0; i < RANDOM_STEPS; i++) {
+		s = &slots[prandom_u32_state(&rnd) % RANDOM_SLOTS];
+		if (s->page) {
+			off = page_to_pfn(s->page) - start_pfn;
+			bitmap_clear(shadow, off, 1UL << s->order);
+			gfx_pool_free_pages(s->page, s->order);
+			s->page = NULL;
+			continue;
+		}
+		s->order = prandom_u32_state(&rnd) % 16;
+		if (s->order > GFX_POOL_MAX_ORDER)
+			s->order = s->order % 4;
+		s->page = gfx_pool_alloc_pages(NUMA_NO_NODE,
+					       prandom_u32_state(&rnd) %
+					       GFX_POOL_NR_DOMAINS,
+					       GFP_KERNEL, s->order);
+		if (!s->page)
+			continue;
+		handed++;
+		off = page_to_pfn(s->page) - start_pfn;
+		nr = 1UL << s->order;
+		KUNIT_ASSERT_LT(test, off, nr_blocks << GFX_POOL_BLOCK_ORDER);
+		KUNIT_ASSERT_EQ_MSG(test,
+				    find_next_bit(shadow, off + nr, off), off + nr,
+				    "pfn %#lx order %u handed out twice",
+				    page_to_pfn(s->page), s->order);
+		bitmap_set(shadow, off, nr);
+	}
+	for (i = 0; i < RANDOM_SLOTS; i++)
+		if (slots[i].page)
+			gfx_pool_free_pages(slots[i].page, slots[i].order);
+	KUNIT_EXPECT_GT(test, handed, RANDOM_STEPS / 4);
+	expect_pool_whole(test);
+}
+
+/* === Exhaustion ========================================================== */
+
+static void gfx_pool_test_exhaustion(struct kunit *test)
+{
+	unsigned long start_pfn, nr_blocks, i, got = 0, exhausted;
+	struct page **pages;
+	struct page *page;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	pages = kunit_kcalloc(test, nr_blocks, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	exhausted = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED);
+	while (got < nr_blocks) {
+		pages[got] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						  GFP_KERNEL, GFX_POOL_MAX_ORDER);
+		if (!pages[got])
+			break;
+		got++;
+	}
+	/* Every block, whatever its domain before, went to WC. */
+	KUNIT_EXPECT_EQ(test, got, nr_blocks);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL, 0));
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED),
+			exhausted + 1);
+
+	/*
+	 * With one WC block free again: an atomic UC request needs a domain
+	 * change, which may sleep, so it must fail at once; an atomic WC
+	 * request is served from the block as it is.
+	 */
+	gfx_pool_free_pages(pages[--got], GFX_POOL_MAX_ORDER);
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_ATOMIC, 0);
+	preempt_enable();
+	KUNIT_EXPECT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted + 1);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_ATOMIC, 0);
+	preempt_enable();
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	gfx_pool_free_pages(page, 0);
+
+	for (i = 0; i < got; i++)
+		gfx_pool_free_pages(pages[i], GFX_POOL_MAX_ORDER);
+	expect_pool_whole(test);
+}
+
+/* === Zeroing ============================================================= */
+
+static const void *domain_gen_params(const void *prev, char *desc)
+{
+	static const enum gfx_pool_domain domains[] = {
+		GFX_POOL_WB, GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
+	};
+	const enum gfx_pool_domain *d = prev;
+	size_t i = d ? d - domains + 1 : 0;
+
+	if (i >= ARRAY_SIZE(domains))
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", domain_name[domains[i]]);
+	return &domains[i];
+}
+
+/*
+ * Dirty a whole block, give it back, then take it again with __GFP_ZERO,
+ * once as one order-9 allocation and once page by page: no byte of the
+ * previous user's data may show.
+ */
+static void gfx_pool_test_zero(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	struct page **pages;
+	struct page *page, *again;
+	unsigned long i;
+	u8 *vaddr;
+
+	pages = kunit_kcalloc(test, GFX_POOL_BLOCK_PAGES, sizeof(*pages),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
+				    GFX_POOL_MAX_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	vaddr = map_for_test(page, GFX_POOL_BLOCK_PAGES, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	memset(vaddr, 0xa5, GFX_POOL_BLOCK_SIZE);
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+
+	again = gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+				     GFP_KERNEL | __GFP_ZERO,
+				     GFX_POOL_MAX_ORDER);
+	KUNIT_ASSERT_PTR_EQ_MSG(test, again, page,
+				"the dirty block was not reused first");
+	vaddr = map_for_test(again, GFX_POOL_BLOCK_PAGES, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, GFX_POOL_BLOCK_SIZE));
+	/* Dirty it again for the page-by-page round. */
+	memset(vaddr, 0x5a, GFX_POOL_BLOCK_SIZE);
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(again, GFX_POOL_MAX_ORDER);
+
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
+		pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+						GFP_KERNEL | __GFP_ZERO, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		vaddr = map_for_test(pages[i], 1, domain);
+		KUNIT_ASSERT_NOT_NULL(test, vaddr);
+		KUNIT_EXPECT_TRUE_MSG(test, !memchr_inv(vaddr, 0, PAGE_SIZE),
+				      "page %lu of the block is not zeroed", i);
+		unmap_for_test(vaddr, domain);
+	}
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++)
+		gfx_pool_free_pages(pages[i], 0);
+	expect_pool_whole(test);
+}
+
+/* === Misuse ============================================================== */
+
+static void gfx_pool_test_misuse(struct kunit *test)
+{
+	unsigned long refused_wb, refused_wc, frees;
+	struct page *page, *buddy;
+
+	refused_wb = gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_REFUSED);
+	refused_wc = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED);
+
+	/* A page the pool does not own. */
+	buddy = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buddy);
+	kunit_info(test, "the warnings below are expected");
+	gfx_pool_free_pages(buddy, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_REFUSED),
+			refused_wb + 1);
+	__free_page(buddy);
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 2);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	frees = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_FREES);
+
+	/* Wrong order, both ways, and a tail page. */
+	gfx_pool_free_pages(page, 1);
+	gfx_pool_free_pages(page, 3);
+	gfx_pool_free_pages(page + 1, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED),
+			refused_wc + 3);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_FREES),
+			frees);
+	/* Nothing was freed: all four pages are still handed out. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), 4);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page + 3), GFX_POOL_WC);
+
+	gfx_pool_free_pages(page, 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), 0);
+	/* Double free. */
+	gfx_pool_free_pages(page, 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED),
+			refused_wc + 4);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_FREES),
+			frees + 1);
+
+	/* Malformed requests. */
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL,
+						     GFX_POOL_MAX_ORDER + 1));
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE,
+						     GFX_POOL_NR_DOMAINS,
+						     GFP_KERNEL, 0));
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(MAX_NUMNODES, GFX_POOL_WC,
+						     GFP_KERNEL, 0));
+	/* Pages the pool cannot give: ZONE_DMA. */
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
+						     GFP_KERNEL | GFP_DMA, 0));
+	gfx_pool_free_pages(NULL, 0);
+	expect_pool_whole(test);
+}
+
+/* === Direct map ========================================================== */
+
+/*
+ * Walk every block through every domain, whole, and check the direct map
+ * after each step: the PMD stays whole and takes the domain's mode.
+ */
+static void gfx_pool_test_direct_map(struct kunit *test)
+{
+	unsigned long start_pfn, nr_blocks, i, windows;
+	struct page **pages;
+	int d;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	pages = kunit_kcalloc(test, nr_blocks, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+		for (i = 0; i < nr_blocks; i++) {
+			pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, d,
+							GFP_KERNEL,
+							GFX_POOL_MAX_ORDER);
+			KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+			expect_mapping(test, page_to_pfn(pages[i]), d);
+			expect_mapping(test, page_to_pfn(pages[i]) +
+				       GFX_POOL_BLOCK_PAGES - 1, d);
+		}
+		for (i = 0; i < nr_blocks; i++)
+			gfx_pool_free_pages(pages[i], GFX_POOL_MAX_ORDER);
+	}
+
+	/* At most one 1G -> 2M demotion per GiB window the pool touches. */
+	windows = DIV_ROUND_UP((start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER)) << PAGE_SHIFT,
+			       SZ_1G) - ((start_pfn << PAGE_SHIFT) / SZ_1G);
+	KUNIT_EXPECT_LE(test, gfx_pool_gbpage_demotions(), windows);
+	kunit_info(test, "pool: %lu blocks at pfn %#lx, %lu GiB window(s), %lu 1G demotion(s) at init\n",
+		   nr_blocks, start_pfn, windows, gfx_pool_gbpage_demotions());
+	expect_pool_whole(test);
+}
+
+/* === Boot parameter ====================================================== */
+
+struct param_case {
+	const char *str;
+	int ret;
+	phys_addr_t size;
+	phys_addr_t base;
+	bool fixed_base;
+};
+
+static const struct param_case param_cases[] = {
+	{ "64M", 0, SZ_64M, 0, false },
+	{ "256M", 0, SZ_256M, 0, false },
+	{ "1G", 0, SZ_1G, 0, false },
+	{ "2097152", 0, SZ_2M, 0, false },
+	{ "0", 0, 0, 0, false },
+	{ "128M@4G", 0, SZ_128M, SZ_4G, true },
+	{ "2M@0x40000000", 0, SZ_2M, SZ_1G, true },
+	{ NULL, -EINVAL },
+	{ "", -EINVAL },
+	{ "abc", -EINVAL },
+	{ "-64M", -EINVAL },
+	{ "64Q", -EINVAL },
+	{ "64M@", -EINVAL },
+	{ "64M@abc", -EINVAL },
+	{ "64M@1G@2G", -EINVAL },
+	{ "3M", -EINVAL },
+	{ "4095", -EINVAL },
+	{ "64M@1M", -EINVAL },
+	{ "0@1G", -EINVAL },
+	{ "64M ", -EINVAL },
+};
+
+static void param_case_desc(const struct param_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->str ? c->str : "(null)");
+}
+
+KUNIT_ARRAY_PARAM(param, param_cases, param_case_desc);
+
+static void gfx_pool_test_parse(struct kunit *test)
+{
+	const struct param_case *c = test->param_value;
+	struct gfx_pool_param p;
+	const char *why;
+	int ret;
+
+	ret = gfx_pool_parse_param(c->str, &p, &why);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	if (ret) {
+		/* A refusal always says why, for the pr_err() at boot. */
+		KUNIT_EXPECT_NOT_NULL(test, why);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, p.size, c->size);
+	KUNIT_EXPECT_EQ(test, p.base, c->base);
+	KUNIT_EXPECT_EQ(test, p.fixed_base, c->fixed_base);
+}
+
+static void gfx_pool_test_check_param(struct kunit *test)
+{
+	struct gfx_pool_param p = { .size = SZ_256M };
+	const char *why;
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_1G, &why), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_512M, &why), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_256M, &why), -E2BIG);
+	KUNIT_EXPECT_NOT_NULL(test, why);
+	p.size = SZ_4G;
+	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_1G, &why), -E2BIG);
+	p.size = SZ_2M;
+	p.fixed_base = true;
+	p.base = ~(phys_addr_t)0 - SZ_1M;
+	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_1G, &why), -E2BIG);
+}
+
+/* === Suite =============================================================== */
+
+/* The parser needs no pool, so it is a suite of its own. */
+static struct kunit_case gfx_pool_param_test_cases[] = {
+	KUNIT_CASE_PARAM(gfx_pool_test_parse, param_gen_params),
+	KUNIT_CASE(gfx_pool_test_check_param),
+	{}
+};
+
+static struct kunit_suite gfx_pool_param_test_suite = {
+	.name = "gfx_pool_param",
+	.test_cases = gfx_pool_param_test_cases,
+};
+
+static struct kunit_case gfx_pool_test_cases[] = {
+	KUNIT_CASE(gfx_pool_test_owns),
+	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
+	KUNIT_CASE(gfx_pool_test_direct_map),
+	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),
+	KUNIT_CASE(gfx_pool_test_misuse),
+	KUNIT_CASE(gfx_pool_test_exhaustion),
+	KUNIT_CASE(gfx_pool_test_random),
+	{}
+};
+
+static struct kunit_suite gfx_pool_test_suite = {
+	.name = "gfx_pool",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_test_cases,
+};
+kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for gfx_pool");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lay the gfx_pool overlay and patch series over Debian's linux-source-6.12.
+#
+#   prepare-tree.sh <repo> <kernel-tree>
+#
+# Idempotent and incremental: the tarball is unpacked once; overlay files
+# are copied only when their content differs (so kbuild rebuilds only what
+# changed); the patch series is reverse-applied and re-applied only when a
+# patch changed. A tree that does not match what was recorded is unpacked
+# again from scratch.
+set -euo pipefail
+
+repo=$(cd "$1" && pwd)
+tree=$2
+tarball=${GFX_POOL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+top=$(dirname "$tree")
+applied="$tree/.gfx_pool-applied"
+
+# Directories of the repository that are laid over the kernel tree as they are.
+overlay_dirs="Documentation include lib mm drivers tools/testing/selftests"
+
+unpack() {
+	echo "  UNPACK  $tarball"
+	rm -rf "$tree"
+	mkdir -p "$top"
+	tar -C "$top" -xf "$tarball"
+	[ -d "$tree" ] || { echo "$tarball did not unpack to $tree" >&2; exit 1; }
+}
+
+[ -f "$tree/Makefile" ] || unpack
+
+# Undo the previous series when any patch differs from what was applied.
+if [ -d "$applied" ]; then
+	if ! diff -rq "$applied" "$repo/patches" >/dev/null 2>&1; then
+		echo "  UNPATCH (series changed)"
+		if ! tac "$applied/series" | while read -r p; do
+			patch -d "$tree" -p1 -R -s -f --no-backup-if-mismatch \
+				< "$applied/$p" || exit 1
+		done; then
+			echo "  reverse-applying the old series failed; unpacking again"
+			unpack
+		fi
+		rm -rf "$applied"
+	fi
+fi
+
+# Overlay: only changed files are written, so their mtimes move only then.
+for d in $overlay_dirs; do
+	[ -d "$repo/$d" ] || continue
+	(cd "$repo" && find "$d" -type f) | while read -r f; do
+		if ! cmp -s "$repo/$f" "$tree/$f"; then
+			mkdir -p "$(dirname "$tree/$f")"
+			cp "$repo/$f" "$tree/$f"
+			echo "  OVERLAY $f"
+		fi
+	done
+done
+
+if [ ! -d "$applied" ]; then
+	while read -r p; do
+		[ -n "$p" ] || continue
+		echo "  PATCH   $p"
+		patch -d "$tree" -p1 -N -s --no-backup-if-mismatch < "$repo/patches/$p"
+	done < "$repo/patches/series"
+	cp -r "$repo/patches" "$applied"
+fi

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+#   test.sh <build-dir> <kernel-tree> <stage>...
+#
+# Boot the test guests and count what they report. Each stage is one QEMU
+# boot: the built-in KUnit suites run during boot (they see the
+# DirectMap counts and lookup_address(), not the vmstat split events,
+# which only count once the system is running), then /init runs the
+# user-space selftests, which do see the split events.
+#
+# Stages:
+#   2m      QEMU's default CPU, 2M direct map, the Kconfig default pool
+#   1g      -cpu max with 5G: 1G direct map, a whole-GiB pool (gfx_pool=1G)
+#   1g-shared  -cpu max with 5G, the default pool sharing a GiB with others
+#   debug   the KASAN/lockdep/DEBUG_VM/kmemleak kernel: zero reports
+#
+# Every stage adds its KUnit cases, its selftests and its own checks to
+# the totals; the last line is "N passed, N failed, N skipped".
+set -uo pipefail
+build=$1 ksrc=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+initrd=$build/initramfs.cpio
+passed=0 failed=0 skipped=0
+
+check() {	# check <name> <command...>: one pass or fail of our own
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+count_kunit() {	# count_kunit <log>
+	local out p f s
+	out=$(python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$1" 2>&1 |
+	      tr -d '\r')
+	echo "$out" | grep -E '^\[[0-9:]+\] (=|\[|Testing complete|.*(FAILED|PASSED|SKIPPED|CRASHED))' |
+		grep -vE '\[PASSED\]' | tail -n 40
+	p=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*passed: \([0-9]*\).*/\1/p')
+	f=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*failed: \([0-9]*\).*/\1/p')
+	s=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*skipped: \([0-9]*\).*/\1/p')
+	c=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*crashed: \([0-9]*\).*/\1/p')
+	if [ -z "$p" ]; then
+		echo "not ok - KUnit results missing from $1"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + ${f:-0} + ${c:-0}))
+	skipped=$((skipped + ${s:-0}))
+	echo "KUnit: passed $p, failed ${f:-0}, crashed ${c:-0}, skipped ${s:-0}"
+}
+
+count_selftests() {	# count_selftests <log>
+	local p f s
+	sed -n 's/\r$//; s/^GFXPOOL-SELFTEST: //p' "$1" > "$1.selftests"
+	grep -E '^(not )?ok |^# (PASSED|FAILED|Totals)|^#  .*(FAIL|SKIP)|^# .*:[0-9]+:' "$1.selftests"
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$1.selftests" || true)
+	f=$(grep -cE '^not ok [0-9]+ ' "$1.selftests" || true)
+	p=$(( $(grep -cE '^ok [0-9]+ ' "$1.selftests" || true) - s ))
+	if [ $((p + f + s)) -eq 0 ]; then
+		echo "not ok - selftest results missing from $1"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+# Reports that a clean run must not have. The pool's own WARNs on refused
+# frees are expected (the misuse case provokes them) and checked by the
+# KUnit case itself, so warnings raised in mm/gfx_pool.c are left out.
+reports() {	# reports <log>
+	tr -d '\r' < "$1" |
+	grep -E 'BUG:|Oops|KASAN|WARNING:|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic' |
+	grep -v 'at mm/gfx_pool.c:'
+}
+
+no_reports() {
+	local r
+	r=$(reports "$1")
+	[ -z "$r" ] || { echo "$r" | head -n 20; return 1; }
+}
+
+boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
+	local stage=$1 kernel=$2 args=$3
+	shift 3
+	local log=$build/test-$stage.log t0=$SECONDS
+	echo "=== stage $stage: $args $*"
+	check "$stage: guest booted and finished" \
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"gfxpool_mode=selftests $args" "$@"
+	echo "    ($((SECONDS - t0)) s, log $log)"
+	count_kunit "$log"
+	count_selftests "$log"
+}
+
+kernel=$build/kunit/arch/x86/boot/bzImage
+debug_kernel=$build/kunit-debug/arch/x86/boot/bzImage
+
+for stage in "$@"; do
+	case $stage in
+	2m)
+		boot 2m "$kernel" ""
+		check "2m: no kernel warnings" no_reports "$build/test-2m.log"
+		;;
+	1g)
+		boot 1g "$kernel" "gfx_pool=1G" -cpu max -m 5G
+		check "1g: the 1G direct-map page over the pool was demoted once" \
+			grep -q 'gfx_pool: demoted the 1G direct-map page' \
+			"$build/test-1g.log"
+		check "1g: no kernel warnings" no_reports "$build/test-1g.log"
+		;;
+	1g-shared)
+		boot 1g-shared "$kernel" "" -cpu max -m 5G
+		check "1g-shared: no kernel warnings" no_reports \
+			"$build/test-1g-shared.log"
+		;;
+	debug)
+		GFX_POOL_GUEST_TIMEOUT=1800 boot debug "$debug_kernel" ""
+		check "debug: no KASAN, lockdep, DEBUG_VM or kmemleak report" \
+			no_reports "$build/test-debug.log"
+		check "debug: kmemleak scanned" grep -q '^GFXPOOL: kmemleak scanned' \
+			"$build/test-debug.log"
+		;;
+	*)
+		echo "unknown stage $stage" >&2
+		exit 2
+		;;
+	esac
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
