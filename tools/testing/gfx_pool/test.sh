@@ -12,13 +12,13 @@
 # Stages:
 #   2m      QEMU's default CPU, 2M direct map, the Kconfig default pool
 #   1g      -cpu max with 5G: 1G direct map, a whole-GiB pool (gfx_pool=1G)
-#   1g-shared  -cpu max with 5G, the default pool sharing a GiB with others
+#   1g-shared  -cpu max with 5G, a 64M pool at 4G sharing a GiB with others
 #   debug   the KASAN/lockdep/DEBUG_VM/kmemleak kernel: zero reports
 #
 # Every stage adds its KUnit cases, its selftests and its own checks to
 # the totals; the last line is "N passed, N failed, N skipped".
 set -uo pipefail
-build=$1 ksrc=$2
+build=$(realpath "$1") ksrc=$(realpath "$2")
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 initrd=$build/initramfs.cpio
@@ -119,7 +119,12 @@ for stage in "$@"; do
 		check "1g: no kernel warnings" no_reports "$build/test-1g.log"
 		;;
 	1g-shared)
-		boot 1g-shared "$kernel" "" -cpu max -m 5G
+		# 4G is where QEMU's RAM above the PCI hole starts: a 1G
+		# direct-map page there also maps memory outside the pool.
+		boot 1g-shared "$kernel" "gfx_pool=64M@4G" -cpu max -m 5G
+		check "1g-shared: the shared 1G page was demoted once, at init" \
+			grep -q 'gfx_pool: demoted the 1G direct-map page over pfn 0x100000 to 2M pages (it also maps memory outside the pool)' \
+			"$build/test-1g-shared.log"
 		check "1g-shared: no kernel warnings" no_reports \
 			"$build/test-1g-shared.log"
 		;;
