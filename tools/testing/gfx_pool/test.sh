@@ -14,6 +14,7 @@
 #   1g      -cpu max with 5G: 1G direct map, a whole-GiB pool (gfx_pool=1G)
 #   1g-shared  -cpu max with 5G, a 64M pool at 4G sharing a GiB with others
 #   debug   the KASAN/lockdep/DEBUG_VM/kmemleak kernel: zero reports
+#   params  bad gfx_pool= values: reported, pool off, boot goes on
 #
 # Every stage adds its KUnit cases, its selftests and its own checks to
 # the totals; the last line is "N passed, N failed, N skipped".
@@ -102,6 +103,36 @@ boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
 	count_selftests "$log"
 }
 
+# Bad gfx_pool= values: the boot goes on, the pool stays off, and the
+# message names the value. One short boot each, with KUnit off.
+params_stage() {
+	local value msg log
+	while IFS='|' read -r value msg; do
+		log=$build/test-params.log
+		echo "=== stage params: gfx_pool=$value"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=$value"
+		check "params: gfx_pool=$value boots" grep -q '^GFXPOOL: end' "$log"
+		check "params: gfx_pool=$value says \"$msg\"" \
+			grep -qF "gfx_pool: $msg" "$log"
+		check "params: gfx_pool=$value leaves the pool off" \
+			not_grep 'GFXPOOL-STATS\|gfx_pool: reserved' "$log"
+	done <<-'LIST'
+	abc|ignoring gfx_pool=abc: the size is not a number; the pool stays off
+	|ignoring gfx_pool=: no size given
+	0|off (gfx_pool=0)
+	3M|ignoring gfx_pool=3M: the size is not a multiple of 2M
+	64M@|ignoring gfx_pool=64M@: no base address after '@'
+	64M@1M|ignoring gfx_pool=64M@1M: the base is not 2M aligned
+	64M@0x200000000|ignoring gfx_pool=64M@0x200000000: the range is not all RAM
+	64G|ignoring gfx_pool=64G: more than half of RAM
+	LIST
+}
+
+not_grep() {
+	! grep -q "$@"
+}
+
 kernel=$build/kunit/arch/x86/boot/bzImage
 debug_kernel=$build/kunit-debug/arch/x86/boot/bzImage
 
@@ -134,6 +165,9 @@ for stage in "$@"; do
 			no_reports "$build/test-debug.log"
 		check "debug: kmemleak scanned" grep -q '^GFXPOOL: kmemleak scanned' \
 			"$build/test-debug.log"
+		;;
+	params)
+		params_stage
 		;;
 	*)
 		echo "unknown stage $stage" >&2
