@@ -137,11 +137,11 @@ OUR_OBJS := mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
 
 check: kernel
 	@echo "  CHECKPATCH --strict"
-	@cd $(KSRC) && ./scripts/checkpatch.pl --strict --no-tree -q --terse \
+	@cd $(KSRC) && ./scripts/checkpatch.pl --strict --no-tree -q \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
 		-f $(OUR_C) tools/testing/selftests/mm/gfx_pool*.[ch]
 	@cd $(KSRC) && for p in $(REPO)/patches/*.patch; do \
-		./scripts/checkpatch.pl --strict --no-tree -q --terse $$p; done
+		./scripts/checkpatch.pl --strict --no-tree -q $$p; done
 	@echo "  KERNEL-DOC -Wall"
 	@cd $(KSRC) && ./scripts/kernel-doc -none -Wall $(OUR_C)
 	@echo "  W=1"

@@ -52,6 +52,6 @@ struct test_gfx_pool_cmd {
 
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
 
-#define TEST_GFX_POOL_MAX_PAGES	(1UL << 20)
+#define TEST_GFX_POOL_MAX_PAGES	0x100000UL
 
 #endif /* _LIB_TEST_GFX_POOL_UAPI_H */

@@ -94,7 +94,7 @@ struct gfx_pool_domain_lists {
  * @domain: per-domain block lists and gauges.
  */
 struct gfx_pool_node {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
 };
 
@@ -155,6 +155,7 @@ static void gfx_pool_count(enum gfx_pool_domain domain,
 
 static bool gfx_pool_is_ready(void)
 {
+	/* Pairs with the release in gfx_pool_init(): all set up is seen. */
 	return smp_load_acquire(&gfx_pool.ready);
 }
 
@@ -477,8 +478,8 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 }
 
 /* A wholly free block of another domain, taken off its list, or NULL. */
-static struct gfx_pool_block *__gfx_pool_take_empty(struct gfx_pool_node *node,
-						     enum gfx_pool_domain domain)
+static struct gfx_pool_block *
+__gfx_pool_take_empty(struct gfx_pool_node *node, enum gfx_pool_domain domain)
 {
 	struct gfx_pool_block *block;
 	int d;
@@ -567,7 +568,7 @@ static int gfx_pool_zero_np(struct page *page, unsigned int order, gfp_t gfp)
 	if (!vaddr)
 		return -ENOMEM;
 	memset(vaddr, 0, nr << PAGE_SHIFT);
-	wmb();
+	wmb();	/* drain the write-combining buffers before the alias goes */
 	vunmap(vaddr);
 	/* vunmap() flushes lazily: drop the TLB entries of the alias now. */
 	flush_tlb_kernel_range((unsigned long)vaddr,
@@ -948,6 +949,7 @@ static int __init gfx_pool_init(void)
 	gfx_pool.global = pte && (pte_flags(*pte) & _PAGE_GLOBAL);
 	gfx_pool_demote_gbpages();
 
+	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
 	gfx_pool_debugfs_init();
 	pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks, &gfx_pool.base);

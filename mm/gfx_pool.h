@@ -7,6 +7,7 @@
 #define __MM_GFX_POOL_H__
 
 #include <linux/bitmap.h>
+#include <linux/bits.h>
 #include <linux/gfx_pool.h>
 #include <linux/list.h>
 #include <linux/numa.h>
@@ -15,7 +16,7 @@
 
 /* A block is the unit that changes domain: one 2 MiB direct-map entry. */
 #define GFX_POOL_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
-#define GFX_POOL_BLOCK_PAGES	(1UL << GFX_POOL_BLOCK_ORDER)
+#define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
 #define GFX_POOL_BLOCK_SIZE	PMD_SIZE
 
 static_assert(GFX_POOL_MAX_ORDER == GFX_POOL_BLOCK_ORDER);

@@ -632,6 +632,7 @@ static struct kunit_suite gfx_pool_test_suite = {
 	.init = gfx_pool_test_init,
 	.test_cases = gfx_pool_test_cases,
 };
+
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for gfx_pool");

@@ -80,7 +80,7 @@ count_selftests() {	# count_selftests <log>
 # KUnit case itself, so warnings raised in mm/gfx_pool.c are left out.
 reports() {	# reports <log>
 	tr -d '\r' < "$1" |
-	grep -E 'BUG:|Oops|KASAN|WARNING:|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic' |
+	grep -aE 'BUG:|Oops|KASAN|WARNING:|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic' |
 	grep -v 'at mm/gfx_pool.c:'
 }
 
@@ -129,6 +129,14 @@ params_stage() {
 	LIST
 }
 
+all_grep() {	# all_grep <file> <pattern>...: every pattern is there
+	local f=$1 p
+	shift
+	for p in "$@"; do
+		grep -aq -- "$p" "$f" || { echo "missing: $p"; return 1; }
+	done
+}
+
 not_grep() {
 	! grep -q "$@"
 }
@@ -161,6 +169,15 @@ for stage in "$@"; do
 		;;
 	debug)
 		GFX_POOL_GUEST_TIMEOUT=1800 boot debug "$debug_kernel" ""
+		# A clean log means nothing if the checkers were not on.
+		check "debug: KASAN, lockdep and kmemleak were running" \
+			all_grep "$build/test-debug.log" \
+			'kasan: KernelAddressSanitizer initialized' \
+			'Lock dependency validator' \
+			'kmemleak: Kernel memory leak detector initialized'
+		check "debug: DEBUG_VM and DEBUG_ATOMIC_SLEEP built in" \
+			all_grep "$build/kunit-debug/.config" \
+			'^CONFIG_DEBUG_VM=y' '^CONFIG_DEBUG_ATOMIC_SLEEP=y'
 		check "debug: no KASAN, lockdep, DEBUG_VM or kmemleak report" \
 			no_reports "$build/test-debug.log"
 		check "debug: kmemleak scanned" grep -q '^GFXPOOL: kmemleak scanned' \

@@ -37,7 +37,8 @@ static inline long gfx_pool_read_key(const char *path, const char *key)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, key, len) &&
 		    (line[len] == ' ' || line[len] == ':')) {
-			sscanf(line + len + 1, " %ld", &val);
+			if (sscanf(line + len + 1, " %ld", &val) != 1)
+				val = -1;
 			break;
 		}
 	}
