@@ -52,6 +52,7 @@ static void bench_free(struct page **pages, unsigned long n, u64 method)
 			gfx_pool_free_pages(pages[i], 0);
 		else
 			__free_page(pages[i]);
+		cond_resched();
 	}
 }
 
@@ -68,6 +69,10 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		if (cmd->method == TEST_GFX_POOL_POOL)
 			pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE,
 							cmd->domain,
@@ -75,10 +80,14 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 		else
 			pages[i] = alloc_page(GFP_KERNEL);
 		if (!pages[i]) {
-			bench_free(pages, i, cmd->method);
 			ret = -ENOMEM;
-			goto out_free_array;
+			break;
 		}
+		cond_resched();
+	}
+	if (ret) {
+		bench_free(pages, i, cmd->method);
+		goto out_free_array;
 	}
 	t1 = ktime_get_ns();
 	cmd->ns_alloc = t1 - t0;
@@ -131,6 +140,9 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		return -EOPNOTSUPP;
 	if (cmd.method == TEST_GFX_POOL_POOL && !gfx_pool_enabled())
 		return -ENODEV;
+	/* Asking the page allocator for most of RAM would only wake the OOM killer. */
+	if (cmd.method == TEST_GFX_POOL_LEGACY && cmd.npages > totalram_pages() / 2)
+		return -ENOMEM;
 
 	ret = test_gfx_pool_bench(&cmd);
 	if (ret)

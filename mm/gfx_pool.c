@@ -36,28 +36,39 @@
  * block; that needs a gfp that may sleep. Blocks of the asked domain are
  * always used before any other block is converted.
  *
- * Locking: each &struct gfx_pool_node has one spinlock, taken with
- * interrupts off (pages may be freed from any context); it protects that
- * node's lists and every mutable field of the blocks on the node. A block
- * being converted is off every list and marked converting, so CPA runs
- * with no pool lock held. There is no other lock and so no lock order.
+ * Locking: each &struct gfx_pool_node has a spinlock, taken with
+ * interrupts off (pages may be freed from any context), that protects the
+ * node's lists and every mutable field of the node's blocks; and a mutex
+ * that serialises domain changes on the node, so that an allocation
+ * waiting for a conversion finds the converted block instead of failing
+ * or converting a second one. A block being converted is off every list
+ * and marked converting, and CPA runs with the spinlock dropped.
+ *
+ * Lock order: gfx_pool_node.convert_lock, then gfx_pool_node.lock.
  */
 
 #define pr_fmt(fmt) "gfx_pool: " fmt
 
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/cacheflush.h>
+#include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/gfx_pool.h>
 #include <linux/init.h>
+#include <linux/kmemleak.h>
 #include <linux/log2.h>
 #include <linux/memblock.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/nodemask.h>
+#include <linux/overflow.h>
+#include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
+#include <linux/set_memory.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -65,9 +76,6 @@
 
 #include <kunit/visibility.h>
 
-#include <asm/cacheflush.h>
-#include <asm/pgtable.h>
-#include <asm/set_memory.h>
 #include <asm/tlbflush.h>
 
 #include "gfx_pool.h"
@@ -90,10 +98,12 @@ struct gfx_pool_domain_lists {
 
 /**
  * struct gfx_pool_node - the part of the pool on one NUMA node
+ * @convert_lock: serialises domain changes of this node's blocks.
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @domain: per-domain block lists and gauges.
  */
 struct gfx_pool_node {
+	struct mutex convert_lock;	/* one domain change at a time */
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
 };
@@ -110,9 +120,12 @@ struct gfx_pool_node {
  * @global: the direct map had _PAGE_GLOBAL on the region, so a block that
  *	comes back from %GFX_POOL_NP gets it back too.
  * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB at init.
+ * @broken_blocks: blocks whose domain change failed half way and could
+ *	not be put back to WB; they are never handed out again.
  * @counters: per-domain events, see &enum gfx_pool_counter.
  *
- * Everything but @counters is written only before @ready is set.
+ * Everything but @broken_blocks and @counters is written only before
+ * @ready is set.
  */
 struct gfx_pool {
 	phys_addr_t base;
@@ -124,6 +137,7 @@ struct gfx_pool {
 	bool ready;
 	bool global;
 	unsigned long gbpage_demotions;
+	atomic_long_t broken_blocks;
 	atomic_long_t counters[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS];
 };
 
@@ -136,16 +150,7 @@ static const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 	[GFX_POOL_NP] = "np",
 };
 
-static const char *const gfx_pool_counter_names[GFX_POOL_NR_COUNTERS] = {
-	[GFX_POOL_ALLOCS] = "allocs",
-	[GFX_POOL_FREES] = "frees",
-	[GFX_POOL_CONVERSIONS] = "conversions",
-	[GFX_POOL_EXHAUSTED] = "exhausted",
-	[GFX_POOL_REFUSED] = "refused",
-};
-
 static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
-static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);
 
 static void gfx_pool_count(enum gfx_pool_domain domain,
 			   enum gfx_pool_counter counter)
@@ -161,11 +166,12 @@ static bool gfx_pool_is_ready(void)
 
 VISIBLE_IF_KUNIT struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
 {
-	unsigned long idx = (pfn - gfx_pool.start_pfn) >> GFX_POOL_BLOCK_ORDER;
+	unsigned long idx;
 
-	/* Unsigned: a pfn below the region wraps and fails the check too. */
-	if (!gfx_pool_is_ready() || pfn < gfx_pool.start_pfn ||
-	    idx >= gfx_pool.nr_blocks)
+	if (!gfx_pool_is_ready() || pfn < gfx_pool.start_pfn)
+		return NULL;
+	idx = (pfn - gfx_pool.start_pfn) >> GFX_POOL_BLOCK_ORDER;
+	if (idx >= gfx_pool.nr_blocks)
 		return NULL;
 	return &gfx_pool.blocks[idx];
 }
@@ -178,15 +184,64 @@ static unsigned long gfx_pool_block_addr(const struct gfx_pool_block *block)
 
 /* === Boot parameter and reservation ====================================== */
 
+/*
+ * memparse() without its silent wrap-around: decimal or 0x-hex digits and
+ * an optional K, M, G, T, P or E suffix, -ERANGE if the value overflows.
+ */
+static int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
+{
+	unsigned int base = 10, shift = 0;
+	u64 v = 0;
+	int digit;
+
+	if (str[0] == '0' && tolower(str[1]) == 'x') {
+		base = 16;
+		str += 2;
+	}
+	if (hex_to_bin(*str) < 0 || hex_to_bin(*str) >= base)
+		return -EINVAL;
+	for (; (digit = hex_to_bin(*str)) >= 0 && digit < base; str++)
+		if (check_mul_overflow(v, (u64)base, &v) ||
+		    check_add_overflow(v, (u64)digit, &v))
+			return -ERANGE;
+	switch (toupper(*str)) {
+	case 'E':
+		shift += 10;
+		fallthrough;
+	case 'P':
+		shift += 10;
+		fallthrough;
+	case 'T':
+		shift += 10;
+		fallthrough;
+	case 'G':
+		shift += 10;
+		fallthrough;
+	case 'M':
+		shift += 10;
+		fallthrough;
+	case 'K':
+		shift += 10;
+		str++;
+	}
+	if (shift && check_shl_overflow(v, shift, &v))
+		return -ERANGE;
+	*end = str;
+	*val = v;
+	return 0;
+}
+
 /**
  * gfx_pool_parse_param() - parse the value of gfx_pool=<size>[@<base>]
  * @str: the value, as the kernel command line gave it.
  * @param: filled in on success.
  * @why: on failure, set to a message saying what is wrong.
  *
- * Size and base take memparse() suffixes (K, M, G, ...). Both must be
- * multiples of 2 MiB, since the pool works in whole 2 MiB direct-map
- * entries. A size of 0 is valid and turns the pool off.
+ * Size and base are decimal or 0x-hex, with an optional K, M, G, T, P or
+ * E suffix as memparse() takes, but a value that overflows is refused
+ * rather than wrapped. Both must be multiples of 2 MiB, since the pool
+ * works in whole 2 MiB direct-map entries. A size of 0 is valid and turns
+ * the pool off.
  *
  * Context: Any context.
  * Return: 0 on success, -EINVAL if @str is malformed.
@@ -195,7 +250,9 @@ VISIBLE_IF_KUNIT int gfx_pool_parse_param(const char *str,
 					  struct gfx_pool_param *param,
 					  const char **why)
 {
-	char *end;
+	const char *end;
+	u64 val;
+	int ret;
 
 	memset(param, 0, sizeof(*param));
 	*why = NULL;
@@ -203,19 +260,25 @@ VISIBLE_IF_KUNIT int gfx_pool_parse_param(const char *str,
 		*why = "no size given";
 		return -EINVAL;
 	}
-	param->size = memparse(str, &end);
-	if (end == str) {
-		*why = "the size is not a number";
+	ret = gfx_pool_parse_size(str, &end, &val);
+	if (ret) {
+		*why = ret == -ERANGE ? "the size is too large" :
+					"the size is not a number";
 		return -EINVAL;
 	}
+	param->size = val;
 	if (*end == '@') {
-		const char *b = end + 1;
-
-		param->base = memparse(b, &end);
-		if (end == b) {
+		if (!end[1]) {
 			*why = "no base address after '@'";
 			return -EINVAL;
 		}
+		ret = gfx_pool_parse_size(end + 1, &end, &val);
+		if (ret) {
+			*why = ret == -ERANGE ? "the base is too large" :
+						"the base is not a number";
+			return -EINVAL;
+		}
+		param->base = val;
 		param->fixed_base = true;
 	}
 	if (*end) {
@@ -333,15 +396,14 @@ void __init gfx_pool_reserve(void)
 			       gfx_pool_cmdline);
 			return;
 		}
+		/* The window is exactly the range: all of it or nothing. */
 		addr = memblock_phys_alloc_range(param->size,
 						 GFX_POOL_BLOCK_SIZE,
 						 param->base,
 						 param->base + param->size);
-		if (addr != param->base) {
+		if (!addr) {
 			pr_err("ignoring gfx_pool=%s: the range is already in use; the pool stays off\n",
 			       gfx_pool_cmdline);
-			if (addr)
-				memblock_phys_free(addr, param->size);
 			return;
 		}
 	} else {
@@ -358,6 +420,13 @@ void __init gfx_pool_reserve(void)
 		}
 	}
 
+	/*
+	 * kmemleak must not scan the pool: it would read NP blocks through
+	 * the direct map, where they are not present, and crawl through UC
+	 * ones. No kernel pointer lives in pool pages anyway. (cma does the
+	 * same.)
+	 */
+	kmemleak_ignore_phys(addr);
 	gfx_pool.base = addr;
 	gfx_pool.size = param->size;
 	pr_info("reserved %llu MiB at %pa\n",
@@ -366,28 +435,41 @@ void __init gfx_pool_reserve(void)
 
 /* === Domain changes ====================================================== */
 
-static void gfx_pool_restore_global(unsigned long addr)
+/* A domain change that leaves the block in no known state. */
+#define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
+
+static int gfx_pool_map_present(unsigned long addr)
 {
-	/* set_memory_np() dropped _PAGE_GLOBAL, set_memory_p() does not
-	 * restore it; give it back if the direct map had it. Failing this
+	int ret = set_memory_p(addr, GFX_POOL_BLOCK_PAGES);
+
+	/*
+	 * set_memory_np() dropped _PAGE_GLOBAL and set_memory_p() does not
+	 * restore it: give it back if the direct map had it. Failing that
 	 * costs TLB efficiency only, so it is not an error.
 	 */
-	if (gfx_pool.global)
+	if (!ret && gfx_pool.global)
 		set_memory_global(addr, GFX_POOL_BLOCK_PAGES);
+	return ret;
 }
 
 /*
  * Change how the direct map maps a wholly free block: every step is one
  * set_memory_*() call over the whole aligned 2 MiB, so CPA keeps the PMD.
  * WC and UC go through WB because the PAT memtype of RAM pages only moves
- * to and from WB. Before a block goes NP its cache lines are written back:
- * nothing else would, and a dirty WB line written back over data that a
- * WC user mapping put there later would corrupt it.
+ * to and from WB; set_memory_wc() and _uc() flush the block's cache lines
+ * as they change its type. An NP block keeps the WB memtype (PAT maps it
+ * WB wherever it is mapped), so its cache lines need no flush either way.
  *
- * Return: the domain the block is in afterwards; @to on success.
+ * If a step fails half way, the block is put back to plain WB; if even
+ * that fails, its state is unknown and it is reported broken.
+ *
+ * Context: Process context, the node's convert_lock held, the block off
+ * every list and marked converting.
+ * Return: the domain the block is in afterwards (@to on success), or
+ * %GFX_POOL_BROKEN.
  */
-static enum gfx_pool_domain gfx_pool_convert(struct gfx_pool_block *block,
-					     enum gfx_pool_domain to)
+static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
+				     enum gfx_pool_domain to)
 {
 	unsigned long addr = gfx_pool_block_addr(block);
 	enum gfx_pool_domain from = block->domain;
@@ -400,17 +482,15 @@ static enum gfx_pool_domain gfx_pool_convert(struct gfx_pool_block *block,
 		ret = set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	case GFX_POOL_NP:
-		ret = set_memory_p(addr, GFX_POOL_BLOCK_PAGES);
-		if (!ret)
-			gfx_pool_restore_global(addr);
+		ret = gfx_pool_map_present(addr);
 		break;
 	default:
 		break;
 	}
 	if (ret) {
-		pr_warn_ratelimited("block %#lx: leaving domain %s failed: %d\n",
-				    block->pfn, gfx_pool_domain_names[from], ret);
-		return from;
+		pr_err("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
+		       block->pfn, gfx_pool_domain_names[from], ret);
+		return GFX_POOL_BROKEN;
 	}
 
 	switch (to) {
@@ -421,19 +501,31 @@ static enum gfx_pool_domain gfx_pool_convert(struct gfx_pool_block *block,
 		ret = set_memory_uc(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	case GFX_POOL_NP:
-		clflush_cache_range((void *)addr, GFX_POOL_BLOCK_SIZE);
 		ret = set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	default:
 		break;
 	}
-	if (ret) {
-		pr_warn_ratelimited("block %#lx: entering domain %s failed: %d\n",
-				    block->pfn, gfx_pool_domain_names[to], ret);
-		return GFX_POOL_WB;
+	if (!ret) {
+		gfx_pool_count(to, GFX_POOL_CONVERSIONS);
+		return to;
 	}
-	gfx_pool_count(to, GFX_POOL_CONVERSIONS);
-	return to;
+
+	/*
+	 * set_memory_wc() and _uc() have given the memtype back, but the
+	 * PMD may be half changed; set_memory_np() may have left it either
+	 * way. Back to WB, which needs no memtype.
+	 */
+	pr_warn_ratelimited("block at pfn %#lx: entering domain %s failed (%d)\n",
+			    block->pfn, gfx_pool_domain_names[to], ret);
+	ret = to == GFX_POOL_NP ? gfx_pool_map_present(addr) :
+				  _set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
+	if (ret) {
+		pr_err("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
+		       block->pfn, ret);
+		return GFX_POOL_BROKEN;
+	}
+	return GFX_POOL_WB;
 }
 
 /* === Allocation and free ================================================= */
@@ -477,65 +569,77 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	return pfn_to_page(block->pfn + off);
 }
 
-/* A wholly free block of another domain, taken off its list, or NULL. */
-static struct gfx_pool_block *
-__gfx_pool_take_empty(struct gfx_pool_node *node, enum gfx_pool_domain domain)
-{
-	struct gfx_pool_block *block;
-	int d;
-
-	lockdep_assert_held(&node->lock);
-	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
-		if (d == domain)
-			continue;
-		block = list_first_entry_or_null(&node->domain[d].empty,
-						 struct gfx_pool_block, list);
-		if (block) {
-			list_del_init(&block->list);
-			node->domain[d].nr_blocks--;
-			block->converting = true;
-			return block;
-		}
-	}
-	return NULL;
-}
-
-static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node,
-					enum gfx_pool_domain domain,
-					gfp_t gfp, unsigned int order)
+/*
+ * The warm path: pages from a block already in @domain, partly used ones
+ * first so that free blocks stay free for other domains and orders.
+ */
+static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
+					     enum gfx_pool_domain domain,
+					     unsigned int order)
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[domain];
 	struct gfx_pool_block *block;
-	enum gfx_pool_domain now;
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&node->lock, flags);
-	list_for_each_entry(block, &dom->partial, list) {
-		page = __gfx_pool_block_alloc(node, block, order);
-		if (page)
-			goto out_unlock;
+	/* A partly used block never has room for a whole block. */
+	if (order < GFX_POOL_BLOCK_ORDER) {
+		list_for_each_entry(block, &dom->partial, list) {
+			page = __gfx_pool_block_alloc(node, block, order);
+			if (page)
+				goto out_unlock;
+		}
 	}
 	block = list_first_entry_or_null(&dom->empty, struct gfx_pool_block,
 					 list);
-	if (block) {
+	if (block)
 		page = __gfx_pool_block_alloc(node, block, order);
-		goto out_unlock;
-	}
-	if (!gfpflags_allow_blocking(gfp))
-		goto out_unlock;
-	block = __gfx_pool_take_empty(node, domain);
-	if (!block)
-		goto out_unlock;
+out_unlock:
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
 
+/* The cold path: convert a wholly free block of another domain. */
+static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
+					     enum gfx_pool_domain domain,
+					     unsigned int order)
+{
+	struct gfx_pool_block *block = NULL;
+	struct page *page = NULL;
+	unsigned long flags;
+	unsigned int now;
+	int d;
+
+	lockdep_assert_held(&node->convert_lock);
+	spin_lock_irqsave(&node->lock, flags);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
+		if (d == domain)
+			continue;
+		block = list_first_entry_or_null(&node->domain[d].empty,
+						 struct gfx_pool_block, list);
+	}
+	if (!block) {
+		spin_unlock_irqrestore(&node->lock, flags);
+		return NULL;
+	}
+	list_del_init(&block->list);
+	node->domain[block->domain].nr_blocks--;
+	block->converting = true;
 	/*
 	 * Drop the lock for CPA, which sleeps and sends IPIs. The block is
 	 * off every list and marked converting, so nobody else touches it.
 	 */
 	spin_unlock_irqrestore(&node->lock, flags);
-	now = gfx_pool_convert(block, domain);
-	spin_lock_irqsave(&node->lock, flags);
 
+	now = gfx_pool_convert(block, domain);
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (now == GFX_POOL_BROKEN) {
+		/* Off every list and converting for good: never handed out. */
+		atomic_long_inc(&gfx_pool.broken_blocks);
+		goto out_unlock;
+	}
 	block->converting = false;
 	block->domain = now;
 	node->domain[now].nr_blocks++;
@@ -547,33 +651,67 @@ out_unlock:
 	return page;
 }
 
-/* Zero an NP allocation through a short-lived WC mapping of its own. */
+static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node,
+					enum gfx_pool_domain domain,
+					gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	page = gfx_pool_node_alloc_warm(node, domain, order);
+	if (page || !gfpflags_allow_blocking(gfp))
+		return page;
+
+	mutex_lock(&node->convert_lock);
+	/* Whoever held the mutex may have converted a block we can use. */
+	page = gfx_pool_node_alloc_warm(node, domain, order);
+	if (!page)
+		page = gfx_pool_node_alloc_cold(node, domain, order);
+	mutex_unlock(&node->convert_lock);
+	return page;
+}
+
+/*
+ * Zero an NP allocation through a short-lived WB mapping of its own: WB is
+ * the pages' PAT memtype, the mode every other mapping of them has.
+ */
 static int gfx_pool_zero_np(struct page *page, unsigned int order, gfp_t gfp)
 {
 	unsigned long i, nr = 1UL << order;
+	unsigned int noio_flags = 0, nofs_flags = 0;
 	struct page **pages;
 	void *vaddr;
+	int ret = -ENOMEM;
+
+	/* vmap() allocates with GFP_KERNEL: keep the caller's IO/FS limits. */
+	if (!(gfp & __GFP_IO))
+		noio_flags = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
+		nofs_flags = memalloc_nofs_save();
 
 	pages = kvmalloc_array(nr, sizeof(*pages), gfp & GFP_KERNEL);
 	if (!pages)
-		return -ENOMEM;
+		goto out_restore;
 	for (i = 0; i < nr; i++)
 		pages[i] = page + i;
-	/*
-	 * WC, so no cache line of the page is left behind for a later user
-	 * mapping of another mode to collide with.
-	 */
-	vaddr = vmap(pages, nr, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
+	vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
 	kvfree(pages);
 	if (!vaddr)
-		return -ENOMEM;
+		goto out_restore;
 	memset(vaddr, 0, nr << PAGE_SHIFT);
-	wmb();	/* drain the write-combining buffers before the alias goes */
 	vunmap(vaddr);
-	/* vunmap() flushes lazily: drop the TLB entries of the alias now. */
+	/*
+	 * vunmap() leaves the TLB entries until a lazy purge; NP pages are
+	 * meant to be out of the kernel's reach, so drop them now.
+	 */
 	flush_tlb_kernel_range((unsigned long)vaddr,
 			       (unsigned long)vaddr + (nr << PAGE_SHIFT));
-	return 0;
+	ret = 0;
+out_restore:
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(noio_flags);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(nofs_flags);
+	return ret;
 }
 
 static int gfx_pool_zero(struct page *page, enum gfx_pool_domain domain,
@@ -587,32 +725,40 @@ static int gfx_pool_zero(struct page *page, enum gfx_pool_domain domain,
 	return 0;
 }
 
-/* Return @page to its block; the caller has checked that it is ours. */
+/*
+ * Return @page to its block, the caller has checked that the pool owns
+ * it. @domain is set to the block's domain, read under the lock.
+ * Return: 0, or -EINVAL if @page is not the head of an allocation of
+ * @order that is handed out.
+ */
 static int gfx_pool_release(struct gfx_pool_block *block, struct page *page,
-			    unsigned int order)
+			    unsigned int order, enum gfx_pool_domain *domain)
 {
 	struct gfx_pool_node *node = gfx_pool.node[block->nid];
 	unsigned long off = page_to_pfn(page) - block->pfn;
 	unsigned long nr = 1UL << order;
 	unsigned long flags;
+	int ret = -EINVAL;
 
 	spin_lock_irqsave(&node->lock, flags);
-	if (order > GFX_POOL_MAX_ORDER || block->order[off] != order + 1) {
-		spin_unlock_irqrestore(&node->lock, flags);
-		return -EINVAL;
-	}
+	*domain = block->domain;
+	if (order > GFX_POOL_MAX_ORDER || block->order[off] != order + 1)
+		goto out_unlock;
 	block->order[off] = 0;
 	bitmap_clear(block->used, off, nr);
 	block->nr_used -= nr;
 	node->domain[block->domain].nr_used -= nr;
 	__gfx_pool_block_relist(node, block);
+	ret = 0;
+out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
-	return 0;
+	return ret;
 }
 
 struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order)
 {
+	enum gfx_pool_domain ignored;
 	struct gfx_pool_node *node;
 	struct page *page = NULL;
 	int n;
@@ -662,7 +808,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 
 	if ((gfp & __GFP_ZERO) && gfx_pool_zero(page, domain, gfp, order)) {
 		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)),
-				 page, order);
+				 page, order, &ignored);
 		goto exhausted;
 	}
 	gfx_pool_count(domain, GFX_POOL_ALLOCS);
@@ -688,9 +834,7 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		gfx_pool_count(GFX_POOL_WB, GFX_POOL_REFUSED);
 		return;
 	}
-	/* Stable: a block with a page handed out does not change domain. */
-	domain = READ_ONCE(block->domain);
-	if (gfx_pool_release(block, page, order)) {
+	if (gfx_pool_release(block, page, order, &domain)) {
 		WARN(1, "gfx_pool: refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
 		     page_to_pfn(page), order);
 		gfx_pool_count(domain, GFX_POOL_REFUSED);
@@ -734,6 +878,8 @@ EXPORT_SYMBOL_GPL(gfx_pool_enabled);
 
 /* === Accounting for debugfs and tests ==================================== */
 
+#if defined(CONFIG_DEBUG_FS) || IS_ENABLED(CONFIG_KUNIT)
+
 VISIBLE_IF_KUNIT unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
 						     enum gfx_pool_counter counter)
 {
@@ -771,6 +917,10 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_pages_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
 
+#endif /* CONFIG_DEBUG_FS || CONFIG_KUNIT */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Only the KUnit suite asks for these; without KUnit they would be unused. */
 VISIBLE_IF_KUNIT unsigned long gfx_pool_gbpage_demotions(void)
 {
 	return gfx_pool.gbpage_demotions;
@@ -786,18 +936,31 @@ VISIBLE_IF_KUNIT void gfx_pool_region(unsigned long *start_pfn,
 	*nr_blocks = ready ? gfx_pool.nr_blocks : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
+#endif
 
 /* === debugfs ============================================================= */
 
 #ifdef CONFIG_DEBUG_FS
 
+static const char *const gfx_pool_counter_names[GFX_POOL_NR_COUNTERS] = {
+	[GFX_POOL_ALLOCS] = "allocs",
+	[GFX_POOL_FREES] = "frees",
+	[GFX_POOL_CONVERSIONS] = "conversions",
+	[GFX_POOL_EXHAUSTED] = "exhausted",
+	[GFX_POOL_REFUSED] = "refused",
+};
+
+static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);
+
 static int gfx_pool_stats_show(struct seq_file *m, void *v)
 {
 	int d, c;
 
-	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %lu\n",
+	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %lu\nbroken_blocks: %ld\npages_in_use: %lu\n",
 		   &gfx_pool.base, &gfx_pool.size, gfx_pool.nr_blocks,
-		   gfx_pool.gbpage_demotions);
+		   gfx_pool.gbpage_demotions,
+		   atomic_long_read(&gfx_pool.broken_blocks),
+		   gfx_pool_pages_in_use());
 	seq_printf(m, "%-6s %8s %12s", "domain", "blocks", "pages_in_use");
 	for (c = 0; c < GFX_POOL_NR_COUNTERS; c++)
 		seq_printf(m, " %12s", gfx_pool_counter_names[c]);
@@ -933,6 +1096,7 @@ static int __init gfx_pool_init(void)
 					    block->nid);
 			if (!node)
 				goto out_free_nodes;
+			mutex_init(&node->convert_lock);
 			spin_lock_init(&node->lock);
 			for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 				INIT_LIST_HEAD(&node->domain[d].empty);
@@ -965,8 +1129,8 @@ out_free_nodes:
 out_give_back:
 	pr_err("no memory for the metadata of %lu blocks; giving the region back\n",
 	       nr_blocks);
-	free_reserved_area(__va(gfx_pool.base),
-			   __va(gfx_pool.base + gfx_pool.size), -1, NULL);
+	/* Hands the pages to the buddy and drops kmemleak's record too. */
+	memblock_free_late(gfx_pool.base, gfx_pool.size);
 	gfx_pool.size = 0;
 	return -ENOMEM;
 }

@@ -27,7 +27,11 @@ struct page;
  *
  * A user mapping of a pool page made with the caching mode of its domain
  * (pgprot_writecombine() for @GFX_POOL_WC, pgprot_noncached() for
- * @GFX_POOL_UC, any mode for @GFX_POOL_NP) is no illegal alias.
+ * @GFX_POOL_UC) is no illegal alias: the PAT memtype of the page is the
+ * domain's, so vmf_insert_pfn_prot() and remap_pfn_range() keep that mode.
+ * @GFX_POOL_NP pages have no kernel mapping at all but keep the WB
+ * memtype: map them WB (PAT turns a WC or UC request for them into WB);
+ * a driver that wants WC or UC mappings uses those domains.
  */
 enum gfx_pool_domain {
 	GFX_POOL_WB,
@@ -62,7 +66,9 @@ enum gfx_pool_domain {
  * %__GFP_ZERO with %GFX_POOL_NP needs a gfp that may sleep, since the
  * pages are zeroed through a temporary mapping.
  *
- * Context: Any context the gfp allows; might_alloc(@gfp).
+ * Context: Any context the gfp allows, as for alloc_pages() (the pool
+ * takes a spinlock_t, so not hard interrupt context on PREEMPT_RT);
+ * might_alloc(@gfp).
  * Return: the first page, or NULL if the pool is off, exhausted, cannot
  * meet @gfp, or the call is malformed (that one with a warning).
  */
@@ -80,7 +86,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
  * made with, or one already freed, warns and changes nothing. Freeing
  * NULL does nothing.
  *
- * Context: Any context.
+ * Context: Any context where a spinlock_t may be taken.
  */
 void gfx_pool_free_pages(struct page *page, unsigned int order);
 
@@ -97,7 +103,7 @@ bool gfx_pool_owns_page(const struct page *page);
  * gfx_pool_page_domain() - the domain of a handed-out pool page
  * @page: any page.
  *
- * Context: Any context.
+ * Context: Any context where a spinlock_t may be taken.
  * Return: the &enum gfx_pool_domain of @page if the pool handed it out,
  * -ENOENT if the pool does not own it or it is free.
  */
