@@ -131,24 +131,10 @@ test: kernel debug-kernel initramfs
 
 # --- Style ------------------------------------------------------------------
 
-OUR_C := mm/gfx_pool.c mm/gfx_pool.h mm/gfx_pool_test.c \
-	include/linux/gfx_pool.h lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
-OUR_OBJS := mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
-
+# checkpatch, kernel-doc and W=1 in three configurations; silent when clean.
 check: kernel
-	@echo "  CHECKPATCH --strict"
-	@cd $(KSRC) && ./scripts/checkpatch.pl --strict --no-tree -q \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f $(OUR_C) tools/testing/selftests/mm/gfx_pool*.[ch]
-	@cd $(KSRC) && for p in $(REPO)/patches/*.patch; do \
-		./scripts/checkpatch.pl --strict --no-tree -q $$p; done
-	@echo "  KERNEL-DOC -Wall"
-	@cd $(KSRC) && ./scripts/kernel-doc -none -Wall $(OUR_C)
-	@echo "  W=1"
-	@cd $(KSRC) && touch $(OUR_C) && make -s ARCH=x86_64 O=$(KUNIT_DIR) \
-		CC="ccache gcc" W=1 $(OUR_OBJS) 2>&1 | tee $(BUILD)/w1.log
-	@! grep -q 'warning:' $(BUILD)/w1.log
+	@$(T)/check.sh $(REPO) $(KSRC) $(BUILD)
 
 clean:
-	rm -rf $(BUILD)/kunit $(BUILD)/kunit-debug $(BUILD)/bin \
+	rm -rf $(BUILD)/kunit $(BUILD)/kunit-debug $(BUILD)/check-* $(BUILD)/bin \
 		$(BUILD)/initramfs.cpio $(BUILD)/*.log

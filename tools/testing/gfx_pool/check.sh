@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+#   check.sh <repo> <kernel-tree> <build-dir>
+#
+# The style gate: checkpatch --strict and kernel-doc -Wall on our files and
+# patches, then W=1 builds of our objects in three configurations: the
+# test kernel's (KUnit, debugfs), the pool without KUnit or debugfs, and
+# no pool at all (the static inline stubs and the setup_arch() hook). It
+# prints nothing but findings and exits non-zero on any.
+set -uo pipefail
+repo=$(realpath "$1") ksrc=$(realpath "$2") build=$(realpath "$3")
+cd "$ksrc" || exit 1
+status=0
+
+files="mm/gfx_pool.c mm/gfx_pool.h mm/gfx_pool_test.c include/linux/gfx_pool.h
+	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h"
+selftests=$(cd "$repo" && ls tools/testing/selftests/mm/gfx_pool*.[ch])
+
+out=$(./scripts/checkpatch.pl --strict --no-tree -q \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $files $selftests 2>&1)
+[ -z "$out" ] || { echo "$out"; status=1; }
+for p in "$repo"/patches/*.patch; do
+	out=$(./scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1)
+	[ -z "$out" ] || { echo "$out"; status=1; }
+done
+
+out=$(./scripts/kernel-doc -none -Wall $files 2>&1)
+[ -z "$out" ] || { echo "$out"; status=1; }
+
+# w1 <name> <objects> -- <scripts/config arguments>: allnoconfig plus those.
+w1() {
+	local name=$1 objs=$2 o=$build/check-$1
+	shift 3
+	mkdir -p "$o"
+	make -s ARCH=x86_64 O="$o" allnoconfig > /dev/null &&
+	./scripts/config --file "$o/.config" -e 64BIT -e MMU "$@" &&
+	make -s ARCH=x86_64 O="$o" olddefconfig > /dev/null || return 1
+	# Rebuild our objects every time, so that their warnings show.
+	(cd "$o" && rm -f $objs)
+	make -s ARCH=x86_64 O="$o" CC="ccache gcc" W=1 -j"$(nproc)" $objs 2>&1
+}
+
+objs="mm/gfx_pool.o lib/test_gfx_pool.o arch/x86/kernel/setup.o"
+for cfg in "nokunit|$objs|-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL -d KUNIT -d DEBUG_FS" \
+	   "off|arch/x86/kernel/setup.o|-d GFX_POOL"; do
+	IFS='|' read -r name o args <<< "$cfg"
+	# shellcheck disable=SC2086
+	out=$(w1 "$name" "$o" -- $args)
+	[ -z "$out" ] || { echo "W=1 ($name):"; echo "$out"; status=1; }
+	for want in $o; do
+		[ -f "$build/check-$name/$want" ] ||
+			{ echo "W=1 ($name): $want was not built"; status=1; }
+	done
+done
+
+# The test kernel's own configuration, with KUnit and debugfs.
+(cd "$build/kunit" && rm -f mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o)
+out=$(make -s ARCH=x86_64 O="$build/kunit" CC="ccache gcc" W=1 -j"$(nproc)" \
+	mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o 2>&1)
+[ -z "$out" ] || { echo "W=1 (kunit):"; echo "$out"; status=1; }
+exit $status
