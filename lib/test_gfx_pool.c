@@ -22,6 +22,14 @@
 
 #include <asm/set_memory.h>
 
+#if IS_REACHABLE(CONFIG_DRM_TTM)
+#include <drm/drm_vma_manager.h>
+#include <drm/ttm/ttm_bo.h>
+#include <drm/ttm/ttm_device.h>
+#include <drm/ttm/ttm_pool.h>
+#include <drm/ttm/ttm_tt.h>
+#endif
+
 #include "test_gfx_pool_uapi.h"
 
 static int legacy_set(struct page **pages, unsigned long n, u64 domain)
@@ -121,6 +129,107 @@ out_free_array:
 	return ret;
 }
 
+#if IS_REACHABLE(CONFIG_DRM_TTM)
+/*
+ * Two TTM devices with no hardware behind them, made on first use: one as
+ * a driver would have it (WC and UC over gfx_pool when the pool is on),
+ * one with use_dma32, which keeps TTM on its own path, pool or not.
+ */
+static struct test_gfx_pool_ttm {
+	struct mutex lock;	/* creates the devices once */
+	bool ready;
+	struct drm_vma_offset_manager vma;
+	struct ttm_device bdev[2];	/* [0]: usual, [1]: dma32 */
+	const struct ttm_device_funcs funcs;
+} test_ttm = {
+	.lock = __MUTEX_INITIALIZER(test_ttm.lock),
+};
+
+static struct ttm_device *test_gfx_pool_ttm_device(bool stock)
+{
+	int ret = 0;
+
+	mutex_lock(&test_ttm.lock);
+	if (!test_ttm.ready) {
+		drm_vma_offset_manager_init(&test_ttm.vma, 0, 1 << 20);
+		ret = ttm_device_init(&test_ttm.bdev[0], &test_ttm.funcs, NULL,
+				      NULL, &test_ttm.vma, false, false);
+		if (!ret) {
+			ret = ttm_device_init(&test_ttm.bdev[1], &test_ttm.funcs,
+					      NULL, NULL, &test_ttm.vma,
+					      false, true);
+			if (ret)
+				ttm_device_fini(&test_ttm.bdev[0]);
+		}
+		if (ret)
+			drm_vma_offset_manager_destroy(&test_ttm.vma);
+		test_ttm.ready = !ret;
+	}
+	mutex_unlock(&test_ttm.lock);
+	return ret ? ERR_PTR(ret) : &test_ttm.bdev[stock];
+}
+
+static void test_gfx_pool_ttm_fini(void)
+{
+	if (!test_ttm.ready)
+		return;
+	ttm_device_fini(&test_ttm.bdev[1]);
+	ttm_device_fini(&test_ttm.bdev[0]);
+	drm_vma_offset_manager_destroy(&test_ttm.vma);
+}
+
+/* A ttm_tt of npages populated and unpopulated as a driver's BO would be. */
+static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct ttm_device *bdev;
+	struct ttm_tt *tt;
+	u64 t0;
+	int ret;
+
+	bdev = test_gfx_pool_ttm_device(cmd->method == TEST_GFX_POOL_TTM_STOCK);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	tt = kzalloc(sizeof(*tt), GFP_KERNEL);
+	if (!tt)
+		return -ENOMEM;
+	tt->pages = kvcalloc(cmd->npages, sizeof(*tt->pages), GFP_KERNEL);
+	if (!tt->pages) {
+		ret = -ENOMEM;
+		goto out_free_tt;
+	}
+	tt->num_pages = cmd->npages;
+	tt->caching = cmd->domain == TEST_GFX_POOL_WC ? ttm_write_combined :
+							ttm_uncached;
+
+	t0 = ktime_get_ns();
+	ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
+	cmd->ns_alloc = ktime_get_ns() - t0;
+	if (ret)
+		goto out_free_pages;
+	t0 = ktime_get_ns();
+	ttm_pool_free(&bdev->pool, tt);
+	cmd->ns_free = ktime_get_ns() - t0;
+	cmd->ns_set = 0;
+	cmd->ns_reset = 0;
+
+out_free_pages:
+	kvfree(tt->pages);
+out_free_tt:
+	kfree(tt);
+	return ret;
+}
+#else
+static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
+{
+	return -EOPNOTSUPP;
+}
+
+static void test_gfx_pool_ttm_fini(void)
+{
+}
+#endif
+
 static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 				unsigned long arg)
 {
@@ -132,9 +241,20 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		return -ENOTTY;
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;
-	if (cmd.method > TEST_GFX_POOL_POOL || cmd.domain >= GFX_POOL_NR_DOMAINS ||
+	if (cmd.method > TEST_GFX_POOL_TTM_STOCK ||
+	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
 	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES || cmd.flags)
 		return -EINVAL;
+	if (cmd.method >= TEST_GFX_POOL_TTM) {
+		/* TTM has no WB or NP ttm_tt caching that touches the pool. */
+		if (cmd.domain != TEST_GFX_POOL_WC &&
+		    cmd.domain != TEST_GFX_POOL_UC)
+			return -EINVAL;
+		if (cmd.npages > totalram_pages() / 2)
+			return -ENOMEM;
+		ret = test_gfx_pool_ttm_bench(&cmd);
+		goto out_copy;
+	}
 	/* No exported per-page way to unmap a page from the direct map. */
 	if (cmd.method == TEST_GFX_POOL_LEGACY && cmd.domain == TEST_GFX_POOL_NP)
 		return -EOPNOTSUPP;
@@ -145,6 +265,7 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		return -ENOMEM;
 
 	ret = test_gfx_pool_bench(&cmd);
+out_copy:
 	if (ret)
 		return ret;
 	if (copy_to_user(uarg, &cmd, sizeof(cmd)))
@@ -164,7 +285,19 @@ static struct miscdevice test_gfx_pool_dev = {
 	.fops = &test_gfx_pool_fops,
 };
 
-module_misc_device(test_gfx_pool_dev);
+static int __init test_gfx_pool_init(void)
+{
+	return misc_register(&test_gfx_pool_dev);
+}
+
+static void __exit test_gfx_pool_exit(void)
+{
+	misc_deregister(&test_gfx_pool_dev);
+	test_gfx_pool_ttm_fini();
+}
+
+module_init(test_gfx_pool_init);
+module_exit(test_gfx_pool_exit);
 
 MODULE_DESCRIPTION("Test driver for gfx_pool");
 MODULE_LICENSE("GPL");

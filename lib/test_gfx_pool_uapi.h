@@ -15,6 +15,10 @@ enum {
 	TEST_GFX_POOL_LEGACY = 0,
 	/* gfx_pool_alloc_pages() */
 	TEST_GFX_POOL_POOL = 1,
+	/* ttm_pool_alloc() of a WC or UC ttm_tt: over gfx_pool when it is on */
+	TEST_GFX_POOL_TTM = 2,
+	/* the same from a GFP_DMA32 TTM device: TTM's own path, pool or not */
+	TEST_GFX_POOL_TTM_STOCK = 3,
 };
 
 /* Values of test_gfx_pool_cmd.domain: those of enum gfx_pool_domain. */
@@ -27,11 +31,13 @@ enum {
 
 /**
  * struct test_gfx_pool_cmd - one workload run by TEST_GFX_POOL_BENCH
- * @method: (in) TEST_GFX_POOL_LEGACY or TEST_GFX_POOL_POOL.
- * @domain: (in) the caching domain; TEST_GFX_POOL_NP only with the pool.
+ * @method: (in) TEST_GFX_POOL_LEGACY, _POOL, _TTM or _TTM_STOCK.
+ * @domain: (in) the caching domain; TEST_GFX_POOL_NP only with _POOL,
+ *	WC or UC with the TTM methods.
  * @npages: (in) order-0 pages to allocate, 1 to 1048576.
  * @flags: (in) must be 0.
- * @ns_alloc: (out) time to allocate all pages.
+ * @ns_alloc: (out) time to allocate all pages (for TTM: ttm_pool_alloc(),
+ *	caching change included).
  * @ns_set: (out) time to change their caching (legacy only, else 0).
  * @ns_reset: (out) time to change it back to WB (legacy only, else 0).
  * @ns_free: (out) time to free all pages.

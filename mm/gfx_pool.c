@@ -22,7 +22,9 @@
  * that once per GiB at init (gfx_pool_demote_gbpages()), never later.
  *
  * Inside a block, allocations of order 0 to 9 are served from a 512-bit
- * bitmap (bitmap_find_next_zero_area(), naturally aligned). A bitmap and
+ * bitmap (bitmap_find_next_zero_area(), naturally aligned); order 10
+ * (MAX_PAGE_ORDER, which TTM asks for first) takes two wholly free,
+ * aligned blocks. A bitmap and
  * not a buddy: a block is only 512 pages, so a search is eight words, the
  * block only needs "is it wholly free" to change domain, and the per-page
  * order record (struct gfx_pool_block::order) that lets a wrong free be
@@ -651,21 +653,168 @@ out_unlock:
 	return page;
 }
 
+/*
+ * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
+ * wholly free blocks, naturally aligned, on one node. They are rare (TTM
+ * asks for MAX_PAGE_ORDER first), so a walk of the node's blocks under
+ * the lock finds them; the blocks are marked full and only the first one
+ * records the order.
+ */
+static unsigned int gfx_pool_span(unsigned int order)
+{
+	return 1U << (order - GFX_POOL_BLOCK_ORDER);
+}
+
+/* Are the @span blocks from @first all on @node, free, and (if @domain is
+ * a domain) in @domain?
+ */
+static bool __gfx_pool_group_free(struct gfx_pool_node *node,
+				  unsigned long first, unsigned int span,
+				  unsigned int domain)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = first; i < first + span; i++) {
+		block = &gfx_pool.blocks[i];
+		if (gfx_pool.node[block->nid] != node || block->nr_used ||
+		    block->converting ||
+		    (domain < GFX_POOL_NR_DOMAINS && block->domain != domain))
+			return false;
+	}
+	return true;
+}
+
+/* A free aligned group for @order, or -1; @domain as above. */
+static long __gfx_pool_find_group(struct gfx_pool_node *node,
+				  unsigned int order, unsigned int domain)
+{
+	unsigned int span = gfx_pool_span(order);
+	unsigned long i;
+
+	for (i = 0; i + span <= gfx_pool.nr_blocks; i++)
+		if (IS_ALIGNED(gfx_pool.blocks[i].pfn, 1UL << order) &&
+		    __gfx_pool_group_free(node, i, span, domain))
+			return i;
+	return -1;
+}
+
+static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
+					  unsigned long first,
+					  unsigned int order)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = first; i < first + gfx_pool_span(order); i++) {
+		block = &gfx_pool.blocks[i];
+		bitmap_fill(block->used, GFX_POOL_BLOCK_PAGES);
+		block->nr_used = GFX_POOL_BLOCK_PAGES;
+		node->domain[block->domain].nr_used += GFX_POOL_BLOCK_PAGES;
+		list_del_init(&block->list);
+	}
+	gfx_pool.blocks[first].order[0] = order + 1;
+	return pfn_to_page(gfx_pool.blocks[first].pfn);
+}
+
+static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
+						   enum gfx_pool_domain domain,
+						   unsigned int order)
+{
+	struct page *page = NULL;
+	unsigned long flags;
+	long first;
+
+	spin_lock_irqsave(&node->lock, flags);
+	first = __gfx_pool_find_group(node, order, domain);
+	if (first >= 0)
+		page = __gfx_pool_group_take(node, first, order);
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
+/* Convert the blocks of a free group that are not in @domain yet. */
+static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
+						   enum gfx_pool_domain domain,
+						   unsigned int order)
+{
+	unsigned int span = gfx_pool_span(order), now;
+	struct gfx_pool_block *block;
+	struct page *page = NULL;
+	unsigned long flags, i;
+	bool all = true;
+	long first;
+
+	lockdep_assert_held(&node->convert_lock);
+	spin_lock_irqsave(&node->lock, flags);
+	first = __gfx_pool_find_group(node, order, GFX_POOL_NR_DOMAINS);
+	if (first < 0)
+		goto out_unlock;
+	for (i = first; i < first + span; i++) {
+		block = &gfx_pool.blocks[i];
+		if (block->domain == domain)
+			continue;
+		list_del_init(&block->list);
+		node->domain[block->domain].nr_blocks--;
+		block->converting = true;
+	}
+	/* As in gfx_pool_node_alloc_cold(): CPA without the lock. */
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	for (i = first; i < first + span; i++) {
+		block = &gfx_pool.blocks[i];
+		if (!block->converting)
+			continue;
+		now = gfx_pool_convert(block, domain);
+		spin_lock_irqsave(&node->lock, flags);
+		if (now == GFX_POOL_BROKEN) {
+			atomic_long_inc(&gfx_pool.broken_blocks);
+			all = false;
+		} else {
+			block->converting = false;
+			block->domain = now;
+			node->domain[now].nr_blocks++;
+			list_add(&block->list, &node->domain[now].empty);
+			all &= now == domain;
+		}
+		spin_unlock_irqrestore(&node->lock, flags);
+	}
+
+	spin_lock_irqsave(&node->lock, flags);
+	/* The blocks were free and we held the convert lock: still free. */
+	if (all && __gfx_pool_group_free(node, first, span, domain))
+		page = __gfx_pool_group_take(node, first, order);
+out_unlock:
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
 static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node,
 					enum gfx_pool_domain domain,
 					gfp_t gfp, unsigned int order)
 {
+	bool group = order > GFX_POOL_BLOCK_ORDER;
 	struct page *page;
 
-	page = gfx_pool_node_alloc_warm(node, domain, order);
+	page = group ? gfx_pool_node_alloc_group_warm(node, domain, order) :
+		       gfx_pool_node_alloc_warm(node, domain, order);
 	if (page || !gfpflags_allow_blocking(gfp))
 		return page;
 
 	mutex_lock(&node->convert_lock);
 	/* Whoever held the mutex may have converted a block we can use. */
-	page = gfx_pool_node_alloc_warm(node, domain, order);
-	if (!page)
-		page = gfx_pool_node_alloc_cold(node, domain, order);
+	if (group) {
+		page = gfx_pool_node_alloc_group_warm(node, domain, order);
+		if (!page)
+			page = gfx_pool_node_alloc_group_cold(node, domain,
+							      order);
+	} else {
+		page = gfx_pool_node_alloc_warm(node, domain, order);
+		if (!page)
+			page = gfx_pool_node_alloc_cold(node, domain, order);
+	}
 	mutex_unlock(&node->convert_lock);
 	return page;
 }
@@ -745,6 +894,20 @@ static int gfx_pool_release(struct gfx_pool_block *block, struct page *page,
 	if (order > GFX_POOL_MAX_ORDER || block->order[off] != order + 1)
 		goto out_unlock;
 	block->order[off] = 0;
+	if (order > GFX_POOL_BLOCK_ORDER) {
+		/* Whole blocks: the group starts at this one, offset 0. */
+		unsigned long i, first = block - gfx_pool.blocks;
+
+		for (i = first; i < first + gfx_pool_span(order); i++) {
+			block = &gfx_pool.blocks[i];
+			bitmap_zero(block->used, GFX_POOL_BLOCK_PAGES);
+			block->nr_used = 0;
+			node->domain[block->domain].nr_used -= GFX_POOL_BLOCK_PAGES;
+			__gfx_pool_block_relist(node, block);
+		}
+		ret = 0;
+		goto out_unlock;
+	}
 	bitmap_clear(block->used, off, nr);
 	block->nr_used -= nr;
 	node->domain[block->domain].nr_used -= nr;
@@ -876,6 +1039,13 @@ bool gfx_pool_enabled(void)
 }
 EXPORT_SYMBOL_GPL(gfx_pool_enabled);
 
+void gfx_pool_count_fallback(enum gfx_pool_domain domain)
+{
+	if (!WARN_ON_ONCE((unsigned int)domain >= GFX_POOL_NR_DOMAINS))
+		gfx_pool_count(domain, GFX_POOL_FALLBACKS);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
+
 /* === Accounting for debugfs and tests ==================================== */
 
 #if defined(CONFIG_DEBUG_FS) || IS_ENABLED(CONFIG_KUNIT)
@@ -948,6 +1118,7 @@ static const char *const gfx_pool_counter_names[GFX_POOL_NR_COUNTERS] = {
 	[GFX_POOL_CONVERSIONS] = "conversions",
 	[GFX_POOL_EXHAUSTED] = "exhausted",
 	[GFX_POOL_REFUSED] = "refused",
+	[GFX_POOL_FALLBACKS] = "fallbacks",
 };
 
 static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);

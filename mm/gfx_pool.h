@@ -10,16 +10,18 @@
 #include <linux/bits.h>
 #include <linux/gfx_pool.h>
 #include <linux/list.h>
+#include <linux/mmzone.h>
 #include <linux/numa.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 /* A block is the unit that changes domain: one 2 MiB direct-map entry. */
-#define GFX_POOL_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
 #define GFX_POOL_BLOCK_SIZE	PMD_SIZE
 
-static_assert(GFX_POOL_MAX_ORDER == GFX_POOL_BLOCK_ORDER);
+static_assert(GFX_POOL_BLOCK_ORDER == PMD_SHIFT - PAGE_SHIFT);
+static_assert(GFX_POOL_MAX_ORDER == MAX_PAGE_ORDER);
+static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
 
 /**
  * struct gfx_pool_block - one 2 MiB block of the pool
@@ -34,7 +36,9 @@ static_assert(GFX_POOL_MAX_ORDER == GFX_POOL_BLOCK_ORDER);
  * @used: one bit per page handed out.
  * @order: for the first page of every allocation, its order plus one;
  *	zero for every other page. This is what lets a free with the wrong
- *	order, a double free or a free of a tail page be refused.
+ *	order, a double free or a free of a tail page be refused. An
+ *	allocation of several blocks is recorded in its first block only;
+ *	the others are simply full.
  *
  * Everything but @pfn and @nid is protected by the lock of the
  * &struct gfx_pool_node of @nid.
@@ -60,6 +64,8 @@ struct gfx_pool_block {
  *	freeing a page the pool does not own, a double free, a wrong order).
  *	A refused free of a page the pool does not own is counted in
  *	domain %GFX_POOL_WB, as it has no domain of its own.
+ * @GFX_POOL_FALLBACKS: allocations a user made elsewhere because the pool
+ *	was off or could not serve them, as gfx_pool_count_fallback() reports.
  * @GFX_POOL_NR_COUNTERS: the number of counters; not a counter.
  */
 enum gfx_pool_counter {
@@ -68,6 +74,7 @@ enum gfx_pool_counter {
 	GFX_POOL_CONVERSIONS,
 	GFX_POOL_EXHAUSTED,
 	GFX_POOL_REFUSED,
+	GFX_POOL_FALLBACKS,
 	GFX_POOL_NR_COUNTERS
 };
 

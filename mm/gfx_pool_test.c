@@ -239,6 +239,23 @@ static void gfx_pool_test_alloc_free(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* Users report their fallbacks; each lands in its own domain's column. */
+static void gfx_pool_test_fallback_count(struct kunit *test)
+{
+	unsigned long before[GFX_POOL_NR_DOMAINS];
+	int d;
+
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		before[d] = gfx_pool_counter_read(d, GFX_POOL_FALLBACKS);
+	gfx_pool_count_fallback(GFX_POOL_UC);
+	gfx_pool_count_fallback(GFX_POOL_UC);
+	gfx_pool_count_fallback(GFX_POOL_WC);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(d, GFX_POOL_FALLBACKS),
+				before[d] + (d == GFX_POOL_UC ? 2 :
+					     d == GFX_POOL_WC ? 1 : 0));
+}
+
 /* A page from the buddy allocator is not a pool page. */
 static void gfx_pool_test_owns(struct kunit *test)
 {
@@ -456,7 +473,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	exhausted = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED);
 	while (got < nr_blocks) {
 		pages[got] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
-						  GFP_KERNEL, GFX_POOL_MAX_ORDER);
+						  GFP_KERNEL, GFX_POOL_BLOCK_ORDER);
 		if (!pages[got])
 			break;
 		got++;
@@ -474,7 +491,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	 * change, which may sleep, so it must fail at once; an atomic WC
 	 * request is served from the block as it is.
 	 */
-	gfx_pool_free_pages(pages[--got], GFX_POOL_MAX_ORDER);
+	gfx_pool_free_pages(pages[--got], GFX_POOL_BLOCK_ORDER);
 	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
 	preempt_disable();
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_ATOMIC, 0);
@@ -490,7 +507,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 
 	for (i = 0; i < got; i++)
-		gfx_pool_free_pages(pages[i], GFX_POOL_MAX_ORDER);
+		gfx_pool_free_pages(pages[i], GFX_POOL_BLOCK_ORDER);
 	expect_pool_whole(test);
 }
 
@@ -529,19 +546,19 @@ static void gfx_pool_test_zero(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
-				    GFX_POOL_MAX_ORDER);
+				    GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	vaddr = map_for_test(page, GFX_POOL_BLOCK_PAGES, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
 	memset(vaddr, 0xa5, GFX_POOL_BLOCK_SIZE);
 	unmap_for_test(vaddr, domain);
-	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
 
 	/* Same node, so the freed block is the first candidate. */
 	nid = page_to_nid(page);
 	again = gfx_pool_alloc_pages(nid, domain,
 				     GFP_KERNEL | __GFP_ZERO | __GFP_THISNODE,
-				     GFX_POOL_MAX_ORDER);
+				     GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_PTR_EQ_MSG(test, again, page,
 				"the dirty block was not reused first");
 	vaddr = map_for_test(again, GFX_POOL_BLOCK_PAGES, domain);
@@ -550,7 +567,7 @@ static void gfx_pool_test_zero(struct kunit *test)
 	/* Dirty it again for the page-by-page round. */
 	memset(vaddr, 0x5a, GFX_POOL_BLOCK_SIZE);
 	unmap_for_test(vaddr, domain);
-	gfx_pool_free_pages(again, GFX_POOL_MAX_ORDER);
+	gfx_pool_free_pages(again, GFX_POOL_BLOCK_ORDER);
 
 	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
 		pages[i] = gfx_pool_alloc_pages(nid, domain,
@@ -652,14 +669,14 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 		for (i = 0; i < nr_blocks; i++) {
 			pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, d,
 							GFP_KERNEL,
-							GFX_POOL_MAX_ORDER);
+							GFX_POOL_BLOCK_ORDER);
 			KUNIT_ASSERT_NOT_NULL(test, pages[i]);
 			expect_mapping(test, page_to_pfn(pages[i]), d);
 			expect_mapping(test, page_to_pfn(pages[i]) +
 				       GFX_POOL_BLOCK_PAGES - 1, d);
 		}
 		for (i = 0; i < nr_blocks; i++)
-			gfx_pool_free_pages(pages[i], GFX_POOL_MAX_ORDER);
+			gfx_pool_free_pages(pages[i], GFX_POOL_BLOCK_ORDER);
 	}
 
 	windows = DIV_ROUND_UP((start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER)) << PAGE_SHIFT,
@@ -770,6 +787,7 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
+	KUNIT_CASE(gfx_pool_test_fallback_count),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),

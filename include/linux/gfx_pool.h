@@ -41,8 +41,15 @@ enum gfx_pool_domain {
 	GFX_POOL_NR_DOMAINS
 };
 
-/* The largest order a pool allocation may have: one whole 2 MiB block. */
-#define GFX_POOL_MAX_ORDER	9
+/* The order of a block, the pool's unit: one 2 MiB direct-map entry. */
+#define GFX_POOL_BLOCK_ORDER	9
+
+/*
+ * The largest order a pool allocation may have: MAX_PAGE_ORDER on x86-64,
+ * so that users like TTM get the same chunks as from the page allocator.
+ * Orders above GFX_POOL_BLOCK_ORDER take whole, naturally aligned blocks.
+ */
+#define GFX_POOL_MAX_ORDER	10
 
 #ifdef CONFIG_GFX_POOL
 
@@ -58,6 +65,8 @@ enum gfx_pool_domain {
  *	%__GFP_DMA32 only when the whole pool lies below 4 GiB. Other flags
  *	are ignored: the pool never reclaims.
  * @order: 0 to %GFX_POOL_MAX_ORDER; the pages are naturally aligned.
+ *	Above %GFX_POOL_BLOCK_ORDER they are whole blocks, which must all
+ *	be free.
  *
  * The pages are physically contiguous and mapped in the direct map as
  * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB or 1 GiB entry.
@@ -121,6 +130,19 @@ int gfx_pool_page_domain(const struct page *page);
 bool gfx_pool_enabled(void);
 
 /**
+ * gfx_pool_count_fallback() - note that a user took a page elsewhere
+ * @domain: the domain it had asked the pool for.
+ *
+ * A user that falls back to the page allocator and a per-page caching
+ * change when the pool is off or could not serve it calls this once per
+ * fallback allocation, so that the pool's debugfs shows how often its
+ * size fell short (the ``fallbacks`` column).
+ *
+ * Context: Any context.
+ */
+void gfx_pool_count_fallback(enum gfx_pool_domain domain);
+
+/**
  * gfx_pool_reserve() - reserve the pool's memory at boot
  *
  * For architecture setup code only, called once after the NUMA layout is
@@ -158,6 +180,10 @@ static inline int gfx_pool_page_domain(const struct page *page)
 static inline bool gfx_pool_enabled(void)
 {
 	return false;
+}
+
+static inline void gfx_pool_count_fallback(enum gfx_pool_domain domain)
+{
 }
 
 static inline void gfx_pool_reserve(void)

@@ -14,7 +14,9 @@ cd "$ksrc" || exit 1
 status=0
 
 files="mm/gfx_pool.c mm/gfx_pool.h mm/gfx_pool_test.c include/linux/gfx_pool.h
-	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h"
+	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
+	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c
+	drivers/char/agp/agp_gfx_pool_test.c"
 selftests=$(cd "$repo" && ls tools/testing/selftests/mm/gfx_pool*.[ch])
 
 out=$(./scripts/checkpatch.pl --strict --no-tree -q \
@@ -37,13 +39,18 @@ w1() {
 	./scripts/config --file "$o/.config" -e 64BIT -e MMU "$@" &&
 	make -s ARCH=x86_64 O="$o" olddefconfig > /dev/null || return 1
 	# Rebuild our objects every time, so that their warnings show.
+	# shellcheck disable=SC2086
 	(cd "$o" && rm -f $objs)
 	make -s ARCH=x86_64 O="$o" CC="ccache gcc" W=1 -j"$(nproc)" $objs 2>&1
 }
 
-objs="mm/gfx_pool.o lib/test_gfx_pool.o arch/x86/kernel/setup.o"
-for cfg in "nokunit|$objs|-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL -d KUNIT -d DEBUG_FS" \
-	   "off|arch/x86/kernel/setup.o|-d GFX_POOL"; do
+# Our hunks in existing files; QXL is there only to pull in TTM.
+users="arch/x86/kernel/setup.o drivers/gpu/drm/ttm/ttm_pool.o
+	drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
+users_cfg="-e PCI -e AGP -e AGP_INTEL -e DRM -e DRM_QXL"
+objs="mm/gfx_pool.o lib/test_gfx_pool.o $users"
+for cfg in "nokunit|$objs|-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL -d KUNIT -d DEBUG_FS $users_cfg" \
+	   "off|$users|-d GFX_POOL $users_cfg"; do
 	IFS='|' read -r name o args <<< "$cfg"
 	# shellcheck disable=SC2086
 	out=$(w1 "$name" "$o" -- $args)
@@ -55,8 +62,13 @@ for cfg in "nokunit|$objs|-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST
 done
 
 # The test kernel's own configuration, with KUnit and debugfs.
-(cd "$build/kunit" && rm -f mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o)
+tests="mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
+	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.o
+	drivers/char/agp/agp_gfx_pool_test.o"
+# shellcheck disable=SC2086
+(cd "$build/kunit" && rm -f $tests)
+# shellcheck disable=SC2086
 out=$(make -s ARCH=x86_64 O="$build/kunit" CC="ccache gcc" W=1 -j"$(nproc)" \
-	mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o 2>&1)
+	$tests 2>&1)
 [ -z "$out" ] || { echo "W=1 (kunit):"; echo "$out"; status=1; }
 exit $status

@@ -7,9 +7,13 @@
  * way drivers do it today, then through gfx_pool_alloc_pages() +
  * gfx_pool_free_pages(), once as it comes and once more with the blocks
  * already in the domain ("warm"); plain alloc_page() + __free_page() is
- * the floor. For each row: ns per page, the 2M -> 4K splits
+ * the floor. The TTM rows populate and free a ttm_tt of N pages, once from
+ * a GFP_DMA32 TTM device, which keeps TTM on its own path (alloc_pages()
+ * and set_pages_array_*()), and once from a usual one, which takes them
+ * from gfx_pool. For each row: ns per page, the 2M -> 4K splits
  * of the direct map (direct_map_level2_splits), and the change of
- * DirectMap4k. The last line sums the splits seen during the pool rows.
+ * DirectMap4k. The last line sums the splits seen during the pool rows,
+ * TTM over gfx_pool included.
  *
  *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]...
  *
@@ -29,6 +33,12 @@ static const char *method_name(__u64 method, __u64 domain, const char *tag,
 
 	if (method == TEST_GFX_POOL_LEGACY)
 		snprintf(buf, len, "%s", legacy[domain]);
+	else if (method == TEST_GFX_POOL_TTM_STOCK)
+		snprintf(buf, len, "TTM %s, stock path (dma32)",
+			 gfx_pool_domain_names[domain]);
+	else if (method == TEST_GFX_POOL_TTM)
+		snprintf(buf, len, "TTM %s over gfx_pool",
+			 gfx_pool_domain_names[domain]);
 	else
 		snprintf(buf, len, "gfx_pool %s%s", gfx_pool_domain_names[domain],
 			 tag);
@@ -117,6 +127,23 @@ int main(int argc, char **argv)
 			      sizes[s], "") < 0)
 			failed = 1;
 		for (d = 0; d < ndomains; d++) {
+			/*
+			 * TTM first: its stock path keeps its pages in TTM's
+			 * own pool, so the legacy rows after it still get
+			 * memory that was never split.
+			 */
+			if (domains[d] == TEST_GFX_POOL_WC ||
+			    domains[d] == TEST_GFX_POOL_UC) {
+				if (bench_row(fd, TEST_GFX_POOL_TTM_STOCK,
+					      domains[d], sizes[s], "") < 0)
+					failed = 1;
+				r = bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
+					      sizes[s], "");
+				if (r < 0)
+					failed = 1;
+				else
+					pool_splits += r;
+			}
 			if (domains[d] != TEST_GFX_POOL_NP &&
 			    bench_row(fd, TEST_GFX_POOL_LEGACY, domains[d],
 				      sizes[s], "") < 0)

@@ -35,6 +35,46 @@ FIXTURE_TEARDOWN(gfx_pool)
 		close(self->fd);
 }
 
+static bool pool_is_on(void)
+{
+	return !access("/sys/kernel/debug/gfx_pool/stats", R_OK);
+}
+
+/*
+ * TTM populating WC and UC ttm_tts: over gfx_pool (pool on) it splits
+ * nothing; on its stock path (gfx_pool=0) it splits, and the counters
+ * show it. This runs first so that the stock case meets unsplit memory.
+ */
+TEST_F(gfx_pool, ttm)
+{
+	struct gfx_pool_dmap before, after;
+	struct test_gfx_pool_cmd cmd;
+	int ret, d;
+
+	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
+	for (d = TEST_GFX_POOL_WC; d <= TEST_GFX_POOL_UC; d++) {
+		ret = gfx_pool_run(self->fd, TEST_GFX_POOL_TTM, d, NPAGES, &cmd);
+		if (ret == -EOPNOTSUPP)
+			SKIP(return, "no TTM in this kernel");
+		ASSERT_EQ(0, ret) TH_LOG("TTM %s", gfx_pool_domain_names[d]);
+	}
+	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
+	TH_LOG("TTM, pool %s: 2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
+	       pool_is_on() ? "on" : "off",
+	       after.splits_2m - before.splits_2m,
+	       after.splits_1g - before.splits_1g,
+	       after.directmap_4k_kb - before.directmap_4k_kb);
+	if (pool_is_on()) {
+		EXPECT_EQ(before.splits_2m, after.splits_2m);
+		EXPECT_EQ(before.splits_1g, after.splits_1g);
+		EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
+	} else {
+		EXPECT_GT(after.splits_2m + after.splits_1g,
+			  before.splits_2m + before.splits_1g);
+		EXPECT_GT(after.directmap_4k_kb, before.directmap_4k_kb);
+	}
+}
+
 /* Every domain, twice (cold: blocks change domain; warm: they do not). */
 TEST_F(gfx_pool, pool_does_not_split)
 {
@@ -42,6 +82,8 @@ TEST_F(gfx_pool, pool_does_not_split)
 	struct test_gfx_pool_cmd cmd;
 	int d, round;
 
+	if (!pool_is_on())
+		SKIP(return, "no pool (gfx_pool=0)");
 	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
 	for (round = 0; round < 2; round++) {
 		for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
@@ -85,7 +127,7 @@ TEST_F(gfx_pool, bad_commands)
 {
 	struct test_gfx_pool_cmd cmd;
 
-	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, 2, TEST_GFX_POOL_WC, 1, &cmd));
+	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, 4, TEST_GFX_POOL_WC, 1, &cmd));
 	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL, 4, 1, &cmd));
 	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL,
 					TEST_GFX_POOL_WC, 0, &cmd));
@@ -94,6 +136,15 @@ TEST_F(gfx_pool, bad_commands)
 					TEST_GFX_POOL_MAX_PAGES + 1, &cmd));
 	EXPECT_EQ(-EOPNOTSUPP, gfx_pool_run(self->fd, TEST_GFX_POOL_LEGACY,
 					    TEST_GFX_POOL_NP, 1, &cmd));
+	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_TTM,
+					TEST_GFX_POOL_NP, 1, &cmd));
+	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_TTM_STOCK + 1,
+					TEST_GFX_POOL_WC, 1, &cmd));
+	if (!pool_is_on()) {
+		EXPECT_EQ(-ENODEV, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL,
+						TEST_GFX_POOL_WC, 1, &cmd));
+		return;
+	}
 	/* More than the pool holds: -ENOMEM, and all of it given back. */
 	EXPECT_EQ(-ENOMEM, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL,
 					TEST_GFX_POOL_WC,

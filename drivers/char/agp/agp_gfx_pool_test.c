@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for agpgart over gfx_pool: the generic page helpers, called
+ * with a minimal fake bridge (there is no AGP hardware under QEMU), take
+ * uncached pages from gfx_pool without splitting the direct map, give them
+ * back, and fall back to the page allocator, counted, when the pool cannot
+ * serve them. agpgart wants GFP_DMA32 pages, so a pool above 4G always
+ * falls back; the cases check whichever the pool can do.
+ */
+#include <kunit/test.h>
+#include <linux/agp_backend.h>
+#include <linux/gfx_pool.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+
+#include <asm/memtype.h>
+
+#include "agp.h"
+#include "../../../mm/gfx_pool.h"
+
+#define NR_PAGES	64
+
+struct agp_test_priv {
+	struct agp_bridge_data bridge;
+	struct agp_bridge_data *saved;
+	bool pool_serves_dma32;
+};
+
+static int agp_gfx_pool_test_init(struct kunit *test)
+{
+	struct agp_test_priv *priv;
+	struct page *probe;
+
+	if (!gfx_pool_enabled())
+		kunit_skip(test, "no gfx_pool: boot with gfx_pool=<size>");
+	if (debug_pagealloc_enabled())
+		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, priv);
+
+	probe = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC,
+				     GFP_KERNEL | GFP_DMA32, 0);
+	priv->pool_serves_dma32 = probe;
+	gfx_pool_free_pages(probe, 0);
+
+	/* The generic helpers count on the global bridge. */
+	priv->saved = agp_bridge;
+	agp_bridge = &priv->bridge;
+	test->priv = priv;
+	return 0;
+}
+
+static void agp_gfx_pool_test_exit(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+
+	if (!priv)
+		return;
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->bridge.current_memory_agp), 0);
+	agp_bridge = priv->saved;
+}
+
+/* How the direct map maps @page: present, which level, UC or not. */
+static void expect_uc(struct kunit *test, struct page *page, bool from_pool)
+{
+	unsigned int level;
+	pgprot_t prot;
+	pte_t *pte;
+
+	pte = lookup_address((unsigned long)page_address(page), &level);
+	KUNIT_ASSERT_NOT_NULL(test, pte);
+	/* The pool keeps its 2M entries; the fallback splits, as it always did. */
+	KUNIT_EXPECT_EQ(test, level, from_pool ? PG_LEVEL_2M : PG_LEVEL_4K);
+	prot = __pgprot(pte_flags(*pte));
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	if (pat_enabled())
+		KUNIT_EXPECT_EQ(test, pgprot2cachemode(prot),
+				_PAGE_CACHE_MODE_UC_MINUS);
+}
+
+static void expect_source(struct kunit *test, struct page *page)
+{
+	struct agp_test_priv *priv = test->priv;
+
+	if (priv->pool_serves_dma32)
+		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_UC);
+	else
+		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	expect_uc(test, page, priv->pool_serves_dma32);
+}
+
+/* agp_generic_alloc_page() and the two-step agp_generic_destroy_page(). */
+static void agp_gfx_pool_one_page(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+	unsigned long fallbacks;
+	struct page *page;
+
+	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	page = agp_generic_alloc_page(&priv->bridge);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	expect_source(test, page);
+	KUNIT_EXPECT_EQ(test, atomic_read(&priv->bridge.current_memory_agp), 1);
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
+			fallbacks + !priv->pool_serves_dma32);
+
+	agp_generic_destroy_page(page, AGP_PAGE_DESTROY_UNMAP);
+	if (priv->pool_serves_dma32)
+		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_UC);
+	agp_generic_destroy_page(page, AGP_PAGE_DESTROY_FREE);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+}
+
+/* agp_generic_alloc_pages() and agp_generic_destroy_pages(). */
+static void agp_gfx_pool_many_pages(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+	struct agp_memory mem = {};
+	struct page *pages[NR_PAGES];
+	unsigned long in_use;
+	int i;
+
+	in_use = gfx_pool_pages_in_use();
+	mem.pages = kunit_kcalloc(test, NR_PAGES, sizeof(*mem.pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
+
+	KUNIT_ASSERT_EQ(test, agp_generic_alloc_pages(&priv->bridge, &mem,
+						      NR_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mem.page_count, NR_PAGES);
+	for (i = 0; i < NR_PAGES; i++) {
+		pages[i] = mem.pages[i];
+		expect_source(test, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(),
+			in_use + (priv->pool_serves_dma32 ? NR_PAGES : 0));
+
+	agp_generic_destroy_pages(&mem);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
+	for (i = 0; i < NR_PAGES; i++)
+		KUNIT_EXPECT_NULL(test, mem.pages[i]);
+}
+
+/*
+ * With the pool exhausted, agpgart takes pages from the page allocator,
+ * makes them UC page by page as before, counts each fallback, and puts
+ * them back to WB when it frees them.
+ */
+static void agp_gfx_pool_fallback(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+	unsigned long start_pfn, nr_blocks, fallbacks, i, got = 0;
+	struct agp_memory mem = {};
+	struct page **blocks;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blocks);
+	while (got < nr_blocks &&
+	       (blocks[got] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
+						   GFP_KERNEL, GFX_POOL_BLOCK_ORDER)))
+		got++;
+	KUNIT_ASSERT_EQ(test, got, nr_blocks);
+
+	mem.pages = kunit_kcalloc(test, 4, sizeof(*mem.pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
+	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	KUNIT_EXPECT_EQ(test, agp_generic_alloc_pages(&priv->bridge, &mem, 4), 0);
+	for (i = 0; i < mem.page_count; i++) {
+		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(mem.pages[i]));
+		expect_uc(test, mem.pages[i], false);
+	}
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
+			fallbacks + 4);
+	agp_generic_destroy_pages(&mem);
+
+	for (i = 0; i < got; i++)
+		gfx_pool_free_pages(blocks[i], GFX_POOL_BLOCK_ORDER);
+}
+
+static struct kunit_case agp_gfx_pool_test_cases[] = {
+	KUNIT_CASE(agp_gfx_pool_one_page),
+	KUNIT_CASE(agp_gfx_pool_many_pages),
+	KUNIT_CASE(agp_gfx_pool_fallback),
+	{}
+};
+
+static struct kunit_suite agp_gfx_pool_test_suite = {
+	.name = "agp_gfx_pool",
+	.init = agp_gfx_pool_test_init,
+	.exit = agp_gfx_pool_test_exit,
+	.test_cases = agp_gfx_pool_test_cases,
+};
+
+kunit_test_suites(&agp_gfx_pool_test_suite);

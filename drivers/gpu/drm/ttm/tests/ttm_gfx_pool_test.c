@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 AND MIT
+/*
+ * KUnit tests for TTM over gfx_pool: write-combined and uncached ttm_tts
+ * are populated from gfx_pool, already mapped that way in the direct map
+ * by whole 2M entries, given back to it on free, and the page allocator
+ * is used (and counted) only when the pool runs dry.
+ *
+ * The cases skip when the kernel has no pool (CONFIG_GFX_POOL=n or
+ * gfx_pool=0): TTM's own suites cover that case unchanged.
+ */
+#include <linux/gfx_pool.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+
+#include <drm/ttm/ttm_pool.h>
+#include <drm/ttm/ttm_tt.h>
+
+#ifdef CONFIG_X86
+#include <asm/memtype.h>
+#endif
+
+#include "ttm_kunit_helpers.h"
+
+struct ttm_gfx_pool_test_priv {
+	struct ttm_test_devices *devs;
+};
+
+static struct ttm_operation_ctx simple_ctx = {
+	.interruptible = true,
+	.no_wait_gpu = false,
+};
+
+static int ttm_gfx_pool_test_init(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv;
+
+	if (!gfx_pool_enabled())
+		kunit_skip(test, "no gfx_pool: boot with gfx_pool=<size>");
+	if (debug_pagealloc_enabled())
+		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+
+	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, priv);
+	priv->devs = ttm_test_devices_basic(test);
+	test->priv = priv;
+	return 0;
+}
+
+static void ttm_gfx_pool_test_fini(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+
+	if (priv)
+		ttm_test_devices_put(test, priv->devs);
+}
+
+static struct ttm_tt *ttm_gfx_pool_tt_init(struct kunit *test,
+					   enum ttm_caching caching,
+					   unsigned long num_pages)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	struct ttm_buffer_object *bo;
+	struct ttm_tt *tt;
+
+	bo = ttm_bo_kunit_init(test, priv->devs, num_pages << PAGE_SHIFT, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, bo);
+	tt = kunit_kzalloc(test, sizeof(*tt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tt);
+	KUNIT_ASSERT_EQ(test, ttm_tt_init(tt, bo, 0, caching, 0), 0);
+	return tt;
+}
+
+static enum gfx_pool_domain caching_domain(enum ttm_caching caching)
+{
+	return caching == ttm_write_combined ? GFX_POOL_WC : GFX_POOL_UC;
+}
+
+/* The direct map maps @page with a 2M entry, in @caching's mode. */
+static void expect_direct_map(struct kunit *test, struct page *page,
+			      enum ttm_caching caching, unsigned int want_level)
+{
+#ifdef CONFIG_X86
+	enum page_cache_mode mode = caching == ttm_write_combined ?
+				    _PAGE_CACHE_MODE_WC : _PAGE_CACHE_MODE_UC_MINUS;
+	unsigned int level;
+	pgprot_t prot;
+	pte_t *pte;
+
+	pte = lookup_address((unsigned long)page_address(page), &level);
+	KUNIT_ASSERT_NOT_NULL(test, pte);
+	KUNIT_EXPECT_EQ(test, level, want_level);
+	prot = __pgprot(pte_flags(*pte));
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	if (pat_enabled())
+		KUNIT_EXPECT_EQ(test, pgprot_val(prot) & _PAGE_CACHE_MASK,
+				cachemode2protval(mode));
+#endif
+}
+
+struct gfx_pool_case {
+	const char *desc;
+	enum ttm_caching caching;
+	unsigned long num_pages;
+};
+
+static const struct gfx_pool_case gfx_pool_cases[] = {
+	{ "wc 1 page", ttm_write_combined, 1 },
+	{ "wc 7 pages", ttm_write_combined, 7 },
+	{ "wc 512 pages", ttm_write_combined, 512 },
+	{ "wc 1027 pages", ttm_write_combined, 1027 },
+	{ "uc 1 page", ttm_uncached, 1 },
+	{ "uc 7 pages", ttm_uncached, 7 },
+	{ "uc 512 pages", ttm_uncached, 512 },
+	{ "uc 1027 pages", ttm_uncached, 1027 },
+};
+
+static void gfx_pool_case_desc(const struct gfx_pool_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gfx_pool, gfx_pool_cases, gfx_pool_case_desc);
+
+/*
+ * Every page of a WC or UC ttm_tt comes from gfx_pool in the matching
+ * domain, mapped by a 2M entry in that mode; ttm_pool_free() gives every
+ * one back to gfx_pool and none to TTM's own pool types.
+ */
+static void ttm_gfx_pool_populate(struct kunit *test)
+{
+	const struct gfx_pool_case *c = test->param_value;
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	struct ttm_pool_type *pt;
+	struct ttm_pool *pool;
+	unsigned long fallbacks, i;
+	struct page **pages;
+	struct ttm_tt *tt;
+	int nid, order;
+
+	tt = ttm_gfx_pool_tt_init(test, c->caching, c->num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	pages = kunit_kcalloc(test, c->num_pages, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	/* A node of its own, so that the pool types are this pool's. */
+	nid = first_online_node;
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
+	fallbacks = ttm_pool_gfx_pool_fallbacks(c->caching);
+
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < c->num_pages; i++) {
+		pages[i] = tt->pages[i];
+		KUNIT_EXPECT_EQ_MSG(test, gfx_pool_page_domain(pages[i]),
+				    caching_domain(c->caching),
+				    "page %lu is not a gfx_pool page of the domain", i);
+		expect_direct_map(test, pages[i], c->caching, PG_LEVEL_2M);
+	}
+	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(c->caching),
+			fallbacks);
+
+	ttm_pool_free(pool, tt);
+	for (i = 0; i < c->num_pages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gfx_pool_page_domain(pages[i]), -ENOENT,
+				    "page %lu was not given back to gfx_pool", i);
+	for (order = 0; order < NR_PAGE_ORDERS; order++) {
+		pt = &pool->caching[c->caching].orders[order];
+		KUNIT_EXPECT_TRUE(test, list_empty(&pt->pages));
+	}
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
+#define MAX_BLOCKS	4096
+
+/*
+ * With gfx_pool exhausted, TTM takes pages from the page allocator and
+ * changes their caching page by page as it always did, and counts each
+ * such fallback. Its pool types keep those pages, and the shrinker path
+ * (ttm_pool_fini()) gives them back.
+ */
+static void ttm_gfx_pool_fallback(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = 4;
+	unsigned long fallbacks, i, nr = 0;
+	struct page **blocks;
+	struct ttm_pool *pool;
+	struct ttm_tt *tt;
+
+	blocks = kunit_kcalloc(test, MAX_BLOCKS, sizeof(*blocks), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blocks);
+	while (nr < MAX_BLOCKS &&
+	       (blocks[nr] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
+						  GFP_KERNEL, GFX_POOL_BLOCK_ORDER)))
+		nr++;
+	KUNIT_ASSERT_LT(test, nr, MAX_BLOCKS);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	/* Its own pool types: the global ones may hold older pages. */
+	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
+	fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
+
+	KUNIT_EXPECT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < num_pages && tt->pages[i]; i++) {
+		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(tt->pages[i]));
+		/* The old path: WC by a caching change, in a 4K entry. */
+		expect_direct_map(test, tt->pages[i], ttm_write_combined,
+				  PG_LEVEL_4K);
+	}
+	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
+			fallbacks + num_pages);
+
+	for (i = 0; i < nr; i++)
+		gfx_pool_free_pages(blocks[i], GFX_POOL_BLOCK_ORDER);
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
+static struct kunit_case ttm_gfx_pool_test_cases[] = {
+	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
+	KUNIT_CASE(ttm_gfx_pool_fallback),
+	{}
+};
+
+static struct kunit_suite ttm_gfx_pool_test_suite = {
+	.name = "ttm_gfx_pool",
+	.init = ttm_gfx_pool_test_init,
+	.exit = ttm_gfx_pool_test_fini,
+	.test_cases = ttm_gfx_pool_test_cases,
+};
+
+kunit_test_suites(&ttm_gfx_pool_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for TTM over gfx_pool");
+MODULE_LICENSE("GPL and additional rights");
