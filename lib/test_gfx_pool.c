@@ -7,12 +7,19 @@
  *
  * /dev/test_gfx_pool takes one ioctl command struct of __u64 fields,
  * validated in full before anything runs. See lib/test_gfx_pool_uapi.h.
+ *
+ * Each open file may also hold one buffer of pool pages and map it into
+ * user space with its domain's caching, the way a graphics driver does;
+ * its address_space is registered with gfx_pool so that suspend and
+ * hibernation zap the mappings, and the fault handler maps them again.
  */
 
 #define pr_fmt(fmt) "test_gfx_pool: " fmt
 
 #include <linux/fs.h>
 #include <linux/gfx_pool.h>
+#include <linux/mutex.h>
+#include <linux/pgtable.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -230,6 +237,246 @@ static void test_gfx_pool_ttm_fini(void)
 }
 #endif
 
+/* === Buffers mapped into user space ===================================== */
+
+/**
+ * struct test_gfx_pool_file - one open file and its buffer
+ * @lock: protects everything below.
+ * @pages: the buffer, or NULL.
+ * @npages: its size.
+ * @domain: its domain.
+ * @faults: pages the fault handler mapped.
+ * @blocked: faults turned away while gfx_pool_mappings_blocked().
+ * @map: this file's mappings, registered with gfx_pool.
+ */
+struct test_gfx_pool_file {
+	struct mutex lock;
+	struct page **pages;
+	unsigned long npages;
+	u64 domain;
+	u64 faults;
+	u64 blocked;
+	struct gfx_pool_mapping map;
+};
+
+static void test_gfx_pool_buf_free(struct test_gfx_pool_file *tf)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&tf->lock);
+	if (!tf->pages)
+		return;
+	/* No user mapping may outlive the pages: zap before giving back. */
+	unmap_mapping_range(tf->map.mapping, 0, 0, 1);
+	for (i = 0; i < tf->npages; i++)
+		gfx_pool_free_pages(tf->pages[i], 0);
+	kvfree(tf->pages);
+	tf->pages = NULL;
+	tf->npages = 0;
+}
+
+static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
+				   struct test_gfx_pool_buf *buf)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&tf->lock);
+	if (tf->pages)
+		return -EBUSY;
+	tf->pages = kvcalloc(buf->npages, sizeof(*tf->pages), GFP_KERNEL);
+	if (!tf->pages)
+		return -ENOMEM;
+	for (i = 0; i < buf->npages; i++) {
+		tf->pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, buf->domain,
+						    GFP_KERNEL | __GFP_ZERO, 0);
+		if (!tf->pages[i]) {
+			tf->npages = i;
+			test_gfx_pool_buf_free(tf);
+			return -ENOMEM;
+		}
+	}
+	tf->npages = buf->npages;
+	tf->domain = buf->domain;
+	tf->faults = 0;
+	tf->blocked = 0;
+	return 0;
+}
+
+/* pgprot2cachemode() is not exported; the table behind cachemode2protval() is. */
+static u64 test_gfx_pool_cache_mode(pgprot_t prot)
+{
+	enum page_cache_mode mode;
+
+	for (mode = 0; mode < _PAGE_CACHE_MODE_NUM; mode++)
+		if ((pgprot_val(prot) & _PAGE_CACHE_MASK) ==
+		    cachemode2protval(mode))
+			return mode;
+	return U64_MAX;
+}
+
+/*
+ * The cache mode of the PTE that maps @addr in a mapping of this file.
+ * Called without tf->lock: the fault handler takes it under mmap_lock.
+ */
+static int test_gfx_pool_pte(struct file *file, struct test_gfx_pool_buf *buf)
+{
+	struct follow_pfnmap_args args = { .address = buf->addr };
+	struct mm_struct *mm = current->mm;
+	int ret = -EINVAL;
+
+	mmap_read_lock(mm);
+	args.vma = vma_lookup(mm, buf->addr);
+	if (args.vma && args.vma->vm_file == file) {
+		ret = follow_pfnmap_start(&args);
+		if (!ret) {
+			buf->cache_mode = test_gfx_pool_cache_mode(args.pgprot);
+			follow_pfnmap_end(&args);
+		} else {
+			ret = -ENOENT;	/* not faulted in */
+		}
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
+				    void __user *uarg)
+{
+	struct test_gfx_pool_file *tf = file->private_data;
+	struct test_gfx_pool_buf buf;
+	int ret = 0;
+
+	if (copy_from_user(&buf, uarg, sizeof(buf)))
+		return -EFAULT;
+	if (buf.flags)
+		return -EINVAL;
+	if (command == TEST_GFX_POOL_ALLOC &&
+	    (buf.domain >= GFX_POOL_NR_DOMAINS || !buf.npages ||
+	     buf.npages > TEST_GFX_POOL_MAX_BUF_PAGES))
+		return -EINVAL;
+	if (command == TEST_GFX_POOL_ALLOC && !gfx_pool_enabled())
+		return -ENODEV;
+
+	if (command == TEST_GFX_POOL_PTE)
+		ret = test_gfx_pool_pte(file, &buf);
+
+	mutex_lock(&tf->lock);
+	switch (command) {
+	case TEST_GFX_POOL_ALLOC:
+		ret = test_gfx_pool_buf_alloc(tf, &buf);
+		break;
+	case TEST_GFX_POOL_FREE:
+		if (!tf->pages)
+			ret = -ENOENT;
+		test_gfx_pool_buf_free(tf);
+		break;
+	}
+	buf.domain = tf->domain;
+	buf.npages = tf->npages;
+	buf.faults = tf->faults;
+	buf.blocked = tf->blocked;
+	buf.zaps = READ_ONCE(tf->map.zaps);
+	mutex_unlock(&tf->lock);
+	if (!ret && copy_to_user(uarg, &buf, sizeof(buf)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
+{
+	struct test_gfx_pool_file *tf = vmf->vma->vm_file->private_data;
+	vm_fault_t ret;
+
+	mutex_lock(&tf->lock);
+	if (gfx_pool_mappings_blocked()) {
+		/* Suspend or hibernation: fault again after resume. */
+		tf->blocked++;
+		ret = VM_FAULT_NOPAGE;
+	} else if (!tf->pages || vmf->pgoff >= tf->npages) {
+		ret = VM_FAULT_SIGBUS;
+	} else {
+		ret = vmf_insert_pfn_prot(vmf->vma, vmf->address,
+					  page_to_pfn(tf->pages[vmf->pgoff]),
+					  vmf->vma->vm_page_prot);
+		tf->faults++;
+		/* The pool may have zapped the range before we mapped it. */
+		smp_mb();
+		if (gfx_pool_mappings_blocked()) {
+			zap_vma_ptes(vmf->vma, vmf->address, PAGE_SIZE);
+			tf->blocked++;
+		}
+	}
+	mutex_unlock(&tf->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct test_gfx_pool_vm_ops = {
+	.fault = test_gfx_pool_fault,
+};
+
+static int test_gfx_pool_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct test_gfx_pool_file *tf = file->private_data;
+	unsigned long npages = vma_pages(vma);
+	int ret = 0;
+
+	mutex_lock(&tf->lock);
+	if (!tf->pages)
+		ret = -ENOENT;
+	else if (vma->vm_pgoff || npages > tf->npages)
+		ret = -EINVAL;
+	mutex_unlock(&tf->lock);
+	if (ret)
+		return ret;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO);
+	switch (tf->domain) {
+	case TEST_GFX_POOL_WC:
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+		break;
+	case TEST_GFX_POOL_UC:
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		break;
+	default:
+		/* WB, and NP pages whose PAT type is WB. */
+		break;
+	}
+	vma->vm_ops = &test_gfx_pool_vm_ops;
+	return 0;
+}
+
+static int test_gfx_pool_open(struct inode *inode, struct file *file)
+{
+	struct test_gfx_pool_file *tf;
+
+	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	if (!tf)
+		return -ENOMEM;
+	mutex_init(&tf->lock);
+	/*
+	 * The files of the device share its inode's address_space: zapping
+	 * one file's buffer zaps the others' mappings too, which only costs
+	 * them a fault.
+	 */
+	tf->map.mapping = file->f_mapping;
+	gfx_pool_register_mapping(&tf->map);
+	file->private_data = tf;
+	return 0;
+}
+
+static int test_gfx_pool_release(struct inode *inode, struct file *file)
+{
+	struct test_gfx_pool_file *tf = file->private_data;
+
+	gfx_pool_unregister_mapping(&tf->map);
+	mutex_lock(&tf->lock);
+	test_gfx_pool_buf_free(tf);
+	mutex_unlock(&tf->lock);
+	mutex_destroy(&tf->lock);
+	kfree(tf);
+	return 0;
+}
+
 static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 				unsigned long arg)
 {
@@ -237,8 +484,17 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	struct test_gfx_pool_cmd cmd;
 	int ret;
 
-	if (command != TEST_GFX_POOL_BENCH)
+	switch (command) {
+	case TEST_GFX_POOL_ALLOC:
+	case TEST_GFX_POOL_FREE:
+	case TEST_GFX_POOL_INFO:
+	case TEST_GFX_POOL_PTE:
+		return test_gfx_pool_buf_ioctl(file, command, uarg);
+	case TEST_GFX_POOL_BENCH:
+		break;
+	default:
 		return -ENOTTY;
+	}
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;
 	if (cmd.method > TEST_GFX_POOL_TTM_STOCK ||
@@ -275,6 +531,9 @@ out_copy:
 
 static const struct file_operations test_gfx_pool_fops = {
 	.owner = THIS_MODULE,
+	.open = test_gfx_pool_open,
+	.release = test_gfx_pool_release,
+	.mmap = test_gfx_pool_mmap,
 	.unlocked_ioctl = test_gfx_pool_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

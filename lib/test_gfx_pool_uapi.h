@@ -58,6 +58,41 @@ struct test_gfx_pool_cmd {
 
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
 
+/**
+ * struct test_gfx_pool_buf - the buffer of one open file, for mmap()
+ * @domain: (in, ALLOC) the caching domain; (out, INFO) the buffer's.
+ * @npages: (in, ALLOC) size in pages, 1 to 65536; (out, INFO).
+ * @flags: (in) must be 0.
+ * @faults: (out, INFO) pages mapped by the fault handler so far.
+ * @blocked: (out, INFO) faults turned away during suspend or hibernation.
+ * @zaps: (out, INFO) times the pool zapped this file's mappings.
+ * @addr: (in, PTE) a user address in a mapping of the buffer.
+ * @cache_mode: (out, PTE) the x86 page cache mode of its PTE
+ *	(enum page_cache_mode: 0 WB, 1 WC, 2 UC-, 3 UC).
+ *
+ * TEST_GFX_POOL_ALLOC gives the file a zeroed buffer of pool pages (one at a
+ * time; -EBUSY if it has one); mmap() of the file at offset 0 maps it in the
+ * domain's mode (NP pages WB: their PAT type). TEST_GFX_POOL_FREE gives the
+ * pages back and zaps the mappings, which then get SIGBUS.
+ */
+struct test_gfx_pool_buf {
+	__u64 domain;
+	__u64 npages;
+	__u64 flags;
+	__u64 faults;
+	__u64 blocked;
+	__u64 zaps;
+	__u64 addr;
+	__u64 cache_mode;
+};
+
+#define TEST_GFX_POOL_ALLOC	_IOWR('G', 0x01, struct test_gfx_pool_buf)
+#define TEST_GFX_POOL_FREE	_IOWR('G', 0x02, struct test_gfx_pool_buf)
+#define TEST_GFX_POOL_INFO	_IOWR('G', 0x03, struct test_gfx_pool_buf)
+#define TEST_GFX_POOL_PTE	_IOWR('G', 0x04, struct test_gfx_pool_buf)
+
+#define TEST_GFX_POOL_MAX_BUF_PAGES	65536UL
+
 #define TEST_GFX_POOL_MAX_PAGES	0x100000UL
 
 #endif /* _LIB_TEST_GFX_POOL_UAPI_H */

@@ -68,16 +68,19 @@
 #include <linux/nodemask.h>
 #include <linux/overflow.h>
 #include <linux/pgtable.h>
+#include <linux/platform_device.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/set_memory.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 #include <linux/vmalloc.h>
 
 #include <kunit/visibility.h>
 
+#include <asm/smp.h>
 #include <asm/tlbflush.h>
 
 #include "gfx_pool.h"
@@ -429,6 +432,12 @@ void __init gfx_pool_reserve(void)
 	 * same.)
 	 */
 	kmemleak_ignore_phys(addr);
+	/*
+	 * Hibernation must not save the region page by page; the pool saves
+	 * its own pages (see "Suspend and hibernation"). This needs memblock,
+	 * so it is done here and not at init.
+	 */
+	register_nosave_region(PFN_DOWN(addr), PFN_DOWN(addr + param->size));
 	gfx_pool.base = addr;
 	gfx_pool.size = param->size;
 	pr_info("reserved %llu MiB at %pa\n",
@@ -1046,6 +1055,286 @@ void gfx_pool_count_fallback(enum gfx_pool_domain domain)
 }
 EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
 
+/* === Suspend and hibernation ============================================ */
+
+/*
+ * Sleep: suspend and hibernation make temporary mappings of memory with
+ * their own caching, so user mappings of pool pages in other modes must not
+ * be live across them. Drivers register the address_space ranges their user
+ * mappings live in; on PM_SUSPEND_PREPARE and PM_HIBERNATION_PREPARE the
+ * pool zaps them, and until PM_POST_* gfx_pool_mappings_blocked() tells
+ * the drivers' fault handlers not to map them again (the faulting task is
+ * frozen on its way back to user space). After resume they refault, in
+ * the same caching mode.
+ *
+ * Hibernation: the snapshot code cannot save the pool as it saves other
+ * memory. It skips a PageReserved page that is not in the direct map (an
+ * NP block's data would be lost), maps any other absent page 4K at a time
+ * with set_direct_map_default_noflush() (which splits an NP block's PMD,
+ * for good), and the boot kernel would restore WC and UC pages through
+ * its own write-back mapping. So the region is a nosave region, and the
+ * pool saves its own data: in freeze_late, when every device has frozen
+ * and nothing allocates or writes pool pages any more, the pages in use
+ * are copied into an ordinary vmalloc buffer, which the snapshot saves like
+ * any memory. In the image kernel, restore_early writes the caches back
+ * (the boot kernel may have left lines of pool memory in them) and copies
+ * the data back through the pages' own mappings. On the thaw path nothing
+ * touched the pool, and the copy is just dropped. Suspend to RAM keeps
+ * memory powered and needs no copy.
+ */
+
+/* Registered user mappings; the mutex also orders zaps against changes. */
+static LIST_HEAD(gfx_pool_mappings);
+static DEFINE_MUTEX(gfx_pool_mappings_lock);
+static bool gfx_pool_sleeping;		/* PM_*_PREPARE to PM_POST_* */
+static atomic_long_t gfx_pool_zaps;	/* ranges zapped, all time */
+
+void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
+{
+	mutex_lock(&gfx_pool_mappings_lock);
+	map->zaps = 0;
+	list_add_tail(&map->list, &gfx_pool_mappings);
+	mutex_unlock(&gfx_pool_mappings_lock);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_register_mapping);
+
+void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
+{
+	mutex_lock(&gfx_pool_mappings_lock);
+	list_del_init(&map->list);
+	mutex_unlock(&gfx_pool_mappings_lock);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_unregister_mapping);
+
+bool gfx_pool_mappings_blocked(void)
+{
+	return READ_ONCE(gfx_pool_sleeping);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_mappings_blocked);
+
+static void gfx_pool_zap_mappings(void)
+{
+	struct gfx_pool_mapping *map;
+
+	mutex_lock(&gfx_pool_mappings_lock);
+	WRITE_ONCE(gfx_pool_sleeping, true);
+	/*
+	 * Pairs with the barrier a fault handler puts between installing a
+	 * PTE and checking gfx_pool_mappings_blocked() again: either it sees
+	 * the flag and zaps its own PTE, or the zap below finds the PTE.
+	 */
+	smp_mb();
+	list_for_each_entry(map, &gfx_pool_mappings, list) {
+		unmap_mapping_range(map->mapping, map->start, map->len, 1);
+		map->zaps++;
+		atomic_long_inc(&gfx_pool_zaps);
+	}
+	mutex_unlock(&gfx_pool_mappings_lock);
+}
+
+static int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
+			      void *unused)
+{
+	switch (event) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+		gfx_pool_zap_mappings();
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		WRITE_ONCE(gfx_pool_sleeping, false);
+		break;
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block gfx_pool_pm_nb = {
+	.notifier_call = gfx_pool_pm_notify,
+};
+
+#ifdef CONFIG_HIBERNATION
+/* The pool's own copy of its pages in use, for the hibernation image. */
+static struct {
+	void *data;		/* nr pages of data, vmalloc */
+	unsigned long *pfns;	/* which page each one is */
+	unsigned long nr;
+} gfx_pool_image;
+static atomic_long_t gfx_pool_saved_pages;	/* last image, for debugfs */
+
+/* Map @pfn for a copy: NP pages have no direct mapping; WB is their type. */
+static void *gfx_pool_map_pfn(unsigned long pfn, bool *vmapped)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(pfn);
+	struct page *page = pfn_to_page(pfn);
+
+	*vmapped = block->domain == GFX_POOL_NP;
+	return *vmapped ? vmap(&page, 1, VM_MAP, PAGE_KERNEL) :
+			  page_address(page);
+}
+
+static void gfx_pool_unmap_pfn(void *vaddr, bool vmapped)
+{
+	if (vmapped)
+		vunmap(vaddr);
+}
+
+/* Copy every page in use into (or, @back, out of) the image buffer. */
+static int gfx_pool_image_copy(bool back)
+{
+	unsigned long i;
+	bool vmapped;
+	void *vaddr;
+
+	for (i = 0; i < gfx_pool_image.nr; i++) {
+		vaddr = gfx_pool_map_pfn(gfx_pool_image.pfns[i], &vmapped);
+		if (!vaddr)
+			return -ENOMEM;
+		if (back)
+			memcpy(vaddr, gfx_pool_image.data + (i << PAGE_SHIFT),
+			       PAGE_SIZE);
+		else
+			memcpy(gfx_pool_image.data + (i << PAGE_SHIFT), vaddr,
+			       PAGE_SIZE);
+		gfx_pool_unmap_pfn(vaddr, vmapped);
+	}
+	if (back)
+		wmb();	/* drain write-combining buffers */
+	return 0;
+}
+
+static void gfx_pool_image_free(void)
+{
+	vfree(gfx_pool_image.data);
+	kvfree(gfx_pool_image.pfns);
+	gfx_pool_image.data = NULL;
+	gfx_pool_image.pfns = NULL;
+	gfx_pool_image.nr = 0;
+}
+
+static int gfx_pool_freeze_late(struct device *dev)
+{
+	unsigned long nr = 0, i, b, off;
+	struct gfx_pool_block *block;
+	int ret;
+
+	gfx_pool_image_free();
+	/* Devices and tasks are frozen: the set of pages in use is final. */
+	for (b = 0; b < gfx_pool.nr_blocks; b++)
+		nr += gfx_pool.blocks[b].nr_used;
+	if (!nr)
+		goto out;
+	gfx_pool_image.pfns = kvmalloc_array(nr, sizeof(long), GFP_KERNEL);
+	gfx_pool_image.data = vmalloc(nr << PAGE_SHIFT);
+	if (!gfx_pool_image.pfns || !gfx_pool_image.data) {
+		dev_err(dev, "no memory to save %lu pages in use; hibernation stops\n",
+			nr);
+		gfx_pool_image_free();
+		return -ENOMEM;
+	}
+	for (b = 0, i = 0; b < gfx_pool.nr_blocks && i < nr; b++) {
+		block = &gfx_pool.blocks[b];
+		for_each_set_bit(off, block->used, GFX_POOL_BLOCK_PAGES) {
+			if (i == nr)
+				break;
+			gfx_pool_image.pfns[i++] = block->pfn + off;
+		}
+	}
+	gfx_pool_image.nr = i;
+	ret = gfx_pool_image_copy(false);
+	if (ret) {
+		gfx_pool_image_free();
+		return ret;
+	}
+out:
+	atomic_long_set(&gfx_pool_saved_pages, gfx_pool_image.nr);
+	dev_info(dev, "saved %lu pages in use for the hibernation image\n",
+		 gfx_pool_image.nr);
+	return 0;
+}
+
+/* In the kernel that took the snapshot: the pool was not touched. */
+static int gfx_pool_thaw_early(struct device *dev)
+{
+	gfx_pool_image_free();
+	return 0;
+}
+
+/* In the image kernel, after the boot kernel restored everything else. */
+static int gfx_pool_restore_early(struct device *dev)
+{
+	int ret;
+
+	/*
+	 * The boot kernel mapped the pool WB and may have left lines of it
+	 * in the caches; a late write-back would land on the data put back
+	 * here through WC or UC mappings.
+	 */
+	wbinvd_on_all_cpus();
+	ret = gfx_pool_image_copy(true);
+	if (ret)
+		dev_err(dev, "could not put back the pool's pages: %d\n", ret);
+	else
+		dev_info(dev, "put back %lu pages from the hibernation image\n",
+			 gfx_pool_image.nr);
+	gfx_pool_image_free();
+	return ret;
+}
+
+static const struct dev_pm_ops gfx_pool_pm_ops = {
+	.freeze_late = gfx_pool_freeze_late,
+	.thaw_early = gfx_pool_thaw_early,
+	.restore_early = gfx_pool_restore_early,
+};
+
+static struct platform_driver gfx_pool_pm_driver = {
+	.driver = {
+		.name = "gfx_pool",
+		.pm = &gfx_pool_pm_ops,
+	},
+};
+
+/*
+ * Registered at subsys_initcall, before any graphics driver, so that its
+ * late freeze runs after theirs and its early restore before theirs.
+ */
+static int __init gfx_pool_hibernation_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	ret = platform_driver_register(&gfx_pool_pm_driver);
+	if (ret)
+		return ret;
+	pdev = platform_device_register_simple("gfx_pool", PLATFORM_DEVID_NONE,
+					       NULL, 0);
+	if (IS_ERR(pdev)) {
+		platform_driver_unregister(&gfx_pool_pm_driver);
+		return PTR_ERR(pdev);
+	}
+	return 0;
+}
+#else
+static inline int gfx_pool_hibernation_init(void)
+{
+	return 0;
+}
+#endif /* CONFIG_HIBERNATION */
+
+static int __init gfx_pool_pm_init(void)
+{
+	int ret = gfx_pool_hibernation_init();
+
+	/*
+	 * Without it a hibernation image would lose the pool's data: say so
+	 * loudly, but the pool is still good for everything else.
+	 */
+	if (ret)
+		pr_err("no hibernation support: %d\n", ret);
+	return register_pm_notifier(&gfx_pool_pm_nb);
+}
+
 /* === Accounting for debugfs and tests ==================================== */
 
 #if defined(CONFIG_DEBUG_FS) || IS_ENABLED(CONFIG_KUNIT)
@@ -1132,6 +1421,11 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   gfx_pool.gbpage_demotions,
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   gfx_pool_pages_in_use());
+	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool_zaps));
+#ifdef CONFIG_HIBERNATION
+	seq_printf(m, "hibernation_saved_pages: %ld\n",
+		   atomic_long_read(&gfx_pool_saved_pages));
+#endif
 	seq_printf(m, "%-6s %8s %12s", "domain", "blocks", "pages_in_use");
 	for (c = 0; c < GFX_POOL_NR_COUNTERS; c++)
 		seq_printf(m, " %12s", gfx_pool_counter_names[c]);
@@ -1252,7 +1546,7 @@ static int __init gfx_pool_init(void)
 	gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
 				   GFP_KERNEL);
 	if (!gfx_pool.blocks)
-		goto out_give_back;
+		goto out_off;
 
 	for (i = 0; i < nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
@@ -1286,6 +1580,8 @@ static int __init gfx_pool_init(void)
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
+	if (gfx_pool_pm_init())
+		pr_err("no PM notifier: user mappings stay live across sleep\n");
 	gfx_pool_debugfs_init();
 	pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks, &gfx_pool.base);
 	return 0;
@@ -1297,11 +1593,13 @@ out_free_nodes:
 	}
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
-out_give_back:
-	pr_err("no memory for the metadata of %lu blocks; giving the region back\n",
+out_off:
+	/*
+	 * The region stays reserved: it is a nosave region now, and pages
+	 * given to the buddy there would be left out of hibernation images.
+	 */
+	pr_err("no memory for the metadata of %lu blocks; the pool stays off\n",
 	       nr_blocks);
-	/* Hands the pages to the buddy and drops kmemleak's record too. */
-	memblock_free_late(gfx_pool.base, gfx_pool.size);
 	gfx_pool.size = 0;
 	return -ENOMEM;
 }

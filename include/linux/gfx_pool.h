@@ -11,10 +11,12 @@
 
 #include <linux/bug.h>
 #include <linux/errno.h>
-#include <linux/init.h>
 #include <linux/gfp_types.h>
+#include <linux/init.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
+struct address_space;
 struct page;
 
 /**
@@ -39,6 +41,27 @@ enum gfx_pool_domain {
 	GFX_POOL_UC,
 	GFX_POOL_NP,
 	GFX_POOL_NR_DOMAINS
+};
+
+/**
+ * struct gfx_pool_mapping - a range of user mappings of pool pages
+ * @mapping: the address_space the user mappings belong to.
+ * @start: first byte of the range, as unmap_mapping_range() takes it.
+ * @len: length of the range in bytes; 0 means to the end of @mapping.
+ *
+ * A driver that maps pool pages into user space with a caching mode other
+ * than write-back embeds one in its own structure and registers it with
+ * gfx_pool_register_mapping(): the pool zaps the range before suspend and
+ * hibernation, and the driver's fault handler maps the pages again after
+ * resume.
+ */
+struct gfx_pool_mapping {
+	struct address_space *mapping;
+	loff_t start;
+	loff_t len;
+	/* private: */
+	struct list_head list;
+	unsigned long zaps;
 };
 
 /* The order of a block, the pool's unit: one 2 MiB direct-map entry. */
@@ -143,6 +166,42 @@ bool gfx_pool_enabled(void);
 void gfx_pool_count_fallback(enum gfx_pool_domain domain);
 
 /**
+ * gfx_pool_register_mapping() - have user mappings zapped around sleep
+ * @map: the range; @map->mapping, @map->start and @map->len set.
+ *
+ * From PM_SUSPEND_PREPARE or PM_HIBERNATION_PREPARE until the matching
+ * PM_POST_* notification, the range has no user mapping: suspend and
+ * hibernation make temporary mappings of memory with their own caching,
+ * which must not meet a live WC or UC user mapping of the same page.
+ * The driver's fault handler must check gfx_pool_mappings_blocked().
+ *
+ * Context: Process context; may sleep.
+ */
+void gfx_pool_register_mapping(struct gfx_pool_mapping *map);
+
+/**
+ * gfx_pool_unregister_mapping() - stop zapping a range
+ * @map: a range registered with gfx_pool_register_mapping().
+ *
+ * Context: Process context; may sleep.
+ */
+void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map);
+
+/**
+ * gfx_pool_mappings_blocked() - may a fault map pool pages now?
+ *
+ * A fault handler of a registered range that finds this true must not
+ * install a mapping: it returns %VM_FAULT_NOPAGE, and the task is frozen
+ * on its way back to user space, to fault again after resume. It checks
+ * once more after installing a PTE, behind smp_mb(), and zaps that PTE if
+ * the answer changed: the pool may have zapped the range in between.
+ *
+ * Context: Any context.
+ * Return: true between the PM prepare and post notifications.
+ */
+bool gfx_pool_mappings_blocked(void);
+
+/**
  * gfx_pool_reserve() - reserve the pool's memory at boot
  *
  * For architecture setup code only, called once after the NUMA layout is
@@ -184,6 +243,19 @@ static inline bool gfx_pool_enabled(void)
 
 static inline void gfx_pool_count_fallback(enum gfx_pool_domain domain)
 {
+}
+
+static inline void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
+{
+}
+
+static inline void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
+{
+}
+
+static inline bool gfx_pool_mappings_blocked(void)
+{
+	return false;
 }
 
 static inline void gfx_pool_reserve(void)

@@ -9,7 +9,10 @@
  * read right: if it saw no split, a "no split" for the pool would mean
  * nothing.
  */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "gfx_pool_util.h"
@@ -186,6 +189,314 @@ TEST(debugfs_stats)
 	}
 	fclose(f);
 	EXPECT_EQ(4, rows);
+}
+
+/* === User mappings, suspend and hibernation ============================ */
+
+#define BUF_PAGES	64
+#define PAGE		4096UL
+
+/* x86 page cache modes a mapping of each domain must have (NP: WB, PAT). */
+static const __u64 domain_cache_mode[] = { 0, 1, 2, 0 };
+
+struct buffer {
+	int fd;
+	__u64 domain;
+	unsigned int *map;
+};
+
+static int buffer_open(struct buffer *b, __u64 domain)
+{
+	struct test_gfx_pool_buf buf = { .domain = domain, .npages = BUF_PAGES };
+
+	b->domain = domain;
+	b->fd = open(GFX_POOL_DEV, O_RDWR);
+	if (b->fd < 0)
+		return -errno;
+	if (ioctl(b->fd, TEST_GFX_POOL_ALLOC, &buf))
+		return -errno;
+	b->map = mmap(NULL, BUF_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, b->fd, 0);
+	return b->map == MAP_FAILED ? -errno : 0;
+}
+
+static void buffer_close(struct buffer *b)
+{
+	if (b->map && b->map != MAP_FAILED)
+		munmap(b->map, BUF_PAGES * PAGE);
+	if (b->fd >= 0)
+		close(b->fd);
+}
+
+static unsigned int pattern(__u64 domain, unsigned long i)
+{
+	return 0x9e3779b9u * (unsigned int)(i + 1) ^ (unsigned int)domain << 28;
+}
+
+static void buffer_fill(struct buffer *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < BUF_PAGES * PAGE / sizeof(int); i++)
+		b->map[i] = pattern(b->domain, i);
+}
+
+/* Index of the first word that differs, or -1 if all are intact. */
+static long buffer_check(struct buffer *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < BUF_PAGES * PAGE / sizeof(int); i++)
+		if (b->map[i] != pattern(b->domain, i))
+			return i;
+	return -1;
+}
+
+static int buffer_info(struct buffer *b, struct test_gfx_pool_buf *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(b->fd, TEST_GFX_POOL_INFO, info) ? -errno : 0;
+}
+
+static int buffer_cache_mode(struct buffer *b, __u64 *mode)
+{
+	struct test_gfx_pool_buf buf = { .addr = (unsigned long)b->map };
+
+	if (ioctl(b->fd, TEST_GFX_POOL_PTE, &buf))
+		return -errno;
+	*mode = buf.cache_mode;
+	return 0;
+}
+
+static long pool_pages_in_use(void)
+{
+	return gfx_pool_read_key("/sys/kernel/debug/gfx_pool/stats",
+				 "pages_in_use");
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * One sleep cycle as GFX_POOL_SLEEP says: a pm_test level of suspend to
+ * RAM (freezer, devices, platform, processors, core), "mem" for a real
+ * S3 cycle woken by the RTC, or "disk" for a real hibernation (the host
+ * boots the guest again with resume=). Returns when the system is back.
+ */
+static int enter_sleep(const char *how)
+{
+	int ret;
+
+	if (!strcmp(how, "disk")) {
+		write_file("/sys/power/pm_test", "none");
+		return write_file("/sys/power/state", "disk");
+	}
+	if (!strcmp(how, "mem")) {
+		write_file("/sys/power/pm_test", "none");
+		write_file("/sys/power/mem_sleep", "deep");
+		write_file("/sys/class/rtc/rtc0/wakealarm", "0");
+		ret = write_file("/sys/class/rtc/rtc0/wakealarm", "+3");
+		return ret ?: write_file("/sys/power/state", "mem");
+	}
+	ret = write_file("/sys/power/pm_test", how);
+	return ret ?: write_file("/sys/power/state", "mem");
+}
+
+FIXTURE(sleep)
+{
+	struct buffer buf[4];
+	const char *how;
+};
+
+FIXTURE_SETUP(sleep)
+{
+	int d, ret;
+
+	memset(self->buf, 0, sizeof(self->buf));
+	for (d = 0; d < 4; d++)
+		self->buf[d].fd = -1;
+	self->how = getenv("GFX_POOL_SLEEP");
+	if (!self->how)
+		SKIP(return, "set GFX_POOL_SLEEP to a pm_test level, mem or disk");
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	for (d = 0; d < 4; d++) {
+		ret = buffer_open(&self->buf[d], d);
+		ASSERT_EQ(0, ret) TH_LOG("%s buffer: %s",
+					 gfx_pool_domain_names[d], strerror(-ret));
+	}
+}
+
+FIXTURE_TEARDOWN(sleep)
+{
+	int d;
+
+	for (d = 0; d < 4; d++)
+		buffer_close(&self->buf[d]);
+}
+
+/*
+ * WB, WC, UC and NP buffers mapped and filled; one sleep cycle zaps every
+ * mapping; the pages fault back in with the same caching, and the data
+ * is intact. After a real hibernation this runs on in the resumed image.
+ */
+TEST_F_TIMEOUT(sleep, cycle, 300)
+{
+	struct test_gfx_pool_buf before[4], after;
+	struct gfx_pool_dmap d0, d1;
+	__u64 mode;
+	int d;
+
+	for (d = 0; d < 4; d++) {
+		buffer_fill(&self->buf[d]);
+		ASSERT_EQ(0, buffer_cache_mode(&self->buf[d], &mode));
+		EXPECT_EQ(domain_cache_mode[d], mode)
+			TH_LOG("%s mapping", gfx_pool_domain_names[d]);
+		ASSERT_EQ(0, buffer_info(&self->buf[d], &before[d]));
+		EXPECT_EQ(BUF_PAGES, before[d].faults);
+	}
+	ASSERT_EQ(0, gfx_pool_dmap_read(&d0));
+
+	ASSERT_EQ(0, enter_sleep(self->how)) TH_LOG("sleep %s", self->how);
+
+	for (d = 0; d < 4; d++) {
+		struct buffer *b = &self->buf[d];
+
+		ASSERT_EQ(0, buffer_info(b, &after));
+		EXPECT_GT(after.zaps, before[d].zaps)
+			TH_LOG("%s: not zapped", gfx_pool_domain_names[d]);
+		/* Zapped: not mapped until touched again. */
+		EXPECT_EQ(-ENOENT, buffer_cache_mode(b, &mode));
+		EXPECT_EQ(-1, buffer_check(b))
+			TH_LOG("%s: data lost at word %ld",
+			       gfx_pool_domain_names[d], buffer_check(b));
+		ASSERT_EQ(0, buffer_info(b, &after));
+		EXPECT_EQ(before[d].faults + BUF_PAGES, after.faults)
+			TH_LOG("%s: not refaulted", gfx_pool_domain_names[d]);
+		ASSERT_EQ(0, buffer_cache_mode(b, &mode));
+		EXPECT_EQ(domain_cache_mode[d], mode);
+		TH_LOG("%s: %llu zaps, %llu faults, %llu turned away, data intact",
+		       gfx_pool_domain_names[d], (unsigned long long)after.zaps,
+		       (unsigned long long)after.faults,
+		       (unsigned long long)after.blocked);
+	}
+	ASSERT_EQ(0, gfx_pool_dmap_read(&d1));
+	EXPECT_EQ(d0.splits_2m, d1.splits_2m);
+	EXPECT_EQ(d0.splits_1g, d1.splits_1g);
+	EXPECT_EQ(d0.directmap_4k_kb, d1.directmap_4k_kb);
+}
+
+/*
+ * The failure cases: a process that exits while its mapping is zapped
+ * gives its buffer back; a buffer freed after the zap, before anything
+ * touched the mapping again, leaves a mapping that gets SIGBUS.
+ */
+TEST_F_TIMEOUT(sleep, exit_and_free_while_zapped, 300)
+{
+	long in_use = pool_pages_in_use();
+	int pipefd[2], status;
+	struct buffer child;
+	char c = 0;
+	pid_t pid;
+
+	if (!strcmp(self->how, "disk"))
+		SKIP(return, "one hibernation per boot pair");
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (buffer_open(&child, TEST_GFX_POOL_WC))
+			_exit(1);
+		buffer_fill(&child);
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	EXPECT_EQ(in_use + BUF_PAGES, pool_pages_in_use());
+
+	buffer_fill(&self->buf[TEST_GFX_POOL_UC]);
+	ASSERT_EQ(0, enter_sleep(self->how));
+
+	/* The child's mapping is zapped and never faulted back: kill it. */
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(in_use, pool_pages_in_use());
+
+	/* Free the zapped UC buffer, then touch its mapping in a child. */
+	EXPECT_EQ(0, ioctl(self->buf[TEST_GFX_POOL_UC].fd, TEST_GFX_POOL_FREE,
+			   &(struct test_gfx_pool_buf){}));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(self->buf[TEST_GFX_POOL_UC].map[0] == 0x12345678);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	EXPECT_EQ(in_use - BUF_PAGES, pool_pages_in_use());
+}
+
+/* Bad buffer commands: error codes, no warning, nothing leaked. */
+TEST_F(gfx_pool, bad_buffers)
+{
+	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WC, .npages = 4 };
+	long in_use = pool_pages_in_use();
+	void *map;
+	int fd;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_GE(fd, 0);
+	/* Nothing to map or free yet. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_FREE, &buf));
+	EXPECT_EQ(ENOENT, errno);
+	buf.domain = 4;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.domain = TEST_GFX_POOL_WC;
+	buf.npages = 0;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.npages = TEST_GFX_POOL_MAX_BUF_PAGES + 1;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.npages = 4;
+	buf.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.flags = 0;
+	ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EBUSY, errno);
+	/* Larger than the buffer, or at an offset. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 5 * PAGE, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, PAGE));
+	map = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* A PTE query for an address that is not ours. */
+	buf.addr = (unsigned long)&buf;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_PTE, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.addr = (unsigned long)map;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_PTE, &buf));
+	EXPECT_EQ(ENOENT, errno);	/* not faulted in yet */
+	EXPECT_EQ(in_use + 4, pool_pages_in_use());
+	munmap(map, 4 * PAGE);
+	close(fd);
+	/* Closing the file gives the buffer back. */
+	EXPECT_EQ(in_use, pool_pages_in_use());
 }
 
 TEST_HARNESS_MAIN

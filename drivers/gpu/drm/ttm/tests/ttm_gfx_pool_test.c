@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 
+#include <drm/ttm/ttm_bo.h>
 #include <drm/ttm/ttm_pool.h>
 #include <drm/ttm/ttm_tt.h>
 
@@ -54,16 +55,21 @@ static void ttm_gfx_pool_test_fini(struct kunit *test)
 		ttm_test_devices_put(test, priv->devs);
 }
 
+/*
+ * A ttm_tt needs only the size of its buffer object: a bare one, so that
+ * no GEM object (and its shmem file) is left behind for kmemleak.
+ */
 static struct ttm_tt *ttm_gfx_pool_tt_init(struct kunit *test,
 					   enum ttm_caching caching,
 					   unsigned long num_pages)
 {
-	struct ttm_gfx_pool_test_priv *priv = test->priv;
 	struct ttm_buffer_object *bo;
 	struct ttm_tt *tt;
 
-	bo = ttm_bo_kunit_init(test, priv->devs, num_pages << PAGE_SHIFT, NULL);
+	bo = kunit_kzalloc(test, sizeof(*bo), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bo);
+	bo->base.size = num_pages << PAGE_SHIFT;
+	bo->type = ttm_bo_type_kernel;
 	tt = kunit_kzalloc(test, sizeof(*tt), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, tt);
 	KUNIT_ASSERT_EQ(test, ttm_tt_init(tt, bo, 0, caching, 0), 0);
