@@ -20,6 +20,7 @@
 #include <linux/gfx_pool.h>
 #include <linux/mutex.h>
 #include <linux/pgtable.h>
+#include <linux/suspend.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -248,16 +249,23 @@ static void test_gfx_pool_ttm_fini(void)
  * @faults: pages the fault handler mapped.
  * @blocked: faults turned away while gfx_pool_mappings_blocked().
  * @map: this file's mappings, registered with gfx_pool.
+ * @free_at_sleep: on test_gfx_pool_free_at_sleep, if the buffer is to be
+ *	freed when suspend or hibernation begins.
  */
 struct test_gfx_pool_file {
-	struct mutex lock;
+	struct mutex lock;	/* protects the fields below */
 	struct page **pages;
 	unsigned long npages;
 	u64 domain;
 	u64 faults;
 	u64 blocked;
 	struct gfx_pool_mapping map;
+	struct list_head free_at_sleep;
 };
+
+/* Files whose buffer goes away when the system goes to sleep. */
+static LIST_HEAD(test_gfx_pool_free_at_sleep);
+static DEFINE_MUTEX(test_gfx_pool_free_at_sleep_lock);
 
 static void test_gfx_pool_buf_free(struct test_gfx_pool_file *tf)
 {
@@ -299,8 +307,41 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->domain = buf->domain;
 	tf->faults = 0;
 	tf->blocked = 0;
+	if (buf->flags & TEST_GFX_POOL_FREE_AT_SLEEP) {
+		mutex_lock(&test_gfx_pool_free_at_sleep_lock);
+		list_add(&tf->free_at_sleep, &test_gfx_pool_free_at_sleep);
+		mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
+	}
 	return 0;
 }
+
+/*
+ * Registered after gfx_pool's notifier with the same priority, so it runs
+ * after the zap: the buffer is freed while its mappings are zapped, and
+ * the process finds it gone after resume.
+ */
+static int test_gfx_pool_pm_notify(struct notifier_block *nb,
+				   unsigned long event, void *unused)
+{
+	struct test_gfx_pool_file *tf, *next;
+
+	if (event != PM_SUSPEND_PREPARE && event != PM_HIBERNATION_PREPARE)
+		return NOTIFY_OK;
+	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
+	list_for_each_entry_safe(tf, next, &test_gfx_pool_free_at_sleep,
+				 free_at_sleep) {
+		list_del_init(&tf->free_at_sleep);
+		mutex_lock(&tf->lock);
+		test_gfx_pool_buf_free(tf);
+		mutex_unlock(&tf->lock);
+	}
+	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block test_gfx_pool_pm_nb = {
+	.notifier_call = test_gfx_pool_pm_notify,
+};
 
 /* pgprot2cachemode() is not exported; the table behind cachemode2protval() is. */
 static u64 test_gfx_pool_cache_mode(pgprot_t prot)
@@ -348,7 +389,8 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 
 	if (copy_from_user(&buf, uarg, sizeof(buf)))
 		return -EFAULT;
-	if (buf.flags)
+	if (buf.flags & ~TEST_GFX_POOL_FREE_AT_SLEEP ||
+	    (buf.flags && command != TEST_GFX_POOL_ALLOC))
 		return -EINVAL;
 	if (command == TEST_GFX_POOL_ALLOC &&
 	    (buf.domain >= GFX_POOL_NR_DOMAINS || !buf.npages ||
@@ -453,6 +495,7 @@ static int test_gfx_pool_open(struct inode *inode, struct file *file)
 	if (!tf)
 		return -ENOMEM;
 	mutex_init(&tf->lock);
+	INIT_LIST_HEAD(&tf->free_at_sleep);
 	/*
 	 * The files of the device share its inode's address_space: zapping
 	 * one file's buffer zaps the others' mappings too, which only costs
@@ -469,6 +512,9 @@ static int test_gfx_pool_release(struct inode *inode, struct file *file)
 	struct test_gfx_pool_file *tf = file->private_data;
 
 	gfx_pool_unregister_mapping(&tf->map);
+	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
+	list_del(&tf->free_at_sleep);
+	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
 	mutex_lock(&tf->lock);
 	test_gfx_pool_buf_free(tf);
 	mutex_unlock(&tf->lock);
@@ -546,12 +592,20 @@ static struct miscdevice test_gfx_pool_dev = {
 
 static int __init test_gfx_pool_init(void)
 {
-	return misc_register(&test_gfx_pool_dev);
+	int ret = register_pm_notifier(&test_gfx_pool_pm_nb);
+
+	if (ret)
+		return ret;
+	ret = misc_register(&test_gfx_pool_dev);
+	if (ret)
+		unregister_pm_notifier(&test_gfx_pool_pm_nb);
+	return ret;
 }
 
 static void __exit test_gfx_pool_exit(void)
 {
 	misc_deregister(&test_gfx_pool_dev);
+	unregister_pm_notifier(&test_gfx_pool_pm_nb);
 	test_gfx_pool_ttm_fini();
 }
 

@@ -62,7 +62,9 @@ struct test_gfx_pool_cmd {
  * struct test_gfx_pool_buf - the buffer of one open file, for mmap()
  * @domain: (in, ALLOC) the caching domain; (out, INFO) the buffer's.
  * @npages: (in, ALLOC) size in pages, 1 to 65536; (out, INFO).
- * @flags: (in) must be 0.
+ * @flags: (in) 0, or for ALLOC TEST_GFX_POOL_FREE_AT_SLEEP: the driver
+ *	frees the buffer itself when suspend or hibernation begins, after
+ *	the pool zapped its mappings, so that it is gone before resume.
  * @faults: (out, INFO) pages mapped by the fault handler so far.
  * @blocked: (out, INFO) faults turned away during suspend or hibernation.
  * @zaps: (out, INFO) times the pool zapped this file's mappings.
@@ -92,6 +94,7 @@ struct test_gfx_pool_buf {
 #define TEST_GFX_POOL_PTE	_IOWR('G', 0x04, struct test_gfx_pool_buf)
 
 #define TEST_GFX_POOL_MAX_BUF_PAGES	65536UL
+#define TEST_GFX_POOL_FREE_AT_SLEEP	0x1ULL
 
 #define TEST_GFX_POOL_MAX_PAGES	0x100000UL
 

@@ -397,19 +397,36 @@ TEST_F_TIMEOUT(sleep, cycle, 300)
 
 /*
  * The failure cases: a process that exits while its mapping is zapped
- * gives its buffer back; a buffer freed after the zap, before anything
- * touched the mapping again, leaves a mapping that gets SIGBUS.
+ * gives its buffer back; a buffer the driver frees during the sleep, while
+ * its mapping is zapped, leaves a mapping that gets SIGBUS after resume.
  */
 TEST_F_TIMEOUT(sleep, exit_and_free_while_zapped, 300)
 {
-	long in_use = pool_pages_in_use();
+	/* Freed by the driver when the sleep begins. */
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_UC, .npages = BUF_PAGES,
+		.flags = TEST_GFX_POOL_FREE_AT_SLEEP,
+	};
+	struct test_gfx_pool_buf info;
+	struct buffer child, doomed;
 	int pipefd[2], status;
-	struct buffer child;
+	long in_use;
 	char c = 0;
 	pid_t pid;
 
 	if (!strcmp(self->how, "disk"))
 		SKIP(return, "one hibernation per boot pair");
+
+	doomed.domain = TEST_GFX_POOL_UC;
+	doomed.fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_GE(doomed.fd, 0);
+	ASSERT_EQ(0, ioctl(doomed.fd, TEST_GFX_POOL_ALLOC, &buf));
+	doomed.map = mmap(NULL, BUF_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, doomed.fd, 0);
+	ASSERT_NE(MAP_FAILED, doomed.map);
+	buffer_fill(&doomed);
+	in_use = pool_pages_in_use();
+
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -425,25 +442,25 @@ TEST_F_TIMEOUT(sleep, exit_and_free_while_zapped, 300)
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	EXPECT_EQ(in_use + BUF_PAGES, pool_pages_in_use());
 
-	buffer_fill(&self->buf[TEST_GFX_POOL_UC]);
 	ASSERT_EQ(0, enter_sleep(self->how));
 
 	/* The child's mapping is zapped and never faulted back: kill it. */
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(in_use, pool_pages_in_use());
+	/* ... and the doomed buffer went away during the sleep. */
+	EXPECT_EQ(in_use - BUF_PAGES, pool_pages_in_use());
+	ASSERT_EQ(0, buffer_info(&doomed, &info));
+	EXPECT_EQ(0, info.npages);
+	EXPECT_GT(info.zaps, 0);
 
-	/* Free the zapped UC buffer, then touch its mapping in a child. */
-	EXPECT_EQ(0, ioctl(self->buf[TEST_GFX_POOL_UC].fd, TEST_GFX_POOL_FREE,
-			   &(struct test_gfx_pool_buf){}));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		_exit(self->buf[TEST_GFX_POOL_UC].map[0] == 0x12345678);
+		_exit(doomed.map[0] == pattern(doomed.domain, 0));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(SIGBUS, WTERMSIG(status));
-	EXPECT_EQ(in_use - BUF_PAGES, pool_pages_in_use());
+	buffer_close(&doomed);
 }
 
 /* Bad buffer commands: error codes, no warning, nothing leaked. */
@@ -473,8 +490,11 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
 	EXPECT_EQ(EINVAL, errno);
 	buf.npages = 4;
-	buf.flags = 1;
+	buf.flags = 2;
 	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.flags = TEST_GFX_POOL_FREE_AT_SLEEP;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_INFO, &buf));
 	EXPECT_EQ(EINVAL, errno);
 	buf.flags = 0;
 	ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));

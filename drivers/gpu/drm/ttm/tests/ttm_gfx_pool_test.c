@@ -42,7 +42,8 @@ static int ttm_gfx_pool_test_init(struct kunit *test)
 
 	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, priv);
-	priv->devs = ttm_test_devices_basic(test);
+	/* A TTM device, so that TTM's globals (the pool shrinker) are up. */
+	priv->devs = ttm_test_devices_all(test);
 	test->priv = priv;
 	return 0;
 }
