@@ -263,7 +263,10 @@ struct test_gfx_pool_file {
 	struct list_head free_at_sleep;
 };
 
-/* Files whose buffer goes away when the system goes to sleep. */
+/*
+ * Files whose buffer goes away when the system goes to sleep. Lock order:
+ * test_gfx_pool_free_at_sleep_lock, then a file's lock.
+ */
 static LIST_HEAD(test_gfx_pool_free_at_sleep);
 static DEFINE_MUTEX(test_gfx_pool_free_at_sleep_lock);
 
@@ -307,11 +310,6 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->domain = buf->domain;
 	tf->faults = 0;
 	tf->blocked = 0;
-	if (buf->flags & TEST_GFX_POOL_FREE_AT_SLEEP) {
-		mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-		list_add(&tf->free_at_sleep, &test_gfx_pool_free_at_sleep);
-		mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
-	}
 	return 0;
 }
 
@@ -419,6 +417,13 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 	buf.blocked = tf->blocked;
 	buf.zaps = READ_ONCE(tf->map.zaps);
 	mutex_unlock(&tf->lock);
+	if (!ret && command == TEST_GFX_POOL_ALLOC &&
+	    (buf.flags & TEST_GFX_POOL_FREE_AT_SLEEP)) {
+		mutex_lock(&test_gfx_pool_free_at_sleep_lock);
+		if (list_empty(&tf->free_at_sleep))
+			list_add(&tf->free_at_sleep, &test_gfx_pool_free_at_sleep);
+		mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
+	}
 	if (!ret && copy_to_user(uarg, &buf, sizeof(buf)))
 		ret = -EFAULT;
 	return ret;
@@ -513,7 +518,7 @@ static int test_gfx_pool_release(struct inode *inode, struct file *file)
 
 	gfx_pool_unregister_mapping(&tf->map);
 	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-	list_del(&tf->free_at_sleep);
+	list_del_init(&tf->free_at_sleep);
 	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
 	mutex_lock(&tf->lock);
 	test_gfx_pool_buf_free(tf);
