@@ -45,21 +45,29 @@ w1() {
 }
 
 # Our hunks in existing files; QXL is there only to pull in TTM.
-users="arch/x86/kernel/setup.o drivers/gpu/drm/ttm/ttm_pool.o
-	drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
+users="arch/x86/kernel/setup.o drivers/gpu/drm/ttm/ttm_pool.o"
+users="$users drivers/gpu/drm/ttm/ttm_device.o drivers/gpu/drm/ttm/ttm_bo_vm.o"
+users="$users drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
 users_cfg="-e PCI -e AGP -e AGP_INTEL -e DRM -e DRM_QXL"
-objs="mm/gfx_pool.o lib/test_gfx_pool.o $users"
-for cfg in "nokunit|$objs|-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL -d KUNIT -d DEBUG_FS $users_cfg" \
-	   "off|$users|-d GFX_POOL $users_cfg"; do
-	IFS='|' read -r name o args <<< "$cfg"
-	# shellcheck disable=SC2086
-	out=$(w1 "$name" "$o" -- $args)
+
+# w1_check <name> <objects> <scripts/config arguments...>
+w1_check() {
+	local name=$1 objs=$2 out want
+	shift 2
+	out=$(w1 "$name" "$objs" -- "$@")
 	[ -z "$out" ] || { echo "W=1 ($name):"; echo "$out"; status=1; }
-	for want in $o; do
+	for want in $objs; do
 		[ -f "$build/check-$name/$want" ] ||
 			{ echo "W=1 ($name): $want was not built"; status=1; }
 	done
-done
+}
+
+# shellcheck disable=SC2086
+w1_check nokunit "mm/gfx_pool.o lib/test_gfx_pool.o $users" \
+	-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL \
+	-d KUNIT -d DEBUG_FS $users_cfg
+# shellcheck disable=SC2086
+w1_check off "$users" -d GFX_POOL $users_cfg
 
 # The test kernel's own configuration, with KUnit and debugfs.
 tests="mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
