@@ -417,10 +417,13 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 	buf.blocked = tf->blocked;
 	buf.zaps = READ_ONCE(tf->map.zaps);
 	mutex_unlock(&tf->lock);
-	if (!ret && command == TEST_GFX_POOL_ALLOC &&
-	    (buf.flags & TEST_GFX_POOL_FREE_AT_SLEEP)) {
+	if (command == TEST_GFX_POOL_FREE ||
+	    (!ret && command == TEST_GFX_POOL_ALLOC)) {
+		/* The file is on the list exactly while its buffer is to go. */
 		mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-		if (list_empty(&tf->free_at_sleep))
+		list_del_init(&tf->free_at_sleep);
+		if (command == TEST_GFX_POOL_ALLOC &&
+		    (buf.flags & TEST_GFX_POOL_FREE_AT_SLEEP))
 			list_add(&tf->free_at_sleep, &test_gfx_pool_free_at_sleep);
 		mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
 	}
@@ -434,12 +437,16 @@ static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 	struct test_gfx_pool_file *tf = vmf->vma->vm_file->private_data;
 	vm_fault_t ret;
 
+	/* Suspend or hibernation: wait for resume, or fault again then. */
+	ret = gfx_pool_fault_wait(vmf);
+	if (ret) {
+		/* Our lock is not held: a relaxed count is good enough. */
+		WRITE_ONCE(tf->blocked, READ_ONCE(tf->blocked) + 1);
+		return ret;
+	}
+
 	mutex_lock(&tf->lock);
-	if (gfx_pool_mappings_blocked()) {
-		/* Suspend or hibernation: fault again after resume. */
-		tf->blocked++;
-		ret = VM_FAULT_NOPAGE;
-	} else if (!tf->pages || vmf->pgoff >= tf->npages) {
+	if (!tf->pages || vmf->pgoff >= tf->npages) {
 		ret = VM_FAULT_SIGBUS;
 	} else {
 		ret = vmf_insert_pfn_prot(vmf->vma, vmf->address,

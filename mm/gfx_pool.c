@@ -80,7 +80,9 @@
 
 #include <kunit/visibility.h>
 
-#include <asm/smp.h>
+#include <linux/smp.h>
+#include <linux/wait.h>
+
 #include <asm/tlbflush.h>
 
 #include "gfx_pool.h"
@@ -744,13 +746,18 @@ static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
 	return page;
 }
 
-/* Convert the blocks of a free group that are not in @domain yet. */
+/*
+ * Convert the blocks of a free group that are not in @domain yet. Every
+ * block of the group is off the lists and marked converting meanwhile, so
+ * that no other allocation takes one of them from under us.
+ */
 static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 						   enum gfx_pool_domain domain,
 						   unsigned int order)
 {
-	unsigned int span = gfx_pool_span(order), now;
+	unsigned int span = gfx_pool_span(order);
 	struct gfx_pool_block *block;
+	unsigned int now[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)];
 	struct page *page = NULL;
 	unsigned long flags, i;
 	bool all = true;
@@ -763,8 +770,6 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 		goto out_unlock;
 	for (i = first; i < first + span; i++) {
 		block = &gfx_pool.blocks[i];
-		if (block->domain == domain)
-			continue;
 		list_del_init(&block->list);
 		node->domain[block->domain].nr_blocks--;
 		block->converting = true;
@@ -772,28 +777,27 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 	/* As in gfx_pool_node_alloc_cold(): CPA without the lock. */
 	spin_unlock_irqrestore(&node->lock, flags);
 
-	for (i = first; i < first + span; i++) {
-		block = &gfx_pool.blocks[i];
-		if (!block->converting)
-			continue;
-		now = gfx_pool_convert(block, domain);
-		spin_lock_irqsave(&node->lock, flags);
-		if (now == GFX_POOL_BROKEN) {
-			atomic_long_inc(&gfx_pool.broken_blocks);
-			all = false;
-		} else {
-			block->converting = false;
-			block->domain = now;
-			node->domain[now].nr_blocks++;
-			list_add(&block->list, &node->domain[now].empty);
-			all &= now == domain;
-		}
-		spin_unlock_irqrestore(&node->lock, flags);
+	for (i = 0; i < span; i++) {
+		block = &gfx_pool.blocks[first + i];
+		now[i] = block->domain == domain ? domain :
+			 gfx_pool_convert(block, domain);
 	}
 
 	spin_lock_irqsave(&node->lock, flags);
-	/* The blocks were free and we held the convert lock: still free. */
-	if (all && __gfx_pool_group_free(node, first, span, domain))
+	for (i = 0; i < span; i++) {
+		block = &gfx_pool.blocks[first + i];
+		if (now[i] == GFX_POOL_BROKEN) {
+			atomic_long_inc(&gfx_pool.broken_blocks);
+			all = false;
+			continue;
+		}
+		block->converting = false;
+		block->domain = now[i];
+		node->domain[now[i]].nr_blocks++;
+		list_add(&block->list, &node->domain[now[i]].empty);
+		all &= now[i] == domain;
+	}
+	if (all)
 		page = __gfx_pool_group_take(node, first, order);
 out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
@@ -948,7 +952,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (!gfx_pool_is_ready())
 		return NULL;
 	/* Zeroing an NP page needs a temporary mapping, which may sleep. */
-	if (domain == GFX_POOL_NP && (gfp & __GFP_ZERO) &&
+	if (domain == GFX_POOL_NP && want_init_on_alloc(gfp) &&
 	    WARN_ONCE(!gfpflags_allow_blocking(gfp),
 		      "gfx_pool: __GFP_ZERO on NP pages needs a gfp that may sleep\n")) {
 		gfx_pool_count(domain, GFX_POOL_REFUSED);
@@ -978,7 +982,8 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (!page)
 		goto exhausted;
 
-	if ((gfp & __GFP_ZERO) && gfx_pool_zero(page, domain, gfp, order)) {
+	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
+	if (want_init_on_alloc(gfp) && gfx_pool_zero(page, domain, gfp, order)) {
 		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)),
 				 page, order, &ignored);
 		goto exhausted;
@@ -1087,7 +1092,10 @@ EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
 static LIST_HEAD(gfx_pool_mappings);
 static DEFINE_MUTEX(gfx_pool_mappings_lock);
 static bool gfx_pool_sleeping;		/* PM_*_PREPARE to PM_POST_* */
+static DECLARE_WAIT_QUEUE_HEAD(gfx_pool_wake);	/* woken at PM_POST_* */
 static atomic_long_t gfx_pool_zaps;	/* ranges zapped, all time */
+static bool gfx_pool_hibernating;	/* PM_HIBERNATION_PREPARE to POST */
+static bool gfx_pool_can_hibernate;	/* the PM device is there */
 
 void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
 {
@@ -1112,6 +1120,26 @@ bool gfx_pool_mappings_blocked(void)
 }
 EXPORT_SYMBOL_GPL(gfx_pool_mappings_blocked);
 
+vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf)
+{
+	if (!gfx_pool_mappings_blocked())
+		return 0;
+	/*
+	 * Returning VM_FAULT_NOPAGE alone would spin a fault taken in the
+	 * kernel (copy_to_user() on the mapping) and keep the task from
+	 * freezing. Where the fault may be retried, sleep freezably without
+	 * mmap_lock until resume instead.
+	 */
+	if ((vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
+	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+		release_fault_lock(vmf);
+		wait_event_freezable(gfx_pool_wake, !gfx_pool_mappings_blocked());
+		return VM_FAULT_RETRY;
+	}
+	return VM_FAULT_NOPAGE;
+}
+EXPORT_SYMBOL_GPL(gfx_pool_fault_wait);
+
 static void gfx_pool_zap_mappings(void)
 {
 	struct gfx_pool_mapping *map;
@@ -1132,23 +1160,35 @@ static void gfx_pool_zap_mappings(void)
 	mutex_unlock(&gfx_pool_mappings_lock);
 }
 
-static int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
-			      void *unused)
+VISIBLE_IF_KUNIT int gfx_pool_pm_notify(struct notifier_block *nb,
+					unsigned long event, void *unused)
 {
 	switch (event) {
-	case PM_SUSPEND_PREPARE:
 	case PM_HIBERNATION_PREPARE:
+		/* Without the PM device the image would lose the pool's data. */
+		if (IS_ENABLED(CONFIG_HIBERNATION) && !gfx_pool_can_hibernate) {
+			pr_err("cannot save the pool: hibernation refused\n");
+			return notifier_from_errno(-ENODEV);
+		}
+		gfx_pool_hibernating = true;
+		fallthrough;
+	case PM_SUSPEND_PREPARE:
 	case PM_RESTORE_PREPARE:
 		gfx_pool_zap_mappings();
 		break;
-	case PM_POST_SUSPEND:
 	case PM_POST_HIBERNATION:
+		gfx_pool_hibernating = false;
+		fallthrough;
+	case PM_POST_SUSPEND:
 	case PM_POST_RESTORE:
 		WRITE_ONCE(gfx_pool_sleeping, false);
+		wake_up_all(&gfx_pool_wake);
 		break;
 	}
 	return NOTIFY_OK;
 }
+
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_notify);
 
 static struct notifier_block gfx_pool_pm_nb = {
 	.notifier_call = gfx_pool_pm_notify,
@@ -1162,6 +1202,15 @@ static struct {
 	unsigned long nr;
 } gfx_pool_image;
 static atomic_long_t gfx_pool_saved_pages;	/* last image, for debugfs */
+
+/*
+ * Set when freeze_late took the copy. Not saved in the image: in the image
+ * kernel it reads as the boot kernel left it (false), so restore_early
+ * knows a real restore from the path where create_image() gave up before
+ * the snapshot and resumes with PMSG_RESTORE in the kernel that made the
+ * copy, whose pool nothing touched.
+ */
+static bool gfx_pool_copied __nosavedata;
 
 /* Map @pfn for a copy: NP pages have no direct mapping; WB is their type. */
 static void *gfx_pool_map_pfn(unsigned long pfn, bool *vmapped)
@@ -1215,14 +1264,21 @@ static void gfx_pool_image_free(void)
 
 static int gfx_pool_freeze_late(struct device *dev)
 {
-	unsigned long nr = 0, i, b, off;
+	unsigned long nr = 0, i, b, off, flags;
 	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
 	int ret;
 
 	gfx_pool_image_free();
+	/*
+	 * Only for the hibernation image: the boot kernel quiesces its
+	 * devices through freeze_late too, before it restores an image.
+	 */
+	if (!gfx_pool_hibernating)
+		return 0;
 	/* Devices and tasks are frozen: the set of pages in use is final. */
 	for (b = 0; b < gfx_pool.nr_blocks; b++)
-		nr += gfx_pool.blocks[b].nr_used;
+		nr += READ_ONCE(gfx_pool.blocks[b].nr_used);
 	if (!nr)
 		goto out;
 	gfx_pool_image.pfns = kvmalloc_array(nr, sizeof(long), GFP_KERNEL);
@@ -1235,11 +1291,14 @@ static int gfx_pool_freeze_late(struct device *dev)
 	}
 	for (b = 0, i = 0; b < gfx_pool.nr_blocks && i < nr; b++) {
 		block = &gfx_pool.blocks[b];
+		node = gfx_pool.node[block->nid];
+		spin_lock_irqsave(&node->lock, flags);
 		for_each_set_bit(off, block->used, GFX_POOL_BLOCK_PAGES) {
 			if (i == nr)
 				break;
 			gfx_pool_image.pfns[i++] = block->pfn + off;
 		}
+		spin_unlock_irqrestore(&node->lock, flags);
 	}
 	gfx_pool_image.nr = i;
 	ret = gfx_pool_image_copy(false);
@@ -1248,6 +1307,7 @@ static int gfx_pool_freeze_late(struct device *dev)
 		return ret;
 	}
 out:
+	gfx_pool_copied = true;
 	atomic_long_set(&gfx_pool_saved_pages, gfx_pool_image.nr);
 	dev_info(dev, "saved %lu pages in use for the hibernation image\n",
 		 gfx_pool_image.nr);
@@ -1257,6 +1317,7 @@ out:
 /* In the kernel that took the snapshot: the pool was not touched. */
 static int gfx_pool_thaw_early(struct device *dev)
 {
+	gfx_pool_copied = false;
 	gfx_pool_image_free();
 	return 0;
 }
@@ -1266,6 +1327,10 @@ static int gfx_pool_restore_early(struct device *dev)
 {
 	int ret;
 
+	if (gfx_pool_copied) {
+		/* create_image() gave up before the snapshot: nothing to do. */
+		return gfx_pool_thaw_early(dev);
+	}
 	/*
 	 * The boot kernel mapped the pool WB and may have left lines of it
 	 * in the caches; a late write-back would land on the data put back
@@ -1313,6 +1378,7 @@ static int __init gfx_pool_hibernation_init(void)
 		platform_driver_unregister(&gfx_pool_pm_driver);
 		return PTR_ERR(pdev);
 	}
+	gfx_pool_can_hibernate = true;
 	return 0;
 }
 #else
@@ -1327,11 +1393,12 @@ static int __init gfx_pool_pm_init(void)
 	int ret = gfx_pool_hibernation_init();
 
 	/*
-	 * Without it a hibernation image would lose the pool's data: say so
-	 * loudly, but the pool is still good for everything else.
+	 * Without it a hibernation image would lose the pool's data: the
+	 * notifier refuses hibernation then, and the pool is still good for
+	 * everything else.
 	 */
 	if (ret)
-		pr_err("no hibernation support: %d\n", ret);
+		pr_err("no PM device (%d): hibernation will be refused\n", ret);
 	return register_pm_notifier(&gfx_pool_pm_nb);
 }
 

@@ -11,6 +11,7 @@
 #include <linux/gfx_pool.h>
 #include <linux/list.h>
 #include <linux/mmzone.h>
+#include <linux/notifier.h>
 #include <linux/numa.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -102,6 +103,8 @@ unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_gbpage_demotions(void);
 void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
+int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
+		       void *unused);
 #endif
 
 #endif /* __MM_GFX_POOL_H__ */

@@ -17,6 +17,7 @@
 #include <linux/panic.h>
 #include <linux/pgtable.h>
 #include <linux/prandom.h>
+#include <linux/suspend.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
 
@@ -254,6 +255,39 @@ static void gfx_pool_test_fallback_count(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(d, GFX_POOL_FALLBACKS),
 				before[d] + (d == GFX_POOL_UC ? 2 :
 					     d == GFX_POOL_WC ? 1 : 0));
+}
+
+/*
+ * The PM notifier as suspend calls it: a registered range is zapped and
+ * faults are held from PM_SUSPEND_PREPARE to PM_POST_SUSPEND, and a range
+ * unregistered since is left alone. (The selftests do real sleep cycles.)
+ */
+static void gfx_pool_test_pm_notify(struct kunit *test)
+{
+	struct vm_fault vmf = { .flags = 0 };	/* not retryable */
+	struct gfx_pool_mapping map = {};
+	struct address_space *mapping;
+
+	mapping = kunit_kzalloc(test, sizeof(*mapping), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mapping);
+	address_space_init_once(mapping);
+	map.mapping = mapping;
+	gfx_pool_register_mapping(&map);
+
+	KUNIT_EXPECT_FALSE(test, gfx_pool_mappings_blocked());
+	KUNIT_EXPECT_EQ(test, gfx_pool_fault_wait(&vmf), 0);
+	gfx_pool_pm_notify(NULL, PM_SUSPEND_PREPARE, NULL);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_mappings_blocked());
+	KUNIT_EXPECT_EQ(test, map.zaps, 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_fault_wait(&vmf), VM_FAULT_NOPAGE);
+	gfx_pool_pm_notify(NULL, PM_POST_SUSPEND, NULL);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_mappings_blocked());
+	KUNIT_EXPECT_EQ(test, gfx_pool_fault_wait(&vmf), 0);
+
+	gfx_pool_unregister_mapping(&map);
+	gfx_pool_pm_notify(NULL, PM_SUSPEND_PREPARE, NULL);
+	gfx_pool_pm_notify(NULL, PM_POST_SUSPEND, NULL);
+	KUNIT_EXPECT_EQ(test, map.zaps, 1);
 }
 
 /* A page from the buddy allocator is not a pool page. */
@@ -788,6 +822,7 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
 	KUNIT_CASE(gfx_pool_test_fallback_count),
+	KUNIT_CASE(gfx_pool_test_pm_notify),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),

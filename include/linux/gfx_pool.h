@@ -14,10 +14,12 @@
 #include <linux/gfp_types.h>
 #include <linux/init.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/types.h>
 
 struct address_space;
 struct page;
+struct vm_fault;
 
 /**
  * enum gfx_pool_domain - how the direct map maps a pool page
@@ -190,16 +192,31 @@ void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map);
 /**
  * gfx_pool_mappings_blocked() - may a fault map pool pages now?
  *
- * A fault handler of a registered range that finds this true must not
- * install a mapping: it returns %VM_FAULT_NOPAGE, and the task is frozen
- * on its way back to user space, to fault again after resume. It checks
- * once more after installing a PTE, behind smp_mb(), and zaps that PTE if
- * the answer changed: the pool may have zapped the range in between.
+ * A fault handler of a registered range calls gfx_pool_fault_wait() before
+ * it maps anything, and checks this once more after installing its PTEs,
+ * behind smp_mb(): if it is true then, the pool may have zapped the range
+ * in between, and the handler zaps what it mapped.
  *
  * Context: Any context.
  * Return: true between the PM prepare and post notifications.
  */
 bool gfx_pool_mappings_blocked(void);
+
+/**
+ * gfx_pool_fault_wait() - hold a fault of a registered range during sleep
+ * @vmf: the fault.
+ *
+ * Between the PM prepare and post notifications, a fault that may be
+ * retried drops its mmap lock (release_fault_lock()), sleeps freezably
+ * until resume and is retried; any other fault maps nothing and is taken
+ * again (the task is frozen on its way back to user space). Call it
+ * before taking any lock of the driver's own.
+ *
+ * Context: Process context, a fault handler; may sleep.
+ * Return: 0 to go on and map, or %VM_FAULT_RETRY or %VM_FAULT_NOPAGE to
+ * return at once.
+ */
+vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf);
 
 /**
  * gfx_pool_reserve() - reserve the pool's memory at boot
@@ -256,6 +273,11 @@ static inline void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
 static inline bool gfx_pool_mappings_blocked(void)
 {
 	return false;
+}
+
+static inline vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf)
+{
+	return 0;
 }
 
 static inline void gfx_pool_reserve(void)

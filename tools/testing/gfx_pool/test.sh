@@ -26,7 +26,7 @@ build=$(realpath "$1") ksrc=$(realpath "$2")
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 initrd=$build/initramfs.cpio
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 kunit_skipped=0
 
 check() {	# check <name> <command...>: one pass or fail of our own
 	local name=$1
@@ -58,7 +58,14 @@ count_kunit() {	# count_kunit <log>
 	passed=$((passed + p))
 	failed=$((failed + ${f:-0} + ${c:-0}))
 	skipped=$((skipped + ${s:-0}))
+	kunit_skipped=${s:-0}
 	echo "KUnit: passed $p, failed ${f:-0}, crashed ${c:-0}, skipped ${s:-0}"
+}
+
+# With a pool, no KUnit case may skip: a pool that failed to come up would
+# otherwise show up as skips, not failures.
+kunit_no_skips() {
+	[ "$kunit_skipped" -eq 0 ] || { echo "$kunit_skipped KUnit cases skipped"; return 1; }
 }
 
 count_selftests() {	# count_selftests <log>
@@ -80,10 +87,19 @@ count_selftests() {	# count_selftests <log>
 
 # Reports that a clean run must not have. Warnings the tests provoke on
 # purpose are listed, with the reason, in expected-warnings.
+# gfx_pool's misuse case provokes six WARNs on purpose (five refused frees
+# and one malformed allocation, a WARN_ONCE); any other WARN from
+# mm/gfx_pool.c is a report.
 reports() {	# reports <log>
+	local runs got
 	tr -d '\r' < "$1" |
 	grep -aE 'BUG:|Oops|KASAN|WARNING:|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic' |
+	grep -av 'at mm/gfx_pool.c:' |
 	grep -avF -f <(grep -v '^#' "$here/expected-warnings")
+	runs=$(grep -ac 'gfx_pool_test_misuse: the warnings below are expected' "$1")
+	got=$(grep -ac 'WARNING: .* at mm/gfx_pool.c:' "$1")
+	[ "$got" -eq $((runs * 6)) ] ||
+		echo "gfx_pool WARNs: $got, the misuse case accounts for $((runs * 6))"
 }
 
 no_reports() {
@@ -178,12 +194,14 @@ for stage in "$@"; do
 	case $stage in
 	2m)
 		boot 2m "$kernel" ""
+		check "2m: no KUnit case skipped" kunit_no_skips
 		check "2m: no kernel warnings" no_reports "$build/test-2m.log"
 		;;
 	1g)
 		# nokaslr: where KASLR puts the kernel decides which GiB of
 		# the direct map keep their 1G pages.
 		boot 1g "$kernel" "nokaslr gfx_pool=1G" -cpu max -m 5G
+		check "1g: no KUnit case skipped" kunit_no_skips
 		check "1g: the 1G direct-map page over the pool was demoted once" \
 			grep -q 'gfx_pool: demoted the 1G direct-map page' \
 			"$build/test-1g.log"
@@ -193,6 +211,7 @@ for stage in "$@"; do
 		# 4G is where QEMU's RAM above the PCI hole starts: a 1G
 		# direct-map page there also maps memory outside the pool.
 		boot 1g-shared "$kernel" "nokaslr gfx_pool=64M@4G" -cpu max -m 5G
+		check "1g-shared: no KUnit case skipped" kunit_no_skips
 		check "1g-shared: the shared 1G page was demoted once, at init" \
 			grep -q 'gfx_pool: demoted the 1G direct-map page over pfn 0x100000 to 2M pages (it also maps memory outside the pool)' \
 			"$build/test-1g-shared.log"
@@ -207,6 +226,7 @@ for stage in "$@"; do
 		GFX_POOL_GUEST_TIMEOUT=1800 boot debug "$debug_kernel" \
 			"kunit.filter_glob=*gfx_pool* gfxpool_sleep=devices,core suspend.pm_test_delay=0"
 		# A clean log means nothing if the checkers were not on.
+		check "debug: no KUnit case skipped" kunit_no_skips
 		check "debug: KASAN, lockdep and kmemleak were running" \
 			all_grep "$build/test-debug.log" \
 			'kasan: KernelAddressSanitizer initialized' \
