@@ -613,6 +613,27 @@ out_unlock:
 	return page;
 }
 
+/*
+ * Put a wholly free block back on the lists after gfx_pool_convert() left
+ * it in domain @now. Return: false if it is broken and stays off them.
+ */
+static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
+				       struct gfx_pool_block *block,
+				       unsigned int now)
+{
+	lockdep_assert_held(&node->lock);
+	if (now == GFX_POOL_BROKEN) {
+		/* Off every list and converting for good: never handed out. */
+		atomic_long_inc(&gfx_pool.broken_blocks);
+		return false;
+	}
+	block->converting = false;
+	block->domain = now;
+	node->domain[now].nr_blocks++;
+	list_add(&block->list, &node->domain[now].empty);
+	return true;
+}
+
 /* The cold path: convert a wholly free block of another domain. */
 static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 					     enum gfx_pool_domain domain,
@@ -648,18 +669,8 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 	now = gfx_pool_convert(block, domain);
 
 	spin_lock_irqsave(&node->lock, flags);
-	if (now == GFX_POOL_BROKEN) {
-		/* Off every list and converting for good: never handed out. */
-		atomic_long_inc(&gfx_pool.broken_blocks);
-		goto out_unlock;
-	}
-	block->converting = false;
-	block->domain = now;
-	node->domain[now].nr_blocks++;
-	list_add(&block->list, &node->domain[now].empty);
-	if (now == domain)
+	if (__gfx_pool_block_converted(node, block, now) && now == domain)
 		page = __gfx_pool_block_alloc(node, block, order);
-out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
 }
@@ -786,16 +797,8 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 	spin_lock_irqsave(&node->lock, flags);
 	for (i = 0; i < span; i++) {
 		block = &gfx_pool.blocks[first + i];
-		if (now[i] == GFX_POOL_BROKEN) {
-			atomic_long_inc(&gfx_pool.broken_blocks);
-			all = false;
-			continue;
-		}
-		block->converting = false;
-		block->domain = now[i];
-		node->domain[now[i]].nr_blocks++;
-		list_add(&block->list, &node->domain[now[i]].empty);
-		all &= now[i] == domain;
+		all &= __gfx_pool_block_converted(node, block, now[i]) &&
+		       now[i] == domain;
 	}
 	if (all)
 		page = __gfx_pool_group_take(node, first, order);
@@ -1187,7 +1190,6 @@ VISIBLE_IF_KUNIT int gfx_pool_pm_notify(struct notifier_block *nb,
 	}
 	return NOTIFY_OK;
 }
-
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_notify);
 
 static struct notifier_block gfx_pool_pm_nb = {
