@@ -1414,6 +1414,7 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain
 	return atomic_long_read(&gfx_pool.counters[domain][counter]);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_counter_read);
+#endif /* CONFIG_DEBUG_FS || CONFIG_KUNIT */
 
 /* Sum a per-node gauge of one domain, each node under its lock. */
 static unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks)
@@ -1445,7 +1446,17 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_pages_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
 
-#endif /* CONFIG_DEBUG_FS || CONFIG_KUNIT */
+unsigned long gfx_pool_nr_free(void)
+{
+	unsigned long total;
+
+	if (!gfx_pool_is_ready())
+		return 0;
+	total = (gfx_pool.nr_blocks -
+		 atomic_long_read(&gfx_pool.broken_blocks)) << GFX_POOL_BLOCK_ORDER;
+	return total - min(total, gfx_pool_pages_in_use());
+}
+EXPORT_SYMBOL_GPL(gfx_pool_nr_free);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Only the KUnit suite asks for these; without KUnit they would be unused. */

@@ -504,6 +504,8 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	pages = kunit_kcalloc(test, nr_blocks, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(),
+			nr_blocks << GFX_POOL_BLOCK_ORDER);
 	exhausted = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED);
 	while (got < nr_blocks) {
 		pages[got] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
@@ -514,6 +516,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	}
 	/* Every block, whatever its domain before, went to WC. */
 	KUNIT_ASSERT_EQ(test, got, nr_blocks);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
 	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
 						     GFP_KERNEL, 0));
 	KUNIT_EXPECT_EQ(test,

@@ -155,6 +155,20 @@ int gfx_pool_page_domain(const struct page *page);
 bool gfx_pool_enabled(void);
 
 /**
+ * gfx_pool_nr_free() - pages of the pool not handed out
+ *
+ * Some of them may sit in blocks of other domains that are not wholly
+ * free, so a nonzero count does not promise that any allocation succeeds;
+ * zero says that none can. Users that try smaller orders from the pool
+ * after a failure use it to stop early and fall back at once.
+ *
+ * Context: Any context where a spinlock_t may be taken; takes each node's
+ * lock in turn, so not for a hot path.
+ * Return: the number of pages.
+ */
+unsigned long gfx_pool_nr_free(void);
+
+/**
  * gfx_pool_count_fallback() - note that a user took a page elsewhere
  * @domain: the domain it had asked the pool for.
  *
@@ -256,6 +270,11 @@ static inline int gfx_pool_page_domain(const struct page *page)
 static inline bool gfx_pool_enabled(void)
 {
 	return false;
+}
+
+static inline unsigned long gfx_pool_nr_free(void)
+{
+	return 0;
 }
 
 static inline void gfx_pool_count_fallback(enum gfx_pool_domain domain)

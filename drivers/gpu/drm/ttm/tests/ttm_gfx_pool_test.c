@@ -182,10 +182,11 @@ static void ttm_gfx_pool_populate(struct kunit *test)
 #define MAX_BLOCKS	4096
 
 /*
- * With gfx_pool exhausted, TTM takes pages from the page allocator and
- * changes their caching page by page as it always did, and counts each
- * such fallback. Its pool types keep those pages, and the shrinker path
- * (ttm_pool_fini()) gives them back.
+ * With gfx_pool exhausted, TTM takes pages from the page allocator, at the
+ * order it wanted (the pool has nothing left, so no smaller order is tried
+ * there), changes their caching page by page as it always did, and counts
+ * the fallback. Its pool types keep those pages, and ttm_pool_fini() gives
+ * them back.
  */
 static void ttm_gfx_pool_fallback(struct kunit *test)
 {
@@ -211,7 +212,10 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
 	fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
 
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
 	KUNIT_EXPECT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	/* One order-2 chunk, as from the page allocator alone. */
+	KUNIT_EXPECT_EQ(test, tt->pages[0]->private, 2);
 	for (i = 0; i < num_pages && tt->pages[i]; i++) {
 		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(tt->pages[i]));
 		/* The old path: WC by a caching change, in a 4K entry. */
@@ -219,7 +223,7 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 				  PG_LEVEL_4K);
 	}
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
-			fallbacks + num_pages);
+			fallbacks + 1);
 
 	for (i = 0; i < nr; i++)
 		gfx_pool_free_pages(blocks[i], GFX_POOL_BLOCK_ORDER);
