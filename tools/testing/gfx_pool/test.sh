@@ -18,6 +18,7 @@
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the stock path
 #   sleep   pm_test levels of suspend, then a real S3 woken by the RTC
 #   hibernate  a real hibernation to a virtio swap disk, a second boot resumes
+#   debug-hibernate  the same with the debug kernel
 #
 # Every stage adds its KUnit cases, its selftests and its own checks to
 # the totals; the last line is "N passed, N failed, N skipped".
@@ -157,29 +158,31 @@ all_grep() {	# all_grep <file> <pattern>...: every pattern is there
 
 # A real hibernation to a virtio swap disk, then a second boot that
 # resumes it: WB, WC, UC and NP buffers come back intact.
-hibernate_stage() {
-	local img=$build/swap.img log1=$build/test-hibernate-1.log
-	local log2=$build/test-hibernate-2.log
+hibernate_stage() {	# hibernate_stage <name> <bzImage>
+	local name=$1 kernel=$2
+	local img=$build/swap.img log1=$build/test-$name-1.log
+	local log2=$build/test-$name-2.log
 	local disk="-drive file=$img,if=virtio,format=raw"
 
-	echo "=== stage hibernate"
+	echo "=== stage $name"
 	rm -f "$img"
 	truncate -s 512M "$img"
 	# shellcheck disable=SC2086
 	"$here/run-guest.sh" "$kernel" "$initrd" "$log1" \
 		"kunit.enable=0 gfxpool_mode=hibernate no_console_suspend" $disk
-	check "hibernate: the pool saved its pages in use" \
+	check "$name: the pool saved its pages in use" \
 		grep -aq 'gfx_pool gfx_pool: saved [1-9][0-9]* pages in use' "$log1"
-	check "hibernate: first boot powered off in hibernation" \
+	check "$name: first boot powered off in hibernation" \
 		not_grep '^GFXPOOL: end' "$log1"
 	# shellcheck disable=SC2086
-	check "hibernate: second boot resumed and finished" \
+	check "$name: second boot resumed and finished" \
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log2" \
 		"kunit.enable=0 resume=/dev/vda no_console_suspend" $disk
-	check "hibernate: the pool put its pages back" \
+	check "$name: the pool put its pages back" \
 		grep -aq 'gfx_pool gfx_pool: put back [1-9][0-9]* pages' "$log2"
 	count_selftests "$log2"
-	check "hibernate: no kernel warnings" no_reports "$log2"
+	check "$name: no kernel warnings before the image" no_reports "$log1"
+	check "$name: no kernel warnings after resume" no_reports "$log2"
 	rm -f "$img"
 }
 
@@ -257,7 +260,12 @@ for stage in "$@"; do
 		check "sleep: no kernel warnings" no_reports "$log"
 		;;
 	hibernate)
-		hibernate_stage
+		hibernate_stage hibernate "$kernel"
+		;;
+	debug-hibernate)
+		# The same under KASAN, lockdep, DEBUG_VM and kmemleak.
+		GFX_POOL_GUEST_TIMEOUT=1800 hibernate_stage debug-hibernate \
+			"$debug_kernel"
 		;;
 	off)
 		# gfx_pool=0 must be stock 6.12: TTM's own suites pass, the
