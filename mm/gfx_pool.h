@@ -16,6 +16,10 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/test.h>
+#endif
+
 /* A block is the unit that changes domain: one 2 MiB direct-map entry. */
 #define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
 #define GFX_POOL_BLOCK_SIZE	PMD_SIZE
@@ -105,6 +109,52 @@ void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
 		       void *unused);
+
+/* Blocks a KUnit case holds, given back even if an assertion fails. */
+struct gfx_pool_held_blocks {
+	struct page **pages;
+	unsigned long nr;
+};
+
+static inline void gfx_pool_held_blocks_release(void *data)
+{
+	struct gfx_pool_held_blocks *held = data;
+
+	while (held->nr)
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+}
+
+/*
+ * For the KUnit suites of the pool and its users: take whole blocks in
+ * @domain until the pool has none left; KUnit gives them back at the end
+ * of the case, or earlier with kunit_release_action().
+ */
+static inline struct gfx_pool_held_blocks *
+gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
+{
+	unsigned long start_pfn, nr_blocks;
+	struct gfx_pool_held_blocks *held;
+	struct page *page;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	held->pages = kunit_kcalloc(test, nr_blocks, sizeof(*held->pages),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held->pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_held_blocks_release,
+							held), 0);
+	while (held->nr < nr_blocks) {
+		page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
+					    GFX_POOL_BLOCK_ORDER);
+		if (!page)
+			break;
+		held->pages[held->nr++] = page;
+	}
+	return held;
+}
 #endif
 
 #endif /* __MM_GFX_POOL_H__ */

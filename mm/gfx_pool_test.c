@@ -153,48 +153,6 @@ static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
 		vunmap(vaddr);
 }
 
-/* Blocks a case holds, given back by KUnit even if an assertion fails. */
-struct held_blocks {
-	struct page **pages;
-	unsigned long nr;
-};
-
-static void held_blocks_release(void *data)
-{
-	struct held_blocks *held = data;
-
-	while (held->nr)
-		gfx_pool_free_pages(held->pages[--held->nr],
-				    GFX_POOL_BLOCK_ORDER);
-}
-
-/* Take whole blocks in @domain until the pool has none left. */
-static struct held_blocks *hold_all_blocks(struct kunit *test,
-					   enum gfx_pool_domain domain)
-{
-	unsigned long start_pfn, nr_blocks;
-	struct held_blocks *held;
-	struct page *page;
-
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	held->pages = kunit_kcalloc(test, nr_blocks, sizeof(*held->pages),
-				    GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held->pages);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							held_blocks_release,
-							held), 0);
-	while (held->nr < nr_blocks) {
-		page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
-					    GFX_POOL_BLOCK_ORDER);
-		if (!page)
-			break;
-		held->pages[held->nr++] = page;
-	}
-	return held;
-}
-
 static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 {
 	unsigned long start_pfn, nr_blocks, pfn;
@@ -539,14 +497,14 @@ static void gfx_pool_test_concurrent(struct kunit *test)
 static void gfx_pool_test_exhaustion(struct kunit *test)
 {
 	unsigned long start_pfn, nr_blocks, exhausted;
-	struct held_blocks *held;
+	struct gfx_pool_held_blocks *held;
 	struct page *page;
 
 	gfx_pool_region(&start_pfn, &nr_blocks);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(),
 			nr_blocks << GFX_POOL_BLOCK_ORDER);
 	exhausted = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED);
-	held = hold_all_blocks(test, GFX_POOL_WC);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
 	/* Every block, whatever its domain before, went to WC. */
 	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
@@ -576,7 +534,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	gfx_pool_free_pages(page, 0);
 
-	kunit_release_action(test, held_blocks_release, held);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
 
@@ -727,19 +685,19 @@ static void gfx_pool_test_misuse(struct kunit *test)
 static void gfx_pool_test_direct_map(struct kunit *test)
 {
 	unsigned long start_pfn, nr_blocks, i, windows;
-	struct held_blocks *held;
+	struct gfx_pool_held_blocks *held;
 	int d;
 
 	gfx_pool_region(&start_pfn, &nr_blocks);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
-		held = hold_all_blocks(test, d);
+		held = gfx_pool_hold_all_blocks(test, d);
 		KUNIT_EXPECT_EQ(test, held->nr, nr_blocks);
 		for (i = 0; i < held->nr; i++) {
 			expect_mapping(test, page_to_pfn(held->pages[i]), d);
 			expect_mapping(test, page_to_pfn(held->pages[i]) +
 				       GFX_POOL_BLOCK_PAGES - 1, d);
 		}
-		kunit_release_action(test, held_blocks_release, held);
+		kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	}
 
 	windows = DIV_ROUND_UP((start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER)) << PAGE_SHIFT,

@@ -151,18 +151,13 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 static void agp_gfx_pool_fallback(struct kunit *test)
 {
 	struct agp_test_priv *priv = test->priv;
-	unsigned long start_pfn, nr_blocks, fallbacks, i, got = 0;
+	unsigned long start_pfn, nr_blocks, fallbacks, i;
+	struct gfx_pool_held_blocks *held;
 	struct agp_memory mem = {};
-	struct page **blocks;
 
 	gfx_pool_region(&start_pfn, &nr_blocks);
-	blocks = kunit_kcalloc(test, nr_blocks, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, blocks);
-	while (got < nr_blocks &&
-	       (blocks[got] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
-						   GFP_KERNEL, GFX_POOL_BLOCK_ORDER)))
-		got++;
-	KUNIT_ASSERT_EQ(test, got, nr_blocks);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
 
 	mem.pages = kunit_kcalloc(test, 4, sizeof(*mem.pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
@@ -176,9 +171,7 @@ static void agp_gfx_pool_fallback(struct kunit *test)
 			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
 			fallbacks + 4);
 	agp_generic_destroy_pages(&mem);
-
-	for (i = 0; i < got; i++)
-		gfx_pool_free_pages(blocks[i], GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 }
 
 static struct kunit_case agp_gfx_pool_test_cases[] = {

@@ -21,6 +21,7 @@
 #endif
 
 #include "ttm_kunit_helpers.h"
+#include "../../../../../mm/gfx_pool.h"
 
 struct ttm_gfx_pool_test_priv {
 	struct ttm_test_devices *devs;
@@ -179,8 +180,6 @@ static void ttm_gfx_pool_populate(struct kunit *test)
 	ttm_pool_fini(pool);
 }
 
-#define MAX_BLOCKS	4096
-
 /*
  * With gfx_pool exhausted, TTM takes pages from the page allocator, at the
  * order it wanted (the pool has nothing left, so no smaller order is tried
@@ -192,18 +191,13 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 {
 	struct ttm_gfx_pool_test_priv *priv = test->priv;
 	const unsigned long num_pages = 4;
-	unsigned long fallbacks, i, nr = 0;
-	struct page **blocks;
+	struct gfx_pool_held_blocks *held;
+	unsigned long fallbacks, i;
 	struct ttm_pool *pool;
 	struct ttm_tt *tt;
 
-	blocks = kunit_kcalloc(test, MAX_BLOCKS, sizeof(*blocks), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, blocks);
-	while (nr < MAX_BLOCKS &&
-	       (blocks[nr] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
-						  GFP_KERNEL, GFX_POOL_BLOCK_ORDER)))
-		nr++;
-	KUNIT_ASSERT_LT(test, nr, MAX_BLOCKS);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 0);
 
 	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
 	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
@@ -212,7 +206,6 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
 	fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
 
-	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
 	KUNIT_EXPECT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
 	/* One order-2 chunk, as from the page allocator alone. */
 	KUNIT_EXPECT_EQ(test, tt->pages[0]->private, 2);
@@ -225,8 +218,7 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
 			fallbacks + 1);
 
-	for (i = 0; i < nr; i++)
-		gfx_pool_free_pages(blocks[i], GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	ttm_pool_free(pool, tt);
 	ttm_tt_fini(tt);
 	ttm_pool_fini(pool);
@@ -247,5 +239,6 @@ static struct kunit_suite ttm_gfx_pool_test_suite = {
 
 kunit_test_suites(&ttm_gfx_pool_test_suite);
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("KUnit tests for TTM over gfx_pool");
 MODULE_LICENSE("GPL and additional rights");
