@@ -12,20 +12,25 @@
  * user space with its domain's caching, the way a graphics driver does;
  * its address_space is registered with gfx_pool so that suspend and
  * hibernation zap the mappings, and the fault handler maps them again.
+ * A platform device of its own plays a driver's part in sleep: it frees
+ * buffers in its suspend callback and takes a lock in its resume callback
+ * that the fault handler also takes, as radeon does.
  */
 
 #define pr_fmt(fmt) "test_gfx_pool: " fmt
 
 #include <linux/fs.h>
 #include <linux/gfx_pool.h>
-#include <linux/mutex.h>
-#include <linux/pgtable.h>
-#include <linux/suspend.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pgtable.h>
+#include <linux/platform_device.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/suspend.h>
 #include <linux/uaccess.h>
 
 #include <asm/set_memory.h>
@@ -247,7 +252,7 @@ static void test_gfx_pool_ttm_fini(void)
  * @npages: its size.
  * @domain: its domain.
  * @faults: pages the fault handler mapped.
- * @blocked: faults turned away while gfx_pool_mappings_blocked().
+ * @kernel_faults: those of them that the kernel faulted, in copy_to_user().
  * @map: this file's mappings, registered with gfx_pool.
  * @free_at_sleep: on test_gfx_pool_free_at_sleep, if the buffer is to be
  *	freed when suspend or hibernation begins.
@@ -258,7 +263,7 @@ struct test_gfx_pool_file {
 	unsigned long npages;
 	u64 domain;
 	u64 faults;
-	u64 blocked;
+	u64 kernel_faults;
 	struct gfx_pool_mapping map;
 	struct list_head free_at_sleep;
 };
@@ -309,22 +314,24 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->npages = buf->npages;
 	tf->domain = buf->domain;
 	tf->faults = 0;
-	tf->blocked = 0;
+	tf->kernel_faults = 0;
 	return 0;
 }
 
+/* Taken for read by every fault, for write by every resume callback. */
+static DECLARE_RWSEM(test_gfx_pool_mclk);
+static atomic_long_t test_gfx_pool_resumes;
+
 /*
- * Registered after gfx_pool's notifier with the same priority, so it runs
- * after the zap: the buffer is freed while its mappings are zapped, and
- * the process finds it gone after resume.
+ * The test device's suspend and freeze callbacks free the buffers marked
+ * TEST_GFX_POOL_FREE_AT_SLEEP, as a driver frees or moves buffers in its
+ * own; they run before gfx_pool's, which zaps afterwards. The process
+ * finds the buffer gone after resume.
  */
-static int test_gfx_pool_pm_notify(struct notifier_block *nb,
-				   unsigned long event, void *unused)
+static int test_gfx_pool_pm_suspend(struct device *dev)
 {
 	struct test_gfx_pool_file *tf, *next;
 
-	if (event != PM_SUSPEND_PREPARE && event != PM_HIBERNATION_PREPARE)
-		return NOTIFY_OK;
 	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
 	list_for_each_entry_safe(tf, next, &test_gfx_pool_free_at_sleep,
 				 free_at_sleep) {
@@ -334,12 +341,34 @@ static int test_gfx_pool_pm_notify(struct notifier_block *nb,
 		mutex_unlock(&tf->lock);
 	}
 	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
-	return NOTIFY_OK;
+	return 0;
 }
 
-static struct notifier_block test_gfx_pool_pm_nb = {
-	.notifier_call = test_gfx_pool_pm_notify,
+/* radeon's resume reclocks under mclk_lock held for write; so do we. */
+static int test_gfx_pool_pm_resume(struct device *dev)
+{
+	down_write(&test_gfx_pool_mclk);
+	atomic_long_inc(&test_gfx_pool_resumes);
+	up_write(&test_gfx_pool_mclk);
+	return 0;
+}
+
+static const struct dev_pm_ops test_gfx_pool_pm_ops = {
+	.suspend = test_gfx_pool_pm_suspend,
+	.resume = test_gfx_pool_pm_resume,
+	.freeze = test_gfx_pool_pm_suspend,
+	.thaw = test_gfx_pool_pm_resume,
+	.restore = test_gfx_pool_pm_resume,
 };
+
+static struct platform_driver test_gfx_pool_pm_driver = {
+	.driver = {
+		.name = "test_gfx_pool",
+		.pm = &test_gfx_pool_pm_ops,
+	},
+};
+
+static struct platform_device *test_gfx_pool_pdev;
 
 /* pgprot2cachemode() is not exported; the table behind cachemode2protval() is. */
 static u64 test_gfx_pool_cache_mode(pgprot_t prot)
@@ -410,12 +439,20 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 			ret = -ENOENT;
 		test_gfx_pool_buf_free(tf);
 		break;
+	case TEST_GFX_POOL_ZAP:
+		/* The next access to any mapping of the buffer faults. */
+		if (!tf->pages)
+			ret = -ENOENT;
+		else
+			unmap_mapping_range(tf->map.mapping, 0, 0, 1);
+		break;
 	}
 	buf.domain = tf->domain;
 	buf.npages = tf->npages;
 	buf.faults = tf->faults;
-	buf.blocked = tf->blocked;
+	buf.kernel_faults = tf->kernel_faults;
 	buf.zaps = READ_ONCE(tf->map.zaps);
+	buf.resumes = atomic_long_read(&test_gfx_pool_resumes);
 	mutex_unlock(&tf->lock);
 	if (command == TEST_GFX_POOL_FREE ||
 	    (!ret && command == TEST_GFX_POOL_ALLOC)) {
@@ -432,19 +469,17 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 	return ret;
 }
 
+/*
+ * The fault handler takes test_gfx_pool_mclk for read around everything,
+ * as radeon_gem_fault() takes its mclk_lock, and the resume callbacks take
+ * it for write: a fault that waited for a PM event here would hang resume.
+ */
 static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 {
 	struct test_gfx_pool_file *tf = vmf->vma->vm_file->private_data;
 	vm_fault_t ret;
 
-	/* Suspend or hibernation: wait for resume, or fault again then. */
-	ret = gfx_pool_fault_wait(vmf);
-	if (ret) {
-		/* Our lock is not held: a relaxed count is good enough. */
-		WRITE_ONCE(tf->blocked, READ_ONCE(tf->blocked) + 1);
-		return ret;
-	}
-
+	down_read(&test_gfx_pool_mclk);
 	mutex_lock(&tf->lock);
 	if (!tf->pages || vmf->pgoff >= tf->npages) {
 		ret = VM_FAULT_SIGBUS;
@@ -453,14 +488,11 @@ static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 					  page_to_pfn(tf->pages[vmf->pgoff]),
 					  vmf->vma->vm_page_prot);
 		tf->faults++;
-		/* The pool may have zapped the range before we mapped it. */
-		smp_mb();
-		if (gfx_pool_mappings_blocked()) {
-			zap_vma_ptes(vmf->vma, vmf->address, PAGE_SIZE);
-			tf->blocked++;
-		}
+		if (!(vmf->flags & FAULT_FLAG_USER))
+			tf->kernel_faults++;
 	}
 	mutex_unlock(&tf->lock);
+	up_read(&test_gfx_pool_mclk);
 	return ret;
 }
 
@@ -482,6 +514,12 @@ static int test_gfx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 	mutex_unlock(&tf->lock);
 	if (ret)
 		return ret;
+	/*
+	 * vmf_insert_pfn_prot() BUGs on a copy-on-write mapping of PFNs:
+	 * refuse MAP_PRIVATE of a writable file, as ttm_bo_mmap_obj() does.
+	 */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
 
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO);
 	switch (tf->domain) {
@@ -547,6 +585,7 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	case TEST_GFX_POOL_FREE:
 	case TEST_GFX_POOL_INFO:
 	case TEST_GFX_POOL_PTE:
+	case TEST_GFX_POOL_ZAP:
 		return test_gfx_pool_buf_ioctl(file, command, uarg);
 	case TEST_GFX_POOL_BENCH:
 		break;
@@ -604,20 +643,34 @@ static struct miscdevice test_gfx_pool_dev = {
 
 static int __init test_gfx_pool_init(void)
 {
-	int ret = register_pm_notifier(&test_gfx_pool_pm_nb);
+	int ret = platform_driver_register(&test_gfx_pool_pm_driver);
 
 	if (ret)
 		return ret;
+	test_gfx_pool_pdev = platform_device_register_simple("test_gfx_pool",
+							     PLATFORM_DEVID_NONE,
+							     NULL, 0);
+	if (IS_ERR(test_gfx_pool_pdev)) {
+		ret = PTR_ERR(test_gfx_pool_pdev);
+		goto out_unregister_driver;
+	}
 	ret = misc_register(&test_gfx_pool_dev);
 	if (ret)
-		unregister_pm_notifier(&test_gfx_pool_pm_nb);
+		goto out_unregister_device;
+	return 0;
+
+out_unregister_device:
+	platform_device_unregister(test_gfx_pool_pdev);
+out_unregister_driver:
+	platform_driver_unregister(&test_gfx_pool_pm_driver);
 	return ret;
 }
 
 static void __exit test_gfx_pool_exit(void)
 {
 	misc_deregister(&test_gfx_pool_dev);
-	unregister_pm_notifier(&test_gfx_pool_pm_nb);
+	platform_device_unregister(test_gfx_pool_pdev);
+	platform_driver_unregister(&test_gfx_pool_pm_driver);
 	test_gfx_pool_ttm_fini();
 }
 

@@ -61,39 +61,44 @@ struct test_gfx_pool_cmd {
 /**
  * struct test_gfx_pool_buf - the buffer of one open file, for mmap()
  * @domain: (in, ALLOC) the caching domain; (out, INFO) the buffer's.
- * @npages: (in, ALLOC) size in pages, 1 to 65536; (out, INFO).
+ * @npages: (in, ALLOC) size in pages, 1 to TEST_GFX_POOL_MAX_BUF_PAGES;
+ *	(out, INFO).
  * @flags: (in) 0, or for ALLOC TEST_GFX_POOL_FREE_AT_SLEEP: the driver
- *	frees the buffer itself when suspend or hibernation begins, after
- *	the pool zapped its mappings, so that it is gone before resume.
+ *	frees the buffer in its own suspend or freeze callback, before the
+ *	pool zaps, so that it is gone before resume.
  * @faults: (out, INFO) pages mapped by the fault handler so far.
- * @blocked: (out, INFO) faults turned away during suspend or hibernation.
+ * @kernel_faults: (out, INFO) those the kernel faulted (copy_to_user()).
  * @zaps: (out, INFO) times the pool zapped this file's mappings.
+ * @resumes: (out, INFO) resume callbacks of the test device, all files.
  * @addr: (in, PTE) a user address in a mapping of the buffer.
  * @cache_mode: (out, PTE) the x86 page cache mode of its PTE
  *	(enum page_cache_mode: 0 WB, 1 WC, 2 UC-, 3 UC).
  *
  * TEST_GFX_POOL_ALLOC gives the file a zeroed buffer of pool pages (one at a
  * time; -EBUSY if it has one); mmap() of the file at offset 0 maps it in the
- * domain's mode (NP pages WB: their PAT type). TEST_GFX_POOL_FREE gives the
- * pages back and zaps the mappings, which then get SIGBUS.
+ * domain's mode (NP pages WB: their PAT type); MAP_PRIVATE is refused.
+ * TEST_GFX_POOL_FREE gives the pages back and zaps the mappings, which then
+ * get SIGBUS. TEST_GFX_POOL_ZAP zaps them only: the next access faults.
  */
 struct test_gfx_pool_buf {
 	__u64 domain;
 	__u64 npages;
 	__u64 flags;
 	__u64 faults;
-	__u64 blocked;
+	__u64 kernel_faults;
 	__u64 zaps;
 	__u64 addr;
 	__u64 cache_mode;
+	__u64 resumes;
 };
 
 #define TEST_GFX_POOL_ALLOC	_IOWR('G', 0x01, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_FREE	_IOWR('G', 0x02, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_INFO	_IOWR('G', 0x03, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_PTE	_IOWR('G', 0x04, struct test_gfx_pool_buf)
+#define TEST_GFX_POOL_ZAP	_IOWR('G', 0x05, struct test_gfx_pool_buf)
 
-#define TEST_GFX_POOL_MAX_BUF_PAGES	65536UL
+#define TEST_GFX_POOL_MAX_BUF_PAGES	262144UL
 #define TEST_GFX_POOL_FREE_AT_SLEEP	0x1ULL
 
 #define TEST_GFX_POOL_MAX_PAGES	0x100000UL

@@ -67,9 +67,10 @@
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/overflow.h>
+#include <linux/page-flags.h>
+#include <linux/percpu.h>
 #include <linux/pgtable.h>
 #include <linux/platform_device.h>
-#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/set_memory.h>
 #include <linux/sizes.h>
@@ -78,10 +79,9 @@
 #include <linux/suspend.h>
 #include <linux/vmalloc.h>
 
-#include <kunit/visibility.h>
-
 #include <linux/smp.h>
-#include <linux/wait.h>
+
+#include <kunit/visibility.h>
 
 #include <asm/tlbflush.h>
 
@@ -108,11 +108,16 @@ struct gfx_pool_domain_lists {
  * @convert_lock: serialises domain changes of this node's blocks.
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @domain: per-domain block lists and gauges.
+ * @snapshot: from freeze_late to thaw_early or restore_early, NP blocks
+ *	are mapped present so that the hibernation snapshot can read them;
+ *	a block converted to NP meanwhile stays mapped. Protected by
+ *	@convert_lock.
  */
 struct gfx_pool_node {
 	struct mutex convert_lock;	/* one domain change at a time */
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
+	bool snapshot;		/* NP blocks mapped for hibernation */
 };
 
 /**
@@ -347,11 +352,11 @@ static int __init early_gfx_pool(char *p)
 
 	gfx_pool_param_given = true;
 	strscpy(gfx_pool_cmdline, p ? p : "", sizeof(gfx_pool_cmdline));
-	if (gfx_pool_parse_param(p, &gfx_pool_param, &why)) {
+	/* The last gfx_pool= wins, as with other parameters, good or bad. */
+	gfx_pool_param_bad = gfx_pool_parse_param(p, &gfx_pool_param, &why);
+	if (gfx_pool_param_bad)
 		pr_err("ignoring gfx_pool=%s: %s; the pool stays off\n",
 		       gfx_pool_cmdline, why);
-		gfx_pool_param_bad = true;
-	}
 	/* Never fail: a bad value must not stop the boot. */
 	return 0;
 }
@@ -434,16 +439,126 @@ void __init gfx_pool_reserve(void)
 	 * same.)
 	 */
 	kmemleak_ignore_phys(addr);
-	/*
-	 * Hibernation must not save the region page by page; the pool saves
-	 * its own pages (see "Suspend and hibernation"). This needs memblock,
-	 * so it is done here and not at init.
-	 */
-	register_nosave_region(PFN_DOWN(addr), PFN_DOWN(addr + param->size));
 	gfx_pool.base = addr;
 	gfx_pool.size = param->size;
 	pr_info("reserved %llu MiB at %pa\n",
 		(unsigned long long)(param->size >> 20), &addr);
+}
+
+/* === Zeroing ============================================================= */
+
+/*
+ * Pages are zeroed at most once between two uses: struct
+ * gfx_pool_block::dirty says which free pages may hold old data. A block
+ * that is converted to WC, UC or NP is zeroed while it is wholly free and
+ * still WB, through the direct map, which is cheap; after that only pages
+ * given back dirty need zeroing again, through their own mapping. NP pages
+ * have none, so they are zeroed through a mapping slot of each CPU's own,
+ * a kernel PTE that is set, used and cleared with interrupts off and
+ * flushed from the local TLB only, as kmap_local() does on 32-bit: no
+ * vmap(), no TLB shootdown, and it works in atomic context.
+ */
+
+static unsigned long gfx_pool_slot_base;	/* one page a CPU */
+static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte);
+
+static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
+				       void *data)
+{
+	per_cpu(gfx_pool_slot_pte, (addr - gfx_pool_slot_base) >> PAGE_SHIFT) = pte;
+	return 0;
+}
+
+static int __init gfx_pool_slot_init(void)
+{
+	unsigned long size = (unsigned long)nr_cpu_ids << PAGE_SHIFT;
+	struct vm_struct *area;
+	int ret;
+
+	/* VM_IOREMAP: /proc/kcore reads the area as zeroes, never through it. */
+	area = get_vm_area(size, VM_IOREMAP);
+	if (!area)
+		return -ENOMEM;
+	gfx_pool_slot_base = (unsigned long)area->addr;
+	ret = apply_to_page_range(&init_mm, gfx_pool_slot_base, size,
+				  gfx_pool_slot_pte_fn, NULL);
+	if (ret) {
+		free_vm_area(area);
+		gfx_pool_slot_base = 0;
+	}
+	return ret;
+}
+
+/* Zero one page of an NP block. Context: any; takes no lock. */
+static void gfx_pool_clear_np_page(struct page *page)
+{
+	unsigned long flags, addr;
+	pte_t *ptep;
+
+	local_irq_save(flags);
+	addr = gfx_pool_slot_base + (smp_processor_id() << PAGE_SHIFT);
+	ptep = this_cpu_read(gfx_pool_slot_pte);
+	/* WB is the memtype NP pages keep: this mapping is no alias. */
+	set_pte(ptep, mk_pte(page, PAGE_KERNEL));
+	/* clear_page() is not instrumented: KASAN has no shadow here. */
+	clear_page((void *)addr);
+	pte_clear(&init_mm, addr, ptep);
+	flush_tlb_one_kernel(addr);
+	local_irq_restore(flags);
+}
+
+/* Zero @nr pages from @page, which are in @domain, through their mapping. */
+static void gfx_pool_clear_pages(struct page *page, unsigned long nr,
+				 enum gfx_pool_domain domain)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		if (domain == GFX_POOL_NP)
+			gfx_pool_clear_np_page(page + i);
+		else
+			clear_page(page_address(page + i));
+	}
+	if (domain == GFX_POOL_WC)
+		wmb();	/* drain the write-combining buffers */
+}
+
+/*
+ * Zero the dirty pages of a wholly free block that is being converted and
+ * is WB right now. The block is off every list and marked converting, so
+ * nobody else touches its bitmaps.
+ */
+static void gfx_pool_block_clear_dirty(struct gfx_pool_block *block)
+{
+	unsigned int start, end;
+
+	for_each_set_bitrange(start, end, block->dirty, GFX_POOL_BLOCK_PAGES) {
+		memset(pfn_to_kaddr(block->pfn + start), 0,
+		       (end - start) << PAGE_SHIFT);
+		cond_resched();
+	}
+	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
+}
+
+/*
+ * Free pool pages are PageOffline(): nobody but the pool may touch them,
+ * and the hibernation snapshot, /proc/kcore and dump tools skip them.
+ * Pages handed out are not. A page that still has a mapcount (a driver
+ * that freed a page it had mapped with vm_insert_page()) keeps it.
+ */
+static void gfx_pool_set_offline(struct page *page, unsigned long nr,
+				 bool offline)
+{
+	struct folio *folio;
+
+	/* Not compound: each page is a folio of its own. */
+	for (; nr; nr--, page++) {
+		folio = page_folio(page);
+		if (offline && page->page_type == UINT_MAX)
+			__folio_set_offline(folio);
+		else if (!offline && folio_test_offline(folio))
+			__folio_clear_offline(folio);
+	}
 }
 
 /* === Domain changes ====================================================== */
@@ -472,6 +587,8 @@ static int gfx_pool_map_present(unsigned long addr)
  * to and from WB; set_memory_wc() and _uc() flush the block's cache lines
  * as they change its type. An NP block keeps the WB memtype (PAT maps it
  * WB wherever it is mapped), so its cache lines need no flush either way.
+ * On the way through WB, the block's dirty pages are zeroed, while that
+ * is a plain memset().
  *
  * If a step fails half way, the block is put back to plain WB; if even
  * that fails, its state is unknown and it is reported broken.
@@ -481,7 +598,8 @@ static int gfx_pool_map_present(unsigned long addr)
  * Return: the domain the block is in afterwards (@to on success), or
  * %GFX_POOL_BROKEN.
  */
-static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
+static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
+				     struct gfx_pool_block *block,
 				     enum gfx_pool_domain to)
 {
 	unsigned long addr = gfx_pool_block_addr(block);
@@ -489,13 +607,17 @@ static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
 	int ret = 0;
 
 	might_sleep();
+	lockdep_assert_held(&node->convert_lock);
 	switch (from) {
 	case GFX_POOL_WC:
 	case GFX_POOL_UC:
 		ret = set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	case GFX_POOL_NP:
-		ret = gfx_pool_map_present(addr);
+		/* Mapped already if hibernation mapped it for its image. */
+		if (!block->snapshot_mapped)
+			ret = gfx_pool_map_present(addr);
+		block->snapshot_mapped = false;
 		break;
 	default:
 		break;
@@ -506,6 +628,9 @@ static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
 		return GFX_POOL_BROKEN;
 	}
 
+	if (to != GFX_POOL_WB)
+		gfx_pool_block_clear_dirty(block);
+
 	switch (to) {
 	case GFX_POOL_WC:
 		ret = set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
@@ -514,7 +639,11 @@ static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
 		ret = set_memory_uc(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	case GFX_POOL_NP:
-		ret = set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
+		/* The snapshot must find it mapped until thaw or restore. */
+		if (node->snapshot)
+			block->snapshot_mapped = true;
+		else
+			ret = set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
 		break;
 	default:
 		break;
@@ -543,6 +672,21 @@ static unsigned int gfx_pool_convert(struct gfx_pool_block *block,
 
 /* === Allocation and free ================================================= */
 
+/**
+ * struct gfx_pool_alloc_ctx - one allocation on its way through a node
+ * @domain: the domain asked for.
+ * @order: the order asked for.
+ * @zero: the pages must be zero (%__GFP_ZERO or init_on_alloc).
+ * @dirty: out: with @zero, some of the pages may hold old data and must
+ *	be zeroed; their dirty bits are already cleared.
+ */
+struct gfx_pool_alloc_ctx {
+	enum gfx_pool_domain domain;
+	unsigned int order;
+	bool zero;
+	bool dirty;
+};
+
 /* Put @block on the list its state says, after a change under the lock. */
 static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block)
@@ -558,11 +702,28 @@ static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 		list_move(&block->list, &dom->partial);
 }
 
+/* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
+static void __gfx_pool_block_take(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  struct gfx_pool_alloc_ctx *ac)
+{
+	lockdep_assert_held(&node->lock);
+	bitmap_set(block->used, off, nr);
+	block->nr_used += nr;
+	node->domain[block->domain].nr_used += nr;
+	if (ac->zero && find_next_bit(block->dirty, off + nr, off) < off + nr) {
+		bitmap_clear(block->dirty, off, nr);
+		ac->dirty = true;
+	}
+	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, false);
+}
+
 static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 					   struct gfx_pool_block *block,
-					   unsigned int order)
+					   struct gfx_pool_alloc_ctx *ac)
 {
-	unsigned long nr = 1UL << order;
+	unsigned long nr = 1UL << ac->order;
 	bool was_partial = block->nr_used != 0;
 	unsigned long off;
 
@@ -572,10 +733,8 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	if (off >= GFX_POOL_BLOCK_PAGES)
 		return NULL;
 
-	bitmap_set(block->used, off, nr);
-	block->order[off] = order + 1;
-	block->nr_used += nr;
-	node->domain[block->domain].nr_used += nr;
+	__gfx_pool_block_take(node, block, off, nr, ac);
+	block->order[off] = ac->order + 1;
 	/* A partial block that still has room stays where it is. */
 	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
 		__gfx_pool_block_relist(node, block);
@@ -583,23 +742,22 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 }
 
 /*
- * The warm path: pages from a block already in @domain, partly used ones
- * first so that free blocks stay free for other domains and orders.
+ * The warm path: pages from a block already in the domain, partly used
+ * ones first so that free blocks stay free for other domains and orders.
  */
 static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
-					     enum gfx_pool_domain domain,
-					     unsigned int order)
+					     struct gfx_pool_alloc_ctx *ac)
 {
-	struct gfx_pool_domain_lists *dom = &node->domain[domain];
+	struct gfx_pool_domain_lists *dom = &node->domain[ac->domain];
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&node->lock, flags);
 	/* A partly used block never has room for a whole block. */
-	if (order < GFX_POOL_BLOCK_ORDER) {
+	if (ac->order < GFX_POOL_BLOCK_ORDER) {
 		list_for_each_entry(block, &dom->partial, list) {
-			page = __gfx_pool_block_alloc(node, block, order);
+			page = __gfx_pool_block_alloc(node, block, ac);
 			if (page)
 				goto out_unlock;
 		}
@@ -607,7 +765,7 @@ static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
 	block = list_first_entry_or_null(&dom->empty, struct gfx_pool_block,
 					 list);
 	if (block)
-		page = __gfx_pool_block_alloc(node, block, order);
+		page = __gfx_pool_block_alloc(node, block, ac);
 out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
@@ -615,11 +773,13 @@ out_unlock:
 
 /*
  * Put a wholly free block back on the lists after gfx_pool_convert() left
- * it in domain @now. Return: false if it is broken and stays off them.
+ * it in domain @now. A block that fell back to WB goes to the tail of the
+ * WB list, so that the next conversion tries another block first.
+ * Return: false if it is broken and stays off them.
  */
 static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				       struct gfx_pool_block *block,
-				       unsigned int now)
+				       unsigned int now, bool failed)
 {
 	lockdep_assert_held(&node->lock);
 	if (now == GFX_POOL_BROKEN) {
@@ -630,47 +790,63 @@ static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 	block->converting = false;
 	block->domain = now;
 	node->domain[now].nr_blocks++;
-	list_add(&block->list, &node->domain[now].empty);
+	if (failed)
+		list_add_tail(&block->list, &node->domain[now].empty);
+	else
+		list_add(&block->list, &node->domain[now].empty);
 	return true;
 }
 
-/* The cold path: convert a wholly free block of another domain. */
+/*
+ * The cold path: convert a wholly free block of another domain. A
+ * conversion that fails (a memtype conflict, no memory for CPA) leaves
+ * that block WB; other free blocks are tried, at most as many as were
+ * free when this began, so that a conversion that always fails cannot
+ * loop.
+ */
 static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
-					     enum gfx_pool_domain domain,
-					     unsigned int order)
+					     struct gfx_pool_alloc_ctx *ac)
 {
-	struct gfx_pool_block *block = NULL;
+	unsigned long flags, tries = 0;
+	struct gfx_pool_block *block;
 	struct page *page = NULL;
-	unsigned long flags;
 	unsigned int now;
 	int d;
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
-		if (d == domain)
-			continue;
-		block = list_first_entry_or_null(&node->domain[d].empty,
-						 struct gfx_pool_block, list);
-	}
-	if (!block) {
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		if (d != ac->domain)
+			tries += list_count_nodes(&node->domain[d].empty);
+	while (!page && tries--) {
+		block = NULL;
+		for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
+			if (d == ac->domain)
+				continue;
+			block = list_first_entry_or_null(&node->domain[d].empty,
+							 struct gfx_pool_block,
+							 list);
+		}
+		if (!block)
+			break;
+		list_del_init(&block->list);
+		node->domain[block->domain].nr_blocks--;
+		block->converting = true;
+		/*
+		 * Drop the lock for CPA, which sleeps and sends IPIs. The
+		 * block is off every list and marked converting, so nobody
+		 * else touches it.
+		 */
 		spin_unlock_irqrestore(&node->lock, flags);
-		return NULL;
+
+		now = gfx_pool_convert(node, block, ac->domain);
+
+		spin_lock_irqsave(&node->lock, flags);
+		if (__gfx_pool_block_converted(node, block, now,
+					       now != ac->domain) &&
+		    now == ac->domain)
+			page = __gfx_pool_block_alloc(node, block, ac);
 	}
-	list_del_init(&block->list);
-	node->domain[block->domain].nr_blocks--;
-	block->converting = true;
-	/*
-	 * Drop the lock for CPA, which sleeps and sends IPIs. The block is
-	 * off every list and marked converting, so nobody else touches it.
-	 */
-	spin_unlock_irqrestore(&node->lock, flags);
-
-	now = gfx_pool_convert(block, domain);
-
-	spin_lock_irqsave(&node->lock, flags);
-	if (__gfx_pool_block_converted(node, block, now) && now == domain)
-		page = __gfx_pool_block_alloc(node, block, order);
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
 }
@@ -724,49 +900,45 @@ static long __gfx_pool_find_group(struct gfx_pool_node *node,
 
 static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
 					  unsigned long first,
-					  unsigned int order)
+					  struct gfx_pool_alloc_ctx *ac)
 {
 	struct gfx_pool_block *block;
 	unsigned long i;
 
 	lockdep_assert_held(&node->lock);
-	for (i = first; i < first + gfx_pool_span(order); i++) {
+	for (i = first; i < first + gfx_pool_span(ac->order); i++) {
 		block = &gfx_pool.blocks[i];
-		bitmap_fill(block->used, GFX_POOL_BLOCK_PAGES);
-		block->nr_used = GFX_POOL_BLOCK_PAGES;
-		node->domain[block->domain].nr_used += GFX_POOL_BLOCK_PAGES;
+		__gfx_pool_block_take(node, block, 0, GFX_POOL_BLOCK_PAGES, ac);
 		list_del_init(&block->list);
 	}
-	gfx_pool.blocks[first].order[0] = order + 1;
+	gfx_pool.blocks[first].order[0] = ac->order + 1;
 	return pfn_to_page(gfx_pool.blocks[first].pfn);
 }
 
 static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
-						   enum gfx_pool_domain domain,
-						   unsigned int order)
+						   struct gfx_pool_alloc_ctx *ac)
 {
 	struct page *page = NULL;
 	unsigned long flags;
 	long first;
 
 	spin_lock_irqsave(&node->lock, flags);
-	first = __gfx_pool_find_group(node, order, domain);
+	first = __gfx_pool_find_group(node, ac->order, ac->domain);
 	if (first >= 0)
-		page = __gfx_pool_group_take(node, first, order);
+		page = __gfx_pool_group_take(node, first, ac);
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
 }
 
 /*
- * Convert the blocks of a free group that are not in @domain yet. Every
+ * Convert the blocks of a free group that are not in the domain yet. Every
  * block of the group is off the lists and marked converting meanwhile, so
  * that no other allocation takes one of them from under us.
  */
 static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
-						   enum gfx_pool_domain domain,
-						   unsigned int order)
+						   struct gfx_pool_alloc_ctx *ac)
 {
-	unsigned int span = gfx_pool_span(order);
+	unsigned int span = gfx_pool_span(ac->order);
 	struct gfx_pool_block *block;
 	unsigned int now[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)];
 	struct page *page = NULL;
@@ -776,7 +948,7 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	first = __gfx_pool_find_group(node, order, GFX_POOL_NR_DOMAINS);
+	first = __gfx_pool_find_group(node, ac->order, GFX_POOL_NR_DOMAINS);
 	if (first < 0)
 		goto out_unlock;
 	for (i = first; i < first + span; i++) {
@@ -790,177 +962,157 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 
 	for (i = 0; i < span; i++) {
 		block = &gfx_pool.blocks[first + i];
-		now[i] = block->domain == domain ? domain :
-			 gfx_pool_convert(block, domain);
+		now[i] = block->domain == ac->domain ? ac->domain :
+			 gfx_pool_convert(node, block, ac->domain);
 	}
 
 	spin_lock_irqsave(&node->lock, flags);
 	for (i = 0; i < span; i++) {
 		block = &gfx_pool.blocks[first + i];
-		all &= __gfx_pool_block_converted(node, block, now[i]) &&
-		       now[i] == domain;
+		all &= __gfx_pool_block_converted(node, block, now[i],
+						  now[i] != ac->domain) &&
+		       now[i] == ac->domain;
 	}
 	if (all)
-		page = __gfx_pool_group_take(node, first, order);
+		page = __gfx_pool_group_take(node, first, ac);
 out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
 }
 
-static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node,
-					enum gfx_pool_domain domain,
-					gfp_t gfp, unsigned int order)
+static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
+					struct gfx_pool_alloc_ctx *ac)
 {
-	bool group = order > GFX_POOL_BLOCK_ORDER;
+	bool group = ac->order > GFX_POOL_BLOCK_ORDER;
 	struct page *page;
 
-	page = group ? gfx_pool_node_alloc_group_warm(node, domain, order) :
-		       gfx_pool_node_alloc_warm(node, domain, order);
+	page = group ? gfx_pool_node_alloc_group_warm(node, ac) :
+		       gfx_pool_node_alloc_warm(node, ac);
 	if (page || !gfpflags_allow_blocking(gfp))
 		return page;
 
 	mutex_lock(&node->convert_lock);
 	/* Whoever held the mutex may have converted a block we can use. */
 	if (group) {
-		page = gfx_pool_node_alloc_group_warm(node, domain, order);
+		page = gfx_pool_node_alloc_group_warm(node, ac);
 		if (!page)
-			page = gfx_pool_node_alloc_group_cold(node, domain,
-							      order);
+			page = gfx_pool_node_alloc_group_cold(node, ac);
 	} else {
-		page = gfx_pool_node_alloc_warm(node, domain, order);
+		page = gfx_pool_node_alloc_warm(node, ac);
 		if (!page)
-			page = gfx_pool_node_alloc_cold(node, domain, order);
+			page = gfx_pool_node_alloc_cold(node, ac);
 	}
 	mutex_unlock(&node->convert_lock);
 	return page;
 }
 
 /*
- * Zero an NP allocation through a short-lived WB mapping of its own: WB is
- * the pages' PAT memtype, the mode every other mapping of them has.
- */
-static int gfx_pool_zero_np(struct page *page, unsigned int order, gfp_t gfp)
-{
-	unsigned long i, nr = 1UL << order;
-	unsigned int noio_flags = 0, nofs_flags = 0;
-	struct page **pages;
-	void *vaddr;
-	int ret = -ENOMEM;
-
-	/* vmap() allocates with GFP_KERNEL: keep the caller's IO/FS limits. */
-	if (!(gfp & __GFP_IO))
-		noio_flags = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		nofs_flags = memalloc_nofs_save();
-
-	pages = kvmalloc_array(nr, sizeof(*pages), gfp & GFP_KERNEL);
-	if (!pages)
-		goto out_restore;
-	for (i = 0; i < nr; i++)
-		pages[i] = page + i;
-	vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
-	kvfree(pages);
-	if (!vaddr)
-		goto out_restore;
-	memset(vaddr, 0, nr << PAGE_SHIFT);
-	vunmap(vaddr);
-	/*
-	 * vunmap() leaves the TLB entries until a lazy purge; NP pages are
-	 * meant to be out of the kernel's reach, so drop them now.
-	 */
-	flush_tlb_kernel_range((unsigned long)vaddr,
-			       (unsigned long)vaddr + (nr << PAGE_SHIFT));
-	ret = 0;
-out_restore:
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(noio_flags);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(nofs_flags);
-	return ret;
-}
-
-static int gfx_pool_zero(struct page *page, enum gfx_pool_domain domain,
-			 gfp_t gfp, unsigned int order)
-{
-	if (domain == GFX_POOL_NP)
-		return gfx_pool_zero_np(page, order, gfp);
-	memset(page_address(page), 0, PAGE_SIZE << order);
-	if (domain == GFX_POOL_WC)
-		wmb();	/* drain the write-combining buffers */
-	return 0;
-}
-
-/*
- * Return @page to its block, the caller has checked that the pool owns
- * it. @domain is set to the block's domain, read under the lock.
+ * Check a free of @page at @order and take its order record, so that a
+ * second free of the same pages is refused from now on; the pages stay
+ * marked in use until gfx_pool_release(). @domain is set to the block's
+ * domain, read under the lock.
  * Return: 0, or -EINVAL if @page is not the head of an allocation of
  * @order that is handed out.
  */
-static int gfx_pool_release(struct gfx_pool_block *block, struct page *page,
-			    unsigned int order, enum gfx_pool_domain *domain)
+static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
+			       unsigned int order, enum gfx_pool_domain *domain)
 {
 	struct gfx_pool_node *node = gfx_pool.node[block->nid];
 	unsigned long off = page_to_pfn(page) - block->pfn;
-	unsigned long nr = 1UL << order;
 	unsigned long flags;
 	int ret = -EINVAL;
 
 	spin_lock_irqsave(&node->lock, flags);
 	*domain = block->domain;
-	if (order > GFX_POOL_MAX_ORDER || block->order[off] != order + 1)
-		goto out_unlock;
-	block->order[off] = 0;
-	if (order > GFX_POOL_BLOCK_ORDER) {
-		/* Whole blocks: the group starts at this one, offset 0. */
-		unsigned long i, first = block - gfx_pool.blocks;
-
-		for (i = first; i < first + gfx_pool_span(order); i++) {
-			block = &gfx_pool.blocks[i];
-			bitmap_zero(block->used, GFX_POOL_BLOCK_PAGES);
-			block->nr_used = 0;
-			node->domain[block->domain].nr_used -= GFX_POOL_BLOCK_PAGES;
-			__gfx_pool_block_relist(node, block);
-		}
+	if (block->order[off] == order + 1) {
+		block->order[off] = 0;
 		ret = 0;
-		goto out_unlock;
 	}
-	bitmap_clear(block->used, off, nr);
-	block->nr_used -= nr;
-	node->domain[block->domain].nr_used -= nr;
-	__gfx_pool_block_relist(node, block);
-	ret = 0;
-out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
 	return ret;
 }
 
+/* Return pages [@off, @off + @nr) to @block, @zeroed or dirty. */
+static void __gfx_pool_block_give(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  bool zeroed)
+{
+	lockdep_assert_held(&node->lock);
+	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, true);
+	if (zeroed)
+		bitmap_clear(block->dirty, off, nr);
+	else
+		bitmap_set(block->dirty, off, nr);
+	bitmap_clear(block->used, off, nr);
+	block->nr_used -= nr;
+	node->domain[block->domain].nr_used -= nr;
+	__gfx_pool_block_relist(node, block);
+}
+
+/*
+ * Give back an allocation that gfx_pool_claim_free() accepted, or that
+ * gfx_pool_alloc_pages() made and could not finish.
+ */
+static void gfx_pool_release(struct gfx_pool_block *block, struct page *page,
+			     unsigned int order, bool zeroed)
+{
+	struct gfx_pool_node *node = gfx_pool.node[block->nid];
+	unsigned long off = page_to_pfn(page) - block->pfn;
+	unsigned long flags, i, first;
+
+	spin_lock_irqsave(&node->lock, flags);
+	block->order[off] = 0;
+	if (order <= GFX_POOL_BLOCK_ORDER) {
+		__gfx_pool_block_give(node, block, off, 1UL << order, zeroed);
+	} else {
+		/* Whole blocks: the group starts at this one, offset 0. */
+		first = block - gfx_pool.blocks;
+		for (i = first; i < first + gfx_pool_span(order); i++)
+			__gfx_pool_block_give(node, &gfx_pool.blocks[i], 0,
+					      GFX_POOL_BLOCK_PAGES, zeroed);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * API misuse is reported rate-limited and with the caller, never with
+ * WARN(): a buggy driver must neither flood the log nor panic a
+ * panic_on_warn machine. The call is refused and counted.
+ */
+#define gfx_pool_misuse(domain, fmt, ...)				\
+do {									\
+	pr_err_ratelimited("%pS: " fmt, __builtin_return_address(0),	\
+			   ##__VA_ARGS__);				\
+	gfx_pool_count(domain, GFX_POOL_REFUSED);			\
+} while (0)
+
 struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order)
 {
-	enum gfx_pool_domain ignored;
+	struct gfx_pool_alloc_ctx ac = {
+		.domain = domain,
+		.order = order,
+		.zero = want_init_on_alloc(gfp),
+	};
 	struct gfx_pool_node *node;
 	struct page *page = NULL;
 	int n;
 
 	might_alloc(gfp);
-	if (WARN_ONCE((unsigned int)domain >= GFX_POOL_NR_DOMAINS ||
-		      order > GFX_POOL_MAX_ORDER ||
-		      (nid != NUMA_NO_NODE && (nid < 0 || nid >= MAX_NUMNODES)),
-		      "gfx_pool: bad allocation: domain %d order %u nid %d\n",
-		      domain, order, nid)) {
-		if ((unsigned int)domain < GFX_POOL_NR_DOMAINS)
-			gfx_pool_count(domain, GFX_POOL_REFUSED);
+	if ((unsigned int)domain >= GFX_POOL_NR_DOMAINS) {
+		gfx_pool_misuse(GFX_POOL_WB, "bad allocation: domain %d\n",
+				domain);
+		return NULL;
+	}
+	if (order > GFX_POOL_MAX_ORDER ||
+	    (nid != NUMA_NO_NODE && (nid < 0 || nid >= MAX_NUMNODES))) {
+		gfx_pool_misuse(domain, "bad allocation: order %u nid %d\n",
+				order, nid);
 		return NULL;
 	}
 	if (!gfx_pool_is_ready())
 		return NULL;
-	/* Zeroing an NP page needs a temporary mapping, which may sleep. */
-	if (domain == GFX_POOL_NP && want_init_on_alloc(gfp) &&
-	    WARN_ONCE(!gfpflags_allow_blocking(gfp),
-		      "gfx_pool: __GFP_ZERO on NP pages needs a gfp that may sleep\n")) {
-		gfx_pool_count(domain, GFX_POOL_REFUSED);
-		return NULL;
-	}
 	/* The pool has no ZONE_DMA memory; ZONE_DMA32 only if all below 4G. */
 	if ((gfp & __GFP_DMA) ||
 	    ((gfp & __GFP_DMA32) &&
@@ -971,13 +1123,13 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 		nid = numa_mem_id();
 	node = gfx_pool.node[nid];
 	if (node)
-		page = gfx_pool_node_alloc(node, domain, gfp, order);
+		page = gfx_pool_node_alloc(node, gfp, &ac);
 	if (!page && !(gfp & __GFP_THISNODE)) {
 		for_each_node(n) {
 			node = gfx_pool.node[n];
 			if (n == nid || !node)
 				continue;
-			page = gfx_pool_node_alloc(node, domain, gfp, order);
+			page = gfx_pool_node_alloc(node, gfp, &ac);
 			if (page)
 				break;
 		}
@@ -986,11 +1138,8 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 		goto exhausted;
 
 	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
-	if (want_init_on_alloc(gfp) && gfx_pool_zero(page, domain, gfp, order)) {
-		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)),
-				 page, order, &ignored);
-		goto exhausted;
-	}
+	if (ac.dirty)
+		gfx_pool_clear_pages(page, 1UL << order, domain);
 	gfx_pool_count(domain, GFX_POOL_ALLOCS);
 	return page;
 
@@ -1004,22 +1153,29 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 {
 	struct gfx_pool_block *block;
 	enum gfx_pool_domain domain;
+	bool zero;
 
 	if (!page)
 		return;
 	block = gfx_pool_pfn_to_block(page_to_pfn(page));
 	if (!block) {
-		WARN(1, "gfx_pool: freeing pfn %#lx, which the pool does not own\n",
-		     page_to_pfn(page));
-		gfx_pool_count(GFX_POOL_WB, GFX_POOL_REFUSED);
+		gfx_pool_misuse(GFX_POOL_WB, "freeing pfn %#lx, which the pool does not own\n",
+				page_to_pfn(page));
 		return;
 	}
-	if (gfx_pool_release(block, page, order, &domain)) {
-		WARN(1, "gfx_pool: refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
-		     page_to_pfn(page), order);
-		gfx_pool_count(domain, GFX_POOL_REFUSED);
+	/* Checked before it is used: 1UL << 64 is undefined. */
+	if (order > GFX_POOL_MAX_ORDER ||
+	    gfx_pool_claim_free(block, page, order, &domain)) {
+		gfx_pool_misuse(READ_ONCE(block->domain),
+				"refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
+				page_to_pfn(page), order);
 		return;
 	}
+	/* init_on_free=1: clear the pages before anyone can have them. */
+	zero = want_init_on_free();
+	if (zero)
+		gfx_pool_clear_pages(page, 1UL << order, domain);
+	gfx_pool_release(block, page, order, zero);
 	gfx_pool_count(domain, GFX_POOL_FREES);
 }
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
@@ -1058,351 +1214,13 @@ EXPORT_SYMBOL_GPL(gfx_pool_enabled);
 
 void gfx_pool_count_fallback(enum gfx_pool_domain domain)
 {
-	if (!WARN_ON_ONCE((unsigned int)domain >= GFX_POOL_NR_DOMAINS))
+	if ((unsigned int)domain < GFX_POOL_NR_DOMAINS)
 		gfx_pool_count(domain, GFX_POOL_FALLBACKS);
+	else
+		gfx_pool_misuse(GFX_POOL_WB, "fallback in bad domain %d\n",
+				domain);
 }
 EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
-
-/* === Suspend and hibernation ============================================ */
-
-/*
- * Sleep: suspend and hibernation make temporary mappings of memory with
- * their own caching, so user mappings of pool pages in other modes must not
- * be live across them. Drivers register the address_space ranges their user
- * mappings live in; on PM_SUSPEND_PREPARE and PM_HIBERNATION_PREPARE the
- * pool zaps them, and until PM_POST_* gfx_pool_mappings_blocked() tells
- * the drivers' fault handlers not to map them again (the faulting task is
- * frozen on its way back to user space). After resume they refault, in
- * the same caching mode.
- *
- * Hibernation: the snapshot code cannot save the pool as it saves other
- * memory. It skips a PageReserved page that is not in the direct map (an
- * NP block's data would be lost), maps any other absent page 4K at a time
- * with set_direct_map_default_noflush() (which splits an NP block's PMD,
- * for good), and the boot kernel would restore WC and UC pages through
- * its own write-back mapping. So the region is a nosave region, and the
- * pool saves its own data: in freeze_late, when every device has frozen
- * and nothing allocates or writes pool pages any more, the pages in use
- * are copied into an ordinary vmalloc buffer, which the snapshot saves like
- * any memory. In the image kernel, restore_early writes the caches back
- * (the boot kernel may have left lines of pool memory in them) and copies
- * the data back through the pages' own mappings. On the thaw path nothing
- * touched the pool, and the copy is just dropped. Suspend to RAM keeps
- * memory powered and needs no copy.
- */
-
-/* Registered user mappings; the mutex also orders zaps against changes. */
-static LIST_HEAD(gfx_pool_mappings);
-static DEFINE_MUTEX(gfx_pool_mappings_lock);
-static bool gfx_pool_sleeping;		/* PM_*_PREPARE to PM_POST_* */
-static DECLARE_WAIT_QUEUE_HEAD(gfx_pool_wake);	/* woken at PM_POST_* */
-static atomic_long_t gfx_pool_zaps;	/* ranges zapped, all time */
-static bool gfx_pool_hibernating;	/* PM_HIBERNATION_PREPARE to POST */
-static bool gfx_pool_can_hibernate;	/* the PM device is there */
-
-void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
-{
-	mutex_lock(&gfx_pool_mappings_lock);
-	map->zaps = 0;
-	list_add_tail(&map->list, &gfx_pool_mappings);
-	mutex_unlock(&gfx_pool_mappings_lock);
-}
-EXPORT_SYMBOL_GPL(gfx_pool_register_mapping);
-
-void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
-{
-	mutex_lock(&gfx_pool_mappings_lock);
-	list_del_init(&map->list);
-	mutex_unlock(&gfx_pool_mappings_lock);
-}
-EXPORT_SYMBOL_GPL(gfx_pool_unregister_mapping);
-
-bool gfx_pool_mappings_blocked(void)
-{
-	return READ_ONCE(gfx_pool_sleeping);
-}
-EXPORT_SYMBOL_GPL(gfx_pool_mappings_blocked);
-
-vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf)
-{
-	if (!gfx_pool_mappings_blocked())
-		return 0;
-	/*
-	 * Returning VM_FAULT_NOPAGE alone would spin a fault taken in the
-	 * kernel (copy_to_user() on the mapping) and keep the task from
-	 * freezing. Where the fault may be retried, sleep freezably without
-	 * mmap_lock until resume instead.
-	 */
-	if ((vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
-	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-		release_fault_lock(vmf);
-		wait_event_freezable(gfx_pool_wake, !gfx_pool_mappings_blocked());
-		return VM_FAULT_RETRY;
-	}
-	return VM_FAULT_NOPAGE;
-}
-EXPORT_SYMBOL_GPL(gfx_pool_fault_wait);
-
-static void gfx_pool_zap_mappings(void)
-{
-	struct gfx_pool_mapping *map;
-
-	mutex_lock(&gfx_pool_mappings_lock);
-	WRITE_ONCE(gfx_pool_sleeping, true);
-	/*
-	 * Pairs with the barrier a fault handler puts between installing a
-	 * PTE and checking gfx_pool_mappings_blocked() again: either it sees
-	 * the flag and zaps its own PTE, or the zap below finds the PTE.
-	 */
-	smp_mb();
-	list_for_each_entry(map, &gfx_pool_mappings, list) {
-		unmap_mapping_range(map->mapping, map->start, map->len, 1);
-		map->zaps++;
-		atomic_long_inc(&gfx_pool_zaps);
-	}
-	mutex_unlock(&gfx_pool_mappings_lock);
-}
-
-VISIBLE_IF_KUNIT int gfx_pool_pm_notify(struct notifier_block *nb,
-					unsigned long event, void *unused)
-{
-	switch (event) {
-	case PM_HIBERNATION_PREPARE:
-		/* Without the PM device the image would lose the pool's data. */
-		if (IS_ENABLED(CONFIG_HIBERNATION) && !gfx_pool_can_hibernate) {
-			pr_err("cannot save the pool: hibernation refused\n");
-			return notifier_from_errno(-ENODEV);
-		}
-		gfx_pool_hibernating = true;
-		fallthrough;
-	case PM_SUSPEND_PREPARE:
-	case PM_RESTORE_PREPARE:
-		gfx_pool_zap_mappings();
-		break;
-	case PM_POST_HIBERNATION:
-		gfx_pool_hibernating = false;
-		fallthrough;
-	case PM_POST_SUSPEND:
-	case PM_POST_RESTORE:
-		WRITE_ONCE(gfx_pool_sleeping, false);
-		wake_up_all(&gfx_pool_wake);
-		break;
-	}
-	return NOTIFY_OK;
-}
-EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_notify);
-
-static struct notifier_block gfx_pool_pm_nb = {
-	.notifier_call = gfx_pool_pm_notify,
-};
-
-#ifdef CONFIG_HIBERNATION
-/* The pool's own copy of its pages in use, for the hibernation image. */
-static struct {
-	void *data;		/* nr pages of data, vmalloc */
-	unsigned long *pfns;	/* which page each one is */
-	unsigned long nr;
-} gfx_pool_image;
-static atomic_long_t gfx_pool_saved_pages;	/* last image, for debugfs */
-
-/*
- * Set when freeze_late took the copy. Not saved in the image: in the image
- * kernel it reads as the boot kernel left it (false), so restore_early
- * knows a real restore from the path where create_image() gave up before
- * the snapshot and resumes with PMSG_RESTORE in the kernel that made the
- * copy, whose pool nothing touched.
- */
-static bool gfx_pool_copied __nosavedata;
-
-/* Map @pfn for a copy: NP pages have no direct mapping; WB is their type. */
-static void *gfx_pool_map_pfn(unsigned long pfn, bool *vmapped)
-{
-	struct gfx_pool_block *block = gfx_pool_pfn_to_block(pfn);
-	struct page *page = pfn_to_page(pfn);
-
-	*vmapped = block->domain == GFX_POOL_NP;
-	return *vmapped ? vmap(&page, 1, VM_MAP, PAGE_KERNEL) :
-			  page_address(page);
-}
-
-static void gfx_pool_unmap_pfn(void *vaddr, bool vmapped)
-{
-	if (vmapped)
-		vunmap(vaddr);
-}
-
-/* Copy every page in use into (or, @back, out of) the image buffer. */
-static int gfx_pool_image_copy(bool back)
-{
-	unsigned long i;
-	bool vmapped;
-	void *vaddr;
-
-	for (i = 0; i < gfx_pool_image.nr; i++) {
-		vaddr = gfx_pool_map_pfn(gfx_pool_image.pfns[i], &vmapped);
-		if (!vaddr)
-			return -ENOMEM;
-		if (back)
-			memcpy(vaddr, gfx_pool_image.data + (i << PAGE_SHIFT),
-			       PAGE_SIZE);
-		else
-			memcpy(gfx_pool_image.data + (i << PAGE_SHIFT), vaddr,
-			       PAGE_SIZE);
-		gfx_pool_unmap_pfn(vaddr, vmapped);
-	}
-	if (back)
-		wmb();	/* drain write-combining buffers */
-	return 0;
-}
-
-static void gfx_pool_image_free(void)
-{
-	vfree(gfx_pool_image.data);
-	kvfree(gfx_pool_image.pfns);
-	gfx_pool_image.data = NULL;
-	gfx_pool_image.pfns = NULL;
-	gfx_pool_image.nr = 0;
-}
-
-static int gfx_pool_freeze_late(struct device *dev)
-{
-	unsigned long nr = 0, i, b, off, flags;
-	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
-	int ret;
-
-	gfx_pool_image_free();
-	/*
-	 * Only for the hibernation image: the boot kernel quiesces its
-	 * devices through freeze_late too, before it restores an image.
-	 */
-	if (!gfx_pool_hibernating)
-		return 0;
-	/* Devices and tasks are frozen: the set of pages in use is final. */
-	for (b = 0; b < gfx_pool.nr_blocks; b++)
-		nr += READ_ONCE(gfx_pool.blocks[b].nr_used);
-	if (!nr)
-		goto out;
-	gfx_pool_image.pfns = kvmalloc_array(nr, sizeof(long), GFP_KERNEL);
-	gfx_pool_image.data = vmalloc(nr << PAGE_SHIFT);
-	if (!gfx_pool_image.pfns || !gfx_pool_image.data) {
-		dev_err(dev, "no memory to save %lu pages in use; hibernation stops\n",
-			nr);
-		gfx_pool_image_free();
-		return -ENOMEM;
-	}
-	for (b = 0, i = 0; b < gfx_pool.nr_blocks && i < nr; b++) {
-		block = &gfx_pool.blocks[b];
-		node = gfx_pool.node[block->nid];
-		spin_lock_irqsave(&node->lock, flags);
-		for_each_set_bit(off, block->used, GFX_POOL_BLOCK_PAGES) {
-			if (i == nr)
-				break;
-			gfx_pool_image.pfns[i++] = block->pfn + off;
-		}
-		spin_unlock_irqrestore(&node->lock, flags);
-	}
-	gfx_pool_image.nr = i;
-	ret = gfx_pool_image_copy(false);
-	if (ret) {
-		gfx_pool_image_free();
-		return ret;
-	}
-out:
-	gfx_pool_copied = true;
-	atomic_long_set(&gfx_pool_saved_pages, gfx_pool_image.nr);
-	dev_info(dev, "saved %lu pages in use for the hibernation image\n",
-		 gfx_pool_image.nr);
-	return 0;
-}
-
-/* In the kernel that took the snapshot: the pool was not touched. */
-static int gfx_pool_thaw_early(struct device *dev)
-{
-	gfx_pool_copied = false;
-	gfx_pool_image_free();
-	return 0;
-}
-
-/* In the image kernel, after the boot kernel restored everything else. */
-static int gfx_pool_restore_early(struct device *dev)
-{
-	int ret;
-
-	if (gfx_pool_copied) {
-		/* create_image() gave up before the snapshot: nothing to do. */
-		return gfx_pool_thaw_early(dev);
-	}
-	/*
-	 * The boot kernel mapped the pool WB and may have left lines of it
-	 * in the caches; a late write-back would land on the data put back
-	 * here through WC or UC mappings.
-	 */
-	wbinvd_on_all_cpus();
-	ret = gfx_pool_image_copy(true);
-	if (ret)
-		dev_err(dev, "could not put back the pool's pages: %d\n", ret);
-	else
-		dev_info(dev, "put back %lu pages from the hibernation image\n",
-			 gfx_pool_image.nr);
-	gfx_pool_image_free();
-	return ret;
-}
-
-static const struct dev_pm_ops gfx_pool_pm_ops = {
-	.freeze_late = gfx_pool_freeze_late,
-	.thaw_early = gfx_pool_thaw_early,
-	.restore_early = gfx_pool_restore_early,
-};
-
-static struct platform_driver gfx_pool_pm_driver = {
-	.driver = {
-		.name = "gfx_pool",
-		.pm = &gfx_pool_pm_ops,
-	},
-};
-
-/*
- * Registered at subsys_initcall, before any graphics driver, so that its
- * late freeze runs after theirs and its early restore before theirs.
- */
-static int __init gfx_pool_hibernation_init(void)
-{
-	struct platform_device *pdev;
-	int ret;
-
-	ret = platform_driver_register(&gfx_pool_pm_driver);
-	if (ret)
-		return ret;
-	pdev = platform_device_register_simple("gfx_pool", PLATFORM_DEVID_NONE,
-					       NULL, 0);
-	if (IS_ERR(pdev)) {
-		platform_driver_unregister(&gfx_pool_pm_driver);
-		return PTR_ERR(pdev);
-	}
-	gfx_pool_can_hibernate = true;
-	return 0;
-}
-#else
-static inline int gfx_pool_hibernation_init(void)
-{
-	return 0;
-}
-#endif /* CONFIG_HIBERNATION */
-
-static int __init gfx_pool_pm_init(void)
-{
-	int ret = gfx_pool_hibernation_init();
-
-	/*
-	 * Without it a hibernation image would lose the pool's data: the
-	 * notifier refuses hibernation then, and the pool is still good for
-	 * everything else.
-	 */
-	if (ret)
-		pr_err("no PM device (%d): hibernation will be refused\n", ret);
-	return register_pm_notifier(&gfx_pool_pm_nb);
-}
 
 /* === Accounting for debugfs and tests ==================================== */
 
@@ -1446,6 +1264,12 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_pages_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
 
+unsigned long gfx_pool_total_pages(void)
+{
+	return gfx_pool_is_ready() ? gfx_pool.nr_blocks << GFX_POOL_BLOCK_ORDER : 0;
+}
+EXPORT_SYMBOL_GPL(gfx_pool_total_pages);
+
 unsigned long gfx_pool_nr_free(void)
 {
 	unsigned long total;
@@ -1477,6 +1301,255 @@ VISIBLE_IF_KUNIT void gfx_pool_region(unsigned long *start_pfn,
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
 #endif
 
+/* === Suspend and hibernation ============================================ */
+
+/*
+ * Nothing here runs in a fault path, and nothing waits for a PM event:
+ * everything is done from the callbacks of the pool's own PM device, which
+ * the PM core calls after the freezer has stopped user space.
+ *
+ * User mappings: drivers register the address_space ranges their user
+ * mappings of pool pages live in. The device's suspend and freeze
+ * callbacks zap them. By then every user task is frozen, and none is
+ * inside a fault handler (a task only freezes on its way back to user
+ * space), so no user fault can map a page again before thaw: the driver's
+ * fault handler needs no hook. What the zap prevents: a user PTE that
+ * outlives, across the sleep, the page it maps. Drivers free and move
+ * buffers in their own suspend and freeze callbacks (TTM evicts), and a
+ * freed pool page can change domain before its old owner runs again; a
+ * stale WC PTE over a page that became UC, or that went to another user,
+ * would be an alias and a use after free. After the zap, the first access
+ * after resume faults, and the driver maps whatever now backs that offset,
+ * in its current domain.
+ *
+ * Hibernation: the snapshot saves pool pages like any other memory, with
+ * no copy of the pool's own and no nosave region. Free pool pages are
+ * PageOffline(), so the snapshot skips them (see gfx_pool_set_offline()).
+ * Pages in use in WB, WC and UC blocks are PageReserved and present in the
+ * direct map, so the snapshot reads them through the block's own mapping.
+ * Pages of NP blocks are not present, and the snapshot would skip them
+ * (and map an absent page only 4K at a time, splitting the PMD): so
+ * freeze_late, when every device is frozen, maps each NP block present
+ * with one call over its 2 MiB (WB, the memtype NP pages keep, so no
+ * alias), and thaw_early or restore_early unmaps it again. Because the
+ * snapshot counts pool pages as ordinary saveable memory, the image needs
+ * no more memory than the same pages would need outside the pool.
+ *
+ * On restore, the boot kernel writes pool pages through its own write-back
+ * mapping, and lines of them may still sit dirty in the caches when the
+ * image kernel takes over with the same pages mapped WC or UC. So
+ * restore_early writes back and invalidates the caches before anything
+ * reads those pages; nothing before it does (devices are frozen, user
+ * space is frozen). restore_early keeps no state of its own: it is correct
+ * both after a real restore and where create_image() gave up before the
+ * snapshot and the same kernel resumes with PMSG_RESTORE, so no variable
+ * has to survive the restore (a __nosavedata one would hold the boot
+ * kernel's bytes).
+ *
+ * Suspend to RAM and to idle keep memory powered: only the zap is done.
+ */
+
+/* Registered user mappings; the mutex also orders zaps against changes. */
+static LIST_HEAD(gfx_pool_mappings);
+static DEFINE_MUTEX(gfx_pool_mappings_lock);
+static atomic_long_t gfx_pool_zaps;	/* ranges zapped, all time */
+static bool gfx_pool_can_hibernate;	/* the PM device is there */
+
+void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
+{
+	mutex_lock(&gfx_pool_mappings_lock);
+	map->zaps = 0;
+	list_add_tail(&map->list, &gfx_pool_mappings);
+	mutex_unlock(&gfx_pool_mappings_lock);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_register_mapping);
+
+void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
+{
+	mutex_lock(&gfx_pool_mappings_lock);
+	list_del_init(&map->list);
+	mutex_unlock(&gfx_pool_mappings_lock);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_unregister_mapping);
+
+/* The suspend and freeze callback: user space is frozen by now. */
+VISIBLE_IF_KUNIT int gfx_pool_pm_zap(struct device *dev)
+{
+	struct gfx_pool_mapping *map;
+
+	mutex_lock(&gfx_pool_mappings_lock);
+	list_for_each_entry(map, &gfx_pool_mappings, list) {
+		unmap_mapping_range(map->mapping, map->start, map->len, 1);
+		map->zaps++;
+		atomic_long_inc(&gfx_pool_zaps);
+	}
+	mutex_unlock(&gfx_pool_mappings_lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_zap);
+
+static int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
+			      void *unused)
+{
+	/* Without the PM device an image would lose the NP blocks' data. */
+	if (event == PM_HIBERNATION_PREPARE && IS_ENABLED(CONFIG_HIBERNATION) &&
+	    !gfx_pool_can_hibernate) {
+		pr_err("no PM device to map NP blocks for the image: hibernation refused\n");
+		return notifier_from_errno(-ENODEV);
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block gfx_pool_pm_nb = {
+	.notifier_call = gfx_pool_pm_notify,
+};
+
+#ifdef CONFIG_HIBERNATION
+static atomic_long_t gfx_pool_image_pages;	/* in use at the last freeze_late */
+
+/*
+ * Map every NP block present for the snapshot, or (!@present) unmap those
+ * mapped so. Each step is one call over a whole block; a block being
+ * converted is skipped, and the conversion follows gfx_pool.snapshot.
+ * Return: the number of blocks changed.
+ */
+static unsigned long gfx_pool_snapshot_map(bool present)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long i, flags, n = 0;
+	bool np;
+	int nid, ret;
+
+	for_each_node(nid) {
+		node = gfx_pool.node[nid];
+		if (!node)
+			continue;
+		mutex_lock(&node->convert_lock);
+		for (i = 0; i < gfx_pool.nr_blocks; i++) {
+			block = &gfx_pool.blocks[i];
+			if (block->nid != nid)
+				continue;
+			spin_lock_irqsave(&node->lock, flags);
+			np = block->domain == GFX_POOL_NP && !block->converting;
+			spin_unlock_irqrestore(&node->lock, flags);
+			/* convert_lock held: neither can change under us. */
+			if (!np || block->snapshot_mapped == present)
+				continue;
+			ret = present ? gfx_pool_map_present(gfx_pool_block_addr(block)) :
+					set_memory_np(gfx_pool_block_addr(block),
+						      GFX_POOL_BLOCK_PAGES);
+			if (ret) {
+				pr_err("block at pfn %#lx: cannot %s it for hibernation (%d)\n",
+				       block->pfn, present ? "map" : "unmap", ret);
+				continue;
+			}
+			block->snapshot_mapped = present;
+			n++;
+		}
+		WRITE_ONCE(node->snapshot, present);
+		mutex_unlock(&node->convert_lock);
+	}
+	return n;
+}
+
+static int gfx_pool_freeze_late(struct device *dev)
+{
+	unsigned long in_use = gfx_pool_pages_in_use();
+	unsigned long n = gfx_pool_snapshot_map(true);
+
+	atomic_long_set(&gfx_pool_image_pages, in_use);
+	dev_info(dev, "%lu pages in use go into the image; %lu NP blocks mapped for it\n",
+		 in_use, n);
+	return 0;
+}
+
+/* In the kernel that took the snapshot: the pool was not touched. */
+static int gfx_pool_thaw_early(struct device *dev)
+{
+	gfx_pool_snapshot_map(false);
+	return 0;
+}
+
+/*
+ * In the image kernel, after the boot kernel wrote every page back; or in
+ * the same kernel where create_image() gave up. Correct for both.
+ */
+static int gfx_pool_restore_early(struct device *dev)
+{
+	unsigned long n;
+
+	/* The boot kernel's write-back lines of WC and UC pages: to memory. */
+	wbinvd_on_all_cpus();
+	n = gfx_pool_snapshot_map(false);
+	dev_info(dev, "restored: caches written back, %lu NP blocks unmapped\n",
+		 n);
+	return 0;
+}
+#endif /* CONFIG_HIBERNATION */
+
+#ifdef CONFIG_PM_SLEEP
+static const struct dev_pm_ops gfx_pool_pm_ops = {
+	.suspend = gfx_pool_pm_zap,
+#ifdef CONFIG_HIBERNATION
+	.freeze = gfx_pool_pm_zap,
+	.freeze_late = gfx_pool_freeze_late,
+	.thaw_early = gfx_pool_thaw_early,
+	.restore_early = gfx_pool_restore_early,
+#endif
+};
+
+static struct platform_driver gfx_pool_pm_driver = {
+	.driver = {
+		.name = "gfx_pool",
+		.pm = &gfx_pool_pm_ops,
+	},
+};
+
+/*
+ * Registered at subsys_initcall, before any graphics driver, so that its
+ * suspend and freeze callbacks run after theirs (they may free or move
+ * pool pages there) and its early restore before theirs.
+ */
+static int __init gfx_pool_pm_device_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	ret = platform_driver_register(&gfx_pool_pm_driver);
+	if (ret)
+		return ret;
+	pdev = platform_device_register_simple("gfx_pool", PLATFORM_DEVID_NONE,
+					       NULL, 0);
+	if (IS_ERR(pdev)) {
+		platform_driver_unregister(&gfx_pool_pm_driver);
+		return PTR_ERR(pdev);
+	}
+	gfx_pool_can_hibernate = true;
+	return 0;
+}
+#else
+static inline int gfx_pool_pm_device_init(void)
+{
+	return 0;
+}
+#endif /* CONFIG_PM_SLEEP */
+
+static int __init gfx_pool_pm_init(void)
+{
+	int ret = gfx_pool_pm_device_init();
+
+	/*
+	 * Without it user mappings stay live across sleep, and an image
+	 * would lose the NP blocks' data: the notifier refuses hibernation
+	 * then, and the pool is still good for everything else.
+	 */
+	if (ret)
+		pr_err("no PM device (%d): mappings are not zapped, hibernation will be refused\n",
+		       ret);
+	return register_pm_notifier(&gfx_pool_pm_nb);
+}
+
 /* === debugfs ============================================================= */
 
 #ifdef CONFIG_DEBUG_FS
@@ -1503,8 +1576,8 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   gfx_pool_pages_in_use());
 	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool_zaps));
 #ifdef CONFIG_HIBERNATION
-	seq_printf(m, "hibernation_saved_pages: %ld\n",
-		   atomic_long_read(&gfx_pool_saved_pages));
+	seq_printf(m, "hibernation_image_pages: %ld\n",
+		   atomic_long_read(&gfx_pool_image_pages));
 #endif
 	seq_printf(m, "%-6s %8s %12s", "domain", "blocks", "pages_in_use");
 	for (c = 0; c < GFX_POOL_NR_COUNTERS; c++)
@@ -1590,17 +1663,36 @@ static void __init gfx_pool_demote_gbpages(void)
 {
 	unsigned long pfn = gfx_pool.start_pfn;
 	unsigned long end = pfn + (gfx_pool.nr_blocks << GFX_POOL_BLOCK_ORDER);
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
 	unsigned long addr, next;
 	unsigned int level;
+	int ret;
 
 	for (; pfn < end; pfn = next) {
 		next = min(ALIGN(pfn + 1, PUD_SIZE >> PAGE_SHIFT), end);
 		addr = (unsigned long)pfn_to_kaddr(pfn);
 		if (!lookup_address(addr, &level) || level != PG_LEVEL_1G)
 			continue;
-		if (set_memory_wc(addr, GFX_POOL_BLOCK_PAGES) ||
-		    set_memory_wb(addr, GFX_POOL_BLOCK_PAGES)) {
-			pr_warn("could not demote the 1G page at %#lx\n", addr);
+		ret = set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
+		if (!ret)
+			ret = set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
+		if (ret) {
+			/*
+			 * Either step may have left the block half changed,
+			 * or WC with its memtype held: it must never be
+			 * handed out as WB.
+			 */
+			/* Not ready yet: gfx_pool_pfn_to_block() says NULL. */
+			block = &gfx_pool.blocks[(pfn - gfx_pool.start_pfn) >>
+						 GFX_POOL_BLOCK_ORDER];
+			node = gfx_pool.node[block->nid];
+			list_del_init(&block->list);
+			node->domain[block->domain].nr_blocks--;
+			block->converting = true;
+			atomic_long_inc(&gfx_pool.broken_blocks);
+			pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
+			       addr, ret, pfn);
 			continue;
 		}
 		gfx_pool.gbpage_demotions++;
@@ -1627,6 +1719,8 @@ static int __init gfx_pool_init(void)
 				   GFP_KERNEL);
 	if (!gfx_pool.blocks)
 		goto out_off;
+	if (gfx_pool_slot_init())
+		goto out_free_blocks;
 
 	for (i = 0; i < nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
@@ -1634,6 +1728,10 @@ static int __init gfx_pool_init(void)
 		block->nid = pfn_to_nid(block->pfn);
 		block->domain = GFX_POOL_WB;
 		INIT_LIST_HEAD(&block->list);
+		/* Whatever firmware or the boot left there: not zero. */
+		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+		gfx_pool_set_offline(pfn_to_page(block->pfn),
+				     GFX_POOL_BLOCK_PAGES, true);
 
 		node = gfx_pool.node[block->nid];
 		if (!node) {
@@ -1661,7 +1759,7 @@ static int __init gfx_pool_init(void)
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
 	if (gfx_pool_pm_init())
-		pr_err("no PM notifier: user mappings stay live across sleep\n");
+		pr_err("no PM notifier: hibernation is not refused without the PM device\n");
 	gfx_pool_debugfs_init();
 	pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks, &gfx_pool.base);
 	return 0;
@@ -1671,15 +1769,18 @@ out_free_nodes:
 		kfree(gfx_pool.node[nid]);
 		gfx_pool.node[nid] = NULL;
 	}
+	for (i = 0; i < nr_blocks; i++)
+		gfx_pool_set_offline(pfn_to_page(gfx_pool.start_pfn +
+						 (i << GFX_POOL_BLOCK_ORDER)),
+				     GFX_POOL_BLOCK_PAGES, false);
+out_free_blocks:
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
 out_off:
-	/*
-	 * The region stays reserved: it is a nosave region now, and pages
-	 * given to the buddy there would be left out of hibernation images.
-	 */
-	pr_err("no memory for the metadata of %lu blocks; the pool stays off\n",
+	/* The region is still WB and unused: give it to the page allocator. */
+	pr_err("no memory for the metadata of %lu blocks; the pool stays off and its memory is freed\n",
 	       nr_blocks);
+	memblock_free_late(gfx_pool.base, gfx_pool.size);
 	gfx_pool.size = 0;
 	return -ENOMEM;
 }

@@ -39,14 +39,21 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  *	nobody else may touch it.
  * @nr_used: pages of the block handed out.
  * @used: one bit per page handed out.
+ * @dirty: one bit per page that may hold old data. Set for every page at
+ *	boot and by a free; cleared when the pool zeroes the page (at a
+ *	conversion, or for %__GFP_ZERO, init_on_alloc and init_on_free).
+ *	A page with its bit clear is known to be zero and is not zeroed
+ *	again.
  * @order: for the first page of every allocation, its order plus one;
  *	zero for every other page. This is what lets a free with the wrong
  *	order, a double free or a free of a tail page be refused. An
  *	allocation of several blocks is recorded in its first block only;
  *	the others are simply full.
+ * @snapshot_mapped: an NP block mapped present for the hibernation
+ *	snapshot. Protected by the node's convert_lock, not its lock.
  *
- * Everything but @pfn and @nid is protected by the lock of the
- * &struct gfx_pool_node of @nid.
+ * Everything but @pfn, @nid and @snapshot_mapped is protected by the lock
+ * of the &struct gfx_pool_node of @nid.
  */
 struct gfx_pool_block {
 	struct list_head list;
@@ -54,8 +61,10 @@ struct gfx_pool_block {
 	int nid;
 	enum gfx_pool_domain domain;
 	bool converting;
+	bool snapshot_mapped;
 	unsigned int nr_used;
 	DECLARE_BITMAP(used, GFX_POOL_BLOCK_PAGES);
+	DECLARE_BITMAP(dirty, GFX_POOL_BLOCK_PAGES);
 	u8 order[GFX_POOL_BLOCK_PAGES];
 };
 
@@ -107,8 +116,8 @@ unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_gbpage_demotions(void);
 void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
-int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
-		       void *unused);
+struct device;
+int gfx_pool_pm_zap(struct device *dev);
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
 struct gfx_pool_held_blocks {

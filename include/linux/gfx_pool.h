@@ -19,7 +19,6 @@
 
 struct address_space;
 struct page;
-struct vm_fault;
 
 /**
  * enum gfx_pool_domain - how the direct map maps a pool page
@@ -53,9 +52,9 @@ enum gfx_pool_domain {
  *
  * A driver that maps pool pages into user space with a caching mode other
  * than write-back embeds one in its own structure and registers it with
- * gfx_pool_register_mapping(): the pool zaps the range before suspend and
- * hibernation, and the driver's fault handler maps the pages again after
- * resume.
+ * gfx_pool_register_mapping(): the pool zaps the range when the system
+ * suspends or hibernates, once user space is frozen, and the driver's
+ * fault handler maps the pages again after resume.
  */
 struct gfx_pool_mapping {
 	struct address_space *mapping;
@@ -97,14 +96,14 @@ struct gfx_pool_mapping {
  * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB or 1 GiB entry.
  * Their struct pages are PageReserved and their refcount is not the
  * caller's to drop: give them back with gfx_pool_free_pages() only.
- * %__GFP_ZERO with %GFX_POOL_NP needs a gfp that may sleep, since the
- * pages are zeroed through a temporary mapping.
+ * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
  *
  * Context: Any context the gfp allows, as for alloc_pages() (the pool
  * takes a spinlock_t, so not hard interrupt context on PREEMPT_RT);
  * might_alloc(@gfp).
  * Return: the first page, or NULL if the pool is off, exhausted, cannot
- * meet @gfp, or the call is malformed (that one with a warning).
+ * meet @gfp, or the call is malformed (that one with a rate-limited
+ * error).
  */
 struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order);
@@ -114,11 +113,12 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
  * @page: first page, as gfx_pool_alloc_pages() returned it.
  * @order: the order it was allocated with.
  *
- * The contents are not cleared; the next %__GFP_ZERO caller gets them
- * zeroed. Freeing a page the pool does not own, a page that is not the
- * first of an allocation, an allocation with another order than it was
- * made with, or one already freed, warns and changes nothing. Freeing
- * NULL does nothing.
+ * The contents are not cleared (unless init_on_free=1); the next
+ * %__GFP_ZERO caller gets them zeroed. Freeing a page the pool does not
+ * own, a page that is not the first of an allocation, an allocation with
+ * another order than it was made with, or one already freed is refused
+ * with a rate-limited error and changes nothing. Freeing NULL does
+ * nothing.
  *
  * Context: Any context where a spinlock_t may be taken.
  */
@@ -155,6 +155,18 @@ int gfx_pool_page_domain(const struct page *page);
 bool gfx_pool_enabled(void);
 
 /**
+ * gfx_pool_total_pages() - the size of the pool
+ *
+ * The pool's memory is reserved at boot and is not part of totalram.
+ * Users that size their limits from totalram (TTM's ttm_pages_limit) add
+ * this for the pages they take from the pool.
+ *
+ * Context: Any context.
+ * Return: the number of pages in the pool, handed out or not; 0 if off.
+ */
+unsigned long gfx_pool_total_pages(void);
+
+/**
  * gfx_pool_nr_free() - pages of the pool not handed out
  *
  * Some of them may sit in blocks of other domains that are not wholly
@@ -185,11 +197,12 @@ void gfx_pool_count_fallback(enum gfx_pool_domain domain);
  * gfx_pool_register_mapping() - have user mappings zapped around sleep
  * @map: the range; @map->mapping, @map->start and @map->len set.
  *
- * From PM_SUSPEND_PREPARE or PM_HIBERNATION_PREPARE until the matching
- * PM_POST_* notification, the range has no user mapping: suspend and
- * hibernation make temporary mappings of memory with their own caching,
- * which must not meet a live WC or UC user mapping of the same page.
- * The driver's fault handler must check gfx_pool_mappings_blocked().
+ * When the system suspends or hibernates, after user space is frozen and
+ * after the driver's own suspend or freeze callbacks, the pool zaps the
+ * range. No user PTE of a pool page then outlives the sleep: the first
+ * access after resume faults, and the driver's fault handler maps the
+ * pages that back the range then, in their domain. The fault handler
+ * needs no hook for this and must not wait for PM events.
  *
  * Context: Process context; may sleep.
  */
@@ -202,35 +215,6 @@ void gfx_pool_register_mapping(struct gfx_pool_mapping *map);
  * Context: Process context; may sleep.
  */
 void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map);
-
-/**
- * gfx_pool_mappings_blocked() - may a fault map pool pages now?
- *
- * A fault handler of a registered range calls gfx_pool_fault_wait() before
- * it maps anything, and checks this once more after installing its PTEs,
- * behind smp_mb(): if it is true then, the pool may have zapped the range
- * in between, and the handler zaps what it mapped.
- *
- * Context: Any context.
- * Return: true between the PM prepare and post notifications.
- */
-bool gfx_pool_mappings_blocked(void);
-
-/**
- * gfx_pool_fault_wait() - hold a fault of a registered range during sleep
- * @vmf: the fault.
- *
- * Between the PM prepare and post notifications, a fault that may be
- * retried drops its mmap lock (release_fault_lock()), sleeps freezably
- * until resume and is retried; any other fault maps nothing and is taken
- * again (the task is frozen on its way back to user space). Call it
- * before taking any lock of the driver's own.
- *
- * Context: Process context, a fault handler; may sleep.
- * Return: 0 to go on and map, or %VM_FAULT_RETRY or %VM_FAULT_NOPAGE to
- * return at once.
- */
-vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf);
 
 /**
  * gfx_pool_reserve() - reserve the pool's memory at boot
@@ -272,6 +256,11 @@ static inline bool gfx_pool_enabled(void)
 	return false;
 }
 
+static inline unsigned long gfx_pool_total_pages(void)
+{
+	return 0;
+}
+
 static inline unsigned long gfx_pool_nr_free(void)
 {
 	return 0;
@@ -287,16 +276,6 @@ static inline void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
 
 static inline void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
 {
-}
-
-static inline bool gfx_pool_mappings_blocked(void)
-{
-	return false;
-}
-
-static inline vm_fault_t gfx_pool_fault_wait(struct vm_fault *vmf)
-{
-	return 0;
 }
 
 static inline void gfx_pool_reserve(void)
