@@ -224,9 +224,55 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	ttm_pool_fini(pool);
 }
 
+/*
+ * A ttm_tt that starts in the pool and finishes in the fallback: the pool
+ * has one free block left. TTM takes it whole, then falls back at the
+ * order it asked for (a PMD), never at order 0: every fallback chunk is
+ * one 2M page that set_pages_array_wc() splits, as stock TTM would, and
+ * no more.
+ */
+static void ttm_gfx_pool_partial_fallback(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long block = 1UL << (PMD_SHIFT - PAGE_SHIFT);
+	const unsigned long num_pages = 3 * block;
+	struct gfx_pool_held_blocks *held;
+	unsigned long i, from_pool = 0, chunks = 0;
+	struct ttm_pool *pool;
+	struct ttm_tt *tt;
+
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_GT(test, held->nr, 0);
+	gfx_pool_free_pages(held->pages[--held->nr], PMD_SHIFT - PAGE_SHIFT);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
+
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < num_pages; i += 1UL << tt->pages[i]->private) {
+		chunks++;
+		if (gfx_pool_owns_page(tt->pages[i])) {
+			from_pool += 1UL << tt->pages[i]->private;
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, tt->pages[i]->private,
+				    PMD_SHIFT - PAGE_SHIFT,
+				    "fallback chunk at page %lu below a PMD", i);
+	}
+	KUNIT_EXPECT_EQ(test, from_pool, block);
+	KUNIT_EXPECT_EQ(test, chunks, 3);
+
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
 static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
+	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	{}
 };
 
