@@ -77,6 +77,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/suspend.h>
+#include <linux/syscore_ops.h>
 #include <linux/vmalloc.h>
 
 #include <linux/smp.h>
@@ -465,7 +466,11 @@ static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte);
 static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
 				       void *data)
 {
-	per_cpu(gfx_pool_slot_pte, (addr - gfx_pool_slot_base) >> PAGE_SHIFT) = pte;
+	unsigned int cpu = (addr - gfx_pool_slot_base) >> PAGE_SHIFT;
+
+	/* Slots of CPUs that can never exist stay unused. */
+	if (cpu_possible(cpu))
+		per_cpu(gfx_pool_slot_pte, cpu) = pte;
 	return 0;
 }
 
@@ -1264,12 +1269,6 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_pages_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
 
-unsigned long gfx_pool_total_pages(void)
-{
-	return gfx_pool_is_ready() ? gfx_pool.nr_blocks << GFX_POOL_BLOCK_ORDER : 0;
-}
-EXPORT_SYMBOL_GPL(gfx_pool_total_pages);
-
 unsigned long gfx_pool_nr_free(void)
 {
 	unsigned long total;
@@ -1310,10 +1309,12 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
  *
  * User mappings: drivers register the address_space ranges their user
  * mappings of pool pages live in. The device's suspend and freeze
- * callbacks zap them. By then every user task is frozen, and none is
- * inside a fault handler (a task only freezes on its way back to user
- * space), so no user fault can map a page again before thaw: the driver's
- * fault handler needs no hook. What the zap prevents: a user PTE that
+ * callbacks zap them. By then every user task is frozen, so no user fault
+ * can map a page again before thaw: the driver's fault handler needs no
+ * hook. (A task frozen in a TASK_FREEZABLE sleep inside a fault handler,
+ * NFS's for one, could install a PTE after thaw that it looked up before
+ * the zap; no fault handler of pool pages sleeps freezably.) What the
+ * zap prevents: a user PTE that
  * outlives, across the sleep, the page it maps. Drivers free and move
  * buffers in their own suspend and freeze callbacks (TTM evicts), and a
  * freed pool page can change domain before its old owner runs again; a
@@ -1337,14 +1338,16 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
  *
  * On restore, the boot kernel writes pool pages through its own write-back
  * mapping, and lines of them may still sit dirty in the caches when the
- * image kernel takes over with the same pages mapped WC or UC. So
- * restore_early writes back and invalidates the caches before anything
- * reads those pages; nothing before it does (devices are frozen, user
- * space is frozen). restore_early keeps no state of its own: it is correct
- * both after a real restore and where create_image() gave up before the
- * snapshot and the same kernel resumes with PMSG_RESTORE, so no variable
- * has to survive the restore (a __nosavedata one would hold the boot
- * kernel's bytes).
+ * image kernel takes over with the same pages mapped WC or UC. So a
+ * syscore resume callback, which runs right after the restore and before
+ * any device callback, writes back and invalidates the caches. Free pool
+ * pages are not in the image, so the boot kernel may have left its data
+ * in them: restore_early marks every page dirty, so that no zeroing
+ * allocation trusts a stale "known zero". Neither keeps any state: both
+ * are correct after a real restore and where create_image() gave up
+ * before the snapshot and the same kernel resumes with PMSG_RESTORE, so
+ * no variable has to survive the restore (a __nosavedata one would hold
+ * the boot kernel's bytes).
  *
  * Suspend to RAM and to idle keep memory powered: only the zap is done.
  */
@@ -1373,7 +1376,7 @@ void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
 EXPORT_SYMBOL_GPL(gfx_pool_unregister_mapping);
 
 /* The suspend and freeze callback: user space is frozen by now. */
-VISIBLE_IF_KUNIT int gfx_pool_pm_zap(struct device *dev)
+VISIBLE_IF_KUNIT __maybe_unused int gfx_pool_pm_zap(struct device *dev)
 {
 	struct gfx_pool_mapping *map;
 
@@ -1410,23 +1413,28 @@ static atomic_long_t gfx_pool_image_pages;	/* in use at the last freeze_late */
 /*
  * Map every NP block present for the snapshot, or (!@present) unmap those
  * mapped so. Each step is one call over a whole block; a block being
- * converted is skipped, and the conversion follows gfx_pool.snapshot.
- * Return: the number of blocks changed.
+ * converted is skipped, and the conversion follows the node's snapshot
+ * flag. @n is set to the number of blocks changed.
+ * Return: 0, or the first error of set_memory_p(): a block the snapshot
+ * cannot read must stop the hibernation. A failure to unmap only costs NP
+ * its promise for that block until the next try, so it is reported and
+ * not returned.
  */
-static unsigned long gfx_pool_snapshot_map(bool present)
+static int gfx_pool_snapshot_map(bool present, unsigned long *n)
 {
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
-	unsigned long i, flags, n = 0;
+	unsigned long i, flags;
+	int nid, ret = 0;
 	bool np;
-	int nid, ret;
 
+	*n = 0;
 	for_each_node(nid) {
 		node = gfx_pool.node[nid];
 		if (!node)
 			continue;
 		mutex_lock(&node->convert_lock);
-		for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		for (i = 0; i < gfx_pool.nr_blocks && !ret; i++) {
 			block = &gfx_pool.blocks[i];
 			if (block->nid != nid)
 				continue;
@@ -1436,28 +1444,38 @@ static unsigned long gfx_pool_snapshot_map(bool present)
 			/* convert_lock held: neither can change under us. */
 			if (!np || block->snapshot_mapped == present)
 				continue;
-			ret = present ? gfx_pool_map_present(gfx_pool_block_addr(block)) :
-					set_memory_np(gfx_pool_block_addr(block),
-						      GFX_POOL_BLOCK_PAGES);
-			if (ret) {
-				pr_err("block at pfn %#lx: cannot %s it for hibernation (%d)\n",
-				       block->pfn, present ? "map" : "unmap", ret);
+			if (present) {
+				ret = gfx_pool_map_present(gfx_pool_block_addr(block));
+			} else if (set_memory_np(gfx_pool_block_addr(block),
+						 GFX_POOL_BLOCK_PAGES)) {
+				pr_err("block at pfn %#lx: cannot unmap it after hibernation\n",
+				       block->pfn);
 				continue;
 			}
+			if (ret) {
+				pr_err("block at pfn %#lx: cannot map it for the hibernation image (%d)\n",
+				       block->pfn, ret);
+				break;
+			}
 			block->snapshot_mapped = present;
-			n++;
+			(*n)++;
 		}
-		WRITE_ONCE(node->snapshot, present);
+		WRITE_ONCE(node->snapshot, present && !ret);
 		mutex_unlock(&node->convert_lock);
+		if (ret)
+			break;
 	}
-	return n;
+	return ret;
 }
 
 static int gfx_pool_freeze_late(struct device *dev)
 {
-	unsigned long in_use = gfx_pool_pages_in_use();
-	unsigned long n = gfx_pool_snapshot_map(true);
+	unsigned long in_use = gfx_pool_pages_in_use(), n;
+	int ret = gfx_pool_snapshot_map(true, &n);
 
+	/* The PM core calls thaw_early then, which unmaps what was mapped. */
+	if (ret)
+		return ret;
 	atomic_long_set(&gfx_pool_image_pages, in_use);
 	dev_info(dev, "%lu pages in use go into the image; %lu NP blocks mapped for it\n",
 		 in_use, n);
@@ -1467,8 +1485,32 @@ static int gfx_pool_freeze_late(struct device *dev)
 /* In the kernel that took the snapshot: the pool was not touched. */
 static int gfx_pool_thaw_early(struct device *dev)
 {
-	gfx_pool_snapshot_map(false);
+	unsigned long n;
+
+	gfx_pool_snapshot_map(false, &n);
 	return 0;
+}
+
+/*
+ * Free pages are not in the image: in the image kernel they hold whatever
+ * the boot kernel left there (it may have used them as ordinary memory),
+ * and the dirty bits restored with the image say nothing about that. Mark
+ * every page dirty, so that the next zeroing allocation zeroes it; on a
+ * page in use the bit is harmless, its free sets or clears it anyway.
+ */
+static void gfx_pool_mark_all_dirty(void)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long i, flags;
+
+	for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		block = &gfx_pool.blocks[i];
+		node = gfx_pool.node[block->nid];
+		spin_lock_irqsave(&node->lock, flags);
+		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+		spin_unlock_irqrestore(&node->lock, flags);
+	}
 }
 
 /*
@@ -1479,13 +1521,35 @@ static int gfx_pool_restore_early(struct device *dev)
 {
 	unsigned long n;
 
-	/* The boot kernel's write-back lines of WC and UC pages: to memory. */
-	wbinvd_on_all_cpus();
-	n = gfx_pool_snapshot_map(false);
-	dev_info(dev, "restored: caches written back, %lu NP blocks unmapped\n",
+	gfx_pool_mark_all_dirty();
+	gfx_pool_snapshot_map(false, &n);
+	dev_info(dev, "restored: free pages marked dirty, %lu NP blocks unmapped\n",
 		 n);
 	return 0;
 }
+
+/*
+ * The boot kernel wrote the image's pages through its own write-back
+ * mapping, and lines of pool pages may still sit dirty in the caches
+ * while the image kernel maps them WC or UC: write them back before any
+ * device callback runs (devices resume asynchronously, some before any
+ * early callback of ours). syscore resume runs right after the restore,
+ * on the boot CPU alone, with interrupts off; the other CPUs wrote back
+ * their caches when they went offline (play_dead). After a snapshot that
+ * was not restored it is merely a wasted write-back.
+ */
+static void gfx_pool_syscore_resume(void *data)
+{
+	wbinvd();
+}
+
+static const struct syscore_ops gfx_pool_syscore_ops = {
+	.resume = gfx_pool_syscore_resume,
+};
+
+static struct syscore gfx_pool_syscore = {
+	.ops = &gfx_pool_syscore_ops,
+};
 #endif /* CONFIG_HIBERNATION */
 
 #ifdef CONFIG_PM_SLEEP
@@ -1507,9 +1571,12 @@ static struct platform_driver gfx_pool_pm_driver = {
 };
 
 /*
- * Registered at subsys_initcall, before any graphics driver, so that its
- * suspend and freeze callbacks run after theirs (they may free or move
- * pool pages there) and its early restore before theirs.
+ * Registered at subsys_initcall, before any graphics driver. The order of
+ * callbacks matters little: the zap needs only user space frozen (a
+ * driver that frees or moves pool pages in its own callbacks, maybe
+ * asynchronously after ours, zaps their mappings itself, as TTM does on
+ * every move), and the cache write-back after a restore is a syscore
+ * callback, before any device's.
  */
 static int __init gfx_pool_pm_device_init(void)
 {
@@ -1526,6 +1593,9 @@ static int __init gfx_pool_pm_device_init(void)
 		return PTR_ERR(pdev);
 	}
 	gfx_pool_can_hibernate = true;
+#ifdef CONFIG_HIBERNATION
+	register_syscore(&gfx_pool_syscore);
+#endif
 	return 0;
 }
 #else

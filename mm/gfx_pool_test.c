@@ -724,8 +724,15 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 	struct page *keep, *page;
 	u8 *vaddr;
 
-	/* Make sure an NP block with room exists: atomic ones never convert. */
-	keep = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL, 0);
+	/*
+	 * Make sure an NP block with room exists: atomic allocations never
+	 * convert. Two pages, one given back: the block keeps room for one.
+	 */
+	keep = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL, 1);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	gfx_pool_free_pages(keep, 1);
+	keep = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
 	KUNIT_ASSERT_NOT_NULL(test, keep);
 	page = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
 				    GFP_ATOMIC | __GFP_THISNODE, 0);

@@ -155,18 +155,6 @@ int gfx_pool_page_domain(const struct page *page);
 bool gfx_pool_enabled(void);
 
 /**
- * gfx_pool_total_pages() - the size of the pool
- *
- * The pool's memory is reserved at boot and is not part of totalram.
- * Users that size their limits from totalram (TTM's ttm_pages_limit) add
- * this for the pages they take from the pool.
- *
- * Context: Any context.
- * Return: the number of pages in the pool, handed out or not; 0 if off.
- */
-unsigned long gfx_pool_total_pages(void);
-
-/**
  * gfx_pool_nr_free() - pages of the pool not handed out
  *
  * Some of them may sit in blocks of other domains that are not wholly
@@ -254,11 +242,6 @@ static inline int gfx_pool_page_domain(const struct page *page)
 static inline bool gfx_pool_enabled(void)
 {
 	return false;
-}
-
-static inline unsigned long gfx_pool_total_pages(void)
-{
-	return 0;
 }
 
 static inline unsigned long gfx_pool_nr_free(void)

@@ -231,7 +231,8 @@ hibernate_stage() {	# hibernate_stage <name> <bzImage> <cycles> <big> <args> [qe
 	for ((c = 1; c <= cycles; c++)); do
 		prev=$log
 		check "$name: cycle $c: the image was written and the machine powered off" \
-			all_grep "$prev" 'PM: Image saving done' 'reboot: Power down'
+			all_grep "$prev" 'PM: Image saving done' \
+				'ACPI: PM: Preparing to enter system sleep state S4'
 		log=$build/test-$name-$c.log
 		# shellcheck disable=SC2086
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
@@ -265,7 +266,7 @@ hibernate_stage() {	# hibernate_stage <name> <bzImage> <cycles> <big> <args> [qe
 # in <after>.
 image_logs() {	# image_logs <before> <after>
 	all_grep "$1" 'gfx_pool gfx_pool: [0-9]* pages in use go into the image' &&
-		all_grep "$2" 'gfx_pool gfx_pool: restored: caches written back'
+		all_grep "$2" 'gfx_pool gfx_pool: restored: free pages marked dirty'
 }
 
 not_grep() {

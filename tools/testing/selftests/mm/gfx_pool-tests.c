@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -375,13 +376,16 @@ static bool sleep_zaps(const char *how)
 /* Physical start of the running kernel's code, from /proc/iomem. */
 static void log_kernel_address(struct __test_metadata *_metadata)
 {
-	char line[256];
 	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	char *p;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "Kernel code"))
-			TH_LOG("kernel code at %.*s", (int)strcspn(line, " :"),
-			       line + strspn(line, " "));
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "Kernel code"))
+			continue;
+		p = line + strspn(line, " ");
+		TH_LOG("kernel code at %.*s", (int)strcspn(p, " :"), p);
+	}
 	if (f)
 		fclose(f);
 }
@@ -508,7 +512,7 @@ TEST_F_TIMEOUT(sleep, cycle, 1200)
 	EXPECT_EQ(d0.directmap_4k_kb, d1.directmap_4k_kb);
 }
 
-/* Wait up to a minute for the child to count @rounds; -1 if it died. */
+/* The child's counters, shared with the parent. */
 static unsigned long shared_get(unsigned long *shared, int i)
 {
 	return __atomic_load_n(&shared[i], __ATOMIC_SEQ_CST);
@@ -519,6 +523,7 @@ static void shared_set(unsigned long *shared, int i, unsigned long val)
 	__atomic_store_n(&shared[i], val, __ATOMIC_SEQ_CST);
 }
 
+/* Wait up to a minute for the child to count @rounds; -1 if it died. */
 static int wait_rounds(pid_t pid, unsigned long *shared, unsigned long rounds)
 {
 	int i, status;
@@ -559,6 +564,8 @@ TEST_F_TIMEOUT(sleep, faults_during_cycle, 300)
 		struct test_gfx_pool_buf *arg;
 		unsigned long i;
 
+		/* A failed assertion in the parent must not leave it looping. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (buffer_open(&child, TEST_GFX_POOL_WC))
 			_exit(1);
 		/* The ioctl argument lies in the mapping, past the words we touch. */

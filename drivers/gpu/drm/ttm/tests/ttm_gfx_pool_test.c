@@ -269,10 +269,37 @@ static void ttm_gfx_pool_partial_fallback(struct kunit *test)
 	ttm_pool_fini(pool);
 }
 
+/*
+ * ttm_tt_populate() counts a tt's pool pages apart: they are not system
+ * memory that ttm_pages_limit guards. A WC tt from the pool has all its
+ * pages counted so, a cached one none; unpopulate forgets the count.
+ */
+static void ttm_gfx_pool_populate_count(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	struct ttm_device *bdev = priv->devs->ttm_dev;
+	const unsigned long num_pages = 64;
+	struct ttm_tt *tt;
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	KUNIT_ASSERT_EQ(test, ttm_tt_populate(bdev, tt, &simple_ctx), 0);
+	KUNIT_EXPECT_EQ(test, tt->gfx_pool_pages, num_pages);
+	ttm_tt_unpopulate(bdev, tt);
+	KUNIT_EXPECT_EQ(test, tt->gfx_pool_pages, 0);
+	ttm_tt_fini(tt);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_cached, num_pages);
+	KUNIT_ASSERT_EQ(test, ttm_tt_populate(bdev, tt, &simple_ctx), 0);
+	KUNIT_EXPECT_EQ(test, tt->gfx_pool_pages, 0);
+	ttm_tt_unpopulate(bdev, tt);
+	ttm_tt_fini(tt);
+}
+
 static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
+	KUNIT_CASE(ttm_gfx_pool_populate_count),
 	{}
 };
 
