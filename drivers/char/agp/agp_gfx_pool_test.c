@@ -151,13 +151,14 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 static void agp_gfx_pool_fallback(struct kunit *test)
 {
 	struct agp_test_priv *priv = test->priv;
-	unsigned long start_pfn, nr_blocks, fallbacks, i;
+	unsigned long fallbacks, i;
 	struct gfx_pool_held_blocks *held;
 	struct agp_memory mem = {};
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
+	/* Other users' partly used blocks may still have room. */
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
 
 	mem.pages = kunit_kcalloc(test, 4, sizeof(*mem.pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem.pages);

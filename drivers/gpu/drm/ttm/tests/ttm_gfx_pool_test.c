@@ -197,7 +197,9 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	struct ttm_tt *tt;
 
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 0);
+	/* Other users' partly used blocks may still have room. */
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
 
 	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
 	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
@@ -242,6 +244,8 @@ static void ttm_gfx_pool_partial_fallback(struct kunit *test)
 	struct ttm_tt *tt;
 
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
 	KUNIT_ASSERT_GT(test, held->nr, 0);
 	gfx_pool_free_pages(held->pages[--held->nr], PMD_SHIFT - PAGE_SHIFT);
 
