@@ -44,7 +44,13 @@
  * that serialises domain changes on the node, so that an allocation
  * waiting for a conversion finds the converted block instead of failing
  * or converting a second one. A block being converted is off every list
- * and marked converting, and CPA runs with the spinlock dropped.
+ * and marked converting, and CPA runs with the spinlock dropped. The
+ * mutex also guards the hibernation state (the node's snapshot flag and
+ * each block's snapshot_mapped), so that the PM callbacks and conversions
+ * agree on whether an NP block is mapped.
+ *
+ * Free pages are PageOffline() and carry a dirty bit per page; see the
+ * Zeroing section. Suspend and hibernation: see their section.
  *
  * Lock order: gfx_pool_node.convert_lock, then gfx_pool_node.lock.
  */
@@ -364,14 +370,35 @@ static int __init early_gfx_pool(char *p)
 early_param("gfx_pool", early_gfx_pool);
 
 /*
+ * Where the region goes without a fixed base: above 4 GiB if it fits
+ * there, else below, never in the first 16 MiB (ZONE_DMA). Memory below
+ * 4 GiB is what 32-bit DMA needs: the crash kernel (reserved after the
+ * pool), swiotlb's bounce buffers, agpgart and old devices. memblock
+ * allocates top-down, which usually means the same, but not with
+ * movable_node, where it goes bottom-up: so ask for the range explicitly.
+ */
+static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t align)
+{
+	phys_addr_t addr;
+
+	addr = memblock_phys_alloc_range(size, align, SZ_4G,
+					 MEMBLOCK_ALLOC_ACCESSIBLE);
+	if (!addr)
+		addr = memblock_phys_alloc_range(size, align, SZ_16M, SZ_4G);
+	return addr;
+}
+
+/*
  * Called from setup_arch() next to the CMA reservation. With no size
  * configured it does nothing. Errors are reported and leave the pool off;
  * they never stop the boot.
  *
- * Placement: a fixed base is taken as given. Otherwise the region is
- * aligned to its size rounded up to a power of two, at most 1 GiB, so that
- * it never straddles a GiB boundary it does not have to: each GiB window
- * the pool touches may cost one 1 GiB -> 2 MiB demotion of the direct map.
+ * Placement: a fixed base is taken as given (the KASLR decompressor keeps
+ * the kernel out of it). Otherwise gfx_pool_place() chooses, and the
+ * region is aligned to its size rounded up to a power of two, at most
+ * 1 GiB, so that it never straddles a GiB boundary it does not have to:
+ * each GiB window the pool touches may cost one 1 GiB -> 2 MiB demotion of
+ * the direct map.
  */
 void __init gfx_pool_reserve(void)
 {
@@ -422,10 +449,9 @@ void __init gfx_pool_reserve(void)
 	} else {
 		align = min_t(phys_addr_t, roundup_pow_of_two(param->size),
 			      SZ_1G);
-		addr = memblock_phys_alloc(param->size, align);
+		addr = gfx_pool_place(param->size, align);
 		if (!addr && align > GFX_POOL_BLOCK_SIZE)
-			addr = memblock_phys_alloc(param->size,
-						   GFX_POOL_BLOCK_SIZE);
+			addr = gfx_pool_place(param->size, GFX_POOL_BLOCK_SIZE);
 		if (!addr) {
 			pr_err("gfx_pool=%s: no free range of that size; the pool stays off\n",
 			       gfx_pool_cmdline);

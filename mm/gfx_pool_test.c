@@ -90,10 +90,13 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 			    domain_name[domain]);
 }
 
+/* Pages other users held when the suite began; checks count from here. */
+static unsigned long baseline_in_use;
+
 /*
  * The invariants every case ends with: no block mapped by less than a
  * 2M entry, the memory just outside the pool mapped as it was at start,
- * and nothing handed out.
+ * and nothing handed out beyond what others held at start.
  */
 static void expect_pool_whole(struct kunit *test)
 {
@@ -154,9 +157,6 @@ static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
 	if (domain == GFX_POOL_NP)
 		vunmap(vaddr);
 }
-
-/* Pages other users held when the suite began; checks count from here. */
-static unsigned long baseline_in_use;
 
 static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 {
