@@ -88,6 +88,7 @@
 
 #include <linux/smp.h>
 
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include <asm/tlbflush.h>
@@ -612,6 +613,27 @@ static int gfx_pool_map_present(unsigned long addr)
 }
 
 /*
+ * Map the block at @addr, WB and present now, in domain @to: one call over
+ * the whole 2 MiB. KUnit may stand in for it to make a conversion fail.
+ */
+VISIBLE_IF_KUNIT int gfx_pool_enter_domain(unsigned long addr,
+					   enum gfx_pool_domain to)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_enter_domain, addr, to);
+	switch (to) {
+	case GFX_POOL_WC:
+		return set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
+	case GFX_POOL_UC:
+		return set_memory_uc(addr, GFX_POOL_BLOCK_PAGES);
+	case GFX_POOL_NP:
+		return set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
+	default:
+		return 0;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_enter_domain);
+
+/*
  * Change how the direct map maps a wholly free block: every step is one
  * set_memory_*() call over the whole aligned 2 MiB, so CPA keeps the PMD.
  * WC and UC go through WB because the PAT memtype of RAM pages only moves
@@ -662,23 +684,11 @@ static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 	if (to != GFX_POOL_WB)
 		gfx_pool_block_clear_dirty(block);
 
-	switch (to) {
-	case GFX_POOL_WC:
-		ret = set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
-		break;
-	case GFX_POOL_UC:
-		ret = set_memory_uc(addr, GFX_POOL_BLOCK_PAGES);
-		break;
-	case GFX_POOL_NP:
-		/* The snapshot must find it mapped until thaw or restore. */
-		if (node->snapshot)
-			block->snapshot_mapped = true;
-		else
-			ret = set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
-		break;
-	default:
-		break;
-	}
+	/* The snapshot must find an NP block mapped until thaw or restore. */
+	if (to == GFX_POOL_NP && node->snapshot)
+		block->snapshot_mapped = true;
+	else
+		ret = gfx_pool_enter_domain(addr, to);
 	if (!ret) {
 		gfx_pool_count(to, GFX_POOL_CONVERSIONS);
 		return to;

@@ -118,6 +118,7 @@ void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
+int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
 struct gfx_pool_held_blocks {

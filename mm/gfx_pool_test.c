@@ -9,6 +9,7 @@
  * gives back all it took, and checks that the pool is whole again.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/gfx_pool.h>
@@ -688,6 +689,57 @@ static void gfx_pool_test_misuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
 }
 
+/* Stands in for gfx_pool_enter_domain(): the first conversion fails. */
+static int enter_domain_fails_once(unsigned long addr, enum gfx_pool_domain to)
+{
+	struct kunit *test = kunit_get_current_test();
+	unsigned long *failed = test->priv;
+
+	if (!*failed) {
+		*failed = addr;
+		return -ENOMEM;
+	}
+	kunit_deactivate_static_stub(test, gfx_pool_enter_domain);
+	return gfx_pool_enter_domain(addr, to);
+}
+
+/*
+ * A conversion that fails leaves its block WB and the allocation goes on
+ * with the next wholly free block, rather than failing while the pool
+ * still has room.
+ */
+static void gfx_pool_test_conversion_fails(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	unsigned long *failed;
+	struct page *page;
+
+	failed = kunit_kzalloc(test, sizeof(*failed), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, failed);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (held->nr < 2 || gfx_pool_nr_free())
+		kunit_skip(test, "needs two free blocks and no other user");
+	/* Two wholly free WB blocks, and no UC block with room. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+
+	test->priv = failed;
+	kunit_activate_static_stub(test, gfx_pool_enter_domain,
+				   enter_domain_fails_once);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, page,
+				  "one failed conversion failed the allocation");
+	KUNIT_EXPECT_NE(test, *failed, 0);
+	KUNIT_EXPECT_NE(test, (unsigned long)page_address(page) & PMD_MASK,
+			*failed);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_UC);
+	/* The block whose conversion failed is still a good WB block. */
+	expect_mapping(test, PHYS_PFN(__pa(*failed)), GFX_POOL_WB);
+	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
 /*
  * Free pool pages are PageOffline(), so that hibernation leaves them out
  * of the image; pages handed out are not. With init_on_free=1 a freed page
@@ -918,6 +970,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_misuse),
+	KUNIT_CASE(gfx_pool_test_conversion_fails),
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
 	KUNIT_CASE(gfx_pool_test_exhaustion),
