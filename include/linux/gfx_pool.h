@@ -158,9 +158,9 @@ bool gfx_pool_enabled(void);
  * gfx_pool_nr_free() - pages of the pool not handed out
  *
  * Some of them may sit in blocks of other domains that are not wholly
- * free, so a nonzero count does not promise that any allocation succeeds;
- * zero says that none can. Users that try smaller orders from the pool
- * after a failure use it to stop early and fall back at once.
+ * free, or on other nodes, so a nonzero count does not promise that any
+ * allocation succeeds; zero says that none can. Do not steer allocation
+ * orders by it (TTM no longer does): fall back at the order that failed.
  *
  * Context: Any context where a spinlock_t may be taken; takes each node's
  * lock in turn, so not for a hot path.
