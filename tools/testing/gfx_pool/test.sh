@@ -186,14 +186,27 @@ params_stage() {
 		not_grep 'gfx_pool: reserved' "$log"
 	# A fixed range across the middle of RAM, where KASLR would often
 	# put the kernel: the decompressor keeps out of it, every boot.
+	local where="" at
 	for i in 1 2 3 4 5 6; do
 		echo "=== stage params: gfx_pool=768M@256M, KASLR boot $i"
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
 			"kunit.enable=0 gfxpool_mode=none gfx_pool=768M@256M"
-		sed -n 's/\r$//; s/^GFXPOOL: kernel at *//p' "$log"
+		at=$(sed -n 's/\r$//; s/^GFXPOOL: kernel at *\([0-9a-f]*\)-.*/\1/p' "$log")
+		echo "    kernel at ${at:-?}"
+		where="$where ${at:-?}"
 		check "params: gfx_pool=768M@256M reserved on KASLR boot $i" \
 			grep -q 'gfx_pool: reserved 768 MiB at 0x0000000010000000' "$log"
+		check "params: KASLR boot $i put the kernel code outside [256M, 1G)" \
+			outside_range "$at" 0x10000000 0x40000000
 	done
+	# Proof that KASLR was on at all: the kernel moved between boots.
+	check "params: KASLR put the kernel at more than one address ($where )" \
+		[ "$(echo "$where" | tr ' ' '\n' | grep -v '^$' | sort -u | wc -l)" -gt 1 ]
+}
+
+outside_range() {	# outside_range <hex start> <lo> <hi>: not in [lo, hi)
+	[ -n "$1" ] && [ "$1" != "?" ] || return 1
+	[ $((0x$1)) -lt $(($2)) ] || [ $((0x$1)) -ge $(($3)) ]
 }
 
 all_grep() {	# all_grep <file> <pattern>...: every pattern is there
