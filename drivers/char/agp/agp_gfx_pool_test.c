@@ -4,8 +4,10 @@
  * with a minimal fake bridge (there is no AGP hardware under QEMU), take
  * uncached pages from gfx_pool without splitting the direct map, give them
  * back, and fall back to the page allocator, counted, when the pool cannot
- * serve them. agpgart wants GFP_DMA32 pages, so a pool above 4G always
- * falls back; the cases check whichever the pool can do.
+ * serve them. The cases run with a bridge of 32 address bits (GFP_DMA32:
+ * a pool above 4G cannot serve it) and one of 40 (amd64-agp: any pool in a
+ * guest can), and check from where the pool lies which pages it must hand
+ * out; the GART never gets a page above what it reaches.
  */
 #include <kunit/test.h>
 #include <linux/agp_backend.h>
@@ -20,17 +22,33 @@
 #include "../../../mm/gfx_pool.h"
 
 #define NR_PAGES	64
+#define AGP_TEST_GFP	(GFP_KERNEL | GFP_DMA32 | __GFP_ZERO)
 
 struct agp_test_priv {
+	struct agp_bridge_driver driver;
 	struct agp_bridge_data bridge;
 	struct agp_bridge_data *saved;
-	bool pool_serves_dma32;
+	/* The bridge's GART reaches below this physical address. */
+	u64 limit;
+	/* The pool's region, as reserved. */
+	u64 pool_start, pool_end;
 };
+
+static const unsigned int agp_test_addr_bits[] = { 32, 40 };
+
+static void agp_test_addr_bits_desc(const unsigned int *bits, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-bit GART", *bits);
+}
+
+KUNIT_ARRAY_PARAM(agp_test_addr_bits, agp_test_addr_bits,
+		  agp_test_addr_bits_desc);
 
 static int agp_gfx_pool_test_init(struct kunit *test)
 {
 	unsigned long start_pfn, nr_blocks;
 	struct agp_test_priv *priv;
+	unsigned int bits;
 
 	if (!gfx_pool_enabled())
 		kunit_skip(test, "no gfx_pool: boot with gfx_pool=<size>");
@@ -41,8 +59,13 @@ static int agp_gfx_pool_test_init(struct kunit *test)
 
 	/* From where the pool lies, not from asking it: it could be wrong. */
 	gfx_pool_region(&start_pfn, &nr_blocks);
-	priv->pool_serves_dma32 = PFN_PHYS(start_pfn + (nr_blocks <<
-							GFX_POOL_BLOCK_ORDER)) <= SZ_4G;
+	priv->pool_start = PFN_PHYS(start_pfn);
+	priv->pool_end = PFN_PHYS(start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER));
+	/* The one case without a parameter has a 32-bit bridge. */
+	bits = test->param_value ? *(const unsigned int *)test->param_value : 32;
+	priv->driver.gart_addr_bits = bits;
+	priv->limit = BIT_ULL(bits);
+	priv->bridge.driver = &priv->driver;
 
 	/* The generic helpers count on the global bridge. */
 	priv->saved = agp_bridge;
@@ -80,15 +103,24 @@ static void expect_uc(struct kunit *test, struct page *page, bool from_pool)
 				_PAGE_CACHE_MODE_UC_MINUS);
 }
 
-static void expect_source(struct kunit *test, struct page *page)
+/*
+ * Where @page, for a GART that reaches below @limit, came from: the pool
+ * when the whole pool lies below @limit, the page allocator (below 4G, as
+ * agpgart asks) when none of it does. Never from above @limit.
+ */
+static void expect_source(struct kunit *test, struct page *page, u64 limit)
 {
 	struct agp_test_priv *priv = test->priv;
+	bool from_pool = gfx_pool_owns_page(page);
 
-	if (priv->pool_serves_dma32)
+	KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(page) + 1), limit);
+	if (priv->pool_end <= limit)
+		KUNIT_EXPECT_TRUE(test, from_pool);
+	else if (priv->pool_start >= limit)
+		KUNIT_EXPECT_FALSE(test, from_pool);
+	if (from_pool)
 		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_UC);
-	else
-		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
-	expect_uc(test, page, priv->pool_serves_dma32);
+	expect_uc(test, page, from_pool);
 }
 
 /* agp_generic_alloc_page() and the two-step agp_generic_destroy_page(). */
@@ -97,18 +129,24 @@ static void agp_gfx_pool_one_page(struct kunit *test)
 	struct agp_test_priv *priv = test->priv;
 	unsigned long fallbacks;
 	struct page *page;
+	bool from_pool;
 
+	/*
+	 * One page at a time is also how the scratch page comes, which the
+	 * generic GATT code writes into entries as it is: 32 bits, always.
+	 */
 	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
 	page = agp_generic_alloc_page(&priv->bridge);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	expect_source(test, page);
+	expect_source(test, page, SZ_4G);
+	from_pool = gfx_pool_owns_page(page);
 	KUNIT_EXPECT_EQ(test, atomic_read(&priv->bridge.current_memory_agp), 1);
 	KUNIT_EXPECT_EQ(test,
 			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
-			fallbacks + !priv->pool_serves_dma32);
+			fallbacks + !from_pool);
 
 	agp_generic_destroy_page(page, AGP_PAGE_DESTROY_UNMAP);
-	if (priv->pool_serves_dma32)
+	if (from_pool)
 		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_UC);
 	agp_generic_destroy_page(page, AGP_PAGE_DESTROY_FREE);
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
@@ -120,10 +158,11 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 	struct agp_test_priv *priv = test->priv;
 	struct agp_memory mem = {};
 	struct page *pages[NR_PAGES];
-	unsigned long in_use;
+	unsigned long in_use, fallbacks, pooled = 0;
 	int i;
 
 	in_use = gfx_pool_pages_in_use();
+	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
 	mem.pages = kunit_kcalloc(test, NR_PAGES, sizeof(*mem.pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
 
@@ -132,10 +171,13 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mem.page_count, NR_PAGES);
 	for (i = 0; i < NR_PAGES; i++) {
 		pages[i] = mem.pages[i];
-		expect_source(test, pages[i]);
+		expect_source(test, pages[i], priv->limit);
+		pooled += gfx_pool_owns_page(pages[i]);
 	}
-	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(),
-			in_use + (priv->pool_serves_dma32 ? NR_PAGES : 0));
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use + pooled);
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
+			fallbacks + NR_PAGES - pooled);
 
 	agp_generic_destroy_pages(&mem);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
@@ -175,10 +217,68 @@ static void agp_gfx_pool_fallback(struct kunit *test)
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 }
 
+/*
+ * A GART whose limit falls inside the pool: with every block below the
+ * limit in use, agpgart must not get one of the free blocks above it.
+ */
+static void agp_gfx_pool_beyond_limit(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+	struct gfx_pool_held_blocks *held;
+	unsigned long fallbacks, in_use, i, kept = 0, refused = 0;
+	struct page *page;
+	u64 limit;
+
+	if (priv->pool_end - priv->pool_start < 2 * GFX_POOL_BLOCK_SIZE)
+		kunit_skip(test, "a pool of one block has no middle");
+	limit = priv->pool_start + ALIGN_DOWN((priv->pool_end -
+					       priv->pool_start) / 2,
+					      GFX_POOL_BLOCK_SIZE);
+
+	/* Keep the blocks below the limit; give back those above it. */
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	for (i = 0; i < held->nr; i++) {
+		page = held->pages[i];
+		if (PFN_PHYS(page_to_pfn(page)) < limit)
+			held->pages[kept++] = page;
+		else
+			gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	}
+	held->nr = kept;
+
+	in_use = gfx_pool_pages_in_use();
+	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	for (i = 0; i < 4; i++) {
+		page = agp_pool_alloc_pages(AGP_TEST_GFP, 0, limit);
+		if (!page) {
+			refused++;
+			continue;
+		}
+		/* Room in a block that another user holds, below the limit. */
+		KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(page) + 1), limit);
+		gfx_pool_free_pages(page, 0);
+	}
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
+			fallbacks + refused);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
+
+	/* Not refused for another reason: a GART that reaches it all. */
+	page = agp_pool_alloc_pages(AGP_TEST_GFP, 0, priv->pool_end);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page) {
+		if (refused == 4)
+			KUNIT_EXPECT_GE(test, PFN_PHYS(page_to_pfn(page)), limit);
+		gfx_pool_free_pages(page, 0);
+	}
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+}
+
 static struct kunit_case agp_gfx_pool_test_cases[] = {
-	KUNIT_CASE(agp_gfx_pool_one_page),
-	KUNIT_CASE(agp_gfx_pool_many_pages),
-	KUNIT_CASE(agp_gfx_pool_fallback),
+	KUNIT_CASE_PARAM(agp_gfx_pool_one_page, agp_test_addr_bits_gen_params),
+	KUNIT_CASE_PARAM(agp_gfx_pool_many_pages, agp_test_addr_bits_gen_params),
+	KUNIT_CASE_PARAM(agp_gfx_pool_fallback, agp_test_addr_bits_gen_params),
+	KUNIT_CASE(agp_gfx_pool_beyond_limit),
 	{}
 };
 
