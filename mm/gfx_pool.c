@@ -62,6 +62,7 @@
 #include <linux/cacheflush.h>
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/gfp.h>
 #include <linux/gfx_pool.h>
 #include <linux/init.h>
@@ -473,6 +474,45 @@ void __init gfx_pool_reserve(void)
 		(unsigned long long)(param->size >> 20), &addr);
 }
 
+/* === Fault injection ===================================================== */
+
+#ifdef CONFIG_FAIL_GFX_POOL
+static DECLARE_FAULT_ATTR(fail_gfx_pool);
+
+static int __init gfx_pool_setup_fail(char *str)
+{
+	return setup_fault_attr(&fail_gfx_pool, str);
+}
+__setup("fail_gfx_pool=", gfx_pool_setup_fail);
+
+/*
+ * Whether the direct-map change or metadata allocation of @size bytes
+ * about to be made fails instead (CONFIG_FAIL_GFX_POOL).
+ */
+static bool gfx_pool_should_fail(size_t size)
+{
+	return should_fail(&fail_gfx_pool, size);
+}
+#else
+static inline bool gfx_pool_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
+/*
+ * Every change the pool makes to the direct map goes through here: one
+ * call of @cpa (a set_memory_*() function) over the whole block at @addr,
+ * so that a 2 MiB entry stays one.
+ */
+static int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
+			unsigned long addr)
+{
+	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
+		return -ENOMEM;
+	return cpa(addr, GFX_POOL_BLOCK_PAGES);
+}
+
 /* === Zeroing ============================================================= */
 
 /*
@@ -508,7 +548,8 @@ static int __init gfx_pool_slot_init(void)
 	int ret;
 
 	/* VM_IOREMAP: /proc/kcore reads the area as zeroes, never through it. */
-	area = get_vm_area(size, VM_IOREMAP);
+	area = gfx_pool_should_fail(size) ? NULL :
+		get_vm_area(size, VM_IOREMAP);
 	if (!area)
 		return -ENOMEM;
 	gfx_pool_slot_base = (unsigned long)area->addr;
@@ -600,7 +641,7 @@ static void gfx_pool_set_offline(struct page *page, unsigned long nr,
 
 static int gfx_pool_map_present(unsigned long addr)
 {
-	int ret = set_memory_p(addr, GFX_POOL_BLOCK_PAGES);
+	int ret = gfx_pool_cpa(set_memory_p, addr);
 
 	/*
 	 * set_memory_np() dropped _PAGE_GLOBAL and set_memory_p() does not
@@ -608,7 +649,7 @@ static int gfx_pool_map_present(unsigned long addr)
 	 * costs TLB efficiency only, so it is not an error.
 	 */
 	if (!ret && gfx_pool.global)
-		set_memory_global(addr, GFX_POOL_BLOCK_PAGES);
+		gfx_pool_cpa(set_memory_global, addr);
 	return ret;
 }
 
@@ -622,11 +663,11 @@ VISIBLE_IF_KUNIT int gfx_pool_enter_domain(unsigned long addr,
 	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_enter_domain, addr, to);
 	switch (to) {
 	case GFX_POOL_WC:
-		return set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
+		return gfx_pool_cpa(set_memory_wc, addr);
 	case GFX_POOL_UC:
-		return set_memory_uc(addr, GFX_POOL_BLOCK_PAGES);
+		return gfx_pool_cpa(set_memory_uc, addr);
 	case GFX_POOL_NP:
-		return set_memory_np(addr, GFX_POOL_BLOCK_PAGES);
+		return gfx_pool_cpa(set_memory_np, addr);
 	default:
 		return 0;
 	}
@@ -664,7 +705,7 @@ static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 	switch (from) {
 	case GFX_POOL_WC:
 	case GFX_POOL_UC:
-		ret = set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
+		ret = gfx_pool_cpa(set_memory_wb, addr);
 		break;
 	case GFX_POOL_NP:
 		/* Mapped already if hibernation mapped it for its image. */
@@ -702,7 +743,7 @@ static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 	pr_warn_ratelimited("block at pfn %#lx: entering domain %s failed (%d)\n",
 			    block->pfn, gfx_pool_domain_names[to], ret);
 	ret = to == GFX_POOL_NP ? gfx_pool_map_present(addr) :
-				  _set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
+				  gfx_pool_cpa(_set_memory_wb, addr);
 	if (ret) {
 		pr_err("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
 		       block->pfn, ret);
@@ -1325,6 +1366,12 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_gbpage_demotions(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_gbpage_demotions);
 
+VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_broken_blocks(void)
+{
+	return atomic_long_read(&gfx_pool.broken_blocks);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_broken_blocks);
+
 VISIBLE_IF_KUNIT void gfx_pool_region(unsigned long *start_pfn,
 				      unsigned long *nr_blocks)
 {
@@ -1482,8 +1529,8 @@ static int gfx_pool_snapshot_map(bool present, unsigned long *n)
 				continue;
 			if (present) {
 				ret = gfx_pool_map_present(gfx_pool_block_addr(block));
-			} else if (set_memory_np(gfx_pool_block_addr(block),
-						 GFX_POOL_BLOCK_PAGES)) {
+			} else if (gfx_pool_cpa(set_memory_np,
+						gfx_pool_block_addr(block))) {
 				pr_err("block at pfn %#lx: cannot unmap it after hibernation\n",
 				       block->pfn);
 				continue;
@@ -1747,6 +1794,10 @@ static void __init gfx_pool_debugfs_init(void)
 
 	debugfs_create_file("stats", 0444, dir, NULL, &gfx_pool_stats_fops);
 	debugfs_create_file("blocks", 0444, dir, NULL, &gfx_pool_blocks_fops);
+#ifdef CONFIG_FAIL_GFX_POOL
+	/* Next to fail_page_alloc and the others, as the framework has it. */
+	fault_create_debugfs_attr("fail_gfx_pool", NULL, &fail_gfx_pool);
+#endif
 }
 #else
 static inline void gfx_pool_debugfs_init(void)
@@ -1780,9 +1831,9 @@ static void __init gfx_pool_demote_gbpages(void)
 		addr = (unsigned long)pfn_to_kaddr(pfn);
 		if (!lookup_address(addr, &level) || level != PG_LEVEL_1G)
 			continue;
-		ret = set_memory_wc(addr, GFX_POOL_BLOCK_PAGES);
+		ret = gfx_pool_cpa(set_memory_wc, addr);
 		if (!ret)
-			ret = set_memory_wb(addr, GFX_POOL_BLOCK_PAGES);
+			ret = gfx_pool_cpa(set_memory_wb, addr);
 		if (ret) {
 			/*
 			 * Either step may have left the block half changed,
@@ -1821,8 +1872,9 @@ static int __init gfx_pool_init(void)
 		return 0;
 
 	gfx_pool.start_pfn = PHYS_PFN(gfx_pool.base);
-	gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
-				   GFP_KERNEL);
+	if (!gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
+		gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
+					   GFP_KERNEL);
 	if (!gfx_pool.blocks)
 		goto out_off;
 	if (gfx_pool_slot_init())
@@ -1841,8 +1893,9 @@ static int __init gfx_pool_init(void)
 
 		node = gfx_pool.node[block->nid];
 		if (!node) {
-			node = kzalloc_node(sizeof(*node), GFP_KERNEL,
-					    block->nid);
+			node = gfx_pool_should_fail(sizeof(*node)) ? NULL :
+				kzalloc_node(sizeof(*node), GFP_KERNEL,
+					     block->nid);
 			if (!node)
 				goto out_free_nodes;
 			mutex_init(&node->convert_lock);

@@ -14,6 +14,8 @@
 #   1g      -cpu max with 5G: 1G direct map, a whole-GiB pool (gfx_pool=1G)
 #   1g-shared  -cpu max with 5G, a 64M pool at 4G sharing a GiB with others
 #   debug   the KASAN/lockdep/DEBUG_VM/kmemleak kernel: zero reports
+#   inject  the debug kernel with fail_gfx_pool=: each step of init that
+#           can fail, failed once; the pool says why and loses nothing
 #   init-on init_on_alloc=1 init_on_free=1: the pool's suites pass
 #   params  bad gfx_pool= values: reported, pool off, boot goes on
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the stock path
@@ -204,6 +206,70 @@ params_stage() {
 		[ "$(echo "$where" | tr ' ' '\n' | grep -v '^$' | sort -u | wc -l)" -gt 1 ]
 }
 
+memtotal() {	# memtotal <log>: MemTotal in kB, as /init saw it
+	sed -n 's/\r$//; s/^GFXPOOL: MemTotal: *\([0-9]*\) kB/\1/p' "$1"
+}
+
+grew_by() {	# grew_by <before> <after> <delta>: after - before == delta
+	[ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -eq "$3" ]
+}
+
+# Injected failures at init (CONFIG_FAIL_GFX_POOL, so the debug kernel).
+# fail_gfx_pool=<n>,100,0,1 fails the n-th fallible step once, counted
+# in the order gfx_pool_init() takes them: the block array, the zeroing
+# slot, the node, then the 1G demotion's set_memory_wc() and _wb().
+inject_stage() {
+	local log=$build/test-inject.log on n what mt
+	local args="nokaslr kunit.enable=0 gfxpool_mode=none gfx_pool=64M"
+
+	echo "=== stage inject: $args (reference)"
+	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" "$args"
+	on=$(memtotal "$log")
+	check "inject: the reference boot reserved the pool" \
+		grep -q 'gfx_pool: 32 blocks of 2M ready' "$log"
+	while read -r n what; do
+		log=$build/test-inject-$n.log
+		echo "=== stage inject: failing the $what"
+		"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
+			"$args fail_gfx_pool=$n,100,0,1"
+		check "inject: failing the $what: the boot goes on" \
+			grep -q '^GFXPOOL: end' "$log"
+		check "inject: failing the $what: the failure was injected" \
+			grep -q 'FAULT_INJECTION: forcing a failure' "$log"
+		check "inject: failing the $what: the pool says why, stays off" \
+			grep -q 'gfx_pool: no memory for the metadata of 32 blocks; the pool stays off and its memory is freed' "$log"
+		mt=$(memtotal "$log")
+		echo "    MemTotal ${mt:-?} kB, with the pool on ${on:-?} kB"
+		check "inject: failing the $what: its 64 MiB went back to MemTotal" \
+			grew_by "$on" "$mt" 65536
+		check "inject: failing the $what: no kernel warnings" \
+			no_reports "$log"
+	done <<-'LIST'
+	1 block array
+	2 zeroing slot
+	3 node
+	LIST
+
+	# The demotion of the 1G page half done: set_memory_wc() worked,
+	# set_memory_wb() failed. That block is taken out of use; the
+	# pool's suite runs with the rest (exhaustion counts it out).
+	log=$build/test-inject-demote.log
+	echo "=== stage inject: failing the 1G demotion half way"
+	check "inject: half-failed 1G demotion: guest booted and finished" \
+		"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
+		"nokaslr gfxpool_mode=none gfx_pool=1G fail_gfx_pool=5,100,0,1 kunit.filter_glob=gfx_pool.*" \
+		-cpu max -m 5G
+	count_kunit "$log"
+	check "inject: half-failed 1G demotion: no KUnit case skipped" \
+		kunit_no_skips
+	check "inject: half-failed 1G demotion: the block was taken out of use" \
+		grep -qE 'gfx_pool: could not demote the 1G page at 0x[0-9a-f]+ \(-12\); block at pfn 0x[0-9a-f]+ taken out of use' "$log"
+	check "inject: half-failed 1G demotion: debugfs counts it broken" \
+		grep -q '^GFXPOOL-STATS: broken_blocks: 1' "$log"
+	check "inject: half-failed 1G demotion: no kernel warnings" \
+		no_reports "$log"
+}
+
 outside_range() {	# outside_range <hex start> <lo> <hi>: not in [lo, hi)
 	[ -n "$1" ] && [ "$1" != "?" ] || return 1
 	[ $((0x$1)) -lt $(($2)) ] || [ $((0x$1)) -ge $(($3)) ]
@@ -361,6 +427,9 @@ for stage in "$@"; do
 		;;
 	params)
 		params_stage
+		;;
+	inject)
+		inject_stage
 		;;
 	init-on)
 		# init_on_alloc=1 init_on_free=1: the pool honours both, NP
