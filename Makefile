@@ -35,7 +35,7 @@ DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	xz-utils perl
 
 KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
-KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool.kunitconfig \
+KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
 	--kunitconfig=$(T)/guest.config
 KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
 

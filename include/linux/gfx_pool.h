@@ -182,29 +182,6 @@ unsigned long gfx_pool_nr_free(void);
 void gfx_pool_count_fallback(enum gfx_pool_domain domain);
 
 /**
- * gfx_pool_register_mapping() - have user mappings zapped around sleep
- * @map: the range; @map->mapping, @map->start and @map->len set.
- *
- * When the system suspends or hibernates, after user space is frozen and
- * after the driver's own suspend or freeze callbacks, the pool zaps the
- * range. No user PTE of a pool page then outlives the sleep: the first
- * access after resume faults, and the driver's fault handler maps the
- * pages that back the range then, in their domain. The fault handler
- * needs no hook for this and must not wait for PM events.
- *
- * Context: Process context; may sleep.
- */
-void gfx_pool_register_mapping(struct gfx_pool_mapping *map);
-
-/**
- * gfx_pool_unregister_mapping() - stop zapping a range
- * @map: a range registered with gfx_pool_register_mapping().
- *
- * Context: Process context; may sleep.
- */
-void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map);
-
-/**
  * gfx_pool_reserve() - reserve the pool's memory at boot
  *
  * For architecture setup code only, called once after the NUMA layout is
@@ -253,6 +230,40 @@ static inline void gfx_pool_count_fallback(enum gfx_pool_domain domain)
 {
 }
 
+static inline void gfx_pool_reserve(void)
+{
+}
+
+#endif /* CONFIG_GFX_POOL */
+
+/* Only sleep zaps mappings: without CONFIG_PM_SLEEP there is no registry. */
+#if IS_ENABLED(CONFIG_GFX_POOL) && IS_ENABLED(CONFIG_PM_SLEEP)
+
+/**
+ * gfx_pool_register_mapping() - have user mappings zapped around sleep
+ * @map: the range; @map->mapping, @map->start and @map->len set.
+ *
+ * When the system suspends or hibernates, after user space is frozen and
+ * after the driver's own suspend or freeze callbacks, the pool zaps the
+ * range. No user PTE of a pool page then outlives the sleep: the first
+ * access after resume faults, and the driver's fault handler maps the
+ * pages that back the range then, in their domain. The fault handler
+ * needs no hook for this and must not wait for PM events.
+ *
+ * Context: Process context; may sleep.
+ */
+void gfx_pool_register_mapping(struct gfx_pool_mapping *map);
+
+/**
+ * gfx_pool_unregister_mapping() - stop zapping a range
+ * @map: a range registered with gfx_pool_register_mapping().
+ *
+ * Context: Process context; may sleep.
+ */
+void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map);
+
+#else
+
 static inline void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
 {
 }
@@ -261,10 +272,6 @@ static inline void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
 {
 }
 
-static inline void gfx_pool_reserve(void)
-{
-}
-
-#endif /* CONFIG_GFX_POOL */
+#endif /* CONFIG_GFX_POOL && CONFIG_PM_SLEEP */
 
 #endif /* _LINUX_GFX_POOL_H */

@@ -19,7 +19,7 @@
 #include <asm/memtype.h>
 
 #include "agp.h"
-#include "../../../mm/gfx_pool.h"
+#include "../../../mm/gfx_pool/gfx_pool.h"
 
 #define NR_PAGES	64
 #define AGP_TEST_GFP	(GFP_KERNEL | GFP_DMA32 | __GFP_ZERO)

@@ -5,23 +5,34 @@
 #
 # The style gate: checkpatch --strict and kernel-doc -Wall on our files and
 # patches, then W=1 builds of our objects in three configurations: the
-# test kernel's (KUnit, debugfs), the pool without KUnit or debugfs, and
-# no pool at all (the static inline stubs and the setup_arch() hook). It
+# test kernel's (KUnit, debugfs), the pool without KUnit, debugfs or PM,
+# every file of the pool with fault injection, and no pool at all (the
+# static inline stubs and the setup_arch() hook). It
 # prints nothing but findings and exits non-zero on any.
 set -uo pipefail
 repo=$(realpath "$1") ksrc=$(realpath "$2") build=$(realpath "$3")
 cd "$ksrc" || exit 1
 status=0
 
-files="mm/gfx_pool.c mm/gfx_pool.h mm/gfx_pool_test.c include/linux/gfx_pool.h
+files="mm/gfx_pool/core.c mm/gfx_pool/region.c mm/gfx_pool/pm.c
+	mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c mm/gfx_pool/gfx_pool.h
+	mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile include/linux/gfx_pool.h
 	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c
 	drivers/char/agp/agp_gfx_pool_test.c"
 selftests=$(cd "$repo" && ls tools/testing/selftests/mm/gfx_pool*.[ch])
 
+# checkpatch -f cannot see kernel-parameters.txt (it only looks for the
+# documentation of a __setup() in the same patch): UNDOCUMENTED_SETUP is
+# checked below against the patched tree instead.
 out=$(./scripts/checkpatch.pl --strict --no-tree -q \
-	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $files $selftests 2>&1)
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,UNDOCUMENTED_SETUP \
+	-f $files $selftests 2>&1)
 [ -z "$out" ] || { echo "$out"; status=1; }
+for p in $(cat $files | sed -n 's/.*\b\(__setup\|early_param\)("\([^"=]*\)=\{0,1\}".*/\2/p'); do
+	grep -qE "^[[:space:]]+$p=" Documentation/admin-guide/kernel-parameters.txt ||
+		{ echo "$p= is not in kernel-parameters.txt"; status=1; }
+done
 for p in "$repo"/patches/*.patch; do
 	out=$(./scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1)
 	[ -z "$out" ] || { echo "$out"; status=1; }
@@ -66,15 +77,22 @@ w1_check() {
 	done
 }
 
+pool="mm/gfx_pool/core.o mm/gfx_pool/region.o"
 # shellcheck disable=SC2086
-w1_check nokunit "mm/gfx_pool.o lib/test_gfx_pool.o $users" \
+w1_check nokunit "$pool lib/test_gfx_pool.o $users" \
 	-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL \
 	-d KUNIT -d DEBUG_FS $users_cfg
+# Every file of the pool, fault injection included, without KUnit.
+# shellcheck disable=SC2086
+w1_check fail "$pool mm/gfx_pool/pm.o mm/gfx_pool/debugfs.o mm/gfx_pool/fail.o" \
+	-e X86_PAT -e GFX_POOL -e SUSPEND -e DEBUG_FS -e DEBUG_KERNEL \
+	-e FAULT_INJECTION -e FAULT_INJECTION_DEBUG_FS -e FAIL_GFX_POOL -d KUNIT
 # shellcheck disable=SC2086
 w1_check off "$users" -d GFX_POOL $users_cfg
 
 # The test kernel's own configuration, with KUnit and debugfs.
-tests="mm/gfx_pool.o mm/gfx_pool_test.o lib/test_gfx_pool.o
+tests="$pool mm/gfx_pool/pm.o mm/gfx_pool/debugfs.o
+	mm/gfx_pool/gfx_pool_test.o lib/test_gfx_pool.o
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.o
 	drivers/char/agp/agp_gfx_pool_test.o"
 # shellcheck disable=SC2086

@@ -47,16 +47,27 @@ if [ -d "$applied" ]; then
 fi
 
 # Overlay: only changed files are written, so their mtimes move only then.
-for d in $overlay_dirs; do
-	[ -d "$repo/$d" ] || continue
-	(cd "$repo" && find "$d" -type f) | while read -r f; do
-		if ! cmp -s "$repo/$f" "$tree/$f"; then
-			mkdir -p "$(dirname "$tree/$f")"
-			cp "$repo/$f" "$tree/$f"
-			echo "  OVERLAY $f"
-		fi
+# Files an earlier overlay added and the repository no longer has (moved
+# or removed) are removed too, so the tree holds exactly what the
+# repository says.
+manifest="$tree/.gfx_pool-overlay"
+files=$(cd "$repo" && for d in $overlay_dirs; do
+	[ -d "$d" ] && find "$d" -type f; done | sort)
+if [ -f "$manifest" ]; then
+	comm -23 "$manifest" <(echo "$files") | while read -r f; do
+		[ -n "$f" ] || continue
+		rm -f "$tree/$f"
+		echo "  REMOVE  $f"
 	done
+fi
+echo "$files" | while read -r f; do
+	if ! cmp -s "$repo/$f" "$tree/$f"; then
+		mkdir -p "$(dirname "$tree/$f")"
+		cp "$repo/$f" "$tree/$f"
+		echo "  OVERLAY $f"
+	fi
 done
+echo "$files" > "$manifest"
 
 if [ ! -d "$applied" ]; then
 	while read -r p; do

@@ -21,7 +21,7 @@
 #endif
 
 #include "ttm_kunit_helpers.h"
-#include "../../../../../mm/gfx_pool.h"
+#include "../../../../../mm/gfx_pool/gfx_pool.h"
 
 struct ttm_gfx_pool_test_priv {
 	struct ttm_test_devices *devs;

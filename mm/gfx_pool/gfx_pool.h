@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gfx_pool internals shared by mm/gfx_pool.c and its KUnit suite.
+ * gfx_pool internals shared by the files of mm/gfx_pool/ and the KUnit
+ * suites.
  * Nothing here is API: drivers use include/linux/gfx_pool.h.
  */
-#ifndef __MM_GFX_POOL_H__
-#define __MM_GFX_POOL_H__
+#ifndef __MM_GFX_POOL_GFX_POOL_H__
+#define __MM_GFX_POOL_GFX_POOL_H__
 
+#include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/bits.h>
 #include <linux/gfx_pool.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/numa.h>
 #include <linux/spinlock.h>
@@ -104,21 +108,148 @@ struct gfx_pool_param {
 	bool fixed_base;
 };
 
+/**
+ * struct gfx_pool_domain_lists - the blocks of one domain on one node
+ * @empty: wholly free blocks, already mapped in this domain.
+ * @partial: blocks with both used and free pages.
+ * @nr_blocks: blocks in this domain, on a list or full.
+ * @nr_used: pages of this domain handed out.
+ */
+struct gfx_pool_domain_lists {
+	struct list_head empty;
+	struct list_head partial;
+	unsigned long nr_blocks;
+	unsigned long nr_used;
+};
+
+/**
+ * struct gfx_pool_node - the part of the pool on one NUMA node
+ * @convert_lock: serialises domain changes of this node's blocks.
+ * @lock: protects @domain and every mutable field of this node's blocks.
+ * @domain: per-domain block lists and gauges.
+ * @snapshot: from freeze_late to thaw_early or restore_early, NP blocks
+ *	are mapped present so that the hibernation snapshot can read them;
+ *	a block converted to NP meanwhile stays mapped. Protected by
+ *	@convert_lock.
+ */
+struct gfx_pool_node {
+	struct mutex convert_lock;	/* one domain change at a time */
+	spinlock_t lock;	/* protects @domain and this node's blocks */
+	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
+	bool snapshot;		/* NP blocks mapped for hibernation */
+};
+
+/**
+ * struct gfx_pool - the one pool
+ * @base: physical start of the region, 2 MiB aligned.
+ * @size: size of the region in bytes, a multiple of 2 MiB; 0 if off.
+ * @start_pfn: first page frame of the region.
+ * @nr_blocks: number of 2 MiB blocks.
+ * @blocks: the blocks, in physical order.
+ * @node: per-node structures, NULL where the pool has no memory.
+ * @ready: set once init is done; read with smp_load_acquire().
+ * @global: the direct map had _PAGE_GLOBAL on the region, so a block that
+ *	comes back from %GFX_POOL_NP gets it back too.
+ * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB at init.
+ * @broken_blocks: blocks whose domain change failed half way and could
+ *	not be put back to WB; they are never handed out again.
+ * @counters: per-domain events, see &enum gfx_pool_counter.
+ * @zaps: registered mapping ranges zapped, all time (pm.c).
+ * @image_pages: pages in use at the last freeze_late (pm.c).
+ *
+ * Everything but @broken_blocks, @counters, @zaps and @image_pages is
+ * written only before @ready is set.
+ */
+struct gfx_pool {
+	phys_addr_t base;
+	phys_addr_t size;
+	unsigned long start_pfn;
+	unsigned long nr_blocks;
+	struct gfx_pool_block *blocks;
+	struct gfx_pool_node *node[MAX_NUMNODES];
+	bool ready;
+	bool global;
+	unsigned long gbpage_demotions;
+	atomic_long_t broken_blocks;
+	atomic_long_t counters[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS];
+	atomic_long_t zaps;
+	atomic_long_t image_pages;
+};
+
+extern struct gfx_pool gfx_pool;
+extern const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS];
+
+static inline void gfx_pool_count(enum gfx_pool_domain domain,
+				  enum gfx_pool_counter counter)
+{
+	atomic_long_inc(&gfx_pool.counters[domain][counter]);
+}
+
+static inline bool gfx_pool_is_ready(void)
+{
+	/* Pairs with the release in gfx_pool_init(): all set up is seen. */
+	return smp_load_acquire(&gfx_pool.ready);
+}
+
+static inline unsigned long gfx_pool_block_addr(const struct gfx_pool_block *block)
+{
+	return (unsigned long)pfn_to_kaddr(block->pfn);
+}
+
+/* core.c: blocks and domains */
+int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
+		 unsigned long addr);
+int gfx_pool_map_present(unsigned long addr);
+int __init gfx_pool_slot_init(void);
+void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
+unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
+unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
+				    enum gfx_pool_counter counter);
+unsigned long gfx_pool_pages_in_use(void);
+
+/* fail.c: fault injection */
+#ifdef CONFIG_FAIL_GFX_POOL
+bool gfx_pool_should_fail(size_t size);
+#else
+static inline bool gfx_pool_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
+/* pm.c: suspend and hibernation */
+#ifdef CONFIG_PM_SLEEP
+int __init gfx_pool_pm_init(void);
+#else
+static inline int gfx_pool_pm_init(void)
+{
+	return 0;
+}
+#endif
+
+/* debugfs.c */
+#ifdef CONFIG_DEBUG_FS
+void __init gfx_pool_debugfs_init(void);
+#else
+static inline void gfx_pool_debugfs_init(void)
+{
+}
+#endif
+
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Static unless KUnit is built: see VISIBLE_IF_KUNIT in mm/gfx_pool.c. */
+/* Static unless KUnit is built: see VISIBLE_IF_KUNIT. */
 int gfx_pool_parse_param(const char *str, struct gfx_pool_param *param,
 			 const char **why);
 int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 			 const char **why);
-unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
-				    enum gfx_pool_counter counter);
-unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
 void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
+#ifdef CONFIG_PM_SLEEP
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
+#endif
 int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
@@ -170,4 +301,4 @@ gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
 }
 #endif
 
-#endif /* __MM_GFX_POOL_H__ */
+#endif /* __MM_GFX_POOL_GFX_POOL_H__ */

@@ -5,7 +5,7 @@
  * exhaustion, zeroing after dirty reuse, misuse, and the boot parameter.
  *
  * The suite needs a pool: boot with gfx_pool= or set
- * CONFIG_GFX_POOL_SIZE_MBYTES (mm/gfx_pool.kunitconfig does). Every case
+ * CONFIG_GFX_POOL_SIZE_MBYTES (mm/gfx_pool/.kunitconfig does). Every case
  * gives back all it took, and checks that the pool is whole again.
  */
 
@@ -264,6 +264,7 @@ static void gfx_pool_test_fallback_count(struct kunit *test)
 					     d == GFX_POOL_WC ? 1 : 0));
 }
 
+#ifdef CONFIG_PM_SLEEP
 /*
  * The PM device's suspend and freeze callback: a registered range is
  * zapped, a range unregistered since is left alone. Nothing is held or
@@ -289,6 +290,7 @@ static void gfx_pool_test_pm_zap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
 	KUNIT_EXPECT_EQ(test, map.zaps, 2);
 }
+#endif
 
 /* A page from the buddy allocator is not a pool page. */
 static void gfx_pool_test_owns(struct kunit *test)
@@ -967,7 +969,9 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
 	KUNIT_CASE(gfx_pool_test_fallback_count),
+#ifdef CONFIG_PM_SLEEP
 	KUNIT_CASE(gfx_pool_test_pm_zap),
+#endif
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),

@@ -1,0 +1,995 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gfx_pool: write-combined, uncached and unmapped pages for graphics
+ * drivers, without cache-attribute aliases and without splitting the
+ * direct map.
+ *
+ * Why: a driver that maps a page write-combined (WC) or uncached (UC) into
+ * user space or the GPU must not leave the kernel's direct map of the same
+ * page write-back (WB): that is an illegal cache-attribute alias. Fixing it
+ * page by page (set_pages_array_wc()) makes x86 CPA split the 2 MiB and
+ * 1 GiB direct-map entries covering those pages into 4 KiB ones, and
+ * nothing ever merges them back.
+ *
+ * How: a physically contiguous region is reserved from memblock at boot
+ * (gfx_pool= or CONFIG_GFX_POOL_SIZE_MBYTES) and cut into 2 MiB blocks, one
+ * direct-map PMD each. Every block is in one domain at a time (WB, WC, UC
+ * or NP for "not present"), and only a wholly free block changes domain,
+ * with one set_memory_*() call covering the whole aligned 2 MiB. CPA keeps
+ * a large page whole when one call changes all of it, so the pool never
+ * splits a PMD. Where the direct map uses 1 GiB pages, the first domain
+ * change inside such a page would demote it to 2 MiB pages; the pool does
+ * that once per GiB at init (gfx_pool_demote_gbpages()), never later.
+ *
+ * Inside a block, allocations of order 0 to 9 are served from a 512-bit
+ * bitmap (bitmap_find_next_zero_area(), naturally aligned); order 10
+ * (MAX_PAGE_ORDER, which TTM asks for first) takes two wholly free,
+ * aligned blocks. A bitmap and
+ * not a buddy: a block is only 512 pages, so a search is eight words, the
+ * block only needs "is it wholly free" to change domain, and the per-page
+ * order record (struct gfx_pool_block::order) that lets a wrong free be
+ * refused is needed anyway. This is the same choice the execmem ROX cache
+ * and the unmapped_alloc proposal make: refill in whole 2 MiB blocks so
+ * the large page stays whole, and keep the small-page allocator inside it.
+ *
+ * The warm path (a block of the asked domain has room) takes the node lock
+ * for a list walk and a bitmap search, and makes no CPA call. A cold path
+ * that needs a domain change drops the lock and converts a wholly free
+ * block; that needs a gfp that may sleep. Blocks of the asked domain are
+ * always used before any other block is converted.
+ *
+ * Locking: each &struct gfx_pool_node has a spinlock, taken with
+ * interrupts off (pages may be freed from any context), that protects the
+ * node's lists and every mutable field of the node's blocks; and a mutex
+ * that serialises domain changes on the node, so that an allocation
+ * waiting for a conversion finds the converted block instead of failing
+ * or converting a second one. A block being converted is off every list
+ * and marked converting, and CPA runs with the spinlock dropped. The
+ * mutex also guards the hibernation state (the node's snapshot flag and
+ * each block's snapshot_mapped), so that the PM callbacks and conversions
+ * agree on whether an NP block is mapped.
+ *
+ * Free pages are PageOffline() and carry a dirty bit per page; see the
+ * Zeroing section. Suspend and hibernation: see their section.
+ *
+ * Lock order: gfx_pool_node.convert_lock, then gfx_pool_node.lock.
+ */
+
+#define pr_fmt(fmt) "gfx_pool: " fmt
+
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/cacheflush.h>
+#include <linux/gfp.h>
+#include <linux/gfx_pool.h>
+#include <linux/init.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/page-flags.h>
+#include <linux/percpu.h>
+#include <linux/pgtable.h>
+#include <linux/set_memory.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include <asm/tlbflush.h>
+
+#include "gfx_pool.h"
+
+/* === The pool ============================================================ */
+
+struct gfx_pool gfx_pool;
+
+const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
+	[GFX_POOL_WB] = "wb",
+	[GFX_POOL_WC] = "wc",
+	[GFX_POOL_UC] = "uc",
+	[GFX_POOL_NP] = "np",
+};
+
+static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
+
+VISIBLE_IF_KUNIT struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
+{
+	unsigned long idx;
+
+	if (!gfx_pool_is_ready() || pfn < gfx_pool.start_pfn)
+		return NULL;
+	idx = (pfn - gfx_pool.start_pfn) >> GFX_POOL_BLOCK_ORDER;
+	if (idx >= gfx_pool.nr_blocks)
+		return NULL;
+	return &gfx_pool.blocks[idx];
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pfn_to_block);
+
+/* === Direct-map changes ================================================== */
+
+/*
+ * Every change the pool makes to the direct map goes through here: one
+ * call of @cpa (a set_memory_*() function) over the whole block at @addr,
+ * so that a 2 MiB entry stays one. fail_gfx_pool can make it fail first.
+ */
+int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
+		 unsigned long addr)
+{
+	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
+		return -ENOMEM;
+	return cpa(addr, GFX_POOL_BLOCK_PAGES);
+}
+
+/* === Zeroing ============================================================= */
+
+/*
+ * Pages are zeroed at most once between two uses: struct
+ * gfx_pool_block::dirty says which free pages may hold old data. A block
+ * that is converted to WC, UC or NP is zeroed while it is wholly free and
+ * still WB, through the direct map, which is cheap; after that only pages
+ * given back dirty need zeroing again, through their own mapping. NP pages
+ * have none, so they are zeroed through a mapping slot of each CPU's own,
+ * a kernel PTE that is set, used and cleared with interrupts off and
+ * flushed from the local TLB only, as kmap_local() does on 32-bit: no
+ * vmap(), no TLB shootdown, and it works in atomic context.
+ */
+
+static unsigned long gfx_pool_slot_base;	/* one page a CPU */
+static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte);
+
+static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
+				       void *data)
+{
+	unsigned int cpu = (addr - gfx_pool_slot_base) >> PAGE_SHIFT;
+
+	/* Slots of CPUs that can never exist stay unused. */
+	if (cpu_possible(cpu))
+		per_cpu(gfx_pool_slot_pte, cpu) = pte;
+	return 0;
+}
+
+int __init gfx_pool_slot_init(void)
+{
+	unsigned long size = (unsigned long)nr_cpu_ids << PAGE_SHIFT;
+	struct vm_struct *area;
+	int ret;
+
+	/* VM_IOREMAP: /proc/kcore reads the area as zeroes, never through it. */
+	area = gfx_pool_should_fail(size) ? NULL :
+		get_vm_area(size, VM_IOREMAP);
+	if (!area)
+		return -ENOMEM;
+	gfx_pool_slot_base = (unsigned long)area->addr;
+	ret = apply_to_page_range(&init_mm, gfx_pool_slot_base, size,
+				  gfx_pool_slot_pte_fn, NULL);
+	if (ret) {
+		free_vm_area(area);
+		gfx_pool_slot_base = 0;
+	}
+	return ret;
+}
+
+/* Zero one page of an NP block. Context: any; takes no lock. */
+static void gfx_pool_clear_np_page(struct page *page)
+{
+	unsigned long flags, addr;
+	pte_t *ptep;
+
+	local_irq_save(flags);
+	addr = gfx_pool_slot_base + (smp_processor_id() << PAGE_SHIFT);
+	ptep = this_cpu_read(gfx_pool_slot_pte);
+	/* WB is the memtype NP pages keep: this mapping is no alias. */
+	set_pte(ptep, mk_pte(page, PAGE_KERNEL));
+	/* clear_page() is not instrumented: KASAN has no shadow here. */
+	clear_page((void *)addr);
+	pte_clear(&init_mm, addr, ptep);
+	flush_tlb_one_kernel(addr);
+	local_irq_restore(flags);
+}
+
+/* Zero @nr pages from @page, which are in @domain, through their mapping. */
+static void gfx_pool_clear_pages(struct page *page, unsigned long nr,
+				 enum gfx_pool_domain domain)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		if (domain == GFX_POOL_NP)
+			gfx_pool_clear_np_page(page + i);
+		else
+			clear_page(page_address(page + i));
+	}
+	if (domain == GFX_POOL_WC)
+		wmb();	/* drain the write-combining buffers */
+}
+
+/*
+ * Zero the dirty pages of a wholly free block that is being converted and
+ * is WB right now. The block is off every list and marked converting, so
+ * nobody else touches its bitmaps.
+ */
+static void gfx_pool_block_clear_dirty(struct gfx_pool_block *block)
+{
+	unsigned int start, end;
+
+	for_each_set_bitrange(start, end, block->dirty, GFX_POOL_BLOCK_PAGES) {
+		memset(pfn_to_kaddr(block->pfn + start), 0,
+		       (end - start) << PAGE_SHIFT);
+		cond_resched();
+	}
+	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
+}
+
+/*
+ * Free pool pages are PageOffline(): nobody but the pool may touch them,
+ * and the hibernation snapshot, /proc/kcore and dump tools skip them.
+ * Pages handed out are not. A page that still has a mapcount (a driver
+ * that freed a page it had mapped with vm_insert_page()) keeps it.
+ */
+void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline)
+{
+	struct folio *folio;
+
+	/* Not compound: each page is a folio of its own. */
+	for (; nr; nr--, page++) {
+		folio = page_folio(page);
+		if (offline && page->page_type == UINT_MAX)
+			__folio_set_offline(folio);
+		else if (!offline && folio_test_offline(folio))
+			__folio_clear_offline(folio);
+	}
+}
+
+/* === Domain changes ====================================================== */
+
+/* A domain change that leaves the block in no known state. */
+#define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
+
+int gfx_pool_map_present(unsigned long addr)
+{
+	int ret = gfx_pool_cpa(set_memory_p, addr);
+
+	/*
+	 * set_memory_np() dropped _PAGE_GLOBAL and set_memory_p() does not
+	 * restore it: give it back if the direct map had it. Failing that
+	 * costs TLB efficiency only, so it is not an error.
+	 */
+	if (!ret && gfx_pool.global)
+		gfx_pool_cpa(set_memory_global, addr);
+	return ret;
+}
+
+/*
+ * Map the block at @addr, WB and present now, in domain @to: one call over
+ * the whole 2 MiB. KUnit may stand in for it to make a conversion fail.
+ */
+VISIBLE_IF_KUNIT int gfx_pool_enter_domain(unsigned long addr,
+					   enum gfx_pool_domain to)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_enter_domain, addr, to);
+	switch (to) {
+	case GFX_POOL_WC:
+		return gfx_pool_cpa(set_memory_wc, addr);
+	case GFX_POOL_UC:
+		return gfx_pool_cpa(set_memory_uc, addr);
+	case GFX_POOL_NP:
+		return gfx_pool_cpa(set_memory_np, addr);
+	default:
+		return 0;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_enter_domain);
+
+/*
+ * Change how the direct map maps a wholly free block: every step is one
+ * set_memory_*() call over the whole aligned 2 MiB, so CPA keeps the PMD.
+ * WC and UC go through WB because the PAT memtype of RAM pages only moves
+ * to and from WB; set_memory_wc() and _uc() flush the block's cache lines
+ * as they change its type. An NP block keeps the WB memtype (PAT maps it
+ * WB wherever it is mapped), so its cache lines need no flush either way.
+ * On the way through WB, the block's dirty pages are zeroed, while that
+ * is a plain memset().
+ *
+ * If a step fails half way, the block is put back to plain WB; if even
+ * that fails, its state is unknown and it is reported broken.
+ *
+ * Context: Process context, the node's convert_lock held, the block off
+ * every list and marked converting.
+ * Return: the domain the block is in afterwards (@to on success), or
+ * %GFX_POOL_BROKEN.
+ */
+static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
+				     struct gfx_pool_block *block,
+				     enum gfx_pool_domain to)
+{
+	unsigned long addr = gfx_pool_block_addr(block);
+	enum gfx_pool_domain from = block->domain;
+	int ret = 0;
+
+	might_sleep();
+	lockdep_assert_held(&node->convert_lock);
+	switch (from) {
+	case GFX_POOL_WC:
+	case GFX_POOL_UC:
+		ret = gfx_pool_cpa(set_memory_wb, addr);
+		break;
+	case GFX_POOL_NP:
+		/* Mapped already if hibernation mapped it for its image. */
+		if (!block->snapshot_mapped)
+			ret = gfx_pool_map_present(addr);
+		block->snapshot_mapped = false;
+		break;
+	default:
+		break;
+	}
+	if (ret) {
+		pr_err("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
+		       block->pfn, gfx_pool_domain_names[from], ret);
+		return GFX_POOL_BROKEN;
+	}
+
+	if (to != GFX_POOL_WB)
+		gfx_pool_block_clear_dirty(block);
+
+	/* The snapshot must find an NP block mapped until thaw or restore. */
+	if (to == GFX_POOL_NP && node->snapshot)
+		block->snapshot_mapped = true;
+	else
+		ret = gfx_pool_enter_domain(addr, to);
+	if (!ret) {
+		gfx_pool_count(to, GFX_POOL_CONVERSIONS);
+		return to;
+	}
+
+	/*
+	 * set_memory_wc() and _uc() have given the memtype back, but the
+	 * PMD may be half changed; set_memory_np() may have left it either
+	 * way. Back to WB, which needs no memtype.
+	 */
+	pr_warn_ratelimited("block at pfn %#lx: entering domain %s failed (%d)\n",
+			    block->pfn, gfx_pool_domain_names[to], ret);
+	ret = to == GFX_POOL_NP ? gfx_pool_map_present(addr) :
+				  gfx_pool_cpa(_set_memory_wb, addr);
+	if (ret) {
+		pr_err("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
+		       block->pfn, ret);
+		return GFX_POOL_BROKEN;
+	}
+	return GFX_POOL_WB;
+}
+
+/* === Allocation and free ================================================= */
+
+/**
+ * struct gfx_pool_alloc_ctx - one allocation on its way through a node
+ * @domain: the domain asked for.
+ * @order: the order asked for.
+ * @zero: the pages must be zero (%__GFP_ZERO or init_on_alloc).
+ * @dirty: out: with @zero, some of the pages may hold old data and must
+ *	be zeroed; their dirty bits are already cleared.
+ */
+struct gfx_pool_alloc_ctx {
+	enum gfx_pool_domain domain;
+	unsigned int order;
+	bool zero;
+	bool dirty;
+};
+
+/* Put @block on the list its state says, after a change under the lock. */
+static void __gfx_pool_block_relist(struct gfx_pool_node *node,
+				    struct gfx_pool_block *block)
+{
+	struct gfx_pool_domain_lists *dom = &node->domain[block->domain];
+
+	lockdep_assert_held(&node->lock);
+	if (!block->nr_used)
+		list_move(&block->list, &dom->empty);
+	else if (block->nr_used == GFX_POOL_BLOCK_PAGES)
+		list_del_init(&block->list);
+	else
+		list_move(&block->list, &dom->partial);
+}
+
+/* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
+static void __gfx_pool_block_take(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  struct gfx_pool_alloc_ctx *ac)
+{
+	lockdep_assert_held(&node->lock);
+	bitmap_set(block->used, off, nr);
+	block->nr_used += nr;
+	node->domain[block->domain].nr_used += nr;
+	if (ac->zero && find_next_bit(block->dirty, off + nr, off) < off + nr) {
+		bitmap_clear(block->dirty, off, nr);
+		ac->dirty = true;
+	}
+	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, false);
+}
+
+static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
+					   struct gfx_pool_block *block,
+					   struct gfx_pool_alloc_ctx *ac)
+{
+	unsigned long nr = 1UL << ac->order;
+	bool was_partial = block->nr_used != 0;
+	unsigned long off;
+
+	lockdep_assert_held(&node->lock);
+	off = bitmap_find_next_zero_area(block->used, GFX_POOL_BLOCK_PAGES, 0,
+					 nr, nr - 1);
+	if (off >= GFX_POOL_BLOCK_PAGES)
+		return NULL;
+
+	__gfx_pool_block_take(node, block, off, nr, ac);
+	block->order[off] = ac->order + 1;
+	/* A partial block that still has room stays where it is. */
+	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
+		__gfx_pool_block_relist(node, block);
+	return pfn_to_page(block->pfn + off);
+}
+
+/*
+ * The warm path: pages from a block already in the domain, partly used
+ * ones first so that free blocks stay free for other domains and orders.
+ */
+static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
+					     struct gfx_pool_alloc_ctx *ac)
+{
+	struct gfx_pool_domain_lists *dom = &node->domain[ac->domain];
+	struct gfx_pool_block *block;
+	struct page *page = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	/* A partly used block never has room for a whole block. */
+	if (ac->order < GFX_POOL_BLOCK_ORDER) {
+		list_for_each_entry(block, &dom->partial, list) {
+			page = __gfx_pool_block_alloc(node, block, ac);
+			if (page)
+				goto out_unlock;
+		}
+	}
+	block = list_first_entry_or_null(&dom->empty, struct gfx_pool_block,
+					 list);
+	if (block)
+		page = __gfx_pool_block_alloc(node, block, ac);
+out_unlock:
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
+/*
+ * Put a wholly free block back on the lists after gfx_pool_convert() left
+ * it in domain @now. A block that fell back to WB goes to the tail of the
+ * WB list, so that the next conversion tries another block first.
+ * Return: false if it is broken and stays off them.
+ */
+static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
+				       struct gfx_pool_block *block,
+				       unsigned int now, bool failed)
+{
+	lockdep_assert_held(&node->lock);
+	if (now == GFX_POOL_BROKEN) {
+		/* Off every list and converting for good: never handed out. */
+		atomic_long_inc(&gfx_pool.broken_blocks);
+		return false;
+	}
+	block->converting = false;
+	block->domain = now;
+	node->domain[now].nr_blocks++;
+	if (failed)
+		list_add_tail(&block->list, &node->domain[now].empty);
+	else
+		list_add(&block->list, &node->domain[now].empty);
+	return true;
+}
+
+/*
+ * The cold path: convert a wholly free block of another domain. A
+ * conversion that fails (a memtype conflict, no memory for CPA) leaves
+ * that block WB; other free blocks are tried, at most as many as were
+ * free when this began, so that a conversion that always fails cannot
+ * loop.
+ */
+static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
+					     struct gfx_pool_alloc_ctx *ac)
+{
+	unsigned long flags, tries = 0;
+	struct gfx_pool_block *block;
+	struct page *page = NULL;
+	unsigned int now;
+	int d;
+
+	lockdep_assert_held(&node->convert_lock);
+	spin_lock_irqsave(&node->lock, flags);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		if (d != ac->domain)
+			tries += list_count_nodes(&node->domain[d].empty);
+	while (!page && tries--) {
+		block = NULL;
+		for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
+			if (d == ac->domain)
+				continue;
+			block = list_first_entry_or_null(&node->domain[d].empty,
+							 struct gfx_pool_block,
+							 list);
+		}
+		if (!block)
+			break;
+		list_del_init(&block->list);
+		node->domain[block->domain].nr_blocks--;
+		block->converting = true;
+		/*
+		 * Drop the lock for CPA, which sleeps and sends IPIs. The
+		 * block is off every list and marked converting, so nobody
+		 * else touches it.
+		 */
+		spin_unlock_irqrestore(&node->lock, flags);
+
+		now = gfx_pool_convert(node, block, ac->domain);
+
+		spin_lock_irqsave(&node->lock, flags);
+		if (__gfx_pool_block_converted(node, block, now,
+					       now != ac->domain) &&
+		    now == ac->domain)
+			page = __gfx_pool_block_alloc(node, block, ac);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
+/*
+ * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
+ * wholly free blocks, naturally aligned, on one node. They are rare (TTM
+ * asks for MAX_PAGE_ORDER first), so a walk of the node's blocks under
+ * the lock finds them; the blocks are marked full and only the first one
+ * records the order.
+ */
+static unsigned int gfx_pool_span(unsigned int order)
+{
+	return 1U << (order - GFX_POOL_BLOCK_ORDER);
+}
+
+/* Are the @span blocks from @first all on @node, free, and (if @domain is
+ * a domain) in @domain?
+ */
+static bool __gfx_pool_group_free(struct gfx_pool_node *node,
+				  unsigned long first, unsigned int span,
+				  unsigned int domain)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = first; i < first + span; i++) {
+		block = &gfx_pool.blocks[i];
+		if (gfx_pool.node[block->nid] != node || block->nr_used ||
+		    block->converting ||
+		    (domain < GFX_POOL_NR_DOMAINS && block->domain != domain))
+			return false;
+	}
+	return true;
+}
+
+/* A free aligned group for @order, or -1; @domain as above. */
+static long __gfx_pool_find_group(struct gfx_pool_node *node,
+				  unsigned int order, unsigned int domain)
+{
+	unsigned int span = gfx_pool_span(order);
+	unsigned long i;
+
+	for (i = 0; i + span <= gfx_pool.nr_blocks; i++)
+		if (IS_ALIGNED(gfx_pool.blocks[i].pfn, 1UL << order) &&
+		    __gfx_pool_group_free(node, i, span, domain))
+			return i;
+	return -1;
+}
+
+static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
+					  unsigned long first,
+					  struct gfx_pool_alloc_ctx *ac)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = first; i < first + gfx_pool_span(ac->order); i++) {
+		block = &gfx_pool.blocks[i];
+		__gfx_pool_block_take(node, block, 0, GFX_POOL_BLOCK_PAGES, ac);
+		list_del_init(&block->list);
+	}
+	gfx_pool.blocks[first].order[0] = ac->order + 1;
+	return pfn_to_page(gfx_pool.blocks[first].pfn);
+}
+
+static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
+						   struct gfx_pool_alloc_ctx *ac)
+{
+	struct page *page = NULL;
+	unsigned long flags;
+	long first;
+
+	spin_lock_irqsave(&node->lock, flags);
+	first = __gfx_pool_find_group(node, ac->order, ac->domain);
+	if (first >= 0)
+		page = __gfx_pool_group_take(node, first, ac);
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
+/*
+ * Convert the blocks of a free group that are not in the domain yet. Every
+ * block of the group is off the lists and marked converting meanwhile, so
+ * that no other allocation takes one of them from under us.
+ */
+static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
+						   struct gfx_pool_alloc_ctx *ac)
+{
+	unsigned int span = gfx_pool_span(ac->order);
+	struct gfx_pool_block *block;
+	unsigned int now[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)];
+	struct page *page = NULL;
+	unsigned long flags, i;
+	bool all = true;
+	long first;
+
+	lockdep_assert_held(&node->convert_lock);
+	spin_lock_irqsave(&node->lock, flags);
+	first = __gfx_pool_find_group(node, ac->order, GFX_POOL_NR_DOMAINS);
+	if (first < 0)
+		goto out_unlock;
+	for (i = first; i < first + span; i++) {
+		block = &gfx_pool.blocks[i];
+		list_del_init(&block->list);
+		node->domain[block->domain].nr_blocks--;
+		block->converting = true;
+	}
+	/* As in gfx_pool_node_alloc_cold(): CPA without the lock. */
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	for (i = 0; i < span; i++) {
+		block = &gfx_pool.blocks[first + i];
+		now[i] = block->domain == ac->domain ? ac->domain :
+			 gfx_pool_convert(node, block, ac->domain);
+	}
+
+	spin_lock_irqsave(&node->lock, flags);
+	for (i = 0; i < span; i++) {
+		block = &gfx_pool.blocks[first + i];
+		all &= __gfx_pool_block_converted(node, block, now[i],
+						  now[i] != ac->domain) &&
+		       now[i] == ac->domain;
+	}
+	if (all)
+		page = __gfx_pool_group_take(node, first, ac);
+out_unlock:
+	spin_unlock_irqrestore(&node->lock, flags);
+	return page;
+}
+
+static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
+					struct gfx_pool_alloc_ctx *ac)
+{
+	bool group = ac->order > GFX_POOL_BLOCK_ORDER;
+	struct page *page;
+
+	page = group ? gfx_pool_node_alloc_group_warm(node, ac) :
+		       gfx_pool_node_alloc_warm(node, ac);
+	if (page || !gfpflags_allow_blocking(gfp))
+		return page;
+
+	mutex_lock(&node->convert_lock);
+	/* Whoever held the mutex may have converted a block we can use. */
+	if (group) {
+		page = gfx_pool_node_alloc_group_warm(node, ac);
+		if (!page)
+			page = gfx_pool_node_alloc_group_cold(node, ac);
+	} else {
+		page = gfx_pool_node_alloc_warm(node, ac);
+		if (!page)
+			page = gfx_pool_node_alloc_cold(node, ac);
+	}
+	mutex_unlock(&node->convert_lock);
+	return page;
+}
+
+/*
+ * Check a free of @page at @order and take its order record, so that a
+ * second free of the same pages is refused from now on; the pages stay
+ * marked in use until gfx_pool_release(). @domain is set to the block's
+ * domain, read under the lock.
+ * Return: 0, or -EINVAL if @page is not the head of an allocation of
+ * @order that is handed out.
+ */
+static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
+			       unsigned int order, enum gfx_pool_domain *domain)
+{
+	struct gfx_pool_node *node = gfx_pool.node[block->nid];
+	unsigned long off = page_to_pfn(page) - block->pfn;
+	unsigned long flags;
+	int ret = -EINVAL;
+
+	spin_lock_irqsave(&node->lock, flags);
+	*domain = block->domain;
+	if (block->order[off] == order + 1) {
+		block->order[off] = 0;
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	return ret;
+}
+
+/* Return pages [@off, @off + @nr) to @block, @zeroed or dirty. */
+static void __gfx_pool_block_give(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  bool zeroed)
+{
+	lockdep_assert_held(&node->lock);
+	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, true);
+	if (zeroed)
+		bitmap_clear(block->dirty, off, nr);
+	else
+		bitmap_set(block->dirty, off, nr);
+	bitmap_clear(block->used, off, nr);
+	block->nr_used -= nr;
+	node->domain[block->domain].nr_used -= nr;
+	__gfx_pool_block_relist(node, block);
+}
+
+/*
+ * Give back an allocation that gfx_pool_claim_free() accepted, or that
+ * gfx_pool_alloc_pages() made and could not finish.
+ */
+static void gfx_pool_release(struct gfx_pool_block *block, struct page *page,
+			     unsigned int order, bool zeroed)
+{
+	struct gfx_pool_node *node = gfx_pool.node[block->nid];
+	unsigned long off = page_to_pfn(page) - block->pfn;
+	unsigned long flags, i, first;
+
+	spin_lock_irqsave(&node->lock, flags);
+	block->order[off] = 0;
+	if (order <= GFX_POOL_BLOCK_ORDER) {
+		__gfx_pool_block_give(node, block, off, 1UL << order, zeroed);
+	} else {
+		/* Whole blocks: the group starts at this one, offset 0. */
+		first = block - gfx_pool.blocks;
+		for (i = first; i < first + gfx_pool_span(order); i++)
+			__gfx_pool_block_give(node, &gfx_pool.blocks[i], 0,
+					      GFX_POOL_BLOCK_PAGES, zeroed);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * API misuse is reported rate-limited and with the caller, never with
+ * WARN(): a buggy driver must neither flood the log nor panic a
+ * panic_on_warn machine. The call is refused and counted.
+ */
+#define gfx_pool_misuse(domain, fmt, ...)				\
+do {									\
+	pr_err_ratelimited("%pS: " fmt, __builtin_return_address(0),	\
+			   ##__VA_ARGS__);				\
+	gfx_pool_count(domain, GFX_POOL_REFUSED);			\
+} while (0)
+
+struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
+				  gfp_t gfp, unsigned int order)
+{
+	struct gfx_pool_alloc_ctx ac = {
+		.domain = domain,
+		.order = order,
+		.zero = want_init_on_alloc(gfp),
+	};
+	struct gfx_pool_node *node;
+	struct page *page = NULL;
+	int n;
+
+	might_alloc(gfp);
+	if ((unsigned int)domain >= GFX_POOL_NR_DOMAINS) {
+		gfx_pool_misuse(GFX_POOL_WB, "bad allocation: domain %d\n",
+				domain);
+		return NULL;
+	}
+	if (order > GFX_POOL_MAX_ORDER ||
+	    (nid != NUMA_NO_NODE && (nid < 0 || nid >= MAX_NUMNODES))) {
+		gfx_pool_misuse(domain, "bad allocation: order %u nid %d\n",
+				order, nid);
+		return NULL;
+	}
+	if (!gfx_pool_is_ready())
+		return NULL;
+	/* The pool has no ZONE_DMA memory; ZONE_DMA32 only if all below 4G. */
+	if ((gfp & __GFP_DMA) ||
+	    ((gfp & __GFP_DMA32) &&
+	     gfx_pool.base + gfx_pool.size > SZ_4G))
+		goto exhausted;
+
+	if (nid == NUMA_NO_NODE)
+		nid = numa_mem_id();
+	node = gfx_pool.node[nid];
+	if (node)
+		page = gfx_pool_node_alloc(node, gfp, &ac);
+	if (!page && !(gfp & __GFP_THISNODE)) {
+		for_each_node(n) {
+			node = gfx_pool.node[n];
+			if (n == nid || !node)
+				continue;
+			page = gfx_pool_node_alloc(node, gfp, &ac);
+			if (page)
+				break;
+		}
+	}
+	if (!page)
+		goto exhausted;
+
+	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
+	if (ac.dirty)
+		gfx_pool_clear_pages(page, 1UL << order, domain);
+	gfx_pool_count(domain, GFX_POOL_ALLOCS);
+	return page;
+
+exhausted:
+	gfx_pool_count(domain, GFX_POOL_EXHAUSTED);
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(gfx_pool_alloc_pages);
+
+void gfx_pool_free_pages(struct page *page, unsigned int order)
+{
+	struct gfx_pool_block *block;
+	enum gfx_pool_domain domain;
+	bool zero;
+
+	if (!page)
+		return;
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	if (!block) {
+		gfx_pool_misuse(GFX_POOL_WB, "freeing pfn %#lx, which the pool does not own\n",
+				page_to_pfn(page));
+		return;
+	}
+	/* Checked before it is used: 1UL << 64 is undefined. */
+	if (order > GFX_POOL_MAX_ORDER ||
+	    gfx_pool_claim_free(block, page, order, &domain)) {
+		gfx_pool_misuse(READ_ONCE(block->domain),
+				"refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
+				page_to_pfn(page), order);
+		return;
+	}
+	/* init_on_free=1: clear the pages before anyone can have them. */
+	zero = want_init_on_free();
+	if (zero)
+		gfx_pool_clear_pages(page, 1UL << order, domain);
+	gfx_pool_release(block, page, order, zero);
+	gfx_pool_count(domain, GFX_POOL_FREES);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
+
+bool gfx_pool_owns_page(const struct page *page)
+{
+	return page && gfx_pool_pfn_to_block(page_to_pfn(page));
+}
+EXPORT_SYMBOL_GPL(gfx_pool_owns_page);
+
+int gfx_pool_page_domain(const struct page *page)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long flags, off;
+	int ret = -ENOENT;
+
+	block = page ? gfx_pool_pfn_to_block(page_to_pfn(page)) : NULL;
+	if (!block)
+		return -ENOENT;
+	node = gfx_pool.node[block->nid];
+	off = page_to_pfn(page) - block->pfn;
+	spin_lock_irqsave(&node->lock, flags);
+	if (test_bit(off, block->used))
+		ret = block->domain;
+	spin_unlock_irqrestore(&node->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gfx_pool_page_domain);
+
+bool gfx_pool_enabled(void)
+{
+	return gfx_pool_is_ready();
+}
+EXPORT_SYMBOL_GPL(gfx_pool_enabled);
+
+void gfx_pool_count_fallback(enum gfx_pool_domain domain)
+{
+	if ((unsigned int)domain < GFX_POOL_NR_DOMAINS)
+		gfx_pool_count(domain, GFX_POOL_FALLBACKS);
+	else
+		gfx_pool_misuse(GFX_POOL_WB, "fallback in bad domain %d\n",
+				domain);
+}
+EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
+
+/* === Accounting for debugfs and tests ==================================== */
+
+#if defined(CONFIG_DEBUG_FS) || IS_ENABLED(CONFIG_KUNIT)
+
+unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
+				    enum gfx_pool_counter counter)
+{
+	return atomic_long_read(&gfx_pool.counters[domain][counter]);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_counter_read);
+#endif /* CONFIG_DEBUG_FS || CONFIG_KUNIT */
+
+/* Sum a per-node gauge of one domain, each node under its lock. */
+unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks)
+{
+	unsigned long flags, sum = 0;
+	struct gfx_pool_node *node;
+	int nid;
+
+	for_each_node(nid) {
+		node = gfx_pool.node[nid];
+		if (!node)
+			continue;
+		spin_lock_irqsave(&node->lock, flags);
+		sum += blocks ? node->domain[domain].nr_blocks :
+				node->domain[domain].nr_used;
+		spin_unlock_irqrestore(&node->lock, flags);
+	}
+	return sum;
+}
+
+unsigned long gfx_pool_pages_in_use(void)
+{
+	unsigned long sum = 0;
+	int d;
+
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		sum += gfx_pool_gauge(d, false);
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
+
+unsigned long gfx_pool_nr_free(void)
+{
+	unsigned long total;
+
+	if (!gfx_pool_is_ready())
+		return 0;
+	total = (gfx_pool.nr_blocks -
+		 atomic_long_read(&gfx_pool.broken_blocks)) << GFX_POOL_BLOCK_ORDER;
+	return total - min(total, gfx_pool_pages_in_use());
+}
+EXPORT_SYMBOL_GPL(gfx_pool_nr_free);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Only the KUnit suite asks for these; without KUnit they would be unused. */
+VISIBLE_IF_KUNIT unsigned long gfx_pool_gbpage_demotions(void)
+{
+	return gfx_pool.gbpage_demotions;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_gbpage_demotions);
+
+VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_broken_blocks(void)
+{
+	return atomic_long_read(&gfx_pool.broken_blocks);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_broken_blocks);
+
+VISIBLE_IF_KUNIT void gfx_pool_region(unsigned long *start_pfn,
+				      unsigned long *nr_blocks)
+{
+	bool ready = gfx_pool_is_ready();
+
+	*start_pfn = ready ? gfx_pool.start_pfn : 0;
+	*nr_blocks = ready ? gfx_pool.nr_blocks : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
+#endif

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gfx_pool in debugfs: /sys/kernel/debug/gfx_pool/{stats,blocks}.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/seq_file.h>
+
+#include "gfx_pool.h"
+
+static const char *const gfx_pool_counter_names[GFX_POOL_NR_COUNTERS] = {
+	[GFX_POOL_ALLOCS] = "allocs",
+	[GFX_POOL_FREES] = "frees",
+	[GFX_POOL_CONVERSIONS] = "conversions",
+	[GFX_POOL_EXHAUSTED] = "exhausted",
+	[GFX_POOL_REFUSED] = "refused",
+	[GFX_POOL_FALLBACKS] = "fallbacks",
+};
+
+static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);
+
+static int gfx_pool_stats_show(struct seq_file *m, void *v)
+{
+	int d, c;
+
+	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %lu\nbroken_blocks: %ld\npages_in_use: %lu\n",
+		   &gfx_pool.base, &gfx_pool.size, gfx_pool.nr_blocks,
+		   gfx_pool.gbpage_demotions,
+		   atomic_long_read(&gfx_pool.broken_blocks),
+		   gfx_pool_pages_in_use());
+	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool.zaps));
+	if (IS_ENABLED(CONFIG_HIBERNATION))
+		seq_printf(m, "hibernation_image_pages: %ld\n",
+			   atomic_long_read(&gfx_pool.image_pages));
+	seq_printf(m, "%-6s %8s %12s", "domain", "blocks", "pages_in_use");
+	for (c = 0; c < GFX_POOL_NR_COUNTERS; c++)
+		seq_printf(m, " %12s", gfx_pool_counter_names[c]);
+	seq_putc(m, '\n');
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+		seq_printf(m, "%-6s %8lu %12lu", gfx_pool_domain_names[d],
+			   gfx_pool_gauge(d, true), gfx_pool_gauge(d, false));
+		for (c = 0; c < GFX_POOL_NR_COUNTERS; c++)
+			seq_printf(m, " %12lu", gfx_pool_counter_read(d, c));
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gfx_pool_stats);
+
+static const char *const gfx_pool_level_names[] = {
+	[PG_LEVEL_NONE] = "none",
+	[PG_LEVEL_4K] = "4k",
+	[PG_LEVEL_2M] = "2M",
+	[PG_LEVEL_1G] = "1G",
+	[PG_LEVEL_512G] = "512G",
+};
+
+static int gfx_pool_blocks_show(struct seq_file *m, void *v)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long i, flags;
+	unsigned int level;
+	bool converting;
+	int domain;
+	u32 used;
+
+	seq_printf(m, "%-6s %-18s %4s %-6s %5s %-5s\n",
+		   "block", "pfn", "nid", "domain", "used", "level");
+	for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		block = &gfx_pool.blocks[i];
+		node = gfx_pool.node[block->nid];
+		spin_lock_irqsave(&node->lock, flags);
+		domain = block->domain;
+		used = block->nr_used;
+		converting = block->converting;
+		spin_unlock_irqrestore(&node->lock, flags);
+		lookup_address(gfx_pool_block_addr(block), &level);
+		seq_printf(m, "%-6lu %#-18lx %4d %-6s %5u %-5s%s\n", i,
+			   block->pfn, block->nid,
+			   gfx_pool_domain_names[domain], used,
+			   level < ARRAY_SIZE(gfx_pool_level_names) ?
+			   gfx_pool_level_names[level] : "?",
+			   converting ? " converting" : "");
+		cond_resched();
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gfx_pool_blocks);
+
+void __init gfx_pool_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("gfx_pool", NULL);
+
+	debugfs_create_file("stats", 0444, dir, NULL, &gfx_pool_stats_fops);
+	debugfs_create_file("blocks", 0444, dir, NULL, &gfx_pool_blocks_fops);
+}
