@@ -21,6 +21,7 @@
 
 #include <linux/fs.h>
 #include <linux/gfx_pool.h>
+#include <linux/gfx_pool_pm.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>

@@ -780,6 +780,34 @@ do {									\
 	gfx_pool_count(domain, GFX_POOL_REFUSED);			\
 } while (0)
 
+/**
+ * gfx_pool_alloc_pages() - allocate pool pages in a caching domain
+ * @nid: preferred node, or %NUMA_NO_NODE for the local one. Other nodes
+ *	are tried after it unless @gfp has %__GFP_THISNODE.
+ * @domain: how the direct map must map the pages.
+ * @gfp: allocation flags. %__GFP_ZERO gives zeroed pages in every domain.
+ *	A gfp that may sleep lets the pool convert a free 2 MiB block to
+ *	@domain when no block of @domain has room; an atomic one only takes
+ *	pages from blocks already in @domain. %__GFP_DMA is never met,
+ *	%__GFP_DMA32 only when the whole pool lies below 4 GiB. Other flags
+ *	are ignored: the pool never reclaims.
+ * @order: 0 to %MAX_PAGE_ORDER, as for alloc_pages(); the pages are
+ *	naturally aligned. Above the order of a 2 MiB block they are whole
+ *	blocks, which must all be free.
+ *
+ * The pages are physically contiguous and mapped in the direct map as
+ * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB or 1 GiB entry.
+ * Their struct pages are PageReserved and their refcount is not the
+ * caller's to drop: give them back with gfx_pool_free_pages() only.
+ * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
+ *
+ * Context: Any context the gfp allows, as for alloc_pages() (the pool
+ * takes a spinlock_t, so not hard interrupt context on PREEMPT_RT);
+ * might_alloc(@gfp).
+ * Return: the first page, or NULL if the pool is off, exhausted, cannot
+ * meet @gfp, or the call is malformed (that one with a rate-limited
+ * error).
+ */
 struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order)
 {
@@ -842,6 +870,20 @@ exhausted:
 }
 EXPORT_SYMBOL_GPL(gfx_pool_alloc_pages);
 
+/**
+ * gfx_pool_free_pages() - give pages back to the pool
+ * @page: first page, as gfx_pool_alloc_pages() returned it.
+ * @order: the order it was allocated with.
+ *
+ * The contents are not cleared (unless init_on_free=1); the next
+ * %__GFP_ZERO caller gets them zeroed. Freeing a page the pool does not
+ * own, a page that is not the first of an allocation, an allocation with
+ * another order than it was made with, or one already freed is refused
+ * with a rate-limited error and changes nothing. Freeing NULL does
+ * nothing.
+ *
+ * Context: Any context where a spinlock_t may be taken.
+ */
 void gfx_pool_free_pages(struct page *page, unsigned int order)
 {
 	struct gfx_pool_block *block;
@@ -873,12 +915,29 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 }
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
+/**
+ * gfx_pool_owns_page() - does @page lie in the pool's region?
+ * @page: any page, or NULL.
+ *
+ * Context: Any context; takes no lock.
+ * Return: true if @page belongs to the pool, handed out or not.
+ */
 bool gfx_pool_owns_page(const struct page *page)
 {
 	return page && gfx_pool_pfn_to_block(page_to_pfn(page));
 }
 EXPORT_SYMBOL_GPL(gfx_pool_owns_page);
 
+/**
+ * gfx_pool_page_domain() - the domain of a handed-out pool page
+ * @page: any page.
+ *
+ * For the tests: a driver knows the domain it asked for.
+ *
+ * Context: Any context where a spinlock_t may be taken.
+ * Return: the &enum gfx_pool_domain of @page if the pool handed it out,
+ * -ENOENT if the pool does not own it or it is free.
+ */
 int gfx_pool_page_domain(const struct page *page)
 {
 	struct gfx_pool_block *block;
@@ -897,23 +956,22 @@ int gfx_pool_page_domain(const struct page *page)
 	spin_unlock_irqrestore(&node->lock, flags);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(gfx_pool_page_domain);
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_domain);
 
+/**
+ * gfx_pool_enabled() - is there a pool at all?
+ *
+ * Users that fall back to another path when the pool is off can test
+ * this once instead of counting failed allocations.
+ *
+ * Context: Any context.
+ * Return: true if a pool was reserved and initialised.
+ */
 bool gfx_pool_enabled(void)
 {
 	return gfx_pool_is_ready();
 }
 EXPORT_SYMBOL_GPL(gfx_pool_enabled);
-
-void gfx_pool_count_fallback(enum gfx_pool_domain domain)
-{
-	if ((unsigned int)domain < GFX_POOL_NR_DOMAINS)
-		gfx_pool_count(domain, GFX_POOL_FALLBACKS);
-	else
-		gfx_pool_misuse(GFX_POOL_WB, "fallback in bad domain %d\n",
-				domain);
-}
-EXPORT_SYMBOL_GPL(gfx_pool_count_fallback);
 
 /* === Accounting for debugfs and tests ==================================== */
 
@@ -957,6 +1015,17 @@ unsigned long gfx_pool_pages_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
 
+/**
+ * gfx_pool_nr_free() - pages of the pool not handed out
+ *
+ * For the tests. Some of them may sit in blocks of other domains that are
+ * not wholly free, or on other nodes, so a nonzero count does not promise
+ * that any allocation succeeds; that is why no user steers by it.
+ *
+ * Context: Any context where a spinlock_t may be taken; takes each node's
+ * lock in turn, so not for a hot path.
+ * Return: the number of pages.
+ */
 unsigned long gfx_pool_nr_free(void)
 {
 	unsigned long total;
@@ -967,7 +1036,7 @@ unsigned long gfx_pool_nr_free(void)
 		 atomic_long_read(&gfx_pool.broken_blocks)) << GFX_POOL_BLOCK_ORDER;
 	return total - min(total, gfx_pool_pages_in_use());
 }
-EXPORT_SYMBOL_GPL(gfx_pool_nr_free);
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_free);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Only the KUnit suite asks for these; without KUnit they would be unused. */

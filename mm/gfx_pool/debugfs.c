@@ -15,7 +15,6 @@ static const char *const gfx_pool_counter_names[GFX_POOL_NR_COUNTERS] = {
 	[GFX_POOL_CONVERSIONS] = "conversions",
 	[GFX_POOL_EXHAUSTED] = "exhausted",
 	[GFX_POOL_REFUSED] = "refused",
-	[GFX_POOL_FALLBACKS] = "fallbacks",
 };
 
 static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);

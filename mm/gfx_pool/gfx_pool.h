@@ -11,6 +11,7 @@
 #include <linux/bitmap.h>
 #include <linux/bits.h>
 #include <linux/gfx_pool.h>
+#include <linux/gfx_pool_pm.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -25,11 +26,16 @@
 #endif
 
 /* A block is the unit that changes domain: one 2 MiB direct-map entry. */
+#define GFX_POOL_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
 #define GFX_POOL_BLOCK_SIZE	PMD_SIZE
 
-static_assert(PMD_SHIFT - PAGE_SHIFT == GFX_POOL_BLOCK_ORDER);
-static_assert(GFX_POOL_MAX_ORDER == MAX_PAGE_ORDER);
+/*
+ * The largest order a pool allocation may have: MAX_PAGE_ORDER, so that
+ * users like TTM get the same chunks as from the page allocator. Orders
+ * above GFX_POOL_BLOCK_ORDER take whole, naturally aligned blocks.
+ */
+#define GFX_POOL_MAX_ORDER	MAX_PAGE_ORDER
 static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
 
 /**
@@ -82,8 +88,6 @@ struct gfx_pool_block {
  *	freeing a page the pool does not own, a double free, a wrong order).
  *	A refused free of a page the pool does not own is counted in
  *	domain %GFX_POOL_WB, as it has no domain of its own.
- * @GFX_POOL_FALLBACKS: allocations a user made elsewhere because the pool
- *	was off or could not serve them, as gfx_pool_count_fallback() reports.
  * @GFX_POOL_NR_COUNTERS: the number of counters; not a counter.
  */
 enum gfx_pool_counter {
@@ -92,7 +96,6 @@ enum gfx_pool_counter {
 	GFX_POOL_CONVERSIONS,
 	GFX_POOL_EXHAUSTED,
 	GFX_POOL_REFUSED,
-	GFX_POOL_FALLBACKS,
 	GFX_POOL_NR_COUNTERS
 };
 
@@ -206,6 +209,8 @@ unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
 unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
 				    enum gfx_pool_counter counter);
 unsigned long gfx_pool_pages_in_use(void);
+unsigned long gfx_pool_nr_free(void);
+int gfx_pool_page_domain(const struct page *page);
 
 /* fail.c: fault injection */
 #ifdef CONFIG_FAIL_GFX_POOL

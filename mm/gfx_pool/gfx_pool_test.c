@@ -247,23 +247,6 @@ static void gfx_pool_test_alloc_free(struct kunit *test)
 	expect_pool_whole(test);
 }
 
-/* Users report their fallbacks; each lands in its own domain's column. */
-static void gfx_pool_test_fallback_count(struct kunit *test)
-{
-	unsigned long before[GFX_POOL_NR_DOMAINS];
-	int d;
-
-	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
-		before[d] = gfx_pool_counter_read(d, GFX_POOL_FALLBACKS);
-	gfx_pool_count_fallback(GFX_POOL_UC);
-	gfx_pool_count_fallback(GFX_POOL_UC);
-	gfx_pool_count_fallback(GFX_POOL_WC);
-	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
-		KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(d, GFX_POOL_FALLBACKS),
-				before[d] + (d == GFX_POOL_UC ? 2 :
-					     d == GFX_POOL_WC ? 1 : 0));
-}
-
 #ifdef CONFIG_PM_SLEEP
 /*
  * The PM device's suspend and freeze callback: a registered range is
@@ -968,7 +951,6 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
-	KUNIT_CASE(gfx_pool_test_fallback_count),
 #ifdef CONFIG_PM_SLEEP
 	KUNIT_CASE(gfx_pool_test_pm_zap),
 #endif

@@ -74,6 +74,19 @@ static LIST_HEAD(gfx_pool_mappings);
 static DEFINE_MUTEX(gfx_pool_mappings_lock);
 static bool gfx_pool_can_hibernate;	/* the PM device is there */
 
+/**
+ * gfx_pool_register_mapping() - have user mappings zapped around sleep
+ * @map: the range; @map->mapping, @map->start and @map->len set.
+ *
+ * When the system suspends or hibernates, after user space is frozen and
+ * after the driver's own suspend or freeze callbacks, the pool zaps the
+ * range. No user PTE of a pool page then outlives the sleep: the first
+ * access after resume faults, and the driver's fault handler maps the
+ * pages that back the range then, in their domain. The fault handler
+ * needs no hook for this and must not wait for PM events.
+ *
+ * Context: Process context; may sleep.
+ */
 void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
 {
 	mutex_lock(&gfx_pool_mappings_lock);
@@ -83,6 +96,12 @@ void gfx_pool_register_mapping(struct gfx_pool_mapping *map)
 }
 EXPORT_SYMBOL_GPL(gfx_pool_register_mapping);
 
+/**
+ * gfx_pool_unregister_mapping() - stop zapping a range
+ * @map: a range registered with gfx_pool_register_mapping().
+ *
+ * Context: Process context; may sleep.
+ */
 void gfx_pool_unregister_mapping(struct gfx_pool_mapping *map)
 {
 	mutex_lock(&gfx_pool_mappings_lock);

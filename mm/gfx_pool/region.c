@@ -221,6 +221,14 @@ static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t align)
  * each GiB window the pool touches may cost one 1 GiB -> 2 MiB demotion of
  * the direct map.
  */
+/**
+ * gfx_pool_reserve() - reserve the pool's memory at boot
+ *
+ * For architecture setup code only, called once after the NUMA layout is
+ * known and before memblock memory is freed to the page allocator.
+ *
+ * Context: Early boot.
+ */
 void __init gfx_pool_reserve(void)
 {
 	struct gfx_pool_param *param = &gfx_pool_param;

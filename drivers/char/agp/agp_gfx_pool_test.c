@@ -3,11 +3,12 @@
  * KUnit tests for agpgart over gfx_pool: the generic page helpers, called
  * with a minimal fake bridge (there is no AGP hardware under QEMU), take
  * uncached pages from gfx_pool without splitting the direct map, give them
- * back, and fall back to the page allocator, counted, when the pool cannot
- * serve them. The cases run with a bridge of 32 address bits (GFP_DMA32:
- * a pool above 4G cannot serve it) and one of 40 (amd64-agp: any pool in a
- * guest can), and check from where the pool lies which pages it must hand
- * out; the GART never gets a page above what it reaches.
+ * back, and fall back to the page allocator when the pool cannot serve
+ * them (the pool counts that as exhausted). The cases run with a bridge of
+ * 32 address bits (GFP_DMA32: a pool above 4G cannot serve it) and one of
+ * 40 (amd64-agp: any pool in a guest can), and check from where the pool
+ * lies which pages it must hand out; the GART never gets a page above
+ * what it reaches.
  */
 #include <kunit/test.h>
 #include <linux/agp_backend.h>
@@ -127,7 +128,7 @@ static void expect_source(struct kunit *test, struct page *page, u64 limit)
 static void agp_gfx_pool_one_page(struct kunit *test)
 {
 	struct agp_test_priv *priv = test->priv;
-	unsigned long fallbacks;
+	unsigned long exhausted;
 	struct page *page;
 	bool from_pool;
 
@@ -135,15 +136,15 @@ static void agp_gfx_pool_one_page(struct kunit *test)
 	 * One page at a time is also how the scratch page comes, which the
 	 * generic GATT code writes into entries as it is: 32 bits, always.
 	 */
-	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
 	page = agp_generic_alloc_page(&priv->bridge);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	expect_source(test, page, SZ_4G);
 	from_pool = gfx_pool_owns_page(page);
 	KUNIT_EXPECT_EQ(test, atomic_read(&priv->bridge.current_memory_agp), 1);
 	KUNIT_EXPECT_EQ(test,
-			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
-			fallbacks + !from_pool);
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted + !from_pool);
 
 	agp_generic_destroy_page(page, AGP_PAGE_DESTROY_UNMAP);
 	if (from_pool)
@@ -158,11 +159,11 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 	struct agp_test_priv *priv = test->priv;
 	struct agp_memory mem = {};
 	struct page *pages[NR_PAGES];
-	unsigned long in_use, fallbacks, pooled = 0;
+	unsigned long in_use, exhausted, pooled = 0;
 	int i;
 
 	in_use = gfx_pool_pages_in_use();
-	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
 	mem.pages = kunit_kcalloc(test, NR_PAGES, sizeof(*mem.pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
 
@@ -176,8 +177,8 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use + pooled);
 	KUNIT_EXPECT_EQ(test,
-			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
-			fallbacks + NR_PAGES - pooled);
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted + NR_PAGES - pooled);
 
 	agp_generic_destroy_pages(&mem);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
@@ -186,14 +187,14 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 }
 
 /*
- * With the pool exhausted, agpgart takes pages from the page allocator,
- * makes them UC page by page as before, counts each fallback, and puts
- * them back to WB when it frees them.
+ * With the pool exhausted, agpgart takes pages from the page allocator and
+ * makes them UC page by page as before (the pool counts each request as
+ * exhausted), and puts them back to WB when it frees them.
  */
 static void agp_gfx_pool_fallback(struct kunit *test)
 {
 	struct agp_test_priv *priv = test->priv;
-	unsigned long fallbacks, i;
+	unsigned long exhausted, i;
 	struct gfx_pool_held_blocks *held;
 	struct agp_memory mem = {};
 
@@ -204,15 +205,15 @@ static void agp_gfx_pool_fallback(struct kunit *test)
 
 	mem.pages = kunit_kcalloc(test, 4, sizeof(*mem.pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
-	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
 	KUNIT_EXPECT_EQ(test, agp_generic_alloc_pages(&priv->bridge, &mem, 4), 0);
 	for (i = 0; i < mem.page_count; i++) {
 		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(mem.pages[i]));
 		expect_uc(test, mem.pages[i], false);
 	}
 	KUNIT_EXPECT_EQ(test,
-			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
-			fallbacks + 4);
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted + 4);
 	agp_generic_destroy_pages(&mem);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 }
@@ -225,7 +226,7 @@ static void agp_gfx_pool_beyond_limit(struct kunit *test)
 {
 	struct agp_test_priv *priv = test->priv;
 	struct gfx_pool_held_blocks *held;
-	unsigned long fallbacks, in_use, i, kept = 0, refused = 0;
+	unsigned long exhausted, in_use, i, kept = 0, refused = 0;
 	struct page *page;
 	u64 limit;
 
@@ -247,7 +248,7 @@ static void agp_gfx_pool_beyond_limit(struct kunit *test)
 	held->nr = kept;
 
 	in_use = gfx_pool_pages_in_use();
-	fallbacks = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS);
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
 	for (i = 0; i < 4; i++) {
 		page = agp_pool_alloc_pages(AGP_TEST_GFP, 0, limit);
 		if (!page) {
@@ -258,9 +259,10 @@ static void agp_gfx_pool_beyond_limit(struct kunit *test)
 		KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(page) + 1), limit);
 		gfx_pool_free_pages(page, 0);
 	}
+	/* Refused by agpgart, not by the pool: nothing was exhausted. */
 	KUNIT_EXPECT_EQ(test,
-			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_FALLBACKS),
-			fallbacks + refused);
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
 
 	/* Not refused for another reason: a GART that reaches it all. */

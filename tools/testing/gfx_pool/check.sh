@@ -17,6 +17,7 @@ status=0
 files="mm/gfx_pool/core.c mm/gfx_pool/region.c mm/gfx_pool/pm.c
 	mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c mm/gfx_pool/gfx_pool.h
 	mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile include/linux/gfx_pool.h
+	include/linux/gfx_pool_pm.h
 	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c
 	drivers/char/agp/agp_gfx_pool_test.c"
