@@ -38,10 +38,6 @@ static const enum page_cache_mode domain_cache_mode[GFX_POOL_NR_DOMAINS] = {
 	[GFX_POOL_UC] = _PAGE_CACHE_MODE_UC_MINUS,
 };
 
-static const char *const domain_name[GFX_POOL_NR_DOMAINS] = {
-	"wb", "wc", "uc", "np",
-};
-
 /* Is the direct map entry for @pfn present, and at which level? */
 static bool direct_map_lookup(unsigned long pfn, unsigned int *level,
 			      pgprot_t *prot)
@@ -74,21 +70,21 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 	 */
 	KUNIT_EXPECT_EQ_MSG(test, level, PG_LEVEL_2M,
 			    "pfn %#lx (%s) is not mapped by a 2M entry", pfn,
-			    domain_name[domain]);
+			    gfx_pool_domain_names[domain]);
 	if (domain == GFX_POOL_NP) {
 		KUNIT_EXPECT_FALSE_MSG(test, present,
 				       "NP pfn %#lx is present", pfn);
 		return;
 	}
 	KUNIT_ASSERT_TRUE_MSG(test, present, "pfn %#lx (%s) is not present",
-			      pfn, domain_name[domain]);
+			      pfn, gfx_pool_domain_names[domain]);
 	/* Without PAT, WC and UC both read back as UC-. */
 	if (!pat_enabled())
 		return;
 	KUNIT_EXPECT_EQ_MSG(test, pgprot2cachemode(prot),
 			    domain_cache_mode[domain],
 			    "pfn %#lx has the wrong caching for %s", pfn,
-			    domain_name[domain]);
+			    gfx_pool_domain_names[domain]);
 }
 
 /* Pages other users held when the suite began; checks count from here. */
@@ -198,22 +194,36 @@ struct alloc_param {
 	unsigned int order;
 };
 
-static struct alloc_param alloc_params[GFX_POOL_NR_DOMAINS *
-				       (GFX_POOL_MAX_ORDER + 1)];
+static const struct alloc_param alloc_params[] = {
+	{ GFX_POOL_WB, 0 }, { GFX_POOL_WB, 1 }, { GFX_POOL_WB, 2 },
+	{ GFX_POOL_WB, 3 }, { GFX_POOL_WB, 4 }, { GFX_POOL_WB, 5 },
+	{ GFX_POOL_WB, 6 }, { GFX_POOL_WB, 7 }, { GFX_POOL_WB, 8 },
+	{ GFX_POOL_WB, 9 }, { GFX_POOL_WB, 10 },
+	{ GFX_POOL_WC, 0 }, { GFX_POOL_WC, 1 }, { GFX_POOL_WC, 2 },
+	{ GFX_POOL_WC, 3 }, { GFX_POOL_WC, 4 }, { GFX_POOL_WC, 5 },
+	{ GFX_POOL_WC, 6 }, { GFX_POOL_WC, 7 }, { GFX_POOL_WC, 8 },
+	{ GFX_POOL_WC, 9 }, { GFX_POOL_WC, 10 },
+	{ GFX_POOL_UC, 0 }, { GFX_POOL_UC, 1 }, { GFX_POOL_UC, 2 },
+	{ GFX_POOL_UC, 3 }, { GFX_POOL_UC, 4 }, { GFX_POOL_UC, 5 },
+	{ GFX_POOL_UC, 6 }, { GFX_POOL_UC, 7 }, { GFX_POOL_UC, 8 },
+	{ GFX_POOL_UC, 9 }, { GFX_POOL_UC, 10 },
+	{ GFX_POOL_NP, 0 }, { GFX_POOL_NP, 1 }, { GFX_POOL_NP, 2 },
+	{ GFX_POOL_NP, 3 }, { GFX_POOL_NP, 4 }, { GFX_POOL_NP, 5 },
+	{ GFX_POOL_NP, 6 }, { GFX_POOL_NP, 7 }, { GFX_POOL_NP, 8 },
+	{ GFX_POOL_NP, 9 }, { GFX_POOL_NP, 10 },
+};
 
-static const void *alloc_gen_params(const void *prev, char *desc)
+/* Every order up to the largest, in every domain. */
+static_assert(ARRAY_SIZE(alloc_params) ==
+	      GFX_POOL_NR_DOMAINS * (GFX_POOL_MAX_ORDER + 1));
+
+static void alloc_param_desc(const struct alloc_param *p, char *desc)
 {
-	const struct alloc_param *p = prev;
-	size_t i = p ? p - alloc_params + 1 : 0;
-
-	if (i >= ARRAY_SIZE(alloc_params))
-		return NULL;
-	alloc_params[i].domain = i / (GFX_POOL_MAX_ORDER + 1);
-	alloc_params[i].order = i % (GFX_POOL_MAX_ORDER + 1);
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s order %u",
-		 domain_name[alloc_params[i].domain], alloc_params[i].order);
-	return &alloc_params[i];
+		 gfx_pool_domain_names[p->domain], p->order);
 }
+
+KUNIT_ARRAY_PARAM(alloc, alloc_params, alloc_param_desc);
 
 static void gfx_pool_test_alloc_free(struct kunit *test)
 {
@@ -531,19 +541,16 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 
 /* === Zeroing ============================================================= */
 
-static const void *domain_gen_params(const void *prev, char *desc)
-{
-	static const enum gfx_pool_domain domains[] = {
-		GFX_POOL_WB, GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
-	};
-	const enum gfx_pool_domain *d = prev;
-	size_t i = d ? d - domains + 1 : 0;
+static const enum gfx_pool_domain all_domains[] = {
+	GFX_POOL_WB, GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
+};
 
-	if (i >= ARRAY_SIZE(domains))
-		return NULL;
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", domain_name[domains[i]]);
-	return &domains[i];
+static void domain_desc(const enum gfx_pool_domain *d, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", gfx_pool_domain_names[*d]);
 }
+
+KUNIT_ARRAY_PARAM(domain, all_domains, domain_desc);
 
 /*
  * Dirty a whole block, give it back, then take it again with __GFP_ZERO,
