@@ -19,7 +19,8 @@
  * a large page whole when one call changes all of it, so the pool never
  * splits a PMD. Where the direct map uses 1 GiB pages, the first domain
  * change inside such a page would demote it to 2 MiB pages; the pool does
- * that once per GiB at init (gfx_pool_demote_gbpages()), never later.
+ * that once per GiB at init (gfx_pool_demote_gbpages() in region.c),
+ * never later.
  *
  * Inside a block, allocations of order 0 to 9 are served from a 512-bit
  * bitmap (bitmap_find_next_zero_area(), naturally aligned); order 10
@@ -50,7 +51,9 @@
  * agree on whether an NP block is mapped.
  *
  * Free pages are PageOffline() and carry a dirty bit per page; see the
- * Zeroing section. Suspend and hibernation: see their section.
+ * Zeroing section below. The files beside this one: region.c (the
+ * gfx_pool= parameter, the reservation, init and the 1 GiB demotion),
+ * pm.c (suspend and hibernation), debugfs.c and fail.c (fault injection).
  *
  * Lock order: gfx_pool_node.convert_lock, then gfx_pool_node.lock.
  */
