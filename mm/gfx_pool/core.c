@@ -89,7 +89,9 @@
 
 /* === The pool ============================================================ */
 
-struct gfx_pool gfx_pool;
+struct gfx_pool gfx_pool = {
+	.grown = XARRAY_INIT(gfx_pool.grown, 0),
+};
 
 const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 	[GFX_POOL_WB] = "wb",
@@ -100,16 +102,24 @@ const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 
 static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
 
+/*
+ * The block of @pfn: in the region, by index; a grown one, in the xarray.
+ * A region block lives as long as the pool. A grown block's struct is
+ * freed an RCU grace period after it is given back, so the pointer is
+ * good inside an RCU read-side section (a spinlock held with interrupts
+ * off is one), or while the caller holds a page of the block, or the
+ * node's convert_lock.
+ */
 VISIBLE_IF_KUNIT struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
 {
 	unsigned long idx;
 
-	if (!gfx_pool_is_ready() || pfn < gfx_pool.start_pfn)
+	if (!gfx_pool_is_ready())
 		return NULL;
 	idx = (pfn - gfx_pool.start_pfn) >> GFX_POOL_BLOCK_ORDER;
-	if (idx >= gfx_pool.nr_blocks)
-		return NULL;
-	return &gfx_pool.blocks[idx];
+	if (pfn >= gfx_pool.start_pfn && idx < gfx_pool.nr_blocks)
+		return &gfx_pool.blocks[idx];
+	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pfn_to_block);
 
@@ -126,6 +136,40 @@ int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
 	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
 		return -ENOMEM;
 	return cpa(addr, GFX_POOL_BLOCK_PAGES);
+}
+
+/*
+ * A 1 GiB direct-map page cannot hold blocks of two domains: the first
+ * domain change inside it demotes it to 2 MiB pages (CPA splits a 1G
+ * page into 2M ones when a call covers a whole 2M of it). Do that on
+ * purpose, with a WB -> WC -> WB round trip of the wholly free, WB block
+ * at @pfn, so that it happens once and is counted, and not at some later
+ * conversion. Memory outside the pool that the 1G page also maps keeps
+ * 2 MiB pages; nothing is ever mapped 4K.
+ *
+ * Context: Process context; the block is not on any list.
+ * Return: 1 if a 1G page was demoted, 0 if the block was not mapped by
+ * one, or a negative error: the block may then be half changed, or WC
+ * with its memtype held, and must never be handed out.
+ */
+int gfx_pool_demote_gbpage(unsigned long pfn)
+{
+	unsigned long addr = (unsigned long)pfn_to_kaddr(pfn);
+	unsigned int level;
+	int ret;
+
+	if (!lookup_address(addr, &level) || level != PG_LEVEL_1G)
+		return 0;
+	ret = gfx_pool_cpa(set_memory_wc, addr);
+	if (!ret)
+		ret = gfx_pool_cpa(set_memory_wb, addr);
+	if (ret) {
+		pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
+		       addr, ret, pfn);
+		return ret;
+	}
+	atomic_long_inc(&gfx_pool.gbpage_demotions);
+	return 1;
 }
 
 /* === Zeroing ============================================================= */
@@ -250,9 +294,6 @@ void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline)
 
 /* === Domain changes ====================================================== */
 
-/* A domain change that leaves the block in no known state. */
-#define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
-
 int gfx_pool_map_present(unsigned long addr)
 {
 	int ret = gfx_pool_cpa(set_memory_p, addr);
@@ -306,9 +347,9 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_enter_domain);
  * Return: the domain the block is in afterwards (@to on success), or
  * %GFX_POOL_BROKEN.
  */
-static unsigned int gfx_pool_convert(struct gfx_pool_node *node,
-				     struct gfx_pool_block *block,
-				     enum gfx_pool_domain to)
+unsigned int gfx_pool_convert(struct gfx_pool_node *node,
+			      struct gfx_pool_block *block,
+			      enum gfx_pool_domain to)
 {
 	unsigned long addr = gfx_pool_block_addr(block);
 	enum gfx_pool_domain from = block->domain;
@@ -390,12 +431,15 @@ static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 	struct gfx_pool_domain_lists *dom = &node->domain[block->domain];
 
 	lockdep_assert_held(&node->lock);
-	if (!block->nr_used)
+	if (!block->nr_used) {
 		list_move(&block->list, &dom->empty);
-	else if (block->nr_used == GFX_POOL_BLOCK_PAGES)
+		if (block->grown)
+			gfx_pool_block_now_free(block);
+	} else if (block->nr_used == GFX_POOL_BLOCK_PAGES) {
 		list_del_init(&block->list);
-	else
+	} else {
 		list_move(&block->list, &dom->partial);
+	}
 }
 
 /* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
@@ -473,9 +517,9 @@ out_unlock:
  * WB list, so that the next conversion tries another block first.
  * Return: false if it is broken and stays off them.
  */
-static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
-				       struct gfx_pool_block *block,
-				       unsigned int now, bool failed)
+bool __gfx_pool_block_converted(struct gfx_pool_node *node,
+				struct gfx_pool_block *block,
+				unsigned int now, bool failed)
 {
 	lockdep_assert_held(&node->lock);
 	if (now == GFX_POOL_BROKEN) {
@@ -490,6 +534,8 @@ static bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 		list_add_tail(&block->list, &node->domain[now].empty);
 	else
 		list_add(&block->list, &node->domain[now].empty);
+	if (block->grown)
+		gfx_pool_block_now_free(block);
 	return true;
 }
 
@@ -549,78 +595,95 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 
 /*
  * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
- * wholly free blocks, naturally aligned, on one node. They are rare (TTM
- * asks for MAX_PAGE_ORDER first), so a walk of the node's blocks under
- * the lock finds them; the blocks are marked full and only the first one
- * records the order.
+ * wholly free blocks, naturally aligned, on one node: of the region, or
+ * grown together. They are rare (TTM asks for MAX_PAGE_ORDER first), so
+ * a walk of the node's blocks under the lock finds them; the blocks are
+ * marked full and only the first one records the order.
  */
 static unsigned int gfx_pool_span(unsigned int order)
 {
 	return 1U << (order - GFX_POOL_BLOCK_ORDER);
 }
 
-/* Are the @span blocks from @first all on @node, free, and (if @domain is
- * a domain) in @domain?
+/* The @i-th block of the group that starts at @first. */
+static struct gfx_pool_block *gfx_pool_group_block(struct gfx_pool_block *first,
+						   unsigned int i)
+{
+	return i ? gfx_pool_pfn_to_block(first->pfn +
+					 (i << GFX_POOL_BLOCK_ORDER)) : first;
+}
+
+/*
+ * Are the blocks of the group for @order at @first all there, on @node,
+ * free, and (if @domain is a domain) in @domain?
  */
 static bool __gfx_pool_group_free(struct gfx_pool_node *node,
-				  unsigned long first, unsigned int span,
-				  unsigned int domain)
+				  struct gfx_pool_block *first,
+				  unsigned int order, unsigned int domain)
 {
 	struct gfx_pool_block *block;
-	unsigned long i;
+	unsigned int i;
 
 	lockdep_assert_held(&node->lock);
-	for (i = first; i < first + span; i++) {
-		block = &gfx_pool.blocks[i];
-		if (gfx_pool.node[block->nid] != node || block->nr_used ||
-		    block->converting ||
+	if (!IS_ALIGNED(first->pfn, 1UL << order))
+		return false;
+	for (i = 0; i < gfx_pool_span(order); i++) {
+		block = gfx_pool_group_block(first, i);
+		if (!block || gfx_pool.node[block->nid] != node ||
+		    block->nr_used || block->converting ||
 		    (domain < GFX_POOL_NR_DOMAINS && block->domain != domain))
 			return false;
 	}
 	return true;
 }
 
-/* A free aligned group for @order, or -1; @domain as above. */
-static long __gfx_pool_find_group(struct gfx_pool_node *node,
-				  unsigned int order, unsigned int domain)
-{
-	unsigned int span = gfx_pool_span(order);
-	unsigned long i;
-
-	for (i = 0; i + span <= gfx_pool.nr_blocks; i++)
-		if (IS_ALIGNED(gfx_pool.blocks[i].pfn, 1UL << order) &&
-		    __gfx_pool_group_free(node, i, span, domain))
-			return i;
-	return -1;
-}
-
-static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
-					  unsigned long first,
-					  struct gfx_pool_alloc_ctx *ac)
+/* A free aligned group for @order, or NULL; @domain as above. */
+static struct gfx_pool_block *__gfx_pool_find_group(struct gfx_pool_node *node,
+						    unsigned int order,
+						    unsigned int domain)
 {
 	struct gfx_pool_block *block;
 	unsigned long i;
 
+	for (i = 0; i < gfx_pool.nr_blocks; i++)
+		if (__gfx_pool_group_free(node, &gfx_pool.blocks[i], order,
+					  domain))
+			return &gfx_pool.blocks[i];
+	/* The node lock keeps a grown block on this node from going away. */
+	xa_for_each(&gfx_pool.grown, i, block)
+		if (block->nid == node->nid &&
+		    __gfx_pool_group_free(node, block, order, domain))
+			return block;
+	return NULL;
+}
+
+static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
+					  struct gfx_pool_block *first,
+					  struct gfx_pool_alloc_ctx *ac)
+{
+	struct gfx_pool_block *block;
+	unsigned int i;
+
 	lockdep_assert_held(&node->lock);
-	for (i = first; i < first + gfx_pool_span(ac->order); i++) {
-		block = &gfx_pool.blocks[i];
+	for (i = 0; i < gfx_pool_span(ac->order); i++) {
+		block = gfx_pool_group_block(first, i);
 		__gfx_pool_block_take(node, block, 0, GFX_POOL_BLOCK_PAGES, ac);
 		list_del_init(&block->list);
 	}
-	gfx_pool.blocks[first].order[0] = ac->order + 1;
-	return pfn_to_page(gfx_pool.blocks[first].pfn);
+	first->order[0] = ac->order + 1;
+	return pfn_to_page(first->pfn);
 }
 
 static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
 						   struct gfx_pool_alloc_ctx *ac)
 {
+	struct gfx_pool_block *first;
 	struct page *page = NULL;
 	unsigned long flags;
-	long first;
 
 	spin_lock_irqsave(&node->lock, flags);
 	first = __gfx_pool_find_group(node, ac->order, ac->domain);
-	if (first >= 0)
+	if (first)
 		page = __gfx_pool_group_take(node, first, ac);
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
@@ -634,21 +697,22 @@ static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
 static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 						   struct gfx_pool_alloc_ctx *ac)
 {
-	unsigned int span = gfx_pool_span(ac->order);
-	struct gfx_pool_block *block;
+	struct gfx_pool_block *group[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)];
 	unsigned int now[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)];
+	unsigned int i, span = gfx_pool_span(ac->order);
+	struct gfx_pool_block *block;
 	struct page *page = NULL;
-	unsigned long flags, i;
+	unsigned long flags;
 	bool all = true;
-	long first;
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	first = __gfx_pool_find_group(node, ac->order, GFX_POOL_NR_DOMAINS);
-	if (first < 0)
+	group[0] = __gfx_pool_find_group(node, ac->order, GFX_POOL_NR_DOMAINS);
+	if (!group[0])
 		goto out_unlock;
-	for (i = first; i < first + span; i++) {
-		block = &gfx_pool.blocks[i];
+	for (i = 0; i < span; i++) {
+		block = gfx_pool_group_block(group[0], i);
+		group[i] = block;
 		list_del_init(&block->list);
 		node->domain[block->domain].nr_blocks--;
 		block->converting = true;
@@ -657,27 +721,30 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	for (i = 0; i < span; i++) {
-		block = &gfx_pool.blocks[first + i];
+		block = group[i];
 		now[i] = block->domain == ac->domain ? ac->domain :
 			 gfx_pool_convert(node, block, ac->domain);
 	}
 
 	spin_lock_irqsave(&node->lock, flags);
-	for (i = 0; i < span; i++) {
-		block = &gfx_pool.blocks[first + i];
-		all &= __gfx_pool_block_converted(node, block, now[i],
+	for (i = 0; i < span; i++)
+		all &= __gfx_pool_block_converted(node, group[i], now[i],
 						  now[i] != ac->domain) &&
 		       now[i] == ac->domain;
-	}
 	if (all)
-		page = __gfx_pool_group_take(node, first, ac);
+		page = __gfx_pool_group_take(node, group[0], ac);
 out_unlock:
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
 }
 
+/*
+ * Warm, then cold; then, if @may_grow, grow the node by the blocks the
+ * order needs and convert those (grow.c decides whether it may).
+ */
 static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
-					struct gfx_pool_alloc_ctx *ac)
+					struct gfx_pool_alloc_ctx *ac,
+					bool may_grow)
 {
 	bool group = ac->order > GFX_POOL_BLOCK_ORDER;
 	struct page *page;
@@ -693,10 +760,17 @@ static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
 		page = gfx_pool_node_alloc_group_warm(node, ac);
 		if (!page)
 			page = gfx_pool_node_alloc_group_cold(node, ac);
+		if (!page && may_grow && gfx_pool_grow(node, gfp, ac->order))
+			page = gfx_pool_node_alloc_group_cold(node, ac);
 	} else {
 		page = gfx_pool_node_alloc_warm(node, ac);
 		if (!page)
 			page = gfx_pool_node_alloc_cold(node, ac);
+		if (!page && may_grow && gfx_pool_grow(node, gfp, ac->order)) {
+			page = gfx_pool_node_alloc_warm(node, ac);
+			if (!page)
+				page = gfx_pool_node_alloc_cold(node, ac);
+		}
 	}
 	mutex_unlock(&node->convert_lock);
 	return page;
@@ -755,7 +829,8 @@ static void gfx_pool_release(struct gfx_pool_block *block, struct page *page,
 {
 	struct gfx_pool_node *node = gfx_pool.node[block->nid];
 	unsigned long off = page_to_pfn(page) - block->pfn;
-	unsigned long flags, i, first;
+	unsigned long flags;
+	unsigned int i;
 
 	spin_lock_irqsave(&node->lock, flags);
 	block->order[off] = 0;
@@ -763,10 +838,10 @@ static void gfx_pool_release(struct gfx_pool_block *block, struct page *page,
 		__gfx_pool_block_give(node, block, off, 1UL << order, zeroed);
 	} else {
 		/* Whole blocks: the group starts at this one, offset 0. */
-		first = block - gfx_pool.blocks;
-		for (i = first; i < first + gfx_pool_span(order); i++)
-			__gfx_pool_block_give(node, &gfx_pool.blocks[i], 0,
-					      GFX_POOL_BLOCK_PAGES, zeroed);
+		for (i = 0; i < gfx_pool_span(order); i++)
+			__gfx_pool_block_give(node,
+					      gfx_pool_group_block(block, i),
+					      0, GFX_POOL_BLOCK_PAGES, zeroed);
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
 }
@@ -821,7 +896,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	};
 	struct gfx_pool_node *node;
 	struct page *page = NULL;
-	int n;
+	int n, grow;
 
 	might_alloc(gfp);
 	if ((unsigned int)domain >= GFX_POOL_NR_DOMAINS) {
@@ -838,22 +913,24 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (!gfx_pool_is_ready())
 		return NULL;
 	/* The pool has no ZONE_DMA memory; ZONE_DMA32 only if all below 4G. */
-	if ((gfp & __GFP_DMA) ||
-	    ((gfp & __GFP_DMA32) &&
-	     gfx_pool.base + gfx_pool.size > SZ_4G))
+	if ((gfp & __GFP_DMA) || ((gfp & __GFP_DMA32) && !gfx_pool.dma32))
 		goto exhausted;
 
+	/*
+	 * The asked node first, growing it if it must; then the blocks the
+	 * other nodes have, and only then growth there.
+	 */
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
 	node = gfx_pool.node[nid];
 	if (node)
-		page = gfx_pool_node_alloc(node, gfp, &ac);
-	if (!page && !(gfp & __GFP_THISNODE)) {
+		page = gfx_pool_node_alloc(node, gfp, &ac, true);
+	for (grow = 0; grow < 2 && !page && !(gfp & __GFP_THISNODE); grow++) {
 		for_each_node(n) {
 			node = gfx_pool.node[n];
 			if (n == nid || !node)
 				continue;
-			page = gfx_pool_node_alloc(node, gfp, &ac);
+			page = gfx_pool_node_alloc(node, gfp, &ac, grow);
 			if (page)
 				break;
 		}
@@ -895,8 +972,15 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 
 	if (!page)
 		return;
+	/*
+	 * RCU: a bad free of a page of a wholly free grown block may race
+	 * with its giving back; the claim then fails on a struct that is
+	 * still there. A good free holds its block in use.
+	 */
+	rcu_read_lock();
 	block = gfx_pool_pfn_to_block(page_to_pfn(page));
 	if (!block) {
+		rcu_read_unlock();
 		gfx_pool_misuse(GFX_POOL_WB, "freeing pfn %#lx, which the pool does not own\n",
 				page_to_pfn(page));
 		return;
@@ -904,11 +988,14 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 	/* Checked before it is used: 1UL << 64 is undefined. */
 	if (order > GFX_POOL_MAX_ORDER ||
 	    gfx_pool_claim_free(block, page, order, &domain)) {
-		gfx_pool_misuse(READ_ONCE(block->domain),
+		domain = READ_ONCE(block->domain);
+		rcu_read_unlock();
+		gfx_pool_misuse(domain,
 				"refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
 				page_to_pfn(page), order);
 		return;
 	}
+	rcu_read_unlock();
 	/* init_on_free=1: clear the pages before anyone can have them. */
 	zero = want_init_on_free();
 	if (zero)
@@ -927,7 +1014,14 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
  */
 bool gfx_pool_owns_page(const struct page *page)
 {
-	return page && gfx_pool_pfn_to_block(page_to_pfn(page));
+	bool owned;
+
+	if (!page)
+		return false;
+	rcu_read_lock();
+	owned = gfx_pool_pfn_to_block(page_to_pfn(page));
+	rcu_read_unlock();
+	return owned;
 }
 EXPORT_SYMBOL_GPL(gfx_pool_owns_page);
 
@@ -948,15 +1042,17 @@ int gfx_pool_page_domain(const struct page *page)
 	unsigned long flags, off;
 	int ret = -ENOENT;
 
+	rcu_read_lock();
 	block = page ? gfx_pool_pfn_to_block(page_to_pfn(page)) : NULL;
-	if (!block)
-		return -ENOENT;
-	node = gfx_pool.node[block->nid];
-	off = page_to_pfn(page) - block->pfn;
-	spin_lock_irqsave(&node->lock, flags);
-	if (test_bit(off, block->used))
-		ret = block->domain;
-	spin_unlock_irqrestore(&node->lock, flags);
+	if (block) {
+		node = gfx_pool.node[block->nid];
+		off = page_to_pfn(page) - block->pfn;
+		spin_lock_irqsave(&node->lock, flags);
+		if (test_bit(off, block->used))
+			ret = block->domain;
+		spin_unlock_irqrestore(&node->lock, flags);
+	}
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_domain);
@@ -1045,9 +1141,15 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_free);
 /* Only the KUnit suite asks for these; without KUnit they would be unused. */
 VISIBLE_IF_KUNIT unsigned long gfx_pool_gbpage_demotions(void)
 {
-	return gfx_pool.gbpage_demotions;
+	return atomic_long_read(&gfx_pool.gbpage_demotions);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_gbpage_demotions);
+
+VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_grown(void)
+{
+	return atomic_long_read(&gfx_pool.nr_grown);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_grown);
 
 VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_broken_blocks(void)
 {

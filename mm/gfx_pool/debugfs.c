@@ -6,6 +6,7 @@
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 
 #include "gfx_pool.h"
 
@@ -23,11 +24,16 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 {
 	int d, c;
 
-	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %lu\nbroken_blocks: %ld\npages_in_use: %lu\n",
+	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
 		   &gfx_pool.base, &gfx_pool.size, gfx_pool.nr_blocks,
-		   gfx_pool.gbpage_demotions,
+		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   gfx_pool_pages_in_use());
+	seq_printf(m, "grow_limit_blocks: %lu\ngrown_blocks: %ld\nblocks_grown: %ld\nblocks_given_back: %ld\n",
+		   READ_ONCE(gfx_pool.grow_limit),
+		   atomic_long_read(&gfx_pool.nr_grown),
+		   atomic_long_read(&gfx_pool.grown_total),
+		   atomic_long_read(&gfx_pool.given_back_total));
 	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool.zaps));
 	if (IS_ENABLED(CONFIG_HIBERNATION))
 		seq_printf(m, "hibernation_image_pages: %ld\n",
@@ -55,34 +61,54 @@ static const char *const gfx_pool_level_names[] = {
 	[PG_LEVEL_512G] = "512G",
 };
 
-static int gfx_pool_blocks_show(struct seq_file *m, void *v)
+static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
+				struct gfx_pool_block *block, const char *name,
+				unsigned long i)
 {
-	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
-	unsigned long i, flags;
+	unsigned long flags;
 	unsigned int level;
 	bool converting;
 	int domain;
 	u32 used;
 
+	spin_lock_irqsave(&node->lock, flags);
+	domain = block->domain;
+	used = block->nr_used;
+	converting = block->converting;
+	spin_unlock_irqrestore(&node->lock, flags);
+	lookup_address(gfx_pool_block_addr(block), &level);
+	seq_printf(m, "%s%-*lu %#-18lx %4d %-6s %5u %-5s%s\n", name,
+		   6 - (int)strlen(name), i, block->pfn, block->nid,
+		   gfx_pool_domain_names[domain], used,
+		   level < ARRAY_SIZE(gfx_pool_level_names) ?
+		   gfx_pool_level_names[level] : "?",
+		   converting ? " converting" : "");
+}
+
+/* The region's blocks by index, then each node's grown blocks ("g0"...). */
+static int gfx_pool_blocks_show(struct seq_file *m, void *v)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long i;
+	int nid;
+
 	seq_printf(m, "%-6s %-18s %4s %-6s %5s %-5s\n",
 		   "block", "pfn", "nid", "domain", "used", "level");
 	for (i = 0; i < gfx_pool.nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
-		node = gfx_pool.node[block->nid];
-		spin_lock_irqsave(&node->lock, flags);
-		domain = block->domain;
-		used = block->nr_used;
-		converting = block->converting;
-		spin_unlock_irqrestore(&node->lock, flags);
-		lookup_address(gfx_pool_block_addr(block), &level);
-		seq_printf(m, "%-6lu %#-18lx %4d %-6s %5u %-5s%s\n", i,
-			   block->pfn, block->nid,
-			   gfx_pool_domain_names[domain], used,
-			   level < ARRAY_SIZE(gfx_pool_level_names) ?
-			   gfx_pool_level_names[level] : "?",
-			   converting ? " converting" : "");
+		gfx_pool_block_show(m, gfx_pool.node[block->nid], block, "", i);
 		cond_resched();
+	}
+	i = 0;
+	for_each_node(nid) {
+		node = gfx_pool.node[nid];
+		if (!node)
+			continue;
+		mutex_lock(&node->convert_lock);
+		list_for_each_entry(block, &node->grown, grown_list)
+			gfx_pool_block_show(m, node, block, "g", i++);
+		mutex_unlock(&node->convert_lock);
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <linux/numa.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/test.h>
@@ -61,9 +62,19 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  *	the others are simply full.
  * @snapshot_mapped: an NP block mapped present for the hibernation
  *	snapshot. Protected by the node's convert_lock, not its lock.
+ * @grown: the block was taken from the page allocator (grow.c), not
+ *	from the region; never changes.
+ * @grown_list: a grown block on its node's @grown list.
+ * @grown_level: the level of the direct-map entry over a grown block when
+ *	it grew (after a 1G demotion): %PG_LEVEL_2M, or %PG_LEVEL_4K where
+ *	something split that range before. Conversions never lower it.
+ * @free_since: jiffies when a grown block last became wholly free.
+ * @rcu: a grown block's struct is freed after an RCU grace period, so
+ *	that a lookup that raced with its giving back reads freed memory
+ *	never.
  *
- * Everything but @pfn, @nid and @snapshot_mapped is protected by the lock
- * of the &struct gfx_pool_node of @nid.
+ * Everything but @pfn, @nid, @grown, @grown_list and @snapshot_mapped is
+ * protected by the lock of the &struct gfx_pool_node of @nid.
  */
 struct gfx_pool_block {
 	struct list_head list;
@@ -72,6 +83,11 @@ struct gfx_pool_block {
 	enum gfx_pool_domain domain;
 	bool converting;
 	bool snapshot_mapped;
+	bool grown;
+	u8 grown_level;
+	struct list_head grown_list;
+	unsigned long free_since;
+	struct rcu_head rcu;
 	unsigned int nr_used;
 	DECLARE_BITMAP(used, GFX_POOL_BLOCK_PAGES);
 	DECLARE_BITMAP(dirty, GFX_POOL_BLOCK_PAGES);
@@ -127,8 +143,12 @@ struct gfx_pool_domain_lists {
 
 /**
  * struct gfx_pool_node - the part of the pool on one NUMA node
- * @convert_lock: serialises domain changes of this node's blocks.
+ * @nid: the node.
+ * @convert_lock: serialises domain changes of this node's blocks, and
+ *	growing and giving back, so that the set of its blocks is stable
+ *	while it is held.
  * @lock: protects @domain and every mutable field of this node's blocks.
+ * @grown: the node's grown blocks. Protected by @convert_lock.
  * @domain: per-domain block lists and gauges.
  * @snapshot: from freeze_late to thaw_early or restore_early, NP blocks
  *	are mapped present so that the hibernation snapshot can read them;
@@ -136,9 +156,11 @@ struct gfx_pool_domain_lists {
  *	@convert_lock.
  */
 struct gfx_pool_node {
+	int nid;
 	struct mutex convert_lock;	/* one domain change at a time */
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
+	struct list_head grown;
 	bool snapshot;		/* NP blocks mapped for hibernation */
 };
 
@@ -153,15 +175,24 @@ struct gfx_pool_node {
  * @ready: set once init is done; read with smp_load_acquire().
  * @global: the direct map had _PAGE_GLOBAL on the region, so a block that
  *	comes back from %GFX_POOL_NP gets it back too.
- * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB at init.
+ * @dma32: the region lies below 4 GiB, so the pool can serve
+ *	%__GFP_DMA32, and grows from ZONE_DMA32 only to stay so.
+ * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB, at init
+ *	or when a block grew inside one.
  * @broken_blocks: blocks whose domain change failed half way and could
  *	not be put back to WB; they are never handed out again.
+ * @grown: blocks taken from the page allocator, by pfn >> 9.
+ * @nr_grown: blocks in @grown.
+ * @grow_limit: at most this many blocks may be grown; the
+ *	gfx_pool.grow_limit parameter, in bytes there.
+ * @grown_total: blocks grown, all time.
+ * @given_back_total: grown blocks given back, all time.
  * @counters: per-domain events, see &enum gfx_pool_counter.
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
- * Everything but @broken_blocks, @counters, @zaps and @image_pages is
- * written only before @ready is set.
+ * Everything but @gbpage_demotions, @broken_blocks, the growth fields,
+ * @counters, @zaps and @image_pages is written only before @ready is set.
  */
 struct gfx_pool {
 	phys_addr_t base;
@@ -172,8 +203,14 @@ struct gfx_pool {
 	struct gfx_pool_node *node[MAX_NUMNODES];
 	bool ready;
 	bool global;
-	unsigned long gbpage_demotions;
+	bool dma32;
+	atomic_long_t gbpage_demotions;
 	atomic_long_t broken_blocks;
+	struct xarray grown;
+	atomic_long_t nr_grown;
+	unsigned long grow_limit;
+	atomic_long_t grown_total;
+	atomic_long_t given_back_total;
 	atomic_long_t counters[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS];
 	atomic_long_t zaps;
 	atomic_long_t image_pages;
@@ -199,9 +236,28 @@ static inline unsigned long gfx_pool_block_addr(const struct gfx_pool_block *blo
 	return (unsigned long)pfn_to_kaddr(block->pfn);
 }
 
+/*
+ * The direct-map level @block keeps through every conversion: a 2M entry,
+ * or for a grown block whatever the direct map had when it grew.
+ */
+static inline unsigned int gfx_pool_block_level(const struct gfx_pool_block *block)
+{
+	return block->grown ? block->grown_level : PG_LEVEL_2M;
+}
+
+/* A domain change that leaves the block in no known state. */
+#define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
+
 /* core.c: blocks and domains */
 int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
 		 unsigned long addr);
+unsigned int gfx_pool_convert(struct gfx_pool_node *node,
+			      struct gfx_pool_block *block,
+			      enum gfx_pool_domain to);
+bool __gfx_pool_block_converted(struct gfx_pool_node *node,
+				struct gfx_pool_block *block,
+				unsigned int now, bool failed);
+int gfx_pool_demote_gbpage(unsigned long pfn);
 int gfx_pool_map_present(unsigned long addr);
 int __init gfx_pool_slot_init(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
@@ -211,6 +267,16 @@ unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
 unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_nr_free(void);
 int gfx_pool_page_domain(const struct page *page);
+
+/* grow.c: growth from the page allocator, and giving back */
+bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order);
+void gfx_pool_block_now_free(struct gfx_pool_block *block);
+unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);
+unsigned long gfx_pool_set_grow_limit(unsigned long blocks);
+int __init gfx_pool_grow_init(void);
+
+/* region.c */
+int gfx_pool_parse_size(const char *str, const char **end, u64 *val);
 
 /* fail.c: fault injection */
 #ifdef CONFIG_FAIL_GFX_POOL
@@ -249,6 +315,7 @@ int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 			 const char **why);
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
+unsigned long gfx_pool_nr_grown(void);
 void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 #ifdef CONFIG_PM_SLEEP

@@ -55,22 +55,22 @@ static bool direct_map_lookup(unsigned long pfn, unsigned int *level,
 	return pte_flags(*pte) & _PAGE_PRESENT;
 }
 
-/* Check how the direct map maps @pfn, which the pool handed out in @domain. */
-static void expect_mapping(struct kunit *test, unsigned long pfn,
-			   enum gfx_pool_domain domain)
+/*
+ * Check how the direct map maps @pfn, in @domain, with an entry of
+ * @want_level.
+ */
+static void expect_mapping_level(struct kunit *test, unsigned long pfn,
+				 enum gfx_pool_domain domain,
+				 unsigned int want_level)
 {
 	unsigned int level;
 	bool present;
 	pgprot_t prot;
 
 	present = direct_map_lookup(pfn, &level, &prot);
-	/*
-	 * Exactly 2M: never split to 4K, and never 1G, which could not hold
-	 * blocks of different domains (the pool demotes 1G pages at init).
-	 */
-	KUNIT_EXPECT_EQ_MSG(test, level, PG_LEVEL_2M,
-			    "pfn %#lx (%s) is not mapped by a 2M entry", pfn,
-			    gfx_pool_domain_names[domain]);
+	KUNIT_EXPECT_EQ_MSG(test, level, want_level,
+			    "pfn %#lx (%s) is mapped by an entry of another size",
+			    pfn, gfx_pool_domain_names[domain]);
 	if (domain == GFX_POOL_NP) {
 		KUNIT_EXPECT_FALSE_MSG(test, present,
 				       "NP pfn %#lx is present", pfn);
@@ -85,6 +85,22 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 			    domain_cache_mode[domain],
 			    "pfn %#lx has the wrong caching for %s", pfn,
 			    gfx_pool_domain_names[domain]);
+}
+
+/*
+ * Check how the direct map maps @pfn, which the pool handed out in
+ * @domain: exactly 2M for a region block, never split to 4K, and never
+ * 1G, which could not hold blocks of different domains (the pool demotes
+ * 1G pages at init). A grown block keeps the level it grew with.
+ */
+static void expect_mapping(struct kunit *test, unsigned long pfn,
+			   enum gfx_pool_domain domain)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(pfn);
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, block, "pfn %#lx is not the pool's",
+				  pfn);
+	expect_mapping_level(test, pfn, domain, gfx_pool_block_level(block));
 }
 
 /* Pages other users held when the suite began; checks count from here. */
@@ -857,6 +873,210 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* === Growth ============================================================== */
+
+struct grow_ctx {
+	unsigned long old_limit;
+};
+
+static void grow_restore(void *data)
+{
+	struct grow_ctx *ctx = data;
+
+	gfx_pool_set_grow_limit(ctx->old_limit);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+}
+
+/*
+ * Let the pool grow by @blocks for this case, with every region block
+ * held so that whatever the case allocates must grow it. Undone at the
+ * end of the case: the limit restored and every grown block given back.
+ */
+static void grow_setup(struct kunit *test, unsigned long blocks)
+{
+	struct grow_ctx *ctx;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	if (gfx_pool_nr_grown())
+		kunit_skip(test, "the pool has grown already");
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 0);
+	gfx_pool_set_grow_limit(blocks);
+}
+
+static bool in_region(struct page *page)
+{
+	unsigned long start_pfn, nr_blocks, pfn = page_to_pfn(page);
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	return pfn >= start_pfn &&
+	       pfn < start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER);
+}
+
+/*
+ * With the region full, an allocation grows the pool by one block from
+ * the page allocator, converted whole: its pages are the pool's, in the
+ * domain, zeroed, under a 2M entry. A second block grows up to the
+ * limit, and no further. Given back, the pages are the page allocator's
+ * again, WB and still under a 2M entry.
+ */
+static void gfx_pool_grow_test_beyond_region(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	unsigned long grown = atomic_long_read(&gfx_pool.grown_total);
+	unsigned long given_back = atomic_long_read(&gfx_pool.given_back_total);
+	unsigned long exhausted;
+	struct page *page, *big;
+	unsigned int level[2];
+	void *vaddr;
+
+	grow_setup(test, 2);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+				    GFP_KERNEL | __GFP_ZERO, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
+	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
+	expect_mapping(test, page_to_pfn(page), domain);
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
+	unmap_for_test(vaddr, domain);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+
+	/* The first grown block has no room for a whole block. */
+	big = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
+				   GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 2);
+	expect_mapping(test, page_to_pfn(big) + GFX_POOL_BLOCK_PAGES - 1,
+		       domain);
+	exhausted = gfx_pool_counter_read(domain, GFX_POOL_EXHAUSTED);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+						     GFP_KERNEL,
+						     GFX_POOL_BLOCK_ORDER));
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_EXHAUSTED),
+			exhausted + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 2);
+
+	level[0] = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(page)));
+	level[1] = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(big)));
+	gfx_pool_free_pages(big, GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(page, 0);
+	/* Just freed: not idle yet. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
+			0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(big));
+	KUNIT_EXPECT_FALSE(test, PageReserved(page));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
+			given_back + 2);
+	expect_mapping_level(test, page_to_pfn(page), GFX_POOL_WB, level[0]);
+	expect_mapping_level(test, page_to_pfn(big), GFX_POOL_WB, level[1]);
+}
+
+/* An order-10 allocation grows an aligned group of two blocks at once. */
+static void gfx_pool_grow_test_group(struct kunit *test)
+{
+	struct page *page;
+
+	grow_setup(test, 2);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
+				    GFX_POOL_MAX_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(page_to_pfn(page),
+					   1UL << GFX_POOL_MAX_ORDER));
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 2);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
+	expect_mapping(test, page_to_pfn(page) +
+		       (1UL << GFX_POOL_MAX_ORDER) - 1, GFX_POOL_WC);
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			2);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
+/* No growth with a limit of 0, nor for an atomic caller: growing sleeps. */
+static void gfx_pool_grow_test_not_allowed(struct kunit *test)
+{
+	struct page *page;
+
+	grow_setup(test, 0);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL, 0));
+	gfx_pool_set_grow_limit(1);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_ATOMIC, 0);
+	preempt_enable();
+	KUNIT_EXPECT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+}
+
+/*
+ * Lowering the limit gives back free grown blocks above it at once, idle
+ * or not; a block with a page in use stays.
+ */
+static void gfx_pool_grow_test_lower_limit(struct kunit *test)
+{
+	unsigned long given_back;
+	struct page *a, *b;
+
+	grow_setup(test, 2);
+	a = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL,
+				 GFX_POOL_BLOCK_ORDER);
+	b = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_grown(), 2);
+	gfx_pool_free_pages(a, GFX_POOL_BLOCK_ORDER);
+	given_back = atomic_long_read(&gfx_pool.given_back_total);
+	gfx_pool_set_grow_limit(0);
+	/* The idle work may have done it already; this waits for nothing. */
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
+			given_back + 1);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(b));
+	gfx_pool_free_pages(b, 0);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+}
+
+/*
+ * A page freed while someone still holds a reference keeps its block
+ * from going back to the page allocator, until the reference is gone.
+ */
+static void gfx_pool_grow_test_held_page(struct kunit *test)
+{
+	struct page *page;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			0);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
+	put_page(page);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+}
+
 /* === Boot parameter ====================================================== */
 
 struct param_case {
@@ -981,4 +1201,22 @@ static struct kunit_suite gfx_pool_test_suite = {
 	.test_cases = gfx_pool_test_cases,
 };
 
-kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite);
+static struct kunit_case gfx_pool_grow_test_cases[] = {
+	KUNIT_CASE_PARAM(gfx_pool_grow_test_beyond_region, domain_gen_params),
+	KUNIT_CASE(gfx_pool_grow_test_group),
+	KUNIT_CASE(gfx_pool_grow_test_not_allowed),
+	KUNIT_CASE(gfx_pool_grow_test_lower_limit),
+	KUNIT_CASE(gfx_pool_grow_test_held_page),
+	{}
+};
+
+/* Growth from the page allocator: grow.c. */
+static struct kunit_suite gfx_pool_grow_test_suite = {
+	.name = "gfx_pool_grow",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_grow_test_cases,
+};
+
+kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
+		  &gfx_pool_grow_test_suite);

@@ -154,13 +154,46 @@ static struct notifier_block gfx_pool_pm_nb = {
  * its promise for that block until the next try, so it is reported and
  * not returned.
  */
+/*
+ * One block of gfx_pool_snapshot_map(). Return: 1 if it was changed, 0 if
+ * not, or the error that must stop the hibernation.
+ */
+static int gfx_pool_snapshot_map_block(struct gfx_pool_node *node,
+				       struct gfx_pool_block *block,
+				       bool present)
+{
+	unsigned long flags;
+	int ret;
+	bool np;
+
+	spin_lock_irqsave(&node->lock, flags);
+	np = block->domain == GFX_POOL_NP && !block->converting;
+	spin_unlock_irqrestore(&node->lock, flags);
+	/* convert_lock held: neither can change under us. */
+	if (!np || block->snapshot_mapped == present)
+		return 0;
+	if (present) {
+		ret = gfx_pool_map_present(gfx_pool_block_addr(block));
+		if (ret) {
+			pr_err("block at pfn %#lx: cannot map it for the hibernation image (%d)\n",
+			       block->pfn, ret);
+			return ret;
+		}
+	} else if (gfx_pool_cpa(set_memory_np, gfx_pool_block_addr(block))) {
+		pr_err("block at pfn %#lx: cannot unmap it after hibernation\n",
+		       block->pfn);
+		return 0;
+	}
+	block->snapshot_mapped = present;
+	return 1;
+}
+
 static int gfx_pool_snapshot_map(bool present, unsigned long *n)
 {
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
-	unsigned long i, flags;
 	int nid, ret = 0;
-	bool np;
+	unsigned long i;
 
 	*n = 0;
 	for_each_node(nid) {
@@ -168,38 +201,28 @@ static int gfx_pool_snapshot_map(bool present, unsigned long *n)
 		if (!node)
 			continue;
 		mutex_lock(&node->convert_lock);
-		for (i = 0; i < gfx_pool.nr_blocks && !ret; i++) {
+		for (i = 0; i < gfx_pool.nr_blocks && ret >= 0; i++) {
 			block = &gfx_pool.blocks[i];
 			if (block->nid != nid)
 				continue;
-			spin_lock_irqsave(&node->lock, flags);
-			np = block->domain == GFX_POOL_NP && !block->converting;
-			spin_unlock_irqrestore(&node->lock, flags);
-			/* convert_lock held: neither can change under us. */
-			if (!np || block->snapshot_mapped == present)
-				continue;
-			if (present) {
-				ret = gfx_pool_map_present(gfx_pool_block_addr(block));
-			} else if (gfx_pool_cpa(set_memory_np,
-						gfx_pool_block_addr(block))) {
-				pr_err("block at pfn %#lx: cannot unmap it after hibernation\n",
-				       block->pfn);
-				continue;
-			}
-			if (ret) {
-				pr_err("block at pfn %#lx: cannot map it for the hibernation image (%d)\n",
-				       block->pfn, ret);
-				break;
-			}
-			block->snapshot_mapped = present;
-			(*n)++;
+			ret = gfx_pool_snapshot_map_block(node, block, present);
+			if (ret > 0)
+				(*n)++;
 		}
-		WRITE_ONCE(node->snapshot, present && !ret);
+		/* convert_lock held: no grown block comes or goes. */
+		list_for_each_entry(block, &node->grown, grown_list) {
+			if (ret < 0)
+				break;
+			ret = gfx_pool_snapshot_map_block(node, block, present);
+			if (ret > 0)
+				(*n)++;
+		}
+		WRITE_ONCE(node->snapshot, present && ret >= 0);
 		mutex_unlock(&node->convert_lock);
-		if (ret)
-			break;
+		if (ret < 0)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static int gfx_pool_freeze_late(struct device *dev)
@@ -237,6 +260,7 @@ static void gfx_pool_mark_all_dirty(void)
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
 	unsigned long i, flags;
+	int nid;
 
 	for (i = 0; i < gfx_pool.nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
@@ -244,6 +268,18 @@ static void gfx_pool_mark_all_dirty(void)
 		spin_lock_irqsave(&node->lock, flags);
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 		spin_unlock_irqrestore(&node->lock, flags);
+	}
+	for_each_node(nid) {
+		node = gfx_pool.node[nid];
+		if (!node)
+			continue;
+		mutex_lock(&node->convert_lock);
+		list_for_each_entry(block, &node->grown, grown_list) {
+			spin_lock_irqsave(&node->lock, flags);
+			bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+			spin_unlock_irqrestore(&node->lock, flags);
+		}
+		mutex_unlock(&node->convert_lock);
 	}
 }
 

@@ -28,7 +28,7 @@
  * memparse() without its silent wrap-around: decimal or 0x-hex digits and
  * an optional K, M, G, T, P or E suffix, -ERANGE if the value overflows.
  */
-static int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
+int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
 {
 	unsigned int base = 10, shift = 0;
 	u64 v = 0;
@@ -304,13 +304,11 @@ void __init gfx_pool_reserve(void)
 /* === Init ================================================================ */
 
 /*
- * A 1 GiB direct-map page cannot hold blocks of two domains. The first
- * domain change inside it would demote it to 2 MiB pages anyway, at some
- * random later time and from an allocation path; do it here, once per GiB
- * window, with a WB -> WC -> WB round trip of the window's first pool
- * block, and count it. Where the window also maps memory outside the pool
- * that memory keeps 2 MiB pages; a pool of whole, GiB-aligned gigabytes
- * avoids that.
+ * Demote every 1 GiB direct-map page over the region to 2 MiB pages now,
+ * once per GiB window (see gfx_pool_demote_gbpage()), rather than from an
+ * allocation path later. Where the window also maps memory outside the
+ * pool that memory keeps 2 MiB pages; a pool of whole, GiB-aligned
+ * gigabytes avoids that.
  */
 static void __init gfx_pool_demote_gbpages(void)
 {
@@ -318,24 +316,13 @@ static void __init gfx_pool_demote_gbpages(void)
 	unsigned long end = pfn + (gfx_pool.nr_blocks << GFX_POOL_BLOCK_ORDER);
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
-	unsigned long addr, next;
-	unsigned int level;
+	unsigned long next;
 	int ret;
 
 	for (; pfn < end; pfn = next) {
 		next = min(ALIGN(pfn + 1, PUD_SIZE >> PAGE_SHIFT), end);
-		addr = (unsigned long)pfn_to_kaddr(pfn);
-		if (!lookup_address(addr, &level) || level != PG_LEVEL_1G)
-			continue;
-		ret = gfx_pool_cpa(set_memory_wc, addr);
-		if (!ret)
-			ret = gfx_pool_cpa(set_memory_wb, addr);
-		if (ret) {
-			/*
-			 * Either step may have left the block half changed,
-			 * or WC with its memtype held: it must never be
-			 * handed out as WB.
-			 */
+		ret = gfx_pool_demote_gbpage(pfn);
+		if (ret < 0) {
 			/* Not ready yet: gfx_pool_pfn_to_block() says NULL. */
 			block = &gfx_pool.blocks[(pfn - gfx_pool.start_pfn) >>
 						 GFX_POOL_BLOCK_ORDER];
@@ -344,37 +331,66 @@ static void __init gfx_pool_demote_gbpages(void)
 			node->domain[block->domain].nr_blocks--;
 			block->converting = true;
 			atomic_long_inc(&gfx_pool.broken_blocks);
-			pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
-			       addr, ret, pfn);
 			continue;
 		}
-		gfx_pool.gbpage_demotions++;
-		pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages%s\n",
-			pfn, next - pfn < (PUD_SIZE >> PAGE_SHIFT) ?
-			" (it also maps memory outside the pool)" : "");
+		if (ret)
+			pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages%s\n",
+				pfn, next - pfn < (PUD_SIZE >> PAGE_SHIFT) ?
+				" (it also maps memory outside the pool)" : "");
 	}
 }
 
+/* The per-node structures: one for every node that has memory. */
+static int __init gfx_pool_nodes_init(void)
+{
+	struct gfx_pool_node *node;
+	int nid, d;
+
+	for_each_node_state(nid, N_MEMORY) {
+		node = gfx_pool_should_fail(sizeof(*node)) ? NULL :
+			kzalloc_node(sizeof(*node), GFP_KERNEL, nid);
+		if (!node)
+			return -ENOMEM;
+		node->nid = nid;
+		mutex_init(&node->convert_lock);
+		spin_lock_init(&node->lock);
+		INIT_LIST_HEAD(&node->grown);
+		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+			INIT_LIST_HEAD(&node->domain[d].empty);
+			INIT_LIST_HEAD(&node->domain[d].partial);
+		}
+		gfx_pool.node[nid] = node;
+	}
+	return 0;
+}
+
+/*
+ * The pool comes up if it has a region, or may grow (gfx_pool.grow_limit
+ * at boot); with neither it stays off and costs nothing.
+ */
 static int __init gfx_pool_init(void)
 {
 	unsigned long i, nr_blocks = gfx_pool.size >> PMD_SHIFT;
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
+	unsigned long addr;
 	unsigned int level;
-	int nid, d;
+	int nid;
 	pte_t *pte;
 
-	if (!nr_blocks)
+	if (!nr_blocks && !gfx_pool.grow_limit)
 		return 0;
 
 	gfx_pool.start_pfn = PHYS_PFN(gfx_pool.base);
-	if (!gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
+	if (nr_blocks && !gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
 		gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
 					   GFP_KERNEL);
-	if (!gfx_pool.blocks)
+	if (nr_blocks && !gfx_pool.blocks)
 		goto out_off;
 	if (gfx_pool_slot_init())
 		goto out_free_blocks;
+	if (gfx_pool_nodes_init())
+		goto out_free_nodes;
 
 	for (i = 0; i < nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
@@ -386,37 +402,33 @@ static int __init gfx_pool_init(void)
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
-
 		node = gfx_pool.node[block->nid];
-		if (!node) {
-			node = gfx_pool_should_fail(sizeof(*node)) ? NULL :
-				kzalloc_node(sizeof(*node), GFP_KERNEL,
-					     block->nid);
-			if (!node)
-				goto out_free_nodes;
-			mutex_init(&node->convert_lock);
-			spin_lock_init(&node->lock);
-			for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
-				INIT_LIST_HEAD(&node->domain[d].empty);
-				INIT_LIST_HEAD(&node->domain[d].partial);
-			}
-			gfx_pool.node[block->nid] = node;
-		}
 		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].empty);
 		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
 	gfx_pool.nr_blocks = nr_blocks;
+	gfx_pool.dma32 = nr_blocks && gfx_pool.base + gfx_pool.size <= SZ_4G;
 
-	pte = lookup_address((unsigned long)__va(gfx_pool.base), &level);
+	/* Without a region, any direct-map address tells: a node struct's. */
+	addr = nr_blocks ? (unsigned long)__va(gfx_pool.base) :
+			   (unsigned long)gfx_pool.node[first_memory_node];
+	pte = lookup_address(addr, &level);
 	gfx_pool.global = pte && (pte_flags(*pte) & _PAGE_GLOBAL);
 	gfx_pool_demote_gbpages();
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
+	if (gfx_pool_grow_init())
+		pr_err("no shrinker: grown blocks are given back only when idle\n");
 	if (gfx_pool_pm_init())
 		pr_err("no PM notifier: hibernation is not refused without the PM device\n");
 	gfx_pool_debugfs_init();
-	pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks, &gfx_pool.base);
+	if (nr_blocks)
+		pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks,
+			&gfx_pool.base);
+	if (gfx_pool.grow_limit)
+		pr_info("may grow by up to %lu blocks of 2M\n",
+			gfx_pool.grow_limit);
 	return 0;
 
 out_free_nodes:
@@ -432,10 +444,11 @@ out_free_blocks:
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
 out_off:
+	pr_err("no memory for the metadata of %lu blocks; the pool stays off%s\n",
+	       nr_blocks, nr_blocks ? " and its memory is freed" : "");
 	/* The region is still WB and unused: give it to the page allocator. */
-	pr_err("no memory for the metadata of %lu blocks; the pool stays off and its memory is freed\n",
-	       nr_blocks);
-	memblock_free_late(gfx_pool.base, gfx_pool.size);
+	if (nr_blocks)
+		memblock_free_late(gfx_pool.base, gfx_pool.size);
 	gfx_pool.size = 0;
 	return -ENOMEM;
 }

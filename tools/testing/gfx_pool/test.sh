@@ -19,6 +19,8 @@
 #   init-on init_on_alloc=1 init_on_free=1: the pool's suites pass
 #   params  bad gfx_pool= values: reported, pool off, boot goes on
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the stock path
+#   grow-only  gfx_pool=0 gfx_pool.grow_limit=1G: no region, the pool
+#           serves from growth alone; the growth cases and the selftests
 #   sleep   pm_test levels of suspend, then a real S3 woken by the RTC,
 #           with faults under a driver lock that resume takes
 #   hibernate  two real hibernations with KASLR, 40% of RAM in the pool,
@@ -469,6 +471,22 @@ for stage in "$@"; do
 		# small buffers and one cycle: the debug kernel is slow.
 		GFX_POOL_GUEST_TIMEOUT=1800 hibernate_stage debug-hibernate \
 			"$debug_kernel" 1 0 ""
+		;;
+	grow-only)
+		# No region: every page comes from blocks grown from the page
+		# allocator. Only the growth cases: the others count blocks
+		# of a region.
+		boot grow-only "$kernel" \
+			"gfx_pool=0 gfx_pool.grow_limit=1G kunit.filter_glob=*.*grow*"
+		log=$build/test-grow-only.log
+		check "grow-only: no KUnit case skipped" kunit_no_skips
+		check "grow-only: no selftest skipped" no_selftest_skips
+		check "grow-only: the pool came up with no region" \
+			grep -q 'gfx_pool: may grow by up to 512 blocks of 2M' "$log"
+		check "grow-only: KUnit ran the growth cases" \
+			all_grep "$log" '^ok [0-9]* gfx_pool_grow' \
+			'^ *ok [0-9]* ttm_gfx_pool_grow'
+		check "grow-only: no kernel warnings" no_reports "$log"
 		;;
 	off)
 		# gfx_pool=0 must be stock 6.12: TTM's own suites pass, the

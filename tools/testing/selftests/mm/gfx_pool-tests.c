@@ -767,4 +767,83 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(in_use, pool_pages_in_use());
 }
 
+/* === Growth ============================================================= */
+
+#define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
+#define GROW_PAGES	131072L	/* 512 MiB */
+
+/*
+ * With gfx_pool.grow_limit set, a WC ttm_tt 512 MiB larger than the
+ * region is served by the pool growing from the page allocator by those
+ * 512 MiB: no 2M page is split to 4K (the stock path would split
+ * hundreds). A 1G page may be demoted to 2M pages once where a block grew
+ * inside one; that is reported, as the docs say. Then the shrinker, which
+ * drop_caches runs, gives every grown block back.
+ */
+TEST(grow)
+{
+	long grown_before, given_before, free_before, free_after, region;
+	long grown_now, grown, given;
+	struct gfx_pool_dmap before, after;
+	struct test_gfx_pool_cmd cmd;
+	char old[32] = "0M";
+	int fd, ret;
+	FILE *f;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+	f = fopen(GROW_LIMIT, "r");
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", GROW_LIMIT, strerror(errno));
+	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
+	fclose(f);
+	/* Bad values are refused, and change nothing. */
+	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "3M"));
+	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "abc"));
+	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "-2M"));
+	ASSERT_EQ(0, write_file(GROW_LIMIT, "1G"));
+	EXPECT_EQ(512, gfx_pool_read_key(GFX_POOL_STATS, "grow_limit_blocks"));
+
+	region = gfx_pool_read_key(GFX_POOL_STATS, "blocks");
+	ASSERT_LE(0, region);
+	fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	grown_now = gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks");
+	grown_before = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown");
+	given_before = gfx_pool_read_key(GFX_POOL_STATS, "blocks_given_back");
+	free_before = gfx_pool_read_key("/proc/meminfo", "MemFree");
+	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
+	ret = gfx_pool_run(fd, TEST_GFX_POOL_TTM, TEST_GFX_POOL_WC,
+			   region * 512 + GROW_PAGES, &cmd);
+	close(fd);
+	if (ret == -EOPNOTSUPP) {
+		write_file(GROW_LIMIT, old);
+		SKIP(return, "no TTM in this kernel");
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
+	grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown") - grown_before;
+	TH_LOG("TTM WC, region + 512M: %ld grown, 2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
+	       grown, after.splits_2m - before.splits_2m,
+	       after.splits_1g - before.splits_1g,
+	       after.directmap_4k_kb - before.directmap_4k_kb);
+	/* Blocks grown earlier and still free may have served some. */
+	EXPECT_GE(grown + grown_now, GROW_PAGES / 512);
+	EXPECT_EQ(before.splits_2m, after.splits_2m);
+	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
+
+	/* Memory pressure, as far as the pool can tell: its shrinker runs. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	EXPECT_EQ(0, gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks"));
+	grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown") - grown_before;
+	given = gfx_pool_read_key(GFX_POOL_STATS, "blocks_given_back") - given_before;
+	EXPECT_EQ(grown + grown_now, given);
+	free_after = gfx_pool_read_key("/proc/meminfo", "MemFree");
+	TH_LOG("MemFree %ld kB before, %ld kB after giving back", free_before,
+	       free_after);
+	/* Back with the page allocator, but for what per-CPU lists keep. */
+	EXPECT_GT(free_after + 32768, free_before);
+	EXPECT_EQ(0, write_file(GROW_LIMIT, old));
+}
+
 TEST_HARNESS_MAIN

@@ -11,6 +11,8 @@
 #include <linux/gfx_pool.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/sizes.h>
+#include <linux/vmstat.h>
 
 #include <drm/ttm/ttm_bo.h>
 #include <drm/ttm/ttm_pool.h>
@@ -273,6 +275,76 @@ static void ttm_gfx_pool_partial_fallback(struct kunit *test)
 	ttm_pool_fini(pool);
 }
 
+static void ttm_gfx_pool_grow_restore(void *data)
+{
+	gfx_pool_set_grow_limit((unsigned long)data);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+}
+
+/*
+ * A 512 MiB WC ttm_tt with every block of the region held: the pool grows
+ * from the page allocator by exactly the 256 blocks the tt needs and
+ * serves every page, under 2M entries (where a 1G page mapped a block, it
+ * was demoted once), with no fallback. Freed and given back (as the
+ * shrinker does under pressure), the memory is the page allocator's
+ * again.
+ */
+static void ttm_gfx_pool_grow(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = SZ_512M >> PAGE_SHIFT;
+	unsigned long fallbacks, free_before, i, old, split_before = 0;
+	struct ttm_pool *pool;
+	unsigned int level;
+	struct ttm_tt *tt;
+
+	if (gfx_pool_nr_grown())
+		kunit_skip(test, "the pool has grown already");
+	gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
+	free_before = global_zone_page_state(NR_FREE_PAGES);
+	if (free_before < num_pages + (SZ_256M >> PAGE_SHIFT))
+		kunit_skip(test, "needs 768 MiB of free memory");
+	old = gfx_pool_set_grow_limit(num_pages >> (PMD_SHIFT - PAGE_SHIFT));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							ttm_gfx_pool_grow_restore,
+							(void *)old), 0);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
+	fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
+
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < num_pages; i += 1UL << tt->pages[i]->private) {
+		KUNIT_ASSERT_EQ_MSG(test, gfx_pool_page_domain(tt->pages[i]),
+				    GFX_POOL_WC,
+				    "page %lu is not a WC gfx_pool page", i);
+		/* 2M, but where something split the range before it grew. */
+		level = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(tt->pages[i])));
+		expect_direct_map(test, tt->pages[i], ttm_write_combined,
+				  level);
+		split_before += level == PG_LEVEL_4K;
+	}
+	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
+			fallbacks);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(),
+			num_pages >> (PMD_SHIFT - PAGE_SHIFT));
+	kunit_info(test, "%lu blocks grown for 512 MiB; %lu chunks in 4K entries split before\n",
+		   gfx_pool_nr_grown(), split_before);
+
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	/* Back with the page allocator, but for what per-CPU lists keep. */
+	KUNIT_EXPECT_GT(test, global_zone_page_state(NR_FREE_PAGES) + SZ_32M / PAGE_SIZE,
+			free_before);
+}
+
 /*
  * ttm_tt_populate() counts a tt's pool pages apart: they are not system
  * memory that ttm_pages_limit guards. A WC tt from the pool has all its
@@ -304,6 +376,7 @@ static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE(ttm_gfx_pool_fallback),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
+	KUNIT_CASE_SLOW(ttm_gfx_pool_grow),
 	{}
 };
 
