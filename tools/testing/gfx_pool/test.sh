@@ -23,8 +23,9 @@
 #           serves from growth alone; the growth cases and the selftests
 #   sleep   pm_test levels of suspend, then a real S3 woken by the RTC,
 #           with faults under a driver lock that resume takes
-#   hibernate  two real hibernations with KASLR, 40% of RAM in the pool,
-#           each resumed from the next boot's /init
+#   hibernate  two real hibernations with KASLR, 40% of RAM in the pool
+#           (region and grown blocks), each resumed from the next boot's
+#           /init
 #   debug-hibernate  the same with the debug kernel
 #
 # Every stage adds its KUnit cases, its selftests and its own checks to
@@ -331,6 +332,12 @@ hibernate_stage() {	# hibernate_stage <name> <bzImage> <cycles> <big> <args> [qe
 			image_logs "$prev" "$log"
 	done
 	check "$name: the last resume ran to the end" grep -q '^GFXPOOL: end' "$log"
+	case $args in
+	*grow_limit*)
+		check "$name: blocks grown beyond the region went through the images" \
+			grep -aqE '^GFXPOOL-STATS: blocks_grown: [1-9]' "$log"
+		;;
+	esac
 	check "$name: KASLR moved the kernel between boot and image ($moved of $cycles resumes)" \
 		[ "$moved" -gt 0 ]
 	count_selftests "$build/test-$name"-*.log
@@ -462,9 +469,10 @@ for stage in "$@"; do
 		;;
 	hibernate)
 		# Two cycles with about 40% of guest RAM in use in the pool,
-		# 300 MiB in each domain.
-		hibernate_stage hibernate "$kernel" 2 76800 "gfx_pool=1280M" \
-			-m 3G
+		# 300 MiB in each domain: more than the region, so that grown
+		# blocks go through the image too.
+		hibernate_stage hibernate "$kernel" 2 76800 \
+			"gfx_pool=1024M gfx_pool.grow_limit=512M" -m 3G
 		;;
 	debug-hibernate)
 		# The same under KASAN, lockdep, DEBUG_VM and kmemleak, with
