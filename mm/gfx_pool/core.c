@@ -433,8 +433,7 @@ static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 	lockdep_assert_held(&node->lock);
 	if (!block->nr_used) {
 		list_move(&block->list, &dom->empty);
-		if (block->grown)
-			gfx_pool_block_now_free(block);
+		gfx_pool_block_now_free(block);
 	} else if (block->nr_used == GFX_POOL_BLOCK_PAGES) {
 		list_del_init(&block->list);
 	} else {
@@ -534,8 +533,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 		list_add_tail(&block->list, &node->domain[now].empty);
 	else
 		list_add(&block->list, &node->domain[now].empty);
-	if (block->grown)
-		gfx_pool_block_now_free(block);
+	gfx_pool_block_now_free(block);
 	return true;
 }
 
@@ -740,7 +738,7 @@ out_unlock:
 
 /*
  * Warm, then cold; then, if @may_grow, grow the node by the blocks the
- * order needs and convert those (grow.c decides whether it may).
+ * order needs and convert those (elastic.c decides whether it may).
  */
 static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
 					struct gfx_pool_alloc_ctx *ac,
@@ -1014,12 +1012,15 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
  */
 bool gfx_pool_owns_page(const struct page *page)
 {
+	struct gfx_pool_block *block;
 	bool owned;
 
 	if (!page)
 		return false;
 	rcu_read_lock();
-	owned = gfx_pool_pfn_to_block(page_to_pfn(page));
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	/* A lent block's pages are the page allocator's for now. */
+	owned = block && !READ_ONCE(block->lent);
 	rcu_read_unlock();
 	return owned;
 }

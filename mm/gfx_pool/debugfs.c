@@ -29,6 +29,11 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   gfx_pool_pages_in_use());
+	seq_printf(m, "lends: %s\nlent_blocks: %ld\nblocks_taken_back: %ld\nblocks_lent: %ld\n",
+		   gfx_pool.cma ? "yes" : "no",
+		   atomic_long_read(&gfx_pool.nr_lent),
+		   atomic_long_read(&gfx_pool.taken_back_total),
+		   atomic_long_read(&gfx_pool.lent_total));
 	seq_printf(m, "grow_limit_blocks: %lu\ngrown_blocks: %ld\nblocks_grown: %ld\nblocks_given_back: %ld\n",
 		   READ_ONCE(gfx_pool.grow_limit),
 		   atomic_long_read(&gfx_pool.nr_grown),
@@ -67,7 +72,7 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 {
 	unsigned long flags;
 	unsigned int level;
-	bool converting;
+	bool converting, lent;
 	int domain;
 	u32 used;
 
@@ -75,6 +80,7 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 	domain = block->domain;
 	used = block->nr_used;
 	converting = block->converting;
+	lent = READ_ONCE(block->lent);
 	spin_unlock_irqrestore(&node->lock, flags);
 	lookup_address(gfx_pool_block_addr(block), &level);
 	seq_printf(m, "%s%-*lu %#-18lx %4d %-6s %5u %-5s%s\n", name,
@@ -82,7 +88,7 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 		   gfx_pool_domain_names[domain], used,
 		   level < ARRAY_SIZE(gfx_pool_level_names) ?
 		   gfx_pool_level_names[level] : "?",
-		   converting ? " converting" : "");
+		   lent ? " lent" : converting ? " converting" : "");
 }
 
 /* The region's blocks by index, then each node's grown blocks ("g0"...). */

@@ -62,7 +62,11 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  *	the others are simply full.
  * @snapshot_mapped: an NP block mapped present for the hibernation
  *	snapshot. Protected by the node's convert_lock, not its lock.
- * @grown: the block was taken from the page allocator (grow.c), not
+ * @lent: a block of a region that lends (elastic.c) is the page
+ *	allocator's for now; it is then also off every list and marked
+ *	converting. Protected by the node's convert_lock; read without it
+ *	only as a hint.
+ * @grown: the block was taken from the page allocator (elastic.c), not
  *	from the region; never changes.
  * @grown_list: a grown block on its node's @grown list.
  * @grown_level: the level of the direct-map entry over a grown block when
@@ -83,6 +87,7 @@ struct gfx_pool_block {
 	enum gfx_pool_domain domain;
 	bool converting;
 	bool snapshot_mapped;
+	bool lent;
 	bool grown;
 	u8 grown_level;
 	struct list_head grown_list;
@@ -175,6 +180,13 @@ struct gfx_pool_node {
  * @ready: set once init is done; read with smp_load_acquire().
  * @global: the direct map had _PAGE_GLOBAL on the region, so a block that
  *	comes back from %GFX_POOL_NP gets it back too.
+ * @cma: with CONFIG_CMA and gfx_pool.lend, the region is this CMA area,
+ *	and its blocks are lent while the pool does not need them; NULL if
+ *	the region does not lend.
+ * @region_nid: the node the region's memory is on.
+ * @nr_lent: blocks of the region lent now.
+ * @taken_back_total: lent blocks taken back, all time.
+ * @lent_total: blocks lent again after use, all time.
  * @dma32: the region lies below 4 GiB, so the pool can serve
  *	%__GFP_DMA32, and grows from ZONE_DMA32 only to stay so.
  * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB, at init
@@ -203,6 +215,11 @@ struct gfx_pool {
 	struct gfx_pool_node *node[MAX_NUMNODES];
 	bool ready;
 	bool global;
+	struct cma *cma;
+	int region_nid;
+	atomic_long_t nr_lent;
+	atomic_long_t taken_back_total;
+	atomic_long_t lent_total;
 	bool dma32;
 	atomic_long_t gbpage_demotions;
 	atomic_long_t broken_blocks;
@@ -268,7 +285,7 @@ unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_nr_free(void);
 int gfx_pool_page_domain(const struct page *page);
 
-/* grow.c: growth from the page allocator, and giving back */
+/* elastic.c: lending, growth, and giving back */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order);
 void gfx_pool_block_now_free(struct gfx_pool_block *block);
 unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);

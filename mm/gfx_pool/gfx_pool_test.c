@@ -124,8 +124,14 @@ static void expect_pool_whole(struct kunit *test)
 					      (i << GFX_POOL_BLOCK_ORDER));
 		KUNIT_ASSERT_NOT_NULL(test, block);
 		direct_map_lookup(block->pfn, &level, NULL);
-		KUNIT_EXPECT_EQ_MSG(test, level, PG_LEVEL_2M,
-				    "block %lu is not mapped by a 2M entry", i);
+		/* A lent block keeps its 1G page until it is taken back. */
+		if (READ_ONCE(block->lent))
+			KUNIT_EXPECT_GE_MSG(test, level, PG_LEVEL_2M,
+					    "lent block %lu is split", i);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, level, PG_LEVEL_2M,
+					    "block %lu is not mapped by a 2M entry",
+					    i);
 		KUNIT_EXPECT_EQ_MSG(test, block->nr_used,
 				    bitmap_weight(block->used,
 						  GFX_POOL_BLOCK_PAGES),
@@ -139,8 +145,15 @@ static void expect_pool_whole(struct kunit *test)
 			continue;
 		KUNIT_EXPECT_TRUE(test, direct_map_lookup(neighbour_pfn[n],
 							  &level, NULL));
-		KUNIT_EXPECT_EQ_MSG(test, level, neighbour_level[n],
-				    "the entry over pfn %#lx outside the pool changed level",
+		/*
+		 * Where a 1G page also maps the pool, the pool demotes it to
+		 * 2M pages once (at init, or when it first takes a lent block
+		 * back); nothing outside the pool is ever mapped smaller.
+		 */
+		KUNIT_EXPECT_GE_MSG(test, level,
+				    min_t(unsigned int, neighbour_level[n],
+					  PG_LEVEL_2M),
+				    "the entry over pfn %#lx outside the pool was split",
 				    neighbour_pfn[n]);
 	}
 }
@@ -838,7 +851,9 @@ static unsigned long count_free_blocks(void)
 	for (i = 0; i < nr_blocks; i++) {
 		block = gfx_pool_pfn_to_block(start_pfn +
 					      (i << GFX_POOL_BLOCK_ORDER));
-		n += !READ_ONCE(block->nr_used) && !READ_ONCE(block->converting);
+		/* A lent block is free for the pool: it takes it back. */
+		n += READ_ONCE(block->lent) ||
+		     (!READ_ONCE(block->nr_used) && !READ_ONCE(block->converting));
 	}
 	return n;
 }
@@ -1077,6 +1092,109 @@ static void gfx_pool_grow_test_held_page(struct kunit *test)
 			1);
 }
 
+/* === Lending ============================================================= */
+
+static int gfx_pool_lend_test_init(struct kunit *test)
+{
+	int ret = gfx_pool_test_init(test);
+
+	if (!ret && !gfx_pool.cma)
+		kunit_skip(test, "the region is not lent: CONFIG_CMA=n or gfx_pool.lend=0");
+	return ret;
+}
+
+static unsigned long count_lent_blocks(void)
+{
+	unsigned long start_pfn, nr_blocks, i, n = 0;
+
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	for (i = 0; i < nr_blocks; i++)
+		n += READ_ONCE(gfx_pool_pfn_to_block(start_pfn +
+						     (i << GFX_POOL_BLOCK_ORDER))->lent);
+	return n;
+}
+
+/*
+ * Every block taken back, then every one lent again: a lent block is the
+ * page allocator's (its pages neither reserved nor the pool's, still
+ * under a 2M or 1G entry); an allocation takes one back and converts it
+ * whole.
+ */
+static void gfx_pool_lend_test_round_trip(struct kunit *test)
+{
+	unsigned long start_pfn, nr_blocks, taken, lent;
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *lent_page;
+	unsigned int level;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	gfx_pool_region(&start_pfn, &nr_blocks);
+	nr_blocks -= gfx_pool_nr_broken_blocks();
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.nr_lent), 0);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+
+	lent = atomic_long_read(&gfx_pool.lent_total);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			nr_blocks);
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.nr_lent), nr_blocks);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.lent_total),
+			lent + nr_blocks);
+	lent_page = pfn_to_page(start_pfn);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(lent_page));
+	KUNIT_EXPECT_FALSE(test, PageReserved(lent_page));
+	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(lent_page)));
+	KUNIT_EXPECT_TRUE(test, direct_map_lookup(start_pfn, &level, NULL));
+	KUNIT_EXPECT_GE(test, level, PG_LEVEL_2M);
+
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks - 1);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
+	gfx_pool_free_pages(page, 0);
+	/* Just freed: not idle yet, so not lent again. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
+			0);
+	expect_pool_whole(test);
+}
+
+/* An order-10 allocation takes back an aligned pair of lent blocks. */
+static void gfx_pool_lend_test_group(struct kunit *test)
+{
+	struct page *page;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	/* Nothing but lent blocks, so that the group must be taken back. */
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL,
+				    GFX_POOL_MAX_ORDER);
+	if (!page && gfx_pool.nr_blocks < 2)
+		kunit_skip(test, "a region of one block has no pair");
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(page_to_pfn(page),
+					   1UL << GFX_POOL_MAX_ORDER));
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_UC);
+	expect_mapping(test, page_to_pfn(page) + (1UL << GFX_POOL_MAX_ORDER) - 1,
+		       GFX_POOL_UC);
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	expect_pool_whole(test);
+}
+
 /* === Boot parameter ====================================================== */
 
 struct param_case {
@@ -1210,7 +1328,7 @@ static struct kunit_case gfx_pool_grow_test_cases[] = {
 	{}
 };
 
-/* Growth from the page allocator: grow.c. */
+/* Growth from the page allocator: elastic.c. */
 static struct kunit_suite gfx_pool_grow_test_suite = {
 	.name = "gfx_pool_grow",
 	.suite_init = gfx_pool_test_suite_init,
@@ -1218,5 +1336,19 @@ static struct kunit_suite gfx_pool_grow_test_suite = {
 	.test_cases = gfx_pool_grow_test_cases,
 };
 
+static struct kunit_case gfx_pool_lend_test_cases[] = {
+	KUNIT_CASE(gfx_pool_lend_test_round_trip),
+	KUNIT_CASE(gfx_pool_lend_test_group),
+	{}
+};
+
+/* The region lent through CMA while idle: elastic.c. */
+static struct kunit_suite gfx_pool_lend_test_suite = {
+	.name = "gfx_pool_lend",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_lend_test_init,
+	.test_cases = gfx_pool_lend_test_cases,
+};
+
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
-		  &gfx_pool_grow_test_suite);
+		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite);

@@ -6,8 +6,10 @@
 
 #define pr_fmt(fmt) "gfx_pool: " fmt
 
+#include <linux/cma.h>
 #include <linux/ctype.h>
 #include <linux/init.h>
+#include <linux/kstrtox.h>
 #include <linux/kmemleak.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
@@ -191,6 +193,59 @@ static int __init early_gfx_pool(char *p)
 early_param("gfx_pool", early_gfx_pool);
 
 /*
+ * gfx_pool.lend=0 keeps the region the pool's for good, as without
+ * CONFIG_CMA: no block is ever lent, so no allocation waits for a
+ * migration. Early, like gfx_pool=: the reservation needs it.
+ */
+static bool gfx_pool_lend __initdata = IS_ENABLED(CONFIG_CMA);
+
+static int __init early_gfx_pool_lend(char *p)
+{
+	bool lend;
+
+	if (!p || kstrtobool(p, &lend)) {
+		pr_err("ignoring gfx_pool.lend=%s: not a boolean\n", p ? p : "");
+		return 0;
+	}
+	if (lend && !IS_ENABLED(CONFIG_CMA))
+		pr_err("gfx_pool.lend=%s: this kernel has no CONFIG_CMA; the region is not lent\n",
+		       p);
+	gfx_pool_lend = lend && IS_ENABLED(CONFIG_CMA);
+	return 0;
+}
+early_param("gfx_pool.lend", early_gfx_pool_lend);
+
+/*
+ * Make the region a CMA area, so that its blocks serve movable
+ * allocations while the pool does not need them (elastic.c). A CMA area
+ * must lie in one zone: not across the 16M or 4G boundaries, nor across
+ * nodes. Where it cannot be one, the region stays the pool's for good.
+ */
+static void __init gfx_pool_reserve_lend(phys_addr_t addr, phys_addr_t size)
+{
+	unsigned long first = PHYS_PFN(addr), last = PHYS_PFN(addr + size - 1);
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_CMA) || !gfx_pool_lend)
+		return;
+	if ((addr < SZ_16M && addr + size > SZ_16M) ||
+	    (addr < SZ_4G && addr + size > SZ_4G) ||
+	    early_pfn_to_nid(first) != early_pfn_to_nid(last)) {
+		pr_info("the region spans zones or nodes; it is not lent\n");
+		return;
+	}
+	ret = cma_init_reserved_mem(addr, size, GFX_POOL_BLOCK_ORDER,
+				    "gfx_pool", &gfx_pool.cma);
+	if (ret) {
+		pr_err("no CMA area for the region (%d); it is not lent\n", ret);
+		gfx_pool.cma = NULL;
+		return;
+	}
+	/* If CMA cannot activate it, keep it reserved: init takes it then. */
+	cma_reserve_pages_on_error(gfx_pool.cma);
+}
+
+/*
  * Where the region goes without a fixed base: above 4 GiB if it fits
  * there, else below, never in the first 16 MiB (ZONE_DMA). Memory below
  * 4 GiB is what 32-bit DMA needs: the crash kernel (reserved after the
@@ -297,8 +352,10 @@ void __init gfx_pool_reserve(void)
 	kmemleak_ignore_phys(addr);
 	gfx_pool.base = addr;
 	gfx_pool.size = param->size;
-	pr_info("reserved %llu MiB at %pa\n",
-		(unsigned long long)(param->size >> 20), &addr);
+	gfx_pool_reserve_lend(addr, param->size);
+	pr_info("reserved %llu MiB at %pa%s\n",
+		(unsigned long long)(param->size >> 20), &addr,
+		gfx_pool.cma ? ", lent while idle" : "");
 }
 
 /* === Init ================================================================ */
@@ -392,6 +449,14 @@ static int __init gfx_pool_init(void)
 	if (gfx_pool_nodes_init())
 		goto out_free_nodes;
 
+	/* CMA activated the area at core_initcall, or kept it reserved. */
+	if (IS_ENABLED(CONFIG_CMA) && gfx_pool.cma &&
+	    cma_get_size(gfx_pool.cma) != gfx_pool.size) {
+		pr_err("CMA could not activate the region; it is not lent\n");
+		gfx_pool.cma = NULL;
+	}
+	gfx_pool.region_nid = nr_blocks ? pfn_to_nid(gfx_pool.start_pfn) :
+					  NUMA_NO_NODE;
 	for (i = 0; i < nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
 		block->pfn = gfx_pool.start_pfn + (i << GFX_POOL_BLOCK_ORDER);
@@ -400,6 +465,12 @@ static int __init gfx_pool_init(void)
 		INIT_LIST_HEAD(&block->list);
 		/* Whatever firmware or the boot left there: not zero. */
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+		if (gfx_pool.cma) {
+			/* The page allocator's until the pool takes it back. */
+			block->lent = true;
+			block->converting = true;
+			continue;
+		}
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
 		node = gfx_pool.node[block->nid];
@@ -407,6 +478,8 @@ static int __init gfx_pool_init(void)
 		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
 	gfx_pool.nr_blocks = nr_blocks;
+	if (gfx_pool.cma)
+		atomic_long_set(&gfx_pool.nr_lent, nr_blocks);
 	gfx_pool.dma32 = nr_blocks && gfx_pool.base + gfx_pool.size <= SZ_4G;
 
 	/* Without a region, any direct-map address tells: a node struct's. */
@@ -414,7 +487,9 @@ static int __init gfx_pool_init(void)
 			   (unsigned long)gfx_pool.node[first_memory_node];
 	pte = lookup_address(addr, &level);
 	gfx_pool.global = pte && (pte_flags(*pte) & _PAGE_GLOBAL);
-	gfx_pool_demote_gbpages();
+	/* A lent block is demoted when it is taken back: it is not ours. */
+	if (!gfx_pool.cma)
+		gfx_pool_demote_gbpages();
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
@@ -424,8 +499,8 @@ static int __init gfx_pool_init(void)
 		pr_err("no PM notifier: hibernation is not refused without the PM device\n");
 	gfx_pool_debugfs_init();
 	if (nr_blocks)
-		pr_info("%lu blocks of 2M ready at %pa\n", nr_blocks,
-			&gfx_pool.base);
+		pr_info("%lu blocks of 2M ready at %pa%s\n", nr_blocks,
+			&gfx_pool.base, gfx_pool.cma ? ", lent until needed" : "");
 	if (gfx_pool.grow_limit)
 		pr_info("may grow by up to %lu blocks of 2M\n",
 			gfx_pool.grow_limit);
@@ -444,11 +519,17 @@ out_free_blocks:
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
 out_off:
-	pr_err("no memory for the metadata of %lu blocks; the pool stays off%s\n",
-	       nr_blocks, nr_blocks ? " and its memory is freed" : "");
-	/* The region is still WB and unused: give it to the page allocator. */
-	if (nr_blocks)
-		memblock_free_late(gfx_pool.base, gfx_pool.size);
+	if (gfx_pool.cma) {
+		/* The page allocator has it already, and keeps it. */
+		pr_err("no memory for the metadata of %lu blocks; the pool stays off and its memory stays lent\n",
+		       nr_blocks);
+	} else {
+		pr_err("no memory for the metadata of %lu blocks; the pool stays off%s\n",
+		       nr_blocks, nr_blocks ? " and its memory is freed" : "");
+		/* The region is still WB and unused: free it. */
+		if (nr_blocks)
+			memblock_free_late(gfx_pool.base, gfx_pool.size);
+	}
 	gfx_pool.size = 0;
 	return -ENOMEM;
 }

@@ -19,6 +19,8 @@
 #   init-on init_on_alloc=1 init_on_free=1: the pool's suites pass
 #   params  bad gfx_pool= values: reported, pool off, boot goes on
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the stock path
+#   lend    gfx_pool=512M in 1.5G, lent while idle: a process fills most of
+#           memory, and the pool takes the whole region back around it
 #   grow-only  gfx_pool=0 gfx_pool.grow_limit=1G: no region, the pool
 #           serves from growth alone; the growth cases and the selftests
 #   sleep   pm_test levels of suspend, then a real S3 woken by the RTC,
@@ -213,6 +215,14 @@ memtotal() {	# memtotal <log>: MemTotal in kB, as /init saw it
 	sed -n 's/\r$//; s/^GFXPOOL: MemTotal: *\([0-9]*\) kB/\1/p' "$1"
 }
 
+memavailable() {	# memavailable <log>: MemAvailable in kB, as /init saw it
+	sed -n 's/\r$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' "$1"
+}
+
+at_least_90_percent() {	# at_least_90_percent <value> <of>
+	[ -n "$1" ] && [ -n "$2" ] && [ $(($1 * 10)) -ge $(($2 * 9)) ]
+}
+
 grew_by() {	# grew_by <before> <after> <delta>: after - before == delta
 	[ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -eq "$3" ]
 }
@@ -223,7 +233,8 @@ grew_by() {	# grew_by <before> <after> <delta>: after - before == delta
 # slot, the node, then the 1G demotion's set_memory_wc() and _wb().
 inject_stage() {
 	local log=$build/test-inject.log on n what mt
-	local args="nokaslr kunit.enable=0 gfxpool_mode=none gfx_pool=64M"
+	# gfx_pool.lend=0: the region is the pool's until init gives it back.
+	local args="nokaslr kunit.enable=0 gfxpool_mode=none gfx_pool=64M gfx_pool.lend=0"
 
 	echo "=== stage inject: $args (reference)"
 	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" "$args"
@@ -253,6 +264,24 @@ inject_stage() {
 	3 node
 	LIST
 
+	# The same failure with a lent region: CMA has had it since
+	# core_initcall, so it stays lent; MemTotal counts it as it counts
+	# a region given back.
+	log=$build/test-inject-lend.log
+	echo "=== stage inject: failing the node, region lent"
+	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
+		"nokaslr kunit.enable=0 gfxpool_mode=none gfx_pool=64M fail_gfx_pool=3,100,0,1"
+	check "inject: lent region, failing the node: the boot goes on" \
+		grep -q '^GFXPOOL: end' "$log"
+	check "inject: lent region, failing the node: the pool says why, stays off" \
+		grep -q 'gfx_pool: no memory for the metadata of 32 blocks; the pool stays off and its memory stays lent' "$log"
+	mt=$(memtotal "$log")
+	echo "    MemTotal ${mt:-?} kB, with the pool on ${on:-?} kB"
+	check "inject: lent region, failing the node: its 64 MiB are in MemTotal" \
+		grew_by "$on" "$mt" 65536
+	check "inject: lent region, failing the node: no kernel warnings" \
+		no_reports "$log"
+
 	# The demotion of the 1G page half done: set_memory_wc() worked,
 	# set_memory_wb() failed. That block is taken out of use; the
 	# pool's suite runs with the rest (exhaustion counts it out).
@@ -260,7 +289,7 @@ inject_stage() {
 	echo "=== stage inject: failing the 1G demotion half way"
 	check "inject: half-failed 1G demotion: guest booted and finished" \
 		"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
-		"nokaslr gfxpool_mode=none gfx_pool=1G fail_gfx_pool=5,100,0,1 kunit.filter_glob=gfx_pool.*" \
+		"nokaslr gfxpool_mode=none gfx_pool=1G gfx_pool.lend=0 fail_gfx_pool=5,100,0,1 kunit.filter_glob=gfx_pool.*" \
 		-cpu max -m 5G
 	count_kunit "$log"
 	check "inject: half-failed 1G demotion: no KUnit case skipped" \
@@ -405,9 +434,10 @@ for stage in "$@"; do
 		boot 1g-shared "$kernel" "nokaslr gfx_pool=64M@4G" -cpu max -m 5G
 		check "1g-shared: no KUnit case skipped" kunit_no_skips
 		check "1g-shared: no selftest skipped" no_selftest_skips
-		check "1g-shared: the shared 1G page was demoted once, at init" \
-			grep -q 'gfx_pool: demoted the 1G direct-map page over pfn 0x100000 to 2M pages (it also maps memory outside the pool)' \
-			"$build/test-1g-shared.log"
+		# Once: at init, or (lent region) when the first block of it
+		# is taken back.
+		check "1g-shared: the shared 1G page was demoted once" \
+			test "$(grep -c 'gfx_pool: demoted the 1G direct-map page over pfn 0x100000 to 2M pages' "$build/test-1g-shared.log")" = 1
 		check "1g-shared: no kernel warnings" no_reports \
 			"$build/test-1g-shared.log"
 		;;
@@ -479,6 +509,31 @@ for stage in "$@"; do
 		# small buffers and one cycle: the debug kernel is slow.
 		GFX_POOL_GUEST_TIMEOUT=1800 hibernate_stage debug-hibernate \
 			"$debug_kernel" 1 0 ""
+		;;
+	lend)
+		# The region lent while idle (CMA), in a small guest: with
+		# the pool idle, nearly all of it is available; a process
+		# fills 90% of that, keeps half, and the pool takes its
+		# whole region back around it (the lend selftest).
+		log=$build/test-lend-ref.log
+		echo "=== stage lend: gfx_pool=0 -m 1536M (reference)"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=0" -m 1536M
+		ref=$(memavailable "$log")
+		boot lend "$kernel" "gfx_pool=512M kunit.filter_glob=gfx_pool_lend.*" \
+			-m 1536M
+		log=$build/test-lend.log
+		avail=$(memavailable "$log")
+		echo "    MemAvailable ${avail:-?} kB with gfx_pool=512M lent, ${ref:-?} kB with gfx_pool=0"
+		check "lend: the idle pool leaves at least 90% of the memory available without it" \
+			at_least_90_percent "$avail" "$ref"
+		check "lend: the region was lent at boot" \
+			grep -q 'gfx_pool: 256 blocks of 2M ready at .*, lent until needed' "$log"
+		check "lend: the lend selftest ran" \
+			grep -aq 'GFXPOOL-SELFTEST: ok [0-9]* lend.round_trip' "$log"
+		check "lend: no KUnit case skipped" kunit_no_skips
+		check "lend: no selftest skipped" no_selftest_skips
+		check "lend: no kernel warnings" no_reports "$log"
 		;;
 	grow-only)
 		# No region: every page comes from blocks grown from the page

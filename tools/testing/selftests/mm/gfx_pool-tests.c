@@ -767,6 +767,24 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(in_use, pool_pages_in_use());
 }
 
+/* Is the region lent while idle? From debugfs ("lends: yes"). */
+static bool pool_lends(void)
+{
+	char line[64];
+	bool lends = false;
+	FILE *f;
+
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+	f = fopen(GFX_POOL_STATS, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "lends: yes\n"))
+			lends = true;
+	fclose(f);
+	return lends;
+}
+
 /* === Growth ============================================================= */
 
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
@@ -774,8 +792,9 @@ TEST_F(gfx_pool, bad_buffers)
 
 /*
  * With gfx_pool.grow_limit set, a WC ttm_tt 512 MiB larger than the
- * region is served by the pool growing from the page allocator by those
- * 512 MiB: no 2M page is split to 4K (the stock path would split
+ * region (less in a small guest) is served by
+ * the pool growing from the page allocator by that much: no 2M page is
+ * split to 4K (the stock path would split
  * hundreds). A 1G page may be demoted to 2M pages once where a block grew
  * inside one; that is reported, as the docs say. Then the shrinker, which
  * drop_caches runs, gives every grown block back.
@@ -783,7 +802,7 @@ TEST_F(gfx_pool, bad_buffers)
 TEST(grow)
 {
 	long grown_before, given_before, free_before, free_after, region;
-	long grown_now, grown, given;
+	long grown_now, grown, given, grow, taken_before;
 	struct gfx_pool_dmap before, after;
 	struct test_gfx_pool_cmd cmd;
 	char old[32] = "0M";
@@ -804,8 +823,31 @@ TEST(grow)
 	ASSERT_EQ(0, write_file(GROW_LIMIT, "1G"));
 	EXPECT_EQ(512, gfx_pool_read_key(GFX_POOL_STATS, "grow_limit_blocks"));
 
+	/* From a pool with nothing grown, and its region lent if it lends. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
 	region = gfx_pool_read_key(GFX_POOL_STATS, "blocks");
 	ASSERT_LE(0, region);
+	taken_before = gfx_pool_read_key(GFX_POOL_STATS, "blocks_taken_back");
+	/*
+	 * 512 MiB, or half of what is available beside a lent region, and
+	 * the whole ttm_tt within half of RAM.
+	 */
+	grow = gfx_pool_read_key("/proc/meminfo", "MemAvailable") / 4;
+	if (pool_lends())
+		grow -= region * 512;
+	grow /= 2;
+	/* The test driver takes at most half of RAM for one ttm_tt. */
+	if (grow > gfx_pool_read_key("/proc/meminfo", "MemTotal") / 4 / 2 -
+		   region * 512 - 512)
+		grow = gfx_pool_read_key("/proc/meminfo", "MemTotal") / 4 / 2 -
+		       region * 512 - 512;
+	grow = grow / 512 * 512;
+	if (grow > GROW_PAGES)
+		grow = GROW_PAGES;
+	if (grow < 512 * 16) {
+		write_file(GROW_LIMIT, old);
+		SKIP(return, "too little memory to grow");
+	}
 	fd = open(GFX_POOL_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	grown_now = gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks");
@@ -814,21 +856,24 @@ TEST(grow)
 	free_before = gfx_pool_read_key("/proc/meminfo", "MemFree");
 	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
 	ret = gfx_pool_run(fd, TEST_GFX_POOL_TTM, TEST_GFX_POOL_WC,
-			   region * 512 + GROW_PAGES, &cmd);
+			   region * 512 + grow, &cmd);
 	close(fd);
 	if (ret == -EOPNOTSUPP) {
 		write_file(GROW_LIMIT, old);
 		SKIP(return, "no TTM in this kernel");
 	}
+	grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown") - grown_before;
+	TH_LOG("TTM WC, region + %ld MiB: %ld taken back, %ld grown",
+	       grow / 256, gfx_pool_read_key(GFX_POOL_STATS, "blocks_taken_back") -
+	       taken_before, grown);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
-	grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown") - grown_before;
-	TH_LOG("TTM WC, region + 512M: %ld grown, 2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
-	       grown, after.splits_2m - before.splits_2m,
+	TH_LOG("2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
+	       after.splits_2m - before.splits_2m,
 	       after.splits_1g - before.splits_1g,
 	       after.directmap_4k_kb - before.directmap_4k_kb);
 	/* Blocks grown earlier and still free may have served some. */
-	EXPECT_GE(grown + grown_now, GROW_PAGES / 512);
+	EXPECT_GE(grown + grown_now, grow / 512);
 	EXPECT_EQ(before.splits_2m, after.splits_2m);
 	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
 
@@ -844,6 +889,84 @@ TEST(grow)
 	/* Back with the page allocator, but for what per-CPU lists keep. */
 	EXPECT_GT(free_after + 32768, free_before);
 	EXPECT_EQ(0, write_file(GROW_LIMIT, old));
+}
+
+/* === Lending ============================================================ */
+
+/*
+ * The idle region serves ordinary memory: a process fills 90% of
+ * MemAvailable, which counts the lent region, so that some of its pages
+ * must live there. It keeps half; then the pool takes its whole region
+ * back, a quarter in each domain: the process's pages move out, the half
+ * it kept is intact, and no 2M page is split to 4K.
+ */
+FIXTURE(lend)
+{
+};
+
+FIXTURE_SETUP(lend)
+{
+}
+
+FIXTURE_TEARDOWN(lend)
+{
+}
+
+/* Filling most of RAM and migrating a region's worth takes a while. */
+TEST_F_TIMEOUT(lend, round_trip, 600)
+{
+	long avail, region, i, words, half, migrated, bad = -1;
+	struct gfx_pool_dmap before, after;
+	struct big b[4] = {};
+	unsigned long *mem;
+	size_t len;
+	int d;
+
+	if (!pool_is_on() || !pool_lends())
+		SKIP(return, "the region is not lent");
+	/* Every free block of the pool given back: the region all lent. */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	region = gfx_pool_read_key(GFX_POOL_STATS, "blocks") * 512;
+	EXPECT_EQ(region / 512, gfx_pool_read_key(GFX_POOL_STATS, "lent_blocks"));
+	avail = gfx_pool_read_key("/proc/meminfo", "MemAvailable");
+	ASSERT_LT(0, region);
+	ASSERT_LT(0, avail);
+	len = (size_t)avail / 10 * 9 * 1024;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	words = len / sizeof(*mem);
+	for (i = 0; i < words; i += PAGE / sizeof(*mem))
+		mem[i] = 0x5851f42d4c957f2dUL * (i + 1);
+	TH_LOG("lend: touched %zu kB of MemAvailable %ld kB; %ld blocks lent",
+	       len / 1024, avail, gfx_pool_read_key(GFX_POOL_STATS, "lent_blocks"));
+	half = words / 2 / (PAGE / sizeof(*mem)) * (PAGE / sizeof(*mem));
+	ASSERT_EQ(0, munmap(mem + half, len - half * sizeof(*mem)));
+
+	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
+	migrated = gfx_pool_read_key("/proc/vmstat", "pgmigrate_success");
+	for (d = 0; d < 4; d++)
+		ASSERT_EQ(0, big_open(&b[d], d, region / 4))
+			TH_LOG("taking back %ld pages for domain %d",
+			       region / 4, d);
+	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
+	migrated = gfx_pool_read_key("/proc/vmstat", "pgmigrate_success") - migrated;
+	TH_LOG("lend: the region taken back, %ld pages migrated out of it",
+	       migrated);
+	/* The process's pages lived there: taking back moved them. */
+	EXPECT_GT(migrated, 0);
+	EXPECT_EQ(0, gfx_pool_read_key(GFX_POOL_STATS, "lent_blocks"));
+	EXPECT_EQ(before.splits_2m, after.splits_2m);
+	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
+	for (i = 0; i < half && bad < 0; i += PAGE / sizeof(*mem))
+		if (mem[i] != 0x5851f42d4c957f2dUL * (i + 1))
+			bad = i;
+	EXPECT_EQ(-1, bad) TH_LOG("the kept half changed at word %ld", bad);
+	for (d = 0; d < 4; d++) {
+		munmap(b[d].map, b[d].npages * PAGE);
+		close(b[d].fd);
+	}
+	munmap(mem, half * sizeof(*mem));
 }
 
 TEST_HARNESS_MAIN

@@ -1,37 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gfx_pool growth: when the region cannot serve an allocation, the pool
- * takes whole, 2 MiB-aligned blocks from the page allocator, up to
- * gfx_pool.grow_limit, and gives each back once it has been wholly free
- * for GFX_POOL_GROWN_IDLE, or earlier when a shrinker asks.
+ * The elastic pool: blocks come into the pool when it needs them and go
+ * back to the rest of the system when it does not.
  *
- * A grown block is a block like any other: on its node's lists, in one
- * domain at a time, converted whole with one set_memory_*() call, so it
- * never splits a 2 MiB direct-map entry either. Where the direct map
- * maps it with a 1 GiB page, that page is demoted to 2 MiB pages once,
- * when the block grows, and counted (gfx_pool_demote_gbpage()). Where
- * something split the range to 4 KiB before, the block keeps those 4 KiB
- * entries: the pool changes all 512 of them together and splits nothing
- * more (struct gfx_pool_block::grown_level records which). The
- * pages come with one light try (__GFP_NORETRY, the caller's reclaim
- * rules, no reserves): the pool would rather fail than start a reclaim
- * or compaction storm for a graphics buffer. While grown, every page of
- * the block is PageReserved like the region's, and a free one is
- * PageOffline; given back, each page goes back to the page allocator on
- * its own (the allocation was split_page()d), in WB.
+ * Lending. With CONFIG_CMA, the region reserved at boot is a CMA area
+ * (region.c): while a block of it is not the pool's, it is "lent", and
+ * the page allocator serves movable allocations from it. When an
+ * allocation finds no free block, the pool takes a lent block back with
+ * cma_alloc(), which migrates whatever lives there, and converts it.
  *
- * The limit is 0 unless gfx_pool.grow_limit= says otherwise: growth pins
- * memory in 2 MiB pieces the page allocator must find, and a kernel that
- * did not ask for it should behave as before.
+ * Growth. When the region has nothing left to take back, the pool takes
+ * whole, 2 MiB-aligned blocks from the page allocator, up to
+ * gfx_pool.grow_limit. The pages come with one light try
+ * (__GFP_NORETRY, the caller's reclaim rules, no reserves): the pool
+ * would rather fail than start a reclaim or compaction storm for a
+ * graphics buffer.
  *
- * Locking: growing and giving back run under the node's convert_lock,
- * which also protects the node's list of grown blocks. The xarray of
- * grown blocks, for gfx_pool_pfn_to_block(), is read under RCU; a grown
- * block's struct is freed with kfree_rcu().
+ * Giving back. A block taken back or grown goes back (lent again, or
+ * freed to the page allocator) once it has been wholly free for
+ * GFX_POOL_IDLE, or earlier when a shrinker asks: grown blocks first,
+ * then lent ones. It goes back in WB, with one set_memory_*() call over
+ * its 2 MiB.
+ *
+ * Such a block is a block like any other: on its node's lists, in one
+ * domain at a time, converted whole, so it never splits a 2 MiB
+ * direct-map entry either. Where the direct map maps it with a 1 GiB
+ * page, that page is demoted to 2 MiB pages once, when the block comes
+ * in, and counted (gfx_pool_demote_gbpage()). Where something split a
+ * grown block's range to 4 KiB before, it keeps those 4 KiB entries: the
+ * pool changes all 512 of them together and splits nothing more (struct
+ * gfx_pool_block::grown_level records which). While the pool's, every
+ * page is PageReserved and a free one is PageOffline, as in a fixed
+ * region; every page has its own refcount (cma_alloc() makes them so, a
+ * grown allocation is split_page()d), so each block can go back alone.
+ *
+ * Growth is 0 unless gfx_pool.grow_limit= says otherwise: it pins memory
+ * in 2 MiB pieces the page allocator must find, and a kernel that did not
+ * ask for it should behave as before. Lending needs no limit: the region
+ * is the pool's anyway.
+ *
+ * Locking: taking back, growing and giving back run under the node's
+ * convert_lock, which also protects the node's list of grown blocks and
+ * a region block's lent flag. The xarray of grown blocks, for
+ * gfx_pool_pfn_to_block(), is read under RCU; a grown block's struct is
+ * freed with kfree_rcu().
  */
 
 #define pr_fmt(fmt) "gfx_pool: " fmt
 
+#include <linux/cma.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/jiffies.h>
@@ -40,6 +57,7 @@
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -53,8 +71,8 @@
 #undef MODULE_PARAM_PREFIX
 #define MODULE_PARAM_PREFIX "gfx_pool."
 
-/* How long a grown block stays wholly free before it is given back. */
-#define GFX_POOL_GROWN_IDLE	(10 * HZ)
+/* How long a block stays wholly free before it is given back. */
+#define GFX_POOL_IDLE		(10 * HZ)
 
 static void gfx_pool_idle_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gfx_pool_idle_work, gfx_pool_idle_fn);
@@ -143,38 +161,54 @@ static gfp_t gfx_pool_grow_gfp(gfp_t gfp)
 	       __GFP_NOMEMALLOC | (gfx_pool.dma32 ? __GFP_DMA32 : 0);
 }
 
-/* Mark @nr pages at @page the pool's (@own) or the page allocator's. */
-static void gfx_pool_grown_pages(struct page *page, unsigned long nr, bool own)
+/* @nr pages at @page, each with its own refcount, become the pool's. */
+static void gfx_pool_own_pages(struct page *page, unsigned long nr)
 {
 	unsigned long i;
 
-	if (!own)
-		gfx_pool_set_offline(page, nr, false);
-	for (i = 0; i < nr; i++) {
-		if (own) {
-			SetPageReserved(page + i);
-		} else {
-			ClearPageReserved(page + i);
-			__free_page(page + i);
-		}
-	}
-	if (own)
-		gfx_pool_set_offline(page, nr, true);
+	for (i = 0; i < nr; i++)
+		SetPageReserved(page + i);
+	gfx_pool_set_offline(page, nr, true);
 }
 
-/**
- * gfx_pool_grow() - take blocks for an allocation from the page allocator
- * @node: the node to grow.
- * @gfp: the allocation's flags.
- * @order: the allocation's order: one block, or the group it needs.
- *
- * The new blocks are WB, wholly free and on @node's lists when this
- * returns true; the caller's conversion takes them from there.
- *
- * Context: Process context, @node's convert_lock held.
- * Return: true if @node grew.
+/* ... and are the page allocator's again, to be freed by the caller. */
+static void gfx_pool_disown_pages(struct page *page, unsigned long nr)
+{
+	unsigned long i;
+
+	gfx_pool_set_offline(page, nr, false);
+	for (i = 0; i < nr; i++)
+		ClearPageReserved(page + i);
+}
+
+/* A block comes in: demoted from 1G if need be, WB and on the lists. */
+static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
+				    struct gfx_pool_block *block,
+				    const char *how)
+{
+	unsigned long flags;
+	int ret;
+
+	ret = gfx_pool_demote_gbpage(block->pfn);
+	if (ret > 0)
+		pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages to %s\n",
+			block->pfn, how);
+	spin_lock_irqsave(&node->lock, flags);
+	/* Whatever the last user left there: not zero. */
+	bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+	/* A failed demotion leaves it broken and off every list. */
+	__gfx_pool_block_converted(node, block,
+				   ret < 0 ? GFX_POOL_BROKEN : GFX_POOL_WB,
+				   false);
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * Take blocks for an allocation from the page allocator, within the
+ * limit. Return: true if @node grew.
  */
-bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
+static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
+				unsigned int order)
 {
 	struct gfx_pool_block *blocks[1U << (GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER)] = {};
 	unsigned int i, stored = 0, border = max(order, GFX_POOL_BLOCK_ORDER);
@@ -183,7 +217,6 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
 	unsigned int level;
-	unsigned long flags;
 	int ret;
 
 	lockdep_assert_held(&node->convert_lock);
@@ -202,7 +235,7 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 		goto out_free_meta;
 	/* Every page on its own, so that each block can go back alone. */
 	split_page(page, border);
-	gfx_pool_grown_pages(page, 1UL << border, true);
+	gfx_pool_own_pages(page, 1UL << border);
 
 	for (i = 0; i < span; i++) {
 		block = blocks[i];
@@ -213,8 +246,6 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 		/* Off every list until __gfx_pool_block_converted() below. */
 		block->converting = true;
 		INIT_LIST_HEAD(&block->list);
-		/* Whatever the page allocator's last user left: not zero. */
-		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 		ret = xa_err(xa_store(&gfx_pool.grown,
 				      block->pfn >> GFX_POOL_BLOCK_ORDER, block,
 				      meta_gfp));
@@ -226,18 +257,10 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 	for (i = 0; i < span; i++) {
 		block = blocks[i];
 		list_add_tail(&block->grown_list, &node->grown);
-		ret = gfx_pool_demote_gbpage(block->pfn);
-		if (ret > 0)
-			pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages to grow\n",
-				block->pfn);
+		/* The level it had, after a 1G demotion: never lower. */
 		lookup_address(gfx_pool_block_addr(block), &level);
-		block->grown_level = level;
-		spin_lock_irqsave(&node->lock, flags);
-		/* A failed demotion leaves it broken and off every list. */
-		__gfx_pool_block_converted(node, block,
-					   ret < 0 ? GFX_POOL_BROKEN : GFX_POOL_WB,
-					   false);
-		spin_unlock_irqrestore(&node->lock, flags);
+		block->grown_level = min_t(unsigned int, level, PG_LEVEL_2M);
+		gfx_pool_block_comes_in(node, block, "grow");
 	}
 	atomic_long_add(span, &gfx_pool.grown_total);
 	return true;
@@ -245,9 +268,11 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 out_erase:
 	for (i = 0; i < stored; i++)
 		xa_erase(&gfx_pool.grown, blocks[i]->pfn >> GFX_POOL_BLOCK_ORDER);
-	/* Nobody can have looked them up: they were on no list. */
+	/* A lookup may have found one: wait for it before the pages go. */
 	synchronize_rcu();
-	gfx_pool_grown_pages(page, 1UL << border, false);
+	gfx_pool_disown_pages(page, 1UL << border);
+	for (i = 0; i < (1UL << border); i++)
+		__free_page(page + i);
 out_free_meta:
 	for (i = 0; i < span; i++)
 		kfree(blocks[i]);
@@ -255,28 +280,105 @@ out_free_meta:
 	return false;
 }
 
-/* === Giving back ========================================================= */
+/* === Taking lent blocks back ============================================ */
 
 /*
- * Called under the node lock whenever a grown block becomes wholly free:
- * the idle work looks at it after GFX_POOL_GROWN_IDLE. Any context.
+ * Take back a lent block of the region (two, aligned, for an order-10
+ * allocation): cma_alloc() migrates what the page allocator put there.
+ * It allocates with GFP_KERNEL; a caller that may not enter the
+ * filesystem or do I/O gets that honoured through the scope API.
+ * Return: true if blocks came in.
  */
-void gfx_pool_block_now_free(struct gfx_pool_block *block)
+static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
+			       unsigned int order)
 {
-	block->free_since = jiffies;
-	/* Above a lowered limit at once, idle or not. */
-	if (atomic_long_read(&gfx_pool.nr_grown) >
-	    (long)READ_ONCE(gfx_pool.grow_limit))
-		mod_delayed_work(system_freezable_wq, &gfx_pool_idle_work, 0);
-	else	/* does nothing if it is pending already */
-		queue_delayed_work(system_freezable_wq, &gfx_pool_idle_work,
-				   GFX_POOL_GROWN_IDLE);
+	unsigned int i, border = max(order, GFX_POOL_BLOCK_ORDER);
+	unsigned long nr = 1UL << border;
+	struct gfx_pool_block *block;
+	unsigned int scope = 0;
+	struct page *page = NULL;
+
+	lockdep_assert_held(&node->convert_lock);
+	if (!IS_ENABLED(CONFIG_CMA) || !gfx_pool.cma ||
+	    node->nid != gfx_pool.region_nid ||
+	    atomic_long_read(&gfx_pool.nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
+		return false;
+	if (!(gfp & __GFP_FS))
+		scope = memalloc_nofs_save();
+	if (!gfx_pool_should_fail(nr << PAGE_SHIFT))
+		page = cma_alloc(gfx_pool.cma, nr, border, true);
+	if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(scope);
+	if (!page)
+		return false;
+	gfx_pool_own_pages(page, nr);
+	for (i = 0; i < nr >> GFX_POOL_BLOCK_ORDER; i++) {
+		block = gfx_pool_pfn_to_block(page_to_pfn(page) +
+					      (i << GFX_POOL_BLOCK_ORDER));
+		block->lent = false;
+		gfx_pool_block_comes_in(node, block, "take a block back");
+	}
+	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.nr_lent);
+	atomic_long_add(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.taken_back_total);
+	return true;
+}
+
+/**
+ * gfx_pool_grow() - bring in blocks for an allocation the pool cannot serve
+ * @node: the node.
+ * @gfp: the allocation's flags.
+ * @order: the allocation's order: one block, or the group it needs.
+ *
+ * A lent block of the region first, if @node has the region; else blocks
+ * from the page allocator, within gfx_pool.grow_limit. The new blocks are
+ * WB, wholly free and on @node's lists when this returns true; the
+ * caller's conversion takes them from there.
+ *
+ * Context: Process context, @node's convert_lock held.
+ * Return: true if blocks came in.
+ */
+bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
+{
+	return gfx_pool_take_back(node, gfp, order) ||
+	       gfx_pool_grow_alloc(node, gfp, order);
+}
+
+/* === Giving back ========================================================= */
+
+/* Blocks that go back when idle: grown ones, and the region's if it lends. */
+static bool gfx_pool_block_elastic(const struct gfx_pool_block *block)
+{
+	return block->grown || gfx_pool.cma;
+}
+
+static bool gfx_pool_over_limit(void)
+{
+	return atomic_long_read(&gfx_pool.nr_grown) >
+	       (long)READ_ONCE(gfx_pool.grow_limit);
 }
 
 /*
- * Give one wholly free grown block back to the page allocator: to WB
- * first, with one call over its 2 MiB. A page a driver still holds or
- * maps (freed with a reference or a mapcount left) keeps the block.
+ * Called under the node lock whenever a block becomes wholly free: the
+ * idle work looks at it after GFX_POOL_IDLE. Any context.
+ */
+void gfx_pool_block_now_free(struct gfx_pool_block *block)
+{
+	if (!gfx_pool_block_elastic(block))
+		return;
+	block->free_since = jiffies;
+	/* Grown blocks above a lowered limit at once, idle or not. */
+	if (block->grown && gfx_pool_over_limit())
+		mod_delayed_work(system_freezable_wq, &gfx_pool_idle_work, 0);
+	else	/* does nothing if it is pending already */
+		queue_delayed_work(system_freezable_wq, &gfx_pool_idle_work,
+				   GFX_POOL_IDLE);
+}
+
+/*
+ * Give one wholly free block back: a grown one to the page allocator, a
+ * region one lent again. To WB first, with one call over its 2 MiB. A
+ * page a driver still holds or maps (freed with a reference or a mapcount
+ * left) keeps the block.
  * Return: true if the block went back.
  */
 static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
@@ -312,9 +414,19 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 		return false;
 	}
 
+	gfx_pool_disown_pages(page, GFX_POOL_BLOCK_PAGES);
+	if (IS_ENABLED(CONFIG_CMA) && !block->grown) {
+		/* Off every list and converting while lent, as when it was. */
+		block->lent = true;
+		cma_release(gfx_pool.cma, page, GFX_POOL_BLOCK_PAGES);
+		atomic_long_inc(&gfx_pool.nr_lent);
+		atomic_long_inc(&gfx_pool.lent_total);
+		return true;
+	}
 	xa_erase(&gfx_pool.grown, block->pfn >> GFX_POOL_BLOCK_ORDER);
 	list_del(&block->grown_list);
-	gfx_pool_grown_pages(page, GFX_POOL_BLOCK_PAGES, false);
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++)
+		__free_page(page + i);
 	atomic_long_dec(&gfx_pool.nr_grown);
 	atomic_long_inc(&gfx_pool.given_back_total);
 	kfree_rcu(block, rcu);
@@ -326,43 +438,65 @@ out_keep:
 }
 
 /*
- * Give back up to @nr wholly free grown blocks of @node; only those free
- * for GFX_POOL_GROWN_IDLE if @idle_only, unless the pool is above its
- * limit. @pending is set if a free block was left because it is young.
+ * May @block go back now? Only if it is wholly free and, if @idle_only,
+ * has been so for GFX_POOL_IDLE (grown blocks above the limit at once).
+ * @pending is set for a free block that is still young.
+ */
+static bool gfx_pool_may_give_back(struct gfx_pool_block *block,
+				   bool idle_only, bool *pending)
+{
+	if (READ_ONCE(block->nr_used) || READ_ONCE(block->converting))
+		return false;
+	if (!idle_only || (block->grown && gfx_pool_over_limit()))
+		return true;
+	if (time_before(jiffies, READ_ONCE(block->free_since) + GFX_POOL_IDLE)) {
+		*pending = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Give back up to @nr wholly free blocks of @node, grown ones first, then
+ * the region's if it lends.
  */
 static unsigned long gfx_pool_node_give_back(struct gfx_pool_node *node,
 					     unsigned long nr, bool idle_only,
 					     bool *pending)
 {
 	struct gfx_pool_block *block, *tmp;
-	unsigned long done = 0;
-	bool over;
+	unsigned long done = 0, i;
 
 	lockdep_assert_held(&node->convert_lock);
 	list_for_each_entry_safe(block, tmp, &node->grown, grown_list) {
 		if (done >= nr)
-			break;
-		if (READ_ONCE(block->nr_used))
+			return done;
+		if (gfx_pool_may_give_back(block, idle_only, pending))
+			done += gfx_pool_give_back_block(node, block);
+		cond_resched();
+	}
+	if (!gfx_pool.cma || node->nid != gfx_pool.region_nid)
+		return done;
+	for (i = 0; i < gfx_pool.nr_blocks && done < nr; i++) {
+		block = &gfx_pool.blocks[i];
+		/* convert_lock held: a lent block stays lent meanwhile. */
+		if (block->lent)
 			continue;
-		over = atomic_long_read(&gfx_pool.nr_grown) >
-		       (long)READ_ONCE(gfx_pool.grow_limit);
-		if (idle_only && !over &&
-		    time_before(jiffies, READ_ONCE(block->free_since) +
-					 GFX_POOL_GROWN_IDLE)) {
-			*pending = true;
-			continue;
-		}
-		done += gfx_pool_give_back_block(node, block);
+		if (gfx_pool_may_give_back(block, idle_only, pending))
+			done += gfx_pool_give_back_block(node, block);
 		cond_resched();
 	}
 	return done;
 }
 
 /**
- * gfx_pool_give_back() - give wholly free grown blocks back
+ * gfx_pool_give_back() - give wholly free blocks back
  * @nid: the node, or %NUMA_NO_NODE for all.
  * @nr: at most this many blocks.
  * @idle_only: only blocks that have been free for a while.
+ *
+ * Grown blocks go back to the page allocator, the region's are lent again
+ * (if it lends).
  *
  * Context: Process context; may sleep.
  * Return: the number of blocks given back.
@@ -387,7 +521,7 @@ unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only)
 	}
 	if (pending)
 		queue_delayed_work(system_freezable_wq, &gfx_pool_idle_work,
-				   GFX_POOL_GROWN_IDLE);
+				   GFX_POOL_IDLE);
 	return done;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_give_back);
@@ -411,11 +545,19 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 		n += block->nid == sc->nid && !READ_ONCE(block->nr_used) &&
 		     !READ_ONCE(block->converting);
 	rcu_read_unlock();
+	if (gfx_pool.cma && sc->nid == gfx_pool.region_nid) {
+		for (idx = 0; idx < gfx_pool.nr_blocks; idx++) {
+			block = &gfx_pool.blocks[idx];
+			n += !READ_ONCE(block->nr_used) &&
+			     !READ_ONCE(block->converting);
+		}
+	}
 	return n ? n << GFX_POOL_BLOCK_ORDER : SHRINK_EMPTY;
 }
 
 /*
- * Under memory pressure, free grown blocks go back whatever their age.
+ * Under memory pressure, free blocks go back whatever their age: grown
+ * ones to the page allocator, then the region's, lent again.
  * The convert_lock is only tried: an allocation that holds it may be the
  * one in reclaim (CPA and growth allocate memory).
  */
