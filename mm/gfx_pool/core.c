@@ -37,7 +37,9 @@
  * for a list walk and a bitmap search, and makes no CPA call. A cold path
  * that needs a domain change drops the lock and converts a wholly free
  * block; that needs a gfp that may sleep. Blocks of the asked domain are
- * always used before any other block is converted.
+ * always used before any other block is converted. When no block is free,
+ * elastic.c brings one in: a lent block of the region taken back, or one
+ * grown from the page allocator.
  *
  * Locking: each &struct gfx_pool_node has a spinlock, taken with
  * interrupts off (pages may be freed from any context), that protects the
@@ -53,7 +55,8 @@
  * Free pages are PageOffline() and carry a dirty bit per page; see the
  * Zeroing section below. The files beside this one: region.c (the
  * gfx_pool= parameter, the reservation, init and the 1 GiB demotion),
- * pm.c (suspend and hibernation), debugfs.c and fail.c (fault injection).
+ * elastic.c (lending, taking back, growth, giving back), pm.c (suspend
+ * and hibernation), debugfs.c and fail.c (fault injection).
  *
  * Lock order: gfx_pool_node.convert_lock, then gfx_pool_node.lock.
  */
@@ -863,10 +866,13 @@ do {									\
  * @domain: how the direct map must map the pages.
  * @gfp: allocation flags. %__GFP_ZERO gives zeroed pages in every domain.
  *	A gfp that may sleep lets the pool convert a free 2 MiB block to
- *	@domain when no block of @domain has room; an atomic one only takes
- *	pages from blocks already in @domain. %__GFP_DMA is never met,
- *	%__GFP_DMA32 only when the whole pool lies below 4 GiB. Other flags
- *	are ignored: the pool never reclaims.
+ *	@domain when no block of @domain has room, take a lent block of the
+ *	region back (migrating what lives there, honouring the absence of
+ *	%__GFP_FS), or grow within gfx_pool.grow_limit (with the caller's
+ *	reclaim flags and %__GFP_NORETRY); an atomic one only takes pages
+ *	from blocks already in @domain. %__GFP_DMA is never met,
+ *	%__GFP_DMA32 only when the region lies below 4 GiB (growth then
+ *	stays there too). Other flags are ignored.
  * @order: 0 to %MAX_PAGE_ORDER, as for alloc_pages(); the pages are
  *	naturally aligned. Above the order of a 2 MiB block they are whole
  *	blocks, which must all be free.
