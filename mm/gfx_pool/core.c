@@ -866,11 +866,11 @@ do {									\
  * @domain: how the direct map must map the pages.
  * @gfp: allocation flags. %__GFP_ZERO gives zeroed pages in every domain.
  *	A gfp that may sleep lets the pool convert a free 2 MiB block to
- *	@domain when no block of @domain has room, take a lent block of the
- *	region back (migrating what lives there, honouring the absence of
- *	%__GFP_FS), or grow within gfx_pool.grow_limit (with the caller's
- *	reclaim flags and %__GFP_NORETRY); an atomic one only takes pages
- *	from blocks already in @domain. %__GFP_DMA is never met,
+ *	@domain when no block of @domain has room, take a lent block of
+ *	the region back (migrating what lives there, honouring the absence
+ *	of %__GFP_IO or %__GFP_FS), or grow within gfx_pool.grow_limit
+ *	(with the caller's reclaim flags and %__GFP_NORETRY); an atomic one
+ *	only takes pages from blocks already in @domain. %__GFP_DMA is never met,
  *	%__GFP_DMA32 only when the region lies below 4 GiB (growth then
  *	stays there too). Other flags are ignored.
  * @order: 0 to %MAX_PAGE_ORDER, as for alloc_pages(); the pages are

@@ -303,11 +303,15 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	    node->nid != gfx_pool.region_nid ||
 	    atomic_long_read(&gfx_pool.nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
 		return false;
-	if (!(gfp & __GFP_FS))
+	if (!(gfp & __GFP_IO))
+		scope = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
 		scope = memalloc_nofs_save();
 	if (!gfx_pool_should_fail(nr << PAGE_SHIFT))
 		page = cma_alloc(gfx_pool.cma, nr, border, true);
-	if (!(gfp & __GFP_FS))
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(scope);
+	else if (!(gfp & __GFP_FS))
 		memalloc_nofs_restore(scope);
 	if (!page)
 		return false;
