@@ -28,7 +28,7 @@ TEST_STAGES ?= params 2m 1g 1g-shared off lend grow-only init-on sleep hibernate
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
 RUN_ARGS ?= -n,32768,-d,wc,-d,uc
-BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np
+BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-c,25
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
@@ -125,6 +125,15 @@ bench: kernel initramfs
 			$$qargs; \
 		sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $$log; \
 	done
+	@# What the idle pool costs the rest of the system: MemAvailable at
+	@# boot with the pool (lent, as the kernel has CMA) and without it.
+	@log=$(BUILD)/bench-nopool.log; \
+	$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
+		$(BUILD)/initramfs.cpio $$log \
+		"kunit.enable=0 gfx_pool=0 gfxpool_mode=none"; \
+	on=$$(sed -n 's/\r$$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' $(BUILD)/bench-default.log); \
+	off=$$(sed -n 's/\r$$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' $$log); \
+	echo "idle pool: MemAvailable $$on kB with gfx_pool=$(RUN_POOL), $$off kB with gfx_pool=0: it costs $$(( (off - on) / 1024 )) MiB"
 
 test: kernel debug-kernel initramfs
 	@$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)

@@ -15,11 +15,18 @@
  * DirectMap4k. The last line sums the splits seen during the pool rows,
  * TTM over gfx_pool included.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]...
+ * With -c N, the latency of one WC page, N times each way, p50/p99/max:
+ * warm (a WC block has room); with the region lent, a block taken back
+ * first (drop_caches has the shrinker lend every free block again before
+ * each sample); and with every region block held, a block grown from the
+ * page allocator (likewise given back before each sample).
+ *
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-c samples]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
 #include <stdlib.h>
+#include <sys/mount.h>
 
 #include "gfx_pool_util.h"
 
@@ -78,15 +85,113 @@ static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
 	return splits;
 }
 
+#define STATS		"/sys/kernel/debug/gfx_pool/stats"
+#define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
+
+static int write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One WC page, @n times, after @before (if any) each time; prints p50,
+ * p99 and max of the allocation alone. Return: 0, or -1 on error.
+ */
+static int latency_row(int fd, const char *name, int n, const char *before)
+{
+	struct test_gfx_pool_cmd cmd;
+	__u64 ns[256];
+	int i;
+
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++) {
+		if (before && write_str("/proc/sys/vm/drop_caches", before))
+			return -1;
+		if (gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1,
+				 &cmd))
+			return -1;
+		ns[i] = cmd.ns_alloc;
+	}
+	qsort(ns, n, sizeof(*ns), cmp_u64);
+	printf("%-30s %7d %9llu %9llu %9llu\n", name, n,
+	       (unsigned long long)ns[n / 2],
+	       (unsigned long long)ns[(n * 99 + 99) / 100 - 1],
+	       (unsigned long long)ns[n - 1]);
+	return 0;
+}
+
+/* Latency of one WC page: warm, taken back from lending, grown. */
+static int latency(int fd, int n)
+{
+	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WC };
+	struct test_gfx_pool_cmd cmd;
+	int hold, ret = 0;
+	char old[32] = "0M";
+	long blocks;
+	FILE *f;
+
+	if (access(STATS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	blocks = gfx_pool_read_key(STATS, "blocks");
+	printf("%-30s %7s %9s %9s %9s\n", "one WC page, latency (ns)",
+	       "samples", "p50", "p99", "max");
+	/* A WC block with room first, for the warm row. */
+	gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1, &cmd);
+	ret |= latency_row(fd, "gfx_pool WC, warm", n, NULL);
+	/* Every free block lent again: is there a region that lends? */
+	write_str("/proc/sys/vm/drop_caches", "2");
+	if (gfx_pool_read_key(STATS, "lent_blocks") > 0)
+		ret |= latency_row(fd, "gfx_pool WC, block taken back", n, "2");
+	f = fopen(GROW_LIMIT, "r");
+	if (!f || !fgets(old, sizeof(old), f) || blocks < 0) {
+		if (f)
+			fclose(f);
+		return ret;
+	}
+	fclose(f);
+	/* Hold the whole region, so that every sample must grow. */
+	hold = open(GFX_POOL_DEV, O_RDWR);
+	buf.npages = blocks * 512;
+	if (hold < 0 || write_str(GROW_LIMIT, "64M") ||
+	    (buf.npages && ioctl(hold, TEST_GFX_POOL_ALLOC, &buf))) {
+		printf("gfx_pool WC, block grown: cannot hold the region\n");
+		ret = -1;
+	} else {
+		ret |= latency_row(fd, "gfx_pool WC, block grown", n, "2");
+	}
+	if (hold >= 0)
+		close(hold);
+	write_str(GROW_LIMIT, old);
+	write_str("/proc/sys/vm/drop_caches", "2");
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
 	long pool_splits = 0, r, r2;
-	int failed = 0;
+	int failed = 0, samples = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:")) != -1) {
 		switch (opt) {
+		case 'c':
+			samples = atoi(optarg);
+			break;
 		case 'n':
 			if (nsizes < 8)
 				sizes[nsizes++] = strtoul(optarg, NULL, 0);
@@ -102,7 +207,7 @@ int main(int argc, char **argv)
 			domains[ndomains++] = d;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n pages]... [-d wb|wc|uc|np]...\n",
+			fprintf(stderr, "usage: %s [-n pages]... [-d wb|wc|uc|np]... [-c samples]\n",
 				argv[0]);
 			return 2;
 		}
@@ -161,6 +266,15 @@ int main(int argc, char **argv)
 			else
 				pool_splits += r + r2;
 		}
+	}
+	if (samples > 0) {
+		struct gfx_pool_dmap before, after;
+
+		if (gfx_pool_dmap_read(&before) || latency(fd, samples) ||
+		    gfx_pool_dmap_read(&after))
+			failed = 1;
+		else
+			pool_splits += after.splits_2m - before.splits_2m;
 	}
 	close(fd);
 	printf("gfx_pool: splits outside pool: %ld\n", pool_splits);
