@@ -207,7 +207,8 @@ int main(int argc, char **argv)
 			domains[ndomains++] = d;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n pages]... [-d wb|wc|uc|np]... [-c samples]\n",
+			fprintf(stderr,
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-c samples]\n",
 				argv[0]);
 			return 2;
 		}
