@@ -427,6 +427,21 @@ struct gfx_pool_alloc_ctx {
 	bool dirty;
 };
 
+/*
+ * Take a wholly free @block off its list and mark it converting: nobody
+ * else touches it until __gfx_pool_block_converted() puts it back (or
+ * never, if it is broken or goes back to the page allocator).
+ * Context: @node's lock held, or init before the pool is ready.
+ */
+void __gfx_pool_block_detach(struct gfx_pool_node *node,
+			     struct gfx_pool_block *block)
+{
+	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
+	list_del_init(&block->list);
+	node->domain[block->domain].nr_blocks--;
+	block->converting = true;
+}
+
 /* Put @block on the list its state says, after a change under the lock. */
 static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block)
@@ -572,9 +587,7 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 		}
 		if (!block)
 			break;
-		list_del_init(&block->list);
-		node->domain[block->domain].nr_blocks--;
-		block->converting = true;
+		__gfx_pool_block_detach(node, block);
 		/*
 		 * Drop the lock for CPA, which sleeps and sends IPIs. The
 		 * block is off every list and marked converting, so nobody
@@ -714,9 +727,7 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 	for (i = 0; i < span; i++) {
 		block = gfx_pool_group_block(group[0], i);
 		group[i] = block;
-		list_del_init(&block->list);
-		node->domain[block->domain].nr_blocks--;
-		block->converting = true;
+		__gfx_pool_block_detach(node, block);
 	}
 	/* As in gfx_pool_node_alloc_cold(): CPA without the lock. */
 	spin_unlock_irqrestore(&node->lock, flags);

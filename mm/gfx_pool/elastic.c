@@ -404,9 +404,7 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 			goto out_keep;
 		}
 	}
-	list_del_init(&block->list);
-	node->domain[block->domain].nr_blocks--;
-	block->converting = true;
+	__gfx_pool_block_detach(node, block);
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	if (block->domain != GFX_POOL_WB)

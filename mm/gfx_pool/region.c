@@ -384,9 +384,7 @@ static void __init gfx_pool_demote_gbpages(void)
 			block = &gfx_pool.blocks[(pfn - gfx_pool.start_pfn) >>
 						 GFX_POOL_BLOCK_ORDER];
 			node = gfx_pool.node[block->nid];
-			list_del_init(&block->list);
-			node->domain[block->domain].nr_blocks--;
-			block->converting = true;
+			__gfx_pool_block_detach(node, block);
 			atomic_long_inc(&gfx_pool.broken_blocks);
 			continue;
 		}
