@@ -38,6 +38,15 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 initrd=$build/initramfs.cpio
 passed=0 failed=0 skipped=0 kunit_skipped=0
+# Every failure by name, repeated at the end: CI shows only the tail.
+failures=""
+
+fail() {	# fail <name>: one failure, remembered for the summary
+	echo "not ok - $1"
+	failed=$((failed + 1))
+	failures="$failures
+  $1"
+}
 
 check() {	# check <name> <command...>: one pass or fail of our own
 	local name=$1
@@ -46,8 +55,7 @@ check() {	# check <name> <command...>: one pass or fail of our own
 		echo "ok - $name"
 		passed=$((passed + 1))
 	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
+		fail "$name"
 	fi
 }
 
@@ -62,12 +70,16 @@ count_kunit() {	# count_kunit <log>
 	s=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*skipped: \([0-9]*\).*/\1/p')
 	c=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*crashed: \([0-9]*\).*/\1/p')
 	if [ -z "$p" ]; then
-		echo "not ok - KUnit results missing from $1"
-		failed=$((failed + 1))
+		fail "KUnit results missing from $1"
 		return
 	fi
 	passed=$((passed + p))
 	failed=$((failed + ${f:-0} + ${c:-0}))
+	# The failed and crashed cases by name, as the parser printed them.
+	if [ $((${f:-0} + ${c:-0})) -gt 0 ]; then
+		failures="$failures
+$(echo "$out" | grep -E '\[(FAILED|CRASHED)\]' | sed "s|^|  $(basename "$1"): |")"
+	fi
 	skipped=$((skipped + ${s:-0}))
 	kunit_skipped=${s:-0}
 	echo "KUnit: passed $p, failed ${f:-0}, crashed ${c:-0}, skipped ${s:-0}"
@@ -92,12 +104,15 @@ count_selftests() {	# count_selftests <log>...
 	p=$(( $(grep -cE '^ok [0-9]+ ' "$out") - s ))
 	selftest_skipped=$s
 	if [ $((p + f + s)) -eq 0 ]; then
-		echo "not ok - selftest results missing from $*"
-		failed=$((failed + 1))
+		fail "selftest results missing from $*"
 		return
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		failures="$failures
+$(grep -E '^not ok [0-9]+ ' "$out" | sed "s|^|  $(basename "$out"): |")"
+	fi
 	skipped=$((skipped + s))
 	plan=$(awk '/^1\.\.[0-9]+$/ { n += substr($0, 4) } END { print n + 0 }' "$out")
 	tp=$(total pass "$out") tf=$(total fail "$out") ts=$(total skip "$out")
@@ -574,5 +589,9 @@ for stage in "$@"; do
 	esac
 done
 
+if [ "$failed" -gt 0 ]; then
+	echo "failed:$failures"
+	# Each stage's guest log stays under $build; their tails say most.
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
