@@ -15,12 +15,13 @@
  * (gfx_pool= or CONFIG_GFX_POOL_SIZE_MBYTES) and cut into 2 MiB blocks, one
  * direct-map PMD each. Every block is in one domain at a time (WB, WC, UC
  * or NP for "not present"), and only a wholly free block changes domain,
- * with one set_memory_*() call covering the whole aligned 2 MiB. CPA keeps
- * a large page whole when one call changes all of it, so the pool never
- * splits a PMD. Where the direct map uses 1 GiB pages, the first domain
- * change inside such a page would demote it to 2 MiB pages; the pool does
- * that once per GiB at init (gfx_pool_demote_gbpages() in region.c),
- * never later.
+ * with one arch hook of <asm/gfx_pool.h> covering the whole aligned
+ * 2 MiB (on x86 one set_memory_*() call: CPA keeps a large page whole
+ * when one call changes all of it), so the pool never splits a PMD. Where
+ * the direct map uses 1 GiB pages, the first domain change inside such a
+ * page would demote it to 2 MiB pages; the pool does that once per GiB,
+ * at init or when a block comes in (gfx_pool_demote_gbpage()), never at
+ * a later conversion.
  *
  * Inside a block, allocations of order 0 to 9 are served from a 512-bit
  * bitmap (bitmap_find_next_zero_area(), naturally aligned); order 10
@@ -34,9 +35,9 @@
  * the large page stays whole, and keep the small-page allocator inside it.
  *
  * The warm path (a block of the asked domain has room) takes the node lock
- * for a list walk and a bitmap search, and makes no CPA call. A cold path
- * that needs a domain change drops the lock and converts a wholly free
- * block; that needs a gfp that may sleep. Blocks of the asked domain are
+ * for a list walk and a bitmap search, and changes no direct-map entry. A
+ * cold path that needs a domain change drops the lock and converts a
+ * wholly free block; that needs a gfp that may sleep. Blocks of the asked domain are
  * always used before any other block is converted. When no block is free,
  * elastic.c brings one in: a lent block of the region taken back, or one
  * grown from the page allocator.
@@ -47,7 +48,7 @@
  * that serialises domain changes on the node, so that an allocation
  * waiting for a conversion finds the converted block instead of failing
  * or converting a second one. A block being converted is off every list
- * and marked converting, and CPA runs with the spinlock dropped. The
+ * and marked converting, and the arch hook runs with the spinlock dropped. The
  * mutex also guards the hibernation state (the node's snapshot flag and
  * each block's snapshot_mapped), so that the PM callbacks and conversions
  * agree on whether an NP block is mapped.
@@ -76,7 +77,6 @@
 #include <linux/page-flags.h>
 #include <linux/percpu.h>
 #include <linux/pgtable.h>
-#include <linux/set_memory.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -85,8 +85,6 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
-
-#include <asm/tlbflush.h>
 
 #include "gfx_pool.h"
 
@@ -129,26 +127,42 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pfn_to_block);
 /* === Direct-map changes ================================================== */
 
 /*
- * Every change the pool makes to the direct map goes through here: one
- * call of @cpa (a set_memory_*() function) over the whole block at @addr,
- * so that a 2 MiB entry stays one. fail_gfx_pool can make it fail first.
+ * Every change the pool makes to the direct map is one of the arch hooks
+ * of <asm/gfx_pool.h>, over the whole block at @addr, so that its 2 MiB
+ * entry stays one: entering a domain from WB, leaving it for WB, or
+ * putting a block back to WB after a failed enter. fail_gfx_pool can make
+ * any of them fail first.
  */
-int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
-		 unsigned long addr)
+static int gfx_pool_arch_enter(unsigned long addr, enum gfx_pool_domain to)
 {
 	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
 		return -ENOMEM;
-	return cpa(addr, GFX_POOL_BLOCK_PAGES);
+	return arch_gfx_pool_enter(addr, GFX_POOL_BLOCK_PAGES, to);
+}
+
+/* The block at @addr, in domain @from, mapped WB (and present) again. */
+int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from)
+{
+	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
+		return -ENOMEM;
+	return arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES, from);
+}
+
+static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
+{
+	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
+		return -ENOMEM;
+	return arch_gfx_pool_reset(addr, GFX_POOL_BLOCK_PAGES, to);
 }
 
 /*
- * A 1 GiB direct-map page cannot hold blocks of two domains: the first
- * domain change inside it demotes it to 2 MiB pages (CPA splits a 1G
- * page into 2M ones when a call covers a whole 2M of it). Do that on
- * purpose, with a WB -> WC -> WB round trip of the wholly free, WB block
- * at @pfn, so that it happens once and is counted, and not at some later
- * conversion. Memory outside the pool that the 1G page also maps keeps
- * 2 MiB pages; nothing is ever mapped 4K.
+ * A direct-map entry larger than a block (a 1 GiB page on x86) cannot
+ * hold blocks of two domains: the first domain change inside it demotes
+ * it to block-sized entries (the arch hooks promise that much, and no
+ * more). Do that on purpose, with a WB -> WC -> WB round trip of the
+ * wholly free, WB block at @pfn, so that it happens once and is counted,
+ * and not at some later conversion. Memory outside the pool that the
+ * large entry also maps keeps 2 MiB entries; nothing is ever mapped 4K.
  *
  * Context: Process context; the block is not on any list.
  * Return: 1 if a 1G page was demoted, 0 if the block was not mapped by
@@ -158,14 +172,13 @@ int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
 int gfx_pool_demote_gbpage(unsigned long pfn)
 {
 	unsigned long addr = (unsigned long)pfn_to_kaddr(pfn);
-	unsigned int level;
 	int ret;
 
-	if (!lookup_address(addr, &level) || level != PG_LEVEL_1G)
+	if (arch_gfx_pool_map_shift(addr) <= GFX_POOL_BLOCK_SHIFT)
 		return 0;
-	ret = gfx_pool_cpa(set_memory_wc, addr);
+	ret = gfx_pool_arch_enter(addr, GFX_POOL_WC);
 	if (!ret)
-		ret = gfx_pool_cpa(set_memory_wb, addr);
+		ret = gfx_pool_leave_domain(addr, GFX_POOL_WC);
 	if (ret) {
 		pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
 		       addr, ret, pfn);
@@ -238,7 +251,7 @@ static void gfx_pool_clear_np_page(struct page *page)
 	/* clear_page() is not instrumented: KASAN has no shadow here. */
 	clear_page((void *)addr);
 	pte_clear(&init_mm, addr, ptep);
-	flush_tlb_one_kernel(addr);
+	arch_gfx_pool_flush_slot(addr);
 	local_irq_restore(flags);
 }
 
@@ -297,50 +310,23 @@ void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline)
 
 /* === Domain changes ====================================================== */
 
-int gfx_pool_map_present(unsigned long addr)
-{
-	int ret = gfx_pool_cpa(set_memory_p, addr);
-
-	/*
-	 * set_memory_np() dropped _PAGE_GLOBAL and set_memory_p() does not
-	 * restore it: give it back if the direct map had it. Failing that
-	 * costs TLB efficiency only, so it is not an error.
-	 */
-	if (!ret && gfx_pool.global)
-		gfx_pool_cpa(set_memory_global, addr);
-	return ret;
-}
-
 /*
  * Map the block at @addr, WB and present now, in domain @to: one call over
  * the whole 2 MiB. KUnit may stand in for it to make a conversion fail.
  */
-VISIBLE_IF_KUNIT int gfx_pool_enter_domain(unsigned long addr,
-					   enum gfx_pool_domain to)
+int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to)
 {
 	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_enter_domain, addr, to);
-	switch (to) {
-	case GFX_POOL_WC:
-		return gfx_pool_cpa(set_memory_wc, addr);
-	case GFX_POOL_UC:
-		return gfx_pool_cpa(set_memory_uc, addr);
-	case GFX_POOL_NP:
-		return gfx_pool_cpa(set_memory_np, addr);
-	default:
-		return 0;
-	}
+	return to == GFX_POOL_WB ? 0 : gfx_pool_arch_enter(addr, to);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_enter_domain);
 
 /*
  * Change how the direct map maps a wholly free block: every step is one
- * set_memory_*() call over the whole aligned 2 MiB, so CPA keeps the PMD.
- * WC and UC go through WB because the PAT memtype of RAM pages only moves
- * to and from WB; set_memory_wc() and _uc() flush the block's cache lines
- * as they change its type. An NP block keeps the WB memtype (PAT maps it
- * WB wherever it is mapped), so its cache lines need no flush either way.
- * On the way through WB, the block's dirty pages are zeroed, while that
- * is a plain memset().
+ * arch hook over the whole aligned 2 MiB, so the entry stays whole. Every
+ * domain is entered from WB and left to WB (on x86 because the PAT
+ * memtype of RAM only moves to and from WB). On the way through WB, the
+ * block's dirty pages are zeroed, while that is a plain memset().
  *
  * If a step fails half way, the block is put back to plain WB; if even
  * that fails, its state is unknown and it is reported broken.
@@ -360,20 +346,10 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 
 	might_sleep();
 	lockdep_assert_held(&node->convert_lock);
-	switch (from) {
-	case GFX_POOL_WC:
-	case GFX_POOL_UC:
-		ret = gfx_pool_cpa(set_memory_wb, addr);
-		break;
-	case GFX_POOL_NP:
-		/* Mapped already if hibernation mapped it for its image. */
-		if (!block->snapshot_mapped)
-			ret = gfx_pool_map_present(addr);
-		block->snapshot_mapped = false;
-		break;
-	default:
-		break;
-	}
+	/* An NP block is mapped already if hibernation mapped it for its image. */
+	if (from != GFX_POOL_WB && !block->snapshot_mapped)
+		ret = gfx_pool_leave_domain(addr, from);
+	block->snapshot_mapped = false;
 	if (ret) {
 		pr_err("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
 		       block->pfn, gfx_pool_domain_names[from], ret);
@@ -393,15 +369,10 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 		return to;
 	}
 
-	/*
-	 * set_memory_wc() and _uc() have given the memtype back, but the
-	 * PMD may be half changed; set_memory_np() may have left it either
-	 * way. Back to WB, which needs no memtype.
-	 */
+	/* The entry may be half changed: back to plain WB. */
 	pr_warn_ratelimited("block at pfn %#lx: entering domain %s failed (%d)\n",
 			    block->pfn, gfx_pool_domain_names[to], ret);
-	ret = to == GFX_POOL_NP ? gfx_pool_map_present(addr) :
-				  gfx_pool_cpa(_set_memory_wb, addr);
+	ret = gfx_pool_reset_wb(addr, to);
 	if (ret) {
 		pr_err("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
 		       block->pfn, ret);
@@ -557,7 +528,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 
 /*
  * The cold path: convert a wholly free block of another domain. A
- * conversion that fails (a memtype conflict, no memory for CPA) leaves
+ * conversion that fails (a memtype conflict, no memory for page tables) leaves
  * that block WB; other free blocks are tried, at most as many as were
  * free when this began, so that a conversion that always fails cannot
  * loop.
@@ -589,7 +560,7 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 			break;
 		__gfx_pool_block_detach(node, block);
 		/*
-		 * Drop the lock for CPA, which sleeps and sends IPIs. The
+		 * Drop the lock for the domain change, which sleeps and sends IPIs. The
 		 * block is off every list and marked converting, so nobody
 		 * else touches it.
 		 */
@@ -729,7 +700,7 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 		group[i] = block;
 		__gfx_pool_block_detach(node, block);
 	}
-	/* As in gfx_pool_node_alloc_cold(): CPA without the lock. */
+	/* As in gfx_pool_node_alloc_cold(): no lock for domain changes. */
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	for (i = 0; i < span; i++) {

@@ -58,20 +58,28 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(gfx_pool_stats);
 
-static const char *const gfx_pool_level_names[] = {
-	[PG_LEVEL_NONE] = "none",
-	[PG_LEVEL_4K] = "4k",
-	[PG_LEVEL_2M] = "2M",
-	[PG_LEVEL_1G] = "1G",
-	[PG_LEVEL_512G] = "512G",
-};
+/* The size of a direct-map entry, from arch_gfx_pool_map_shift(). */
+static const char *gfx_pool_map_size_name(unsigned int shift)
+{
+	switch (shift) {
+	case 0:
+		return "none";
+	case PAGE_SHIFT:
+		return "4k";
+	case PMD_SHIFT:
+		return "2M";
+	case PUD_SHIFT:
+		return "1G";
+	default:
+		return "?";
+	}
+}
 
 static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 				struct gfx_pool_block *block, const char *name,
 				unsigned long i)
 {
 	unsigned long flags;
-	unsigned int level;
 	bool converting, lent;
 	int domain;
 	u32 used;
@@ -82,12 +90,10 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 	converting = block->converting;
 	lent = READ_ONCE(block->lent);
 	spin_unlock_irqrestore(&node->lock, flags);
-	lookup_address(gfx_pool_block_addr(block), &level);
 	seq_printf(m, "%s%-*lu %#-18lx %4d %-6s %5u %-5s%s\n", name,
 		   6 - (int)strlen(name), i, block->pfn, block->nid,
 		   gfx_pool_domain_names[domain], used,
-		   level < ARRAY_SIZE(gfx_pool_level_names) ?
-		   gfx_pool_level_names[level] : "?",
+		   gfx_pool_map_size_name(arch_gfx_pool_map_shift(gfx_pool_block_addr(block))),
 		   lent ? " lent" : converting ? " converting" : "");
 }
 

@@ -19,8 +19,7 @@
  * Giving back. A block taken back or grown goes back (lent again, or
  * freed to the page allocator) once it has been wholly free for
  * GFX_POOL_IDLE, or earlier when a shrinker asks: grown blocks first,
- * then lent ones. It goes back in WB, with one set_memory_*() call over
- * its 2 MiB.
+ * then lent ones. It goes back in WB, with one arch hook over its 2 MiB.
  *
  * Such a block is a block like any other: on its node's lists, in one
  * domain at a time, converted whole, so it never splits a 2 MiB
@@ -29,7 +28,7 @@
  * in, and counted (gfx_pool_demote_gbpage()). Where something split a
  * grown block's range to 4 KiB before, it keeps those 4 KiB entries: the
  * pool changes all 512 of them together and splits nothing more (struct
- * gfx_pool_block::grown_level records which). While the pool's, every
+ * gfx_pool_block::grown_shift records which). While the pool's, every
  * page is PageReserved and a free one is PageOffline, as in a fixed
  * region; every page has its own refcount (cma_alloc() makes them so, a
  * grown allocation is split_page()d), so each block can go back alone.
@@ -216,7 +215,6 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	gfp_t meta_gfp = (gfp & GFP_KERNEL) | __GFP_NOWARN;
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
-	unsigned int level;
 	int ret;
 
 	lockdep_assert_held(&node->convert_lock);
@@ -257,9 +255,11 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	for (i = 0; i < span; i++) {
 		block = blocks[i];
 		list_add_tail(&block->grown_list, &node->grown);
-		/* The level it had, after a 1G demotion: never lower. */
-		lookup_address(gfx_pool_block_addr(block), &level);
-		block->grown_level = min_t(unsigned int, level, PG_LEVEL_2M);
+		/* The entries it had, after a 1G demotion: never smaller. */
+		block->grown_shift =
+			min_t(unsigned int,
+			      arch_gfx_pool_map_shift(gfx_pool_block_addr(block)),
+			      GFX_POOL_BLOCK_SHIFT);
 		gfx_pool_block_comes_in(node, block, "grow");
 	}
 	atomic_long_add(span, &gfx_pool.grown_total);
@@ -561,7 +561,7 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
  * Under memory pressure, free blocks go back whatever their age: grown
  * ones to the page allocator, then the region's, lent again.
  * The convert_lock is only tried: an allocation that holds it may be the
- * one in reclaim (CPA and growth allocate memory).
+ * one in reclaim (domain changes and growth allocate memory).
  */
 static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 					  struct shrink_control *sc)

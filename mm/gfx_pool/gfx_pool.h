@@ -22,12 +22,15 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include <asm/gfx_pool.h>
+
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/test.h>
 #endif
 
 /* A block is the unit that changes domain: one 2 MiB direct-map entry. */
-#define GFX_POOL_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define GFX_POOL_BLOCK_SHIFT	PMD_SHIFT
+#define GFX_POOL_BLOCK_ORDER	(GFX_POOL_BLOCK_SHIFT - PAGE_SHIFT)
 #define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
 #define GFX_POOL_BLOCK_SIZE	PMD_SIZE
 
@@ -69,9 +72,10 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  * @grown: the block was taken from the page allocator (elastic.c), not
  *	from the region; never changes.
  * @grown_list: a grown block on its node's @grown list.
- * @grown_level: the level of the direct-map entry over a grown block when
- *	it grew (after a 1G demotion): %PG_LEVEL_2M, or %PG_LEVEL_4K where
- *	something split that range before. Conversions never lower it.
+ * @grown_shift: the size of the direct-map entries over a grown block
+ *	when it grew (after a 1G demotion), as arch_gfx_pool_map_shift()
+ *	says it: %GFX_POOL_BLOCK_SHIFT, or %PAGE_SHIFT where something split
+ *	that range before. Conversions never lower it.
  * @free_since: jiffies when a grown block last became wholly free.
  * @rcu: a grown block's struct is freed after an RCU grace period, so
  *	that a lookup that raced with its giving back reads freed memory
@@ -89,7 +93,7 @@ struct gfx_pool_block {
 	bool snapshot_mapped;
 	bool lent;
 	bool grown;
-	u8 grown_level;
+	u8 grown_shift;
 	struct list_head grown_list;
 	unsigned long free_since;
 	struct rcu_head rcu;
@@ -178,8 +182,6 @@ struct gfx_pool_node {
  * @blocks: the blocks, in physical order.
  * @node: per-node structures, NULL where the pool has no memory.
  * @ready: set once init is done; read with smp_load_acquire().
- * @global: the direct map had _PAGE_GLOBAL on the region, so a block that
- *	comes back from %GFX_POOL_NP gets it back too.
  * @cma: with CONFIG_CMA and gfx_pool.lend, the region is this CMA area,
  *	and its blocks are lent while the pool does not need them; NULL if
  *	the region does not lend.
@@ -214,7 +216,6 @@ struct gfx_pool {
 	struct gfx_pool_block *blocks;
 	struct gfx_pool_node *node[MAX_NUMNODES];
 	bool ready;
-	bool global;
 	struct cma *cma;
 	int region_nid;
 	atomic_long_t nr_lent;
@@ -254,20 +255,21 @@ static inline unsigned long gfx_pool_block_addr(const struct gfx_pool_block *blo
 }
 
 /*
- * The direct-map level @block keeps through every conversion: a 2M entry,
- * or for a grown block whatever the direct map had when it grew.
+ * The size of the direct-map entry @block keeps through every conversion
+ * (see arch_gfx_pool_map_shift()): one 2M entry, or for a grown block
+ * whatever the direct map had when it grew.
  */
-static inline unsigned int gfx_pool_block_level(const struct gfx_pool_block *block)
+static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *block)
 {
-	return block->grown ? block->grown_level : PG_LEVEL_2M;
+	return block->grown ? block->grown_shift : GFX_POOL_BLOCK_SHIFT;
 }
 
 /* A domain change that leaves the block in no known state. */
 #define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
 
 /* core.c: blocks and domains */
-int gfx_pool_cpa(int (*cpa)(unsigned long addr, int numpages),
-		 unsigned long addr);
+int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
+int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from);
 unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 			      struct gfx_pool_block *block,
 			      enum gfx_pool_domain to);
@@ -277,7 +279,6 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				struct gfx_pool_block *block,
 				unsigned int now, bool failed);
 int gfx_pool_demote_gbpage(unsigned long pfn);
-int gfx_pool_map_present(unsigned long addr);
 int __init gfx_pool_slot_init(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
@@ -341,7 +342,6 @@ struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
 #endif
-int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
 struct gfx_pool_held_blocks {

@@ -56,19 +56,21 @@ static bool direct_map_lookup(unsigned long pfn, unsigned int *level,
 }
 
 /*
- * Check how the direct map maps @pfn, in @domain, with an entry of
- * @want_level.
+ * Check how the direct map maps @pfn, in @domain, with an entry of the
+ * size @want_shift says (as arch_gfx_pool_map_shift() gives it).
  */
-static void expect_mapping_level(struct kunit *test, unsigned long pfn,
+static void expect_mapping_shift(struct kunit *test, unsigned long pfn,
 				 enum gfx_pool_domain domain,
-				 unsigned int want_level)
+				 unsigned int want_shift)
 {
 	unsigned int level;
 	bool present;
 	pgprot_t prot;
 
 	present = direct_map_lookup(pfn, &level, &prot);
-	KUNIT_EXPECT_EQ_MSG(test, level, want_level,
+	KUNIT_EXPECT_EQ_MSG(test,
+			    arch_gfx_pool_map_shift((unsigned long)pfn_to_kaddr(pfn)),
+			    want_shift,
 			    "pfn %#lx (%s) is mapped by an entry of another size",
 			    pfn, gfx_pool_domain_names[domain]);
 	if (domain == GFX_POOL_NP) {
@@ -100,7 +102,7 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 
 	KUNIT_ASSERT_NOT_NULL_MSG(test, block, "pfn %#lx is not the pool's",
 				  pfn);
-	expect_mapping_level(test, pfn, domain, gfx_pool_block_level(block));
+	expect_mapping_shift(test, pfn, domain, gfx_pool_block_shift(block));
 }
 
 /* Pages other users held when the suite began; checks count from here. */
@@ -949,7 +951,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	unsigned long given_back = atomic_long_read(&gfx_pool.given_back_total);
 	unsigned long exhausted;
 	struct page *page, *big;
-	unsigned int level[2];
+	unsigned int shift[2];
 	void *vaddr;
 
 	grow_setup(test, 2);
@@ -983,8 +985,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 			exhausted + 1);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 2);
 
-	level[0] = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(page)));
-	level[1] = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(big)));
+	shift[0] = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(page)));
+	shift[1] = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(big)));
 	gfx_pool_free_pages(big, GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(page, 0);
 	/* Just freed: not idle yet. */
@@ -999,8 +1001,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
 			given_back + 2);
-	expect_mapping_level(test, page_to_pfn(page), GFX_POOL_WB, level[0]);
-	expect_mapping_level(test, page_to_pfn(big), GFX_POOL_WB, level[1]);
+	expect_mapping_shift(test, page_to_pfn(page), GFX_POOL_WB, shift[0]);
+	expect_mapping_shift(test, page_to_pfn(big), GFX_POOL_WB, shift[1]);
 }
 
 /* An order-10 allocation grows an aligned group of two blocks at once. */

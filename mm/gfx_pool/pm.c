@@ -11,7 +11,6 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
-#include <linux/set_memory.h>
 #include <linux/suspend.h>
 #include <linux/syscore_ops.h>
 
@@ -149,7 +148,7 @@ static struct notifier_block gfx_pool_pm_nb = {
  * mapped so. Each step is one call over a whole block; a block being
  * converted is skipped, and the conversion follows the node's snapshot
  * flag. @n is set to the number of blocks changed.
- * Return: 0, or the first error of set_memory_p(): a block the snapshot
+ * Return: 0, or the first error of mapping a block present: a block the snapshot
  * cannot read must stop the hibernation. A failure to unmap only costs NP
  * its promise for that block until the next try, so it is reported and
  * not returned.
@@ -173,13 +172,15 @@ static int gfx_pool_snapshot_map_block(struct gfx_pool_node *node,
 	if (!np || block->snapshot_mapped == present)
 		return 0;
 	if (present) {
-		ret = gfx_pool_map_present(gfx_pool_block_addr(block));
+		ret = gfx_pool_leave_domain(gfx_pool_block_addr(block),
+					    GFX_POOL_NP);
 		if (ret) {
 			pr_err("block at pfn %#lx: cannot map it for the hibernation image (%d)\n",
 			       block->pfn, ret);
 			return ret;
 		}
-	} else if (gfx_pool_cpa(set_memory_np, gfx_pool_block_addr(block))) {
+	} else if (gfx_pool_enter_domain(gfx_pool_block_addr(block),
+					 GFX_POOL_NP)) {
 		pr_err("block at pfn %#lx: cannot unmap it after hibernation\n",
 		       block->pfn);
 		return 0;
@@ -310,7 +311,7 @@ static int gfx_pool_restore_early(struct device *dev)
  */
 static void gfx_pool_syscore_resume(void *data)
 {
-	wbinvd();
+	arch_gfx_pool_flush_caches();
 }
 
 static const struct syscore_ops gfx_pool_syscore_ops = {

@@ -15,7 +15,6 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pgtable.h>
-#include <linux/set_memory.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -429,9 +428,7 @@ static int __init gfx_pool_init(void)
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
 	unsigned long addr;
-	unsigned int level;
 	int nid;
-	pte_t *pte;
 
 	if (!nr_blocks && !gfx_pool.grow_limit)
 		return 0;
@@ -483,8 +480,7 @@ static int __init gfx_pool_init(void)
 	/* Without a region, any direct-map address tells: a node struct's. */
 	addr = nr_blocks ? (unsigned long)__va(gfx_pool.base) :
 			   (unsigned long)gfx_pool.node[first_memory_node];
-	pte = lookup_address(addr, &level);
-	gfx_pool.global = pte && (pte_flags(*pte) & _PAGE_GLOBAL);
+	arch_gfx_pool_setup(addr);
 	/* A lent block is demoted when it is taken back: it is not ours. */
 	if (!gfx_pool.cma)
 		gfx_pool_demote_gbpages();

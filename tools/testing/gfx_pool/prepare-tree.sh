@@ -19,7 +19,7 @@ top=$(dirname "$tree")
 applied="$tree/.gfx_pool-applied"
 
 # Directories of the repository that are laid over the kernel tree as they are.
-overlay_dirs="Documentation include lib mm drivers tools/testing/selftests"
+overlay_dirs="Documentation arch include lib mm drivers tools/testing/selftests"
 
 unpack() {
 	echo "  UNPACK  $tarball"

@@ -295,7 +295,7 @@ static void ttm_gfx_pool_grow(struct kunit *test)
 	const unsigned long num_pages = SZ_512M >> PAGE_SHIFT;
 	unsigned long fallbacks, free_before, i, old, split_before = 0;
 	struct ttm_pool *pool;
-	unsigned int level;
+	unsigned int shift;
 	struct ttm_tt *tt;
 
 	if (gfx_pool_nr_grown())
@@ -323,10 +323,10 @@ static void ttm_gfx_pool_grow(struct kunit *test)
 				    GFX_POOL_WC,
 				    "page %lu is not a WC gfx_pool page", i);
 		/* 2M, but where something split the range before it grew. */
-		level = gfx_pool_block_level(gfx_pool_pfn_to_block(page_to_pfn(tt->pages[i])));
+		shift = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(tt->pages[i])));
 		expect_direct_map(test, tt->pages[i], ttm_write_combined,
-				  level);
-		split_before += level == PG_LEVEL_4K;
+				  shift == PAGE_SHIFT ? PG_LEVEL_4K : PG_LEVEL_2M);
+		split_before += shift == PAGE_SHIFT;
 	}
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
 			fallbacks);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86's side of gfx_pool: how a 2 MiB block of the direct map changes
+ * domain. See "Other architectures" in Documentation/mm/gfx_pool.rst for
+ * what each hook must do on any architecture.
+ */
+#ifndef _ASM_X86_GFX_POOL_H
+#define _ASM_X86_GFX_POOL_H
+
+#include <linux/gfx_pool.h>
+#include <linux/init.h>
+#include <linux/types.h>
+
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+/*
+ * CPA keeps a large page whole when one call changes all of it, so every
+ * hook below is one set_memory_*() call over the whole aligned 2 MiB.
+ */
+
+void __init arch_gfx_pool_setup(unsigned long addr);
+unsigned int arch_gfx_pool_map_shift(unsigned long addr);
+int arch_gfx_pool_enter(unsigned long addr, unsigned int nr,
+			enum gfx_pool_domain domain);
+int arch_gfx_pool_leave(unsigned long addr, unsigned int nr,
+			enum gfx_pool_domain domain);
+int arch_gfx_pool_reset(unsigned long addr, unsigned int nr,
+			enum gfx_pool_domain domain);
+
+/*
+ * The pool's own mapping slot, one PTE per CPU, was changed: only this
+ * CPU ever used it, so only this CPU's TLB entry goes.
+ */
+static inline void arch_gfx_pool_flush_slot(unsigned long addr)
+{
+	flush_tlb_one_kernel(addr);
+}
+
+/*
+ * After a hibernation image was restored: write back and drop every
+ * cache line, so that none written through the boot kernel's WB mapping
+ * of a pool page outlives it while the image kernel maps it WC or UC.
+ */
+static inline void arch_gfx_pool_flush_caches(void)
+{
+	wbinvd();
+}
+
+#endif /* _ASM_X86_GFX_POOL_H */
