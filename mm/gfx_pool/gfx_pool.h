@@ -342,6 +342,9 @@ struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
 #endif
+#ifdef CONFIG_HIBERNATION
+int gfx_pool_snapshot_map(bool present, unsigned long *n);
+#endif
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
 struct gfx_pool_held_blocks {

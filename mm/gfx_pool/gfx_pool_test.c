@@ -288,34 +288,6 @@ static void gfx_pool_test_alloc_free(struct kunit *test)
 	expect_pool_whole(test);
 }
 
-#ifdef CONFIG_PM_SLEEP
-/*
- * The PM device's suspend and freeze callback: a registered range is
- * zapped, a range unregistered since is left alone. Nothing is held or
- * blocked: faults go on as usual. (The selftests do real sleep cycles.)
- */
-static void gfx_pool_test_pm_zap(struct kunit *test)
-{
-	struct gfx_pool_mapping map = {};
-	struct address_space *mapping;
-
-	mapping = kunit_kzalloc(test, sizeof(*mapping), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, mapping);
-	address_space_init_once(mapping);
-	map.mapping = mapping;
-	gfx_pool_register_mapping(&map);
-
-	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
-	KUNIT_EXPECT_EQ(test, map.zaps, 1);
-	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
-	KUNIT_EXPECT_EQ(test, map.zaps, 2);
-
-	gfx_pool_unregister_mapping(&map);
-	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
-	KUNIT_EXPECT_EQ(test, map.zaps, 2);
-}
-#endif
-
 /* A page from the buddy allocator is not a pool page. */
 static void gfx_pool_test_owns(struct kunit *test)
 {
@@ -1197,6 +1169,88 @@ static void gfx_pool_lend_test_group(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* === Sleep and hibernation ============================================= */
+
+#ifdef CONFIG_PM_SLEEP
+/*
+ * The PM device's suspend and freeze callback: a registered range is
+ * zapped, a range unregistered since is left alone. Nothing is held or
+ * blocked: faults go on as usual. (The selftests do real sleep cycles.)
+ */
+static void gfx_pool_pm_test_zap(struct kunit *test)
+{
+	struct gfx_pool_mapping map = {};
+	struct address_space *mapping;
+
+	mapping = kunit_kzalloc(test, sizeof(*mapping), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mapping);
+	address_space_init_once(mapping);
+	map.mapping = mapping;
+	gfx_pool_register_mapping(&map);
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
+	KUNIT_EXPECT_EQ(test, map.zaps, 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
+	KUNIT_EXPECT_EQ(test, map.zaps, 2);
+
+	gfx_pool_unregister_mapping(&map);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_zap(NULL), 0);
+	KUNIT_EXPECT_EQ(test, map.zaps, 2);
+}
+
+#ifdef CONFIG_HIBERNATION
+static void snapshot_unmap(void *data)
+{
+	unsigned long n;
+
+	gfx_pool_snapshot_map(false, &n);
+}
+
+/*
+ * Hibernation: from freeze_late to thaw_early (or restore_early) every NP
+ * block is mapped present, so that the snapshot can read it, still by
+ * one 2M entry; a block converted to NP meanwhile is mapped too. Then
+ * all of them are NP again.
+ */
+static void gfx_pool_pm_test_snapshot_map(struct kunit *test)
+{
+	struct page *a, *b;
+	unsigned long n;
+	unsigned int level;
+
+	a = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
+				 GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	expect_mapping(test, page_to_pfn(a), GFX_POOL_NP);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
+							NULL), 0);
+	KUNIT_ASSERT_EQ(test, gfx_pool_snapshot_map(true, &n), 0);
+	KUNIT_EXPECT_GE(test, n, 1);
+	KUNIT_EXPECT_TRUE(test, direct_map_lookup(page_to_pfn(a), &level, NULL));
+	KUNIT_EXPECT_EQ(test, level, PG_LEVEL_2M);
+
+	b = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
+				 GFX_POOL_BLOCK_ORDER);
+	if (b) {
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      direct_map_lookup(page_to_pfn(b), &level, NULL),
+				      "a block converted to NP during the snapshot is not mapped");
+		KUNIT_EXPECT_EQ(test, level, PG_LEVEL_2M);
+	}
+
+	kunit_release_action(test, snapshot_unmap, NULL);
+	expect_mapping(test, page_to_pfn(a), GFX_POOL_NP);
+	if (b) {
+		expect_mapping(test, page_to_pfn(b), GFX_POOL_NP);
+		gfx_pool_free_pages(b, GFX_POOL_BLOCK_ORDER);
+	}
+	gfx_pool_free_pages(a, GFX_POOL_BLOCK_ORDER);
+	expect_pool_whole(test);
+}
+#endif /* CONFIG_HIBERNATION */
+#endif /* CONFIG_PM_SLEEP */
+
 /* === Boot parameter ====================================================== */
 
 struct param_case {
@@ -1298,9 +1352,6 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
-#ifdef CONFIG_PM_SLEEP
-	KUNIT_CASE(gfx_pool_test_pm_zap),
-#endif
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),
@@ -1352,5 +1403,27 @@ static struct kunit_suite gfx_pool_lend_test_suite = {
 	.test_cases = gfx_pool_lend_test_cases,
 };
 
+#ifdef CONFIG_PM_SLEEP
+static struct kunit_case gfx_pool_pm_test_cases[] = {
+	KUNIT_CASE(gfx_pool_pm_test_zap),
+#ifdef CONFIG_HIBERNATION
+	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
+#endif
+	{}
+};
+
+/* Sleep and hibernation: pm.c. */
+static struct kunit_suite gfx_pool_pm_test_suite = {
+	.name = "gfx_pool_pm",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_pm_test_cases,
+};
+
+kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
+		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
+		  &gfx_pool_pm_test_suite);
+#else
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite);
+#endif

@@ -189,7 +189,7 @@ static int gfx_pool_snapshot_map_block(struct gfx_pool_node *node,
 	return 1;
 }
 
-static int gfx_pool_snapshot_map(bool present, unsigned long *n)
+VISIBLE_IF_KUNIT int gfx_pool_snapshot_map(bool present, unsigned long *n)
 {
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
@@ -225,6 +225,7 @@ static int gfx_pool_snapshot_map(bool present, unsigned long *n)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_snapshot_map);
 
 static int gfx_pool_freeze_late(struct device *dev)
 {
