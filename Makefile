@@ -103,6 +103,7 @@ initramfs: $(PROGRAMS)
 define show_bench
 	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $(1) | grep -v '^gfx_pool: splits'
 	@sed -n 's/\r$$//; s/^GFXPOOL-STATS: //p' $(1) | sed 's/^/  stats: /'
+	@sed -n 's/\r$$//; s/^GFXPOOL-MEMINFO: //p' $(1) | sed 's/^/  meminfo: /'
 	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: \(gfx_pool: splits outside pool: .*\)/\1/p' $(1) | \
 		grep . || { echo "no result; see $(1)" >&2; exit 1; }
 endef

@@ -11,7 +11,6 @@
 
 #include <linux/bug.h>
 #include <linux/gfp_types.h>
-#include <linux/init.h>
 #include <linux/mm_types.h>
 #include <linux/types.h>
 
@@ -50,9 +49,6 @@ void gfx_pool_free_pages(struct page *page, unsigned int order);
 bool gfx_pool_owns_page(const struct page *page);
 bool gfx_pool_enabled(void);
 
-/* For architecture setup code: see mm/gfx_pool/region.c. */
-void __init gfx_pool_reserve(void);
-
 #else /* CONFIG_GFX_POOL */
 
 static inline struct page *gfx_pool_alloc_pages(int nid,
@@ -76,10 +72,6 @@ static inline bool gfx_pool_owns_page(const struct page *page)
 static inline bool gfx_pool_enabled(void)
 {
 	return false;
-}
-
-static inline void gfx_pool_reserve(void)
-{
 }
 
 #endif /* CONFIG_GFX_POOL */

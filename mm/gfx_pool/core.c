@@ -77,11 +77,13 @@
 #include <linux/page-flags.h>
 #include <linux/percpu.h>
 #include <linux/pgtable.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -366,6 +368,7 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 		ret = gfx_pool_enter_domain(addr, to);
 	if (!ret) {
 		gfx_pool_count(to, GFX_POOL_CONVERSIONS);
+		count_vm_event(GFX_POOL_CONVERSION);
 		return to;
 	}
 
@@ -928,6 +931,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (ac.dirty)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
 	gfx_pool_count(domain, GFX_POOL_ALLOCS);
+	count_vm_event(GFX_POOL_ALLOC);
 	return page;
 
 exhausted:
@@ -988,6 +992,7 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
 	gfx_pool_release(block, page, order, zero);
 	gfx_pool_count(domain, GFX_POOL_FREES);
+	count_vm_event(GFX_POOL_FREE);
 }
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
@@ -1102,6 +1107,51 @@ unsigned long gfx_pool_pages_in_use(void)
 	return sum;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pages_in_use);
+
+static void gfx_pool_meminfo_line(struct seq_file *m, const char *name,
+				  unsigned long pages)
+{
+	seq_printf(m, "%-16s%8lu kB\n", name, pages << (PAGE_SHIFT - 10));
+}
+
+/**
+ * gfx_pool_report_meminfo() - the pool's lines in /proc/meminfo
+ * @m: the seq_file of /proc/meminfo.
+ *
+ * GfxPoolTotal is the memory the pool counts as its own: the region,
+ * lent or not, and the blocks it grew. GfxPoolLent is the part of the
+ * region lent to the page allocator now (in MemFree and MemAvailable
+ * too), GfxPoolGrown the blocks taken from the page allocator beyond the
+ * region. GfxPoolUsedWB, -WC, -UC and -NP are the pages handed out in each
+ * domain. All are 0 kB when the pool is off, so that the format does not
+ * depend on the boot.
+ *
+ * Context: Process context; takes each node's lock in turn.
+ */
+void gfx_pool_report_meminfo(struct seq_file *m)
+{
+	static const char *const used[GFX_POOL_NR_DOMAINS] = {
+		[GFX_POOL_WB] = "GfxPoolUsedWB:",
+		[GFX_POOL_WC] = "GfxPoolUsedWC:",
+		[GFX_POOL_UC] = "GfxPoolUsedUC:",
+		[GFX_POOL_NP] = "GfxPoolUsedNP:",
+	};
+	bool ready = gfx_pool_is_ready();
+	unsigned long grown = 0, total = 0, lent = 0;
+	int d;
+
+	if (ready) {
+		grown = atomic_long_read(&gfx_pool.nr_grown);
+		lent = atomic_long_read(&gfx_pool.nr_lent);
+		total = gfx_pool.nr_blocks + grown;
+	}
+	gfx_pool_meminfo_line(m, "GfxPoolTotal:", total << GFX_POOL_BLOCK_ORDER);
+	gfx_pool_meminfo_line(m, "GfxPoolLent:", lent << GFX_POOL_BLOCK_ORDER);
+	gfx_pool_meminfo_line(m, "GfxPoolGrown:", grown << GFX_POOL_BLOCK_ORDER);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		gfx_pool_meminfo_line(m, used[d],
+				      ready ? gfx_pool_gauge(d, false) : 0);
+}
 
 /**
  * gfx_pool_nr_free() - pages of the pool not handed out

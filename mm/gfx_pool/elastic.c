@@ -60,6 +60,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
@@ -263,6 +264,7 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 		gfx_pool_block_comes_in(node, block, "grow");
 	}
 	atomic_long_add(span, &gfx_pool.grown_total);
+	count_vm_events(GFX_POOL_BLOCK_GROWN, span);
 	return true;
 
 out_erase:
@@ -324,6 +326,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	}
 	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.nr_lent);
 	atomic_long_add(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.taken_back_total);
+	count_vm_events(GFX_POOL_BLOCK_TAKEN_BACK, nr >> GFX_POOL_BLOCK_ORDER);
 	return true;
 }
 
@@ -423,6 +426,7 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 		cma_release(gfx_pool.cma, page, GFX_POOL_BLOCK_PAGES);
 		atomic_long_inc(&gfx_pool.nr_lent);
 		atomic_long_inc(&gfx_pool.lent_total);
+		count_vm_event(GFX_POOL_BLOCK_LENT);
 		return true;
 	}
 	xa_erase(&gfx_pool.grown, block->pfn >> GFX_POOL_BLOCK_ORDER);
@@ -431,6 +435,7 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 		__free_page(page + i);
 	atomic_long_dec(&gfx_pool.nr_grown);
 	atomic_long_inc(&gfx_pool.given_back_total);
+	count_vm_event(GFX_POOL_BLOCK_GIVEN_BACK);
 	kfree_rcu(block, rcu);
 	return true;
 

@@ -11,6 +11,7 @@
 #include <linux/bitmap.h>
 #include <linux/bits.h>
 #include <linux/gfx_pool.h>
+#include <linux/gfx_pool_mm.h>
 #include <linux/gfx_pool_pm.h>
 #include <linux/list.h>
 #include <linux/mm.h>

@@ -14,10 +14,12 @@ repo=$(realpath "$1") ksrc=$(realpath "$2") build=$(realpath "$3")
 cd "$ksrc" || exit 1
 status=0
 
-files="mm/gfx_pool/core.c mm/gfx_pool/region.c mm/gfx_pool/pm.c
-	mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c mm/gfx_pool/gfx_pool.h
-	mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile include/linux/gfx_pool.h
-	include/linux/gfx_pool_pm.h
+files="mm/gfx_pool/core.c mm/gfx_pool/region.c mm/gfx_pool/elastic.c
+	mm/gfx_pool/pm.c mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c
+	mm/gfx_pool/gfx_pool.h mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile
+	include/linux/gfx_pool.h include/linux/gfx_pool_pm.h
+	include/linux/gfx_pool_mm.h
+	arch/x86/include/asm/gfx_pool.h arch/x86/mm/gfx_pool.c
 	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c
 	drivers/char/agp/agp_gfx_pool_test.c"
@@ -57,7 +59,8 @@ w1() {
 }
 
 # Our hunks in existing files; QXL is there only to pull in TTM.
-users="arch/x86/kernel/setup.o drivers/gpu/drm/ttm/ttm_pool.o"
+users="arch/x86/kernel/setup.o fs/proc/meminfo.o mm/vmstat.o"
+users="$users drivers/gpu/drm/ttm/ttm_pool.o"
 users="$users drivers/gpu/drm/ttm/ttm_device.o drivers/gpu/drm/ttm/ttm_bo_vm.o"
 users="$users drivers/gpu/drm/ttm/ttm_tt.o"
 users="$users drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
@@ -78,7 +81,8 @@ w1_check() {
 	done
 }
 
-pool="mm/gfx_pool/core.o mm/gfx_pool/region.o"
+pool="mm/gfx_pool/core.o mm/gfx_pool/region.o mm/gfx_pool/elastic.o"
+pool="$pool arch/x86/mm/gfx_pool.o"
 # shellcheck disable=SC2086
 w1_check nokunit "$pool lib/test_gfx_pool.o $users" \
 	-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL \

@@ -767,6 +767,159 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(in_use, pool_pages_in_use());
 }
 
+/* === /proc/meminfo and /proc/vmstat ===================================== */
+
+static const char *const meminfo_used[] = {
+	"GfxPoolUsedWB", "GfxPoolUsedWC", "GfxPoolUsedUC", "GfxPoolUsedNP",
+};
+
+/* The pool's all-time figures, as /proc/vmstat and debugfs each say them. */
+struct pool_events {
+	long allocs, frees, conversions;
+	long taken_back, lent, grown, given_back;
+};
+
+static void vmstat_events(struct pool_events *e)
+{
+	e->allocs = gfx_pool_read_key("/proc/vmstat", "gfx_pool_allocs");
+	e->frees = gfx_pool_read_key("/proc/vmstat", "gfx_pool_frees");
+	e->conversions = gfx_pool_read_key("/proc/vmstat", "gfx_pool_conversions");
+	e->taken_back = gfx_pool_read_key("/proc/vmstat",
+					  "gfx_pool_blocks_taken_back");
+	e->lent = gfx_pool_read_key("/proc/vmstat", "gfx_pool_blocks_lent");
+	e->grown = gfx_pool_read_key("/proc/vmstat", "gfx_pool_blocks_grown");
+	e->given_back = gfx_pool_read_key("/proc/vmstat",
+					  "gfx_pool_blocks_given_back");
+}
+
+/* The same from debugfs: the per-domain columns summed. */
+static int debugfs_events(struct pool_events *e)
+{
+	long blocks, in_use, allocs, frees, conversions, exhausted, refused;
+	char line[256], name[8];
+	int rows = 0;
+	FILE *f;
+
+	memset(e, 0, sizeof(*e));
+	f = fopen(GFX_POOL_STATS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%7s %ld %ld %ld %ld %ld %ld %ld", name, &blocks,
+			   &in_use, &allocs, &frees, &conversions, &exhausted,
+			   &refused) != 8 || strlen(name) != 2)
+			continue;
+		e->allocs += allocs;
+		e->frees += frees;
+		e->conversions += conversions;
+		rows++;
+	}
+	fclose(f);
+	e->taken_back = gfx_pool_read_key(GFX_POOL_STATS, "blocks_taken_back");
+	e->lent = gfx_pool_read_key(GFX_POOL_STATS, "blocks_lent");
+	e->grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown");
+	e->given_back = gfx_pool_read_key(GFX_POOL_STATS, "blocks_given_back");
+	return rows == 4 ? 0 : -1;
+}
+
+/*
+ * Read both views while the pool is quiet: the idle work may give a
+ * block back between two reads, so read vmstat on both sides of debugfs
+ * until the two agree.
+ */
+static int read_events(struct pool_events *vm, struct pool_events *dbg)
+{
+	struct pool_events again;
+	int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		vmstat_events(vm);
+		if (debugfs_events(dbg))
+			return -1;
+		vmstat_events(&again);
+		if (!memcmp(vm, &again, sizeof(again)))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Where users look: /proc/meminfo has the pool's size, what of it is lent
+ * and grown, and the pages in use per domain; /proc/vmstat counts what
+ * the pool does, the same events debugfs counts. A buffer in each domain
+ * shows in its GfxPoolUsed line, page for page, and in the events; with
+ * the pool off the lines are there and say 0 kB.
+ */
+TEST(meminfo_vmstat)
+{
+	struct pool_events vm, dbg, vm_after;
+	long before[4], total, lent, grown;
+	struct buffer b[4];
+	int d, tries;
+
+	if (!pool_is_on()) {
+		EXPECT_EQ(0, gfx_pool_read_key("/proc/meminfo", "GfxPoolTotal"));
+		EXPECT_EQ(0, gfx_pool_read_key("/proc/meminfo", "GfxPoolLent"));
+		EXPECT_EQ(0, gfx_pool_read_key("/proc/meminfo", "GfxPoolGrown"));
+		for (d = 0; d < 4; d++)
+			EXPECT_EQ(0, gfx_pool_read_key("/proc/meminfo",
+						       meminfo_used[d]));
+		/* Nothing allocated or converted, ever. */
+		vmstat_events(&vm);
+		EXPECT_EQ(0, vm.allocs);
+		EXPECT_EQ(0, vm.conversions);
+		return;
+	}
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+
+	/* Size, lent and grown, in kB, as debugfs counts them in blocks. */
+	for (tries = 0; tries < 10; tries++) {
+		total = gfx_pool_read_key("/proc/meminfo", "GfxPoolTotal");
+		lent = gfx_pool_read_key("/proc/meminfo", "GfxPoolLent");
+		grown = gfx_pool_read_key("/proc/meminfo", "GfxPoolGrown");
+		if (total == (gfx_pool_read_key(GFX_POOL_STATS, "blocks") +
+			      gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks")) * 2048 &&
+		    lent == gfx_pool_read_key(GFX_POOL_STATS, "lent_blocks") * 2048 &&
+		    grown == gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks") * 2048)
+			break;
+	}
+	EXPECT_LT(tries, 10)
+		TH_LOG("GfxPoolTotal %ld, Lent %ld, Grown %ld kB never matched debugfs",
+		       total, lent, grown);
+	EXPECT_LT(0, total);
+
+	/* Every event counted in both, the same number of times. */
+	ASSERT_EQ(0, read_events(&vm, &dbg));
+	EXPECT_EQ(dbg.allocs, vm.allocs);
+	EXPECT_EQ(dbg.frees, vm.frees);
+	EXPECT_EQ(dbg.conversions, vm.conversions);
+	EXPECT_EQ(dbg.taken_back, vm.taken_back);
+	EXPECT_EQ(dbg.lent, vm.lent);
+	EXPECT_EQ(dbg.grown, vm.grown);
+	EXPECT_EQ(dbg.given_back, vm.given_back);
+
+	for (d = 0; d < 4; d++) {
+		before[d] = gfx_pool_read_key("/proc/meminfo", meminfo_used[d]);
+		ASSERT_LE(0, before[d]);
+		ASSERT_EQ(0, buffer_open(&b[d], d));
+	}
+	for (d = 0; d < 4; d++)
+		EXPECT_EQ(before[d] + BUF_PAGES * 4,
+			  gfx_pool_read_key("/proc/meminfo", meminfo_used[d]));
+	vmstat_events(&vm_after);
+	/* One allocation at least per buffer, and no free yet. */
+	EXPECT_LE(vm.allocs + 4, vm_after.allocs);
+	EXPECT_EQ(vm.frees, vm_after.frees);
+	for (d = 0; d < 4; d++)
+		buffer_close(&b[d]);
+	for (d = 0; d < 4; d++)
+		EXPECT_EQ(before[d], gfx_pool_read_key("/proc/meminfo",
+						       meminfo_used[d]));
+	/* Everything allocated since is freed. */
+	vmstat_events(&vm);
+	EXPECT_EQ(vm_after.allocs - dbg.allocs, vm.frees - dbg.frees);
+}
+
 /* Is the region lent while idle? From debugfs ("lends: yes"). */
 static bool pool_lends(void)
 {
