@@ -113,7 +113,7 @@ static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
  * off is one), or while the caller holds a page of the block, or the
  * node's convert_lock.
  */
-VISIBLE_IF_KUNIT struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
+struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
 {
 	unsigned long idx;
 

@@ -269,6 +269,7 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 #define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
 
 /* core.c: blocks and domains */
+struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
 int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from);
 unsigned int gfx_pool_convert(struct gfx_pool_node *node,
@@ -338,7 +339,6 @@ unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
 unsigned long gfx_pool_nr_grown(void);
 void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
-struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 #ifdef CONFIG_PM_SLEEP
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
