@@ -303,9 +303,16 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->pages = kvcalloc(buf->npages, sizeof(*tf->pages), GFP_KERNEL);
 	if (!tf->pages)
 		return -ENOMEM;
+	/*
+	 * Charged to the caller's memcg, as a driver's buffers should be;
+	 * over its limit the buffer fails with -ENOMEM instead of waking
+	 * the memcg OOM killer, as for a large buffer a driver would ask.
+	 */
 	for (i = 0; i < buf->npages; i++) {
 		tf->pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, buf->domain,
-						    GFP_KERNEL | __GFP_ZERO, 0);
+						    GFP_KERNEL | __GFP_ZERO |
+						    __GFP_ACCOUNT |
+						    __GFP_RETRY_MAYFAIL, 0);
 		if (!tf->pages[i]) {
 			tf->npages = i;
 			test_gfx_pool_buf_free(tf);

@@ -70,6 +70,7 @@
 #include <linux/gfp.h>
 #include <linux/gfx_pool.h>
 #include <linux/init.h>
+#include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -857,7 +858,10 @@ do {									\
  *	(with the caller's reclaim flags and %__GFP_NORETRY); an atomic one
  *	only takes pages from blocks already in @domain. %__GFP_DMA is never met,
  *	%__GFP_DMA32 only when the region lies below 4 GiB (growth then
- *	stays there too). Other flags are ignored.
+ *	stays there too). %__GFP_ACCOUNT charges the pages to the caller's
+ *	memcg, as for alloc_pages(); over its limit the call returns NULL
+ *	(with %__GFP_RETRY_MAYFAIL or %__GFP_NORETRY without invoking the
+ *	memcg OOM killer). Other flags are ignored.
  * @order: 0 to %MAX_PAGE_ORDER, as for alloc_pages(); the pages are
  *	naturally aligned. Above the order of a 2 MiB block they are whole
  *	blocks, which must all be free.
@@ -927,6 +931,18 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (!page)
 		goto exhausted;
 
+	/*
+	 * __GFP_ACCOUNT: charged to the caller's memcg as kernel memory, as
+	 * alloc_pages() charges it. Over the limit, the pages go back and
+	 * the caller gets NULL: that is the memcg's limit, not the pool
+	 * running out, so it is not counted as exhausted.
+	 */
+	if ((gfp & __GFP_ACCOUNT) && memcg_kmem_charge_page(page, gfp, order)) {
+		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)), page,
+				 order, false);
+		return NULL;
+	}
+
 	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
 	if (ac.dirty)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
@@ -986,6 +1002,8 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		return;
 	}
 	rcu_read_unlock();
+	/* Only if __GFP_ACCOUNT charged it: it says so in the page. */
+	memcg_kmem_uncharge_page(page, order);
 	/* init_on_free=1: clear the pages before anyone can have them. */
 	zero = want_init_on_free();
 	if (zero)

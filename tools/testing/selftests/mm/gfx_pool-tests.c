@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -918,6 +919,128 @@ TEST(meminfo_vmstat)
 	/* Everything allocated since is freed. */
 	vmstat_events(&vm);
 	EXPECT_EQ(vm_after.allocs - dbg.allocs, vm.frees - dbg.frees);
+}
+
+/* === memcg ============================================================== */
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define CGROUP_TEST	CGROUP_ROOT "/gfx_pool_memcg"
+#define MEMCG_MAX_KB	16384L	/* memory.max of the test's cgroup */
+#define MEMCG_BUF	1024	/* pages of the buffer that fits: 4 MiB */
+
+/* memory.current of the test's cgroup, in kB; -1 if unreadable. */
+static long memcg_current_kb(void)
+{
+	FILE *f = fopen(CGROUP_TEST "/memory.current", "r");
+	long bytes = -1024;
+
+	if (f) {
+		if (fscanf(f, "%ld", &bytes) != 1)
+			bytes = -1024;
+		fclose(f);
+	}
+	return bytes / 1024;
+}
+
+/* Allocate a buffer of @npages on a new descriptor; -errno or the fd. */
+static int memcg_buffer(__u64 npages)
+{
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_WC, .npages = npages,
+	};
+	int fd = open(GFX_POOL_DEV, O_RDWR), err;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TEST_GFX_POOL_ALLOC, &buf)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * In the cgroup: a buffer that fits is charged to it, one beyond
+ * memory.max is refused with ENOMEM (and whatever it took is uncharged),
+ * and closing the first gives its charge back. The exit status says which
+ * step went wrong.
+ */
+static int memcg_child(void)
+{
+	long before, charged, after;
+	char pid[16];
+	int fd, big;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(CGROUP_TEST "/cgroup.procs", pid))
+		return 1;
+	before = memcg_current_kb();
+	if (before < 0)
+		return 1;
+	fd = memcg_buffer(MEMCG_BUF);
+	if (fd < 0)
+		return 2;
+	charged = memcg_current_kb();
+	printf("# memcg: %ld kB charged before, %ld kB with a %d kB buffer\n",
+	       before, charged, MEMCG_BUF * 4);
+	if (charged < before + MEMCG_BUF * 4)
+		return 3;
+	big = memcg_buffer(MEMCG_MAX_KB / 4 * 2);
+	if (big != -ENOMEM)
+		return 4;
+	if (memcg_current_kb() > charged + 256)
+		return 5;
+	close(fd);
+	after = memcg_current_kb();
+	printf("# memcg: %ld kB charged after closing it\n", after);
+	if (after > before + 256)
+		return 6;
+	return 0;
+}
+
+/*
+ * __GFP_ACCOUNT: the test driver allocates its buffers with it, and the
+ * pool charges them to the caller's memcg, as alloc_pages() would. A
+ * process in a cgroup with a 16 MiB memory.max gets a 4 MiB buffer,
+ * charged to the cgroup, and not a 32 MiB one.
+ */
+TEST(memcg)
+{
+	static const char *const why[] = {
+		"ok", "cannot join the cgroup", "the buffer that fits failed",
+		"the buffer was not charged",
+		"a buffer beyond memory.max was not refused with ENOMEM",
+		"the refused buffer left a charge behind",
+		"closing the buffer did not uncharge it",
+	};
+	char limit[32];
+	int status;
+	pid_t pid;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	if (access(CGROUP_ROOT "/cgroup.controllers", R_OK))
+		mount("none", CGROUP_ROOT, "cgroup2", 0, NULL);
+	ASSERT_EQ(0, access(CGROUP_ROOT "/cgroup.controllers", R_OK))
+		TH_LOG("no cgroup2 at %s: %s", CGROUP_ROOT, strerror(errno));
+	ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		TH_LOG("no memory controller (CONFIG_MEMCG)");
+	ASSERT_TRUE(!mkdir(CGROUP_TEST, 0755) || errno == EEXIST);
+	snprintf(limit, sizeof(limit), "%ldK", MEMCG_MAX_KB);
+	ASSERT_EQ(0, write_file(CGROUP_TEST "/memory.max", limit));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(memcg_child());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("%s", WEXITSTATUS(status) < 7 ?
+		       why[WEXITSTATUS(status)] : "?");
+	rmdir(CGROUP_TEST);
 }
 
 /* Is the region lent while idle? From debugfs ("lends: yes"). */
