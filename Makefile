@@ -23,7 +23,7 @@ T := $(REPO)/tools/testing/gfx_pool
 JOBS ?= $(shell nproc)
 
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh.
-TEST_STAGES ?= params 2m 1g 1g-shared off lend grow-only init-on sleep hibernate debug inject debug-hibernate
+TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-hibernate
 
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M

@@ -11,10 +11,11 @@
  * 1 GiB direct-map entries covering those pages into 4 KiB ones, and
  * nothing ever merges them back.
  *
- * How: a physically contiguous region is reserved from memblock at boot
- * (gfx_pool= or CONFIG_GFX_POOL_SIZE_MBYTES) and cut into 2 MiB blocks, one
- * direct-map PMD each. Every block is in one domain at a time (WB, WC, UC
- * or NP for "not present"), and only a wholly free block changes domain,
+ * How: physically contiguous regions, one per node, are reserved from
+ * memblock at boot (gfx_pool= or CONFIG_GFX_POOL_SIZE_MBYTES) and cut into
+ * 2 MiB blocks, one direct-map PMD each, on their node's lists. Every
+ * block is in one domain at a time (WB, WC, UC or NP for "not present"),
+ * and only a wholly free block changes domain,
  * with one arch hook of <asm/gfx_pool.h> covering the whole aligned
  * 2 MiB (on x86 one set_memory_*() call: CPA keeps a large page whole
  * when one call changes all of it), so the pool never splits a PMD. Where
@@ -116,16 +117,37 @@ static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
  */
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
 {
+	struct gfx_pool_region *region;
 	unsigned long idx;
+	unsigned int r;
 
 	if (!gfx_pool_is_ready())
 		return NULL;
-	idx = (pfn - gfx_pool.start_pfn) >> GFX_POOL_BLOCK_ORDER;
-	if (pfn >= gfx_pool.start_pfn && idx < gfx_pool.nr_blocks)
-		return &gfx_pool.blocks[idx];
+	/* One region per node at most: a short walk. */
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		idx = (pfn - region->start_pfn) >> GFX_POOL_BLOCK_ORDER;
+		if (pfn >= region->start_pfn && idx < region->nr_blocks)
+			return &region->blocks[idx];
+	}
 	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pfn_to_block);
+
+/* The region @block belongs to, or NULL for a grown block. */
+struct gfx_pool_region *gfx_pool_block_region(const struct gfx_pool_block *block)
+{
+	struct gfx_pool_region *region;
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		if (block >= region->blocks &&
+		    block < region->blocks + region->nr_blocks)
+			return region;
+	}
+	return NULL;
+}
 
 /* === Direct-map changes ================================================== */
 
@@ -1160,7 +1182,7 @@ void gfx_pool_report_meminfo(struct seq_file *m)
 
 	if (ready) {
 		grown = atomic_long_read(&gfx_pool.nr_grown);
-		lent = atomic_long_read(&gfx_pool.nr_lent);
+		lent = gfx_pool_nr_lent();
 		total = gfx_pool.nr_blocks + grown;
 	}
 	gfx_pool_meminfo_line(m, "GfxPoolTotal:", total << GFX_POOL_BLOCK_ORDER);
@@ -1214,13 +1236,24 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_broken_blocks(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_broken_blocks);
 
-VISIBLE_IF_KUNIT void gfx_pool_region(unsigned long *start_pfn,
-				      unsigned long *nr_blocks)
+VISIBLE_IF_KUNIT void gfx_pool_regions_span(unsigned long *start_pfn,
+					    unsigned long *nr_blocks)
 {
-	bool ready = gfx_pool_is_ready();
+	struct gfx_pool_region *last;
 
-	*start_pfn = ready ? gfx_pool.start_pfn : 0;
-	*nr_blocks = ready ? gfx_pool.nr_blocks : 0;
+	*start_pfn = 0;
+	*nr_blocks = 0;
+	if (!gfx_pool_is_ready() || !gfx_pool.nr_regions)
+		return;
+	/*
+	 * The span of all regions, gaps between them included: the agpgart
+	 * suite places its GART's reach around it.
+	 */
+	last = &gfx_pool.region[gfx_pool.nr_regions - 1];
+	*start_pfn = gfx_pool.region[0].start_pfn;
+	*nr_blocks = (last->start_pfn - *start_pfn +
+		      (last->nr_blocks << GFX_POOL_BLOCK_ORDER)) >>
+		     GFX_POOL_BLOCK_ORDER;
 }
-EXPORT_SYMBOL_IF_KUNIT(gfx_pool_region);
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_regions_span);
 #endif

@@ -22,16 +22,25 @@ static_assert(ARRAY_SIZE(gfx_pool_counter_names) == GFX_POOL_NR_COUNTERS);
 
 static int gfx_pool_stats_show(struct seq_file *m, void *v)
 {
+	struct gfx_pool_region *region;
+	unsigned int r;
 	int d, c;
 
-	seq_printf(m, "base: %pa\nsize: %pa\nblocks: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
-		   &gfx_pool.base, &gfx_pool.size, gfx_pool.nr_blocks,
+	/* One line a region: its node, where it lies, and what it lends. */
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		seq_printf(m, "region%u: node %d base %pa size %pa blocks %lu lent %ld\n",
+			   r, region->nid, &region->base, &region->size,
+			   region->nr_blocks, region->cma ?
+			   atomic_long_read(&region->nr_lent) : 0);
+	}
+	seq_printf(m, "blocks: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
+		   gfx_pool.nr_blocks,
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   gfx_pool_pages_in_use());
-	seq_printf(m, "lends: %s\nlent_blocks: %ld\nblocks_taken_back: %ld\nblocks_lent: %ld\n",
-		   gfx_pool.cma ? "yes" : "no",
-		   atomic_long_read(&gfx_pool.nr_lent),
+	seq_printf(m, "lends: %s\nlent_blocks: %lu\nblocks_taken_back: %ld\nblocks_lent: %ld\n",
+		   gfx_pool_lends() ? "yes" : "no", gfx_pool_nr_lent(),
 		   atomic_long_read(&gfx_pool.taken_back_total),
 		   atomic_long_read(&gfx_pool.lent_total));
 	seq_printf(m, "grow_limit_blocks: %lu\ngrown_blocks: %ld\nblocks_grown: %ld\nblocks_given_back: %ld\n",
@@ -97,7 +106,7 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 		   lent ? " lent" : converting ? " converting" : "");
 }
 
-/* The region's blocks by index, then each node's grown blocks ("g0"...). */
+/* The regions' blocks by index, then each node's grown blocks ("g0"...). */
 static int gfx_pool_blocks_show(struct seq_file *m, void *v)
 {
 	struct gfx_pool_block *block;

@@ -295,22 +295,22 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 			       unsigned int order)
 {
 	unsigned int i, border = max(order, GFX_POOL_BLOCK_ORDER);
+	struct gfx_pool_region *region = node->region;
 	unsigned long nr = 1UL << border;
 	struct gfx_pool_block *block;
 	unsigned int scope = 0;
 	struct page *page = NULL;
 
 	lockdep_assert_held(&node->convert_lock);
-	if (!IS_ENABLED(CONFIG_CMA) || !gfx_pool.cma ||
-	    node->nid != gfx_pool.region_nid ||
-	    atomic_long_read(&gfx_pool.nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
+	if (!IS_ENABLED(CONFIG_CMA) || !region ||
+	    atomic_long_read(&region->nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
 		return false;
 	if (!(gfp & __GFP_IO))
 		scope = memalloc_noio_save();
 	else if (!(gfp & __GFP_FS))
 		scope = memalloc_nofs_save();
 	if (!gfx_pool_should_fail(nr << PAGE_SHIFT))
-		page = cma_alloc(gfx_pool.cma, nr, border, true);
+		page = cma_alloc(region->cma, nr, border, true);
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(scope);
 	else if (!(gfp & __GFP_FS))
@@ -324,7 +324,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 		block->lent = false;
 		gfx_pool_block_comes_in(node, block, "take a block back");
 	}
-	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.nr_lent);
+	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &region->nr_lent);
 	atomic_long_add(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.taken_back_total);
 	count_vm_events(GFX_POOL_BLOCK_TAKEN_BACK, nr >> GFX_POOL_BLOCK_ORDER);
 	return true;
@@ -352,10 +352,15 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 
 /* === Giving back ========================================================= */
 
-/* Blocks that go back when idle: grown ones, and the region's if it lends. */
+/* Blocks that go back when idle: grown ones, and a region's if it lends. */
 static bool gfx_pool_block_elastic(const struct gfx_pool_block *block)
 {
-	return block->grown || gfx_pool.cma;
+	struct gfx_pool_region *region;
+
+	if (block->grown)
+		return true;
+	region = gfx_pool_block_region(block);
+	return region && region->cma;
 }
 
 static bool gfx_pool_over_limit(void)
@@ -423,8 +428,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	if (IS_ENABLED(CONFIG_CMA) && !block->grown) {
 		/* Off every list and converting while lent, as when it was. */
 		block->lent = true;
-		cma_release(gfx_pool.cma, page, GFX_POOL_BLOCK_PAGES);
-		atomic_long_inc(&gfx_pool.nr_lent);
+		cma_release(node->region->cma, page, GFX_POOL_BLOCK_PAGES);
+		atomic_long_inc(&node->region->nr_lent);
 		atomic_long_inc(&gfx_pool.lent_total);
 		count_vm_event(GFX_POOL_BLOCK_LENT);
 		return true;
@@ -482,10 +487,10 @@ static unsigned long gfx_pool_node_give_back(struct gfx_pool_node *node,
 			done += gfx_pool_give_back_block(node, block);
 		cond_resched();
 	}
-	if (!gfx_pool.cma || node->nid != gfx_pool.region_nid)
+	if (!node->region)
 		return done;
-	for (i = 0; i < gfx_pool.nr_blocks && done < nr; i++) {
-		block = &gfx_pool.blocks[i];
+	for (i = 0; i < node->region->nr_blocks && done < nr; i++) {
+		block = &node->region->blocks[i];
 		/* convert_lock held: a lent block stays lent meanwhile. */
 		if (block->lent)
 			continue;
@@ -543,6 +548,7 @@ static void gfx_pool_idle_fn(struct work_struct *work)
 static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 					   struct shrink_control *sc)
 {
+	struct gfx_pool_region *region;
 	struct gfx_pool_block *block;
 	unsigned long idx, n = 0;
 
@@ -552,9 +558,10 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 		n += block->nid == sc->nid && !READ_ONCE(block->nr_used) &&
 		     !READ_ONCE(block->converting);
 	rcu_read_unlock();
-	if (gfx_pool.cma && sc->nid == gfx_pool.region_nid) {
-		for (idx = 0; idx < gfx_pool.nr_blocks; idx++) {
-			block = &gfx_pool.blocks[idx];
+	if (gfx_pool.node[sc->nid] && gfx_pool.node[sc->nid]->region) {
+		region = gfx_pool.node[sc->nid]->region;
+		for (idx = 0; idx < region->nr_blocks; idx++) {
+			block = &region->blocks[idx];
 			n += !READ_ONCE(block->nr_used) &&
 			     !READ_ONCE(block->converting);
 		}

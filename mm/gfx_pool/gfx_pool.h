@@ -125,16 +125,59 @@ enum gfx_pool_counter {
 	GFX_POOL_NR_COUNTERS
 };
 
+/*
+ * The most regions the pool has: one per node, on this many nodes at
+ * most. Each lending region is a CMA area, and CONFIG_CMA_AREAS is 20 on
+ * NUMA kernels.
+ */
+#define GFX_POOL_MAX_REGIONS	16
+
 /**
  * struct gfx_pool_param - what the gfx_pool= boot parameter asked for
- * @size: size of the pool in bytes; 0 turns the pool off.
+ * @size: size of the pool in bytes, all nodes together; 0 turns it off.
  * @base: physical address the pool must start at, if @fixed_base.
  * @fixed_base: "@<base>" was given.
+ * @nr_nodes: "<nid>:<size>,..." was given, with this many entries in
+ *	@nodes; 0 for "<size>[@<base>]".
+ * @nodes: with @nr_nodes, the node and the size of each entry.
+ * @nodes.nid: the node.
+ * @nodes.size: the size of the region on that node, in bytes.
  */
 struct gfx_pool_param {
 	phys_addr_t size;
 	phys_addr_t base;
 	bool fixed_base;
+	unsigned int nr_nodes;
+	struct {
+		int nid;
+		phys_addr_t size;
+	} nodes[GFX_POOL_MAX_REGIONS];
+};
+
+/**
+ * struct gfx_pool_region - physically contiguous memory reserved at boot
+ * @base: physical start, 2 MiB aligned.
+ * @size: size in bytes, a multiple of 2 MiB.
+ * @start_pfn: first page frame.
+ * @nr_blocks: number of 2 MiB blocks.
+ * @blocks: its blocks, in physical order, within &gfx_pool.blocks.
+ * @nid: the node its memory is on (of its first block, if it spans).
+ * @cma: with CONFIG_CMA and gfx_pool.lend, the region is this CMA area,
+ *	and its blocks are lent while the pool does not need them; NULL if
+ *	it does not lend (it spans zones or nodes, or lending is off).
+ * @nr_lent: blocks of the region lent now.
+ *
+ * Everything but @nr_lent is written only before the pool is ready.
+ */
+struct gfx_pool_region {
+	phys_addr_t base;
+	phys_addr_t size;
+	unsigned long start_pfn;
+	unsigned long nr_blocks;
+	struct gfx_pool_block *blocks;
+	int nid;
+	struct cma *cma;
+	atomic_long_t nr_lent;
 };
 
 /**
@@ -160,6 +203,8 @@ struct gfx_pool_domain_lists {
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @grown: the node's grown blocks. Protected by @convert_lock.
  * @domain: per-domain block lists and gauges.
+ * @region: the region on this node that lends, or NULL: lent blocks are
+ *	taken back from it for this node.
  * @snapshot: from freeze_late to thaw_early or restore_early, NP blocks
  *	are mapped present so that the hibernation snapshot can read them;
  *	a block converted to NP meanwhile stays mapped. Protected by
@@ -171,26 +216,21 @@ struct gfx_pool_node {
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
 	struct list_head grown;
+	struct gfx_pool_region *region;
 	bool snapshot;		/* NP blocks mapped for hibernation */
 };
 
 /**
  * struct gfx_pool - the one pool
- * @base: physical start of the region, 2 MiB aligned.
- * @size: size of the region in bytes, a multiple of 2 MiB; 0 if off.
- * @start_pfn: first page frame of the region.
- * @nr_blocks: number of 2 MiB blocks.
- * @blocks: the blocks, in physical order.
+ * @region: the regions reserved at boot, in the order of their nodes.
+ * @nr_regions: how many; 0 if the pool only grows, or is off.
+ * @nr_blocks: number of 2 MiB blocks of all regions.
+ * @blocks: the blocks of all regions, region after region.
  * @node: per-node structures, NULL where the pool has no memory.
  * @ready: set once init is done; read with smp_load_acquire().
- * @cma: with CONFIG_CMA and gfx_pool.lend, the region is this CMA area,
- *	and its blocks are lent while the pool does not need them; NULL if
- *	the region does not lend.
- * @region_nid: the node the region's memory is on.
- * @nr_lent: blocks of the region lent now.
  * @taken_back_total: lent blocks taken back, all time.
  * @lent_total: blocks lent again after use, all time.
- * @dma32: the region lies below 4 GiB, so the pool can serve
+ * @dma32: every region lies below 4 GiB, so the pool can serve
  *	%__GFP_DMA32, and grows from ZONE_DMA32 only to stay so.
  * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB, at init
  *	or when a block grew inside one.
@@ -210,16 +250,12 @@ struct gfx_pool_node {
  * @counters, @zaps and @image_pages is written only before @ready is set.
  */
 struct gfx_pool {
-	phys_addr_t base;
-	phys_addr_t size;
-	unsigned long start_pfn;
+	struct gfx_pool_region region[GFX_POOL_MAX_REGIONS];
+	unsigned int nr_regions;
 	unsigned long nr_blocks;
 	struct gfx_pool_block *blocks;
 	struct gfx_pool_node *node[MAX_NUMNODES];
 	bool ready;
-	struct cma *cma;
-	int region_nid;
-	atomic_long_t nr_lent;
 	atomic_long_t taken_back_total;
 	atomic_long_t lent_total;
 	bool dma32;
@@ -250,6 +286,28 @@ static inline bool gfx_pool_is_ready(void)
 	return smp_load_acquire(&gfx_pool.ready);
 }
 
+/* Blocks of all regions lent now. */
+static inline unsigned long gfx_pool_nr_lent(void)
+{
+	unsigned long n = 0;
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		n += atomic_long_read(&gfx_pool.region[r].nr_lent);
+	return n;
+}
+
+/* Does any region lend? */
+static inline bool gfx_pool_lends(void)
+{
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		if (gfx_pool.region[r].cma)
+			return true;
+	return false;
+}
+
 static inline unsigned long gfx_pool_block_addr(const struct gfx_pool_block *block)
 {
 	return (unsigned long)pfn_to_kaddr(block->pfn);
@@ -270,6 +328,7 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 
 /* core.c: blocks and domains */
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
+struct gfx_pool_region *gfx_pool_block_region(const struct gfx_pool_block *block);
 int gfx_pool_enter_domain(unsigned long addr, enum gfx_pool_domain to);
 int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from);
 unsigned int gfx_pool_convert(struct gfx_pool_node *node,
@@ -338,7 +397,7 @@ int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
 unsigned long gfx_pool_nr_grown(void);
-void gfx_pool_region(unsigned long *start_pfn, unsigned long *nr_blocks);
+void gfx_pool_regions_span(unsigned long *start_pfn, unsigned long *nr_blocks);
 #ifdef CONFIG_PM_SLEEP
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
@@ -370,11 +429,10 @@ static inline void gfx_pool_held_blocks_release(void *data)
 static inline struct gfx_pool_held_blocks *
 gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
 {
-	unsigned long start_pfn, nr_blocks;
+	unsigned long nr_blocks = gfx_pool.nr_blocks;
 	struct gfx_pool_held_blocks *held;
 	struct page *page;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
 	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->pages = kunit_kcalloc(test, nr_blocks, sizeof(*held->pages),

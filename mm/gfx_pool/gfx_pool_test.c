@@ -108,6 +108,15 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 /* Pages other users held when the suite began; checks count from here. */
 static unsigned long baseline_in_use;
 
+/* Where @page lies among the pages of all regions, for shadow bitmaps. */
+static unsigned long pool_page_index(struct page *page)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(page_to_pfn(page));
+
+	return ((block - gfx_pool.blocks) << GFX_POOL_BLOCK_ORDER) +
+	       page_to_pfn(page) - block->pfn;
+}
+
 /*
  * The invariants every case ends with: no block mapped by less than a
  * 2M entry, the memory just outside the pool mapped as it was at start,
@@ -115,16 +124,14 @@ static unsigned long baseline_in_use;
  */
 static void expect_pool_whole(struct kunit *test)
 {
-	unsigned long start_pfn, nr_blocks, i;
 	struct gfx_pool_block *block;
 	unsigned int level;
+	unsigned long i;
 	int n;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	for (i = 0; i < nr_blocks; i++) {
-		block = gfx_pool_pfn_to_block(start_pfn +
-					      (i << GFX_POOL_BLOCK_ORDER));
-		KUNIT_ASSERT_NOT_NULL(test, block);
+	for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		block = &gfx_pool.blocks[i];
+		KUNIT_ASSERT_PTR_EQ(test, gfx_pool_pfn_to_block(block->pfn), block);
 		direct_map_lookup(block->pfn, &level, NULL);
 		/* A lent block keeps its 1G page until it is taken back. */
 		if (READ_ONCE(block->lent))
@@ -188,16 +195,19 @@ static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
 
 static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 {
-	unsigned long start_pfn, nr_blocks, pfn;
+	struct gfx_pool_region *first, *last;
 	unsigned int level;
+	unsigned long pfn;
 	int n;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	if (!nr_blocks)
+	if (!gfx_pool_is_ready() || !gfx_pool.nr_regions)
 		return 0;
 	baseline_in_use = gfx_pool_pages_in_use();
-	neighbour_pfn[0] = start_pfn - 1;
-	neighbour_pfn[1] = start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER);
+	/* Just below the first region and just above the last one. */
+	first = &gfx_pool.region[0];
+	last = &gfx_pool.region[gfx_pool.nr_regions - 1];
+	neighbour_pfn[0] = first->start_pfn - 1;
+	neighbour_pfn[1] = last->start_pfn + (last->nr_blocks << GFX_POOL_BLOCK_ORDER);
 	for (n = 0; n < ARRAY_SIZE(neighbour_pfn); n++) {
 		pfn = neighbour_pfn[n];
 		neighbour_level[n] = 0;
@@ -316,12 +326,11 @@ struct random_slot {
  */
 static void gfx_pool_test_random(struct kunit *test)
 {
-	unsigned long start_pfn, nr_blocks, off, nr, *shadow;
+	unsigned long nr_blocks = gfx_pool.nr_blocks, off, nr, *shadow;
 	struct random_slot *slots, *s;
 	struct rnd_state rnd;
 	unsigned int i, handed = 0;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
 	shadow = kunit_kzalloc(test, BITS_TO_LONGS(nr_blocks <<
 						   GFX_POOL_BLOCK_ORDER) *
 			       sizeof(long), GFP_KERNEL);
@@ -333,7 +342,7 @@ static void gfx_pool_test_random(struct kunit *test)
 	for (i = 0; i < RANDOM_STEPS; i++) {
 		s = &slots[prandom_u32_state(&rnd) % RANDOM_SLOTS];
 		if (s->page) {
-			off = page_to_pfn(s->page) - start_pfn;
+			off = pool_page_index(s->page);
 			bitmap_clear(shadow, off, 1UL << s->order);
 			gfx_pool_free_pages(s->page, s->order);
 			s->page = NULL;
@@ -349,7 +358,7 @@ static void gfx_pool_test_random(struct kunit *test)
 		if (!s->page)
 			continue;
 		handed++;
-		off = page_to_pfn(s->page) - start_pfn;
+		off = pool_page_index(s->page);
 		nr = 1UL << s->order;
 		KUNIT_ASSERT_LT(test, off, nr_blocks << GFX_POOL_BLOCK_ORDER);
 		KUNIT_ASSERT_EQ_MSG(test,
@@ -374,7 +383,6 @@ static void gfx_pool_test_random(struct kunit *test)
 
 struct stress_ctx {
 	unsigned long *shadow;		/* one bit per pool page, set atomically */
-	unsigned long start_pfn;
 	atomic_t twice;			/* pages found already handed out */
 	atomic_t handed;
 	struct completion done[STRESS_THREADS];
@@ -388,7 +396,7 @@ struct stress_arg {
 static void stress_mark(struct stress_ctx *ctx, struct page *page,
 			unsigned int order, bool set)
 {
-	unsigned long off = page_to_pfn(page) - ctx->start_pfn, i;
+	unsigned long off = pool_page_index(page), i;
 
 	for (i = 0; i < (1UL << order); i++) {
 		if (!set)
@@ -456,19 +464,17 @@ static int stress_thread(void *data)
 static void gfx_pool_test_concurrent(struct kunit *test)
 {
 	struct stress_arg args[STRESS_THREADS];
-	unsigned long start_pfn, nr_blocks;
+	unsigned long nr_blocks = gfx_pool.nr_blocks;
 	struct task_struct *task;
 	struct stress_ctx *ctx;
 	int i;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->shadow = kunit_kzalloc(test, BITS_TO_LONGS(nr_blocks <<
 							GFX_POOL_BLOCK_ORDER) *
 				    sizeof(long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->shadow);
-	ctx->start_pfn = start_pfn;
 
 	for (i = 0; i < STRESS_THREADS; i++) {
 		init_completion(&ctx->done[i]);
@@ -494,7 +500,7 @@ static void gfx_pool_test_concurrent(struct kunit *test)
 
 static void gfx_pool_test_exhaustion(struct kunit *test)
 {
-	unsigned long start_pfn, nr_blocks, exhausted;
+	unsigned long nr_blocks, exhausted;
 	struct gfx_pool_held_blocks *held;
 	struct page *page;
 
@@ -503,8 +509,7 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
 	/* Blocks broken at init (fail_gfx_pool= makes some) are not in it. */
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	nr_blocks -= gfx_pool_nr_broken_blocks();
+	nr_blocks = gfx_pool.nr_blocks - gfx_pool_nr_broken_blocks();
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(),
 			nr_blocks << GFX_POOL_BLOCK_ORDER);
 	exhausted = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_EXHAUSTED);
@@ -818,13 +823,11 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 /* Blocks with no page in use, whoever else holds pages of the pool. */
 static unsigned long count_free_blocks(void)
 {
-	unsigned long start_pfn, nr_blocks, i, n = 0;
 	struct gfx_pool_block *block;
+	unsigned long i, n = 0;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	for (i = 0; i < nr_blocks; i++) {
-		block = gfx_pool_pfn_to_block(start_pfn +
-					      (i << GFX_POOL_BLOCK_ORDER));
+	for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		block = &gfx_pool.blocks[i];
 		/* A lent block is free for the pool: it takes it back. */
 		n += READ_ONCE(block->lent) ||
 		     (!READ_ONCE(block->nr_used) && !READ_ONCE(block->converting));
@@ -840,9 +843,9 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 {
 	unsigned long start_pfn, nr_blocks, i, windows, free;
 	struct gfx_pool_held_blocks *held;
+	unsigned int r;
 	int d;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 		free = count_free_blocks();
 		held = gfx_pool_hold_all_blocks(test, d);
@@ -855,10 +858,18 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 		kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	}
 
-	windows = DIV_ROUND_UP((start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER)) << PAGE_SHIFT,
-			       SZ_1G) - ((start_pfn << PAGE_SHIFT) / SZ_1G);
-	kunit_info(test, "pool: %lu blocks at pfn %#lx, %lu GiB window(s), %lu 1G demotion(s) at init\n",
-		   nr_blocks, start_pfn, windows, gfx_pool_gbpage_demotions());
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		start_pfn = gfx_pool.region[r].start_pfn;
+		nr_blocks = gfx_pool.region[r].nr_blocks;
+		windows = DIV_ROUND_UP(PFN_PHYS(start_pfn +
+						(nr_blocks << GFX_POOL_BLOCK_ORDER)),
+				       SZ_1G) - PFN_PHYS(start_pfn) / SZ_1G;
+		kunit_info(test, "region %u: %lu blocks at pfn %#lx on node %d, %lu GiB window(s)\n",
+			   r, nr_blocks, start_pfn, gfx_pool.region[r].nid,
+			   windows);
+	}
+	kunit_info(test, "%lu 1G demotion(s) so far\n",
+		   gfx_pool_gbpage_demotions());
 	expect_pool_whole(test);
 }
 
@@ -902,11 +913,9 @@ static void grow_setup(struct kunit *test, unsigned long blocks)
 
 static bool in_region(struct page *page)
 {
-	unsigned long start_pfn, nr_blocks, pfn = page_to_pfn(page);
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(page_to_pfn(page));
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	return pfn >= start_pfn &&
-	       pfn < start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER);
+	return block && gfx_pool_block_region(block);
 }
 
 /*
@@ -1072,19 +1081,17 @@ static int gfx_pool_lend_test_init(struct kunit *test)
 {
 	int ret = gfx_pool_test_init(test);
 
-	if (!ret && !gfx_pool.cma)
+	if (!ret && !gfx_pool_lends())
 		kunit_skip(test, "the region is not lent: CONFIG_CMA=n or gfx_pool.lend=0");
 	return ret;
 }
 
 static unsigned long count_lent_blocks(void)
 {
-	unsigned long start_pfn, nr_blocks, i, n = 0;
+	unsigned long i, n = 0;
 
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	for (i = 0; i < nr_blocks; i++)
-		n += READ_ONCE(gfx_pool_pfn_to_block(start_pfn +
-						     (i << GFX_POOL_BLOCK_ORDER))->lent);
+	for (i = 0; i < gfx_pool.nr_blocks; i++)
+		n += READ_ONCE(gfx_pool.blocks[i].lent);
 	return n;
 }
 
@@ -1104,13 +1111,13 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
-	gfx_pool_region(&start_pfn, &nr_blocks);
-	nr_blocks -= gfx_pool_nr_broken_blocks();
+	start_pfn = gfx_pool.region[0].start_pfn;
+	nr_blocks = gfx_pool.nr_blocks - gfx_pool_nr_broken_blocks();
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
 	KUNIT_EXPECT_EQ(test, count_lent_blocks(), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.nr_lent), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_lent(), 0);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&gfx_pool.taken_back_total),
 			taken);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
@@ -1119,7 +1126,7 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
 			nr_blocks);
 	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.nr_lent), nr_blocks);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_lent(), nr_blocks);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.lent_total),
 			lent + nr_blocks);
 	lent_page = pfn_to_page(start_pfn);
@@ -1166,6 +1173,115 @@ static void gfx_pool_lend_test_group(struct kunit *test)
 	expect_mapping(test, page_to_pfn(page) + (1UL << GFX_POOL_MAX_ORDER) - 1,
 		       GFX_POOL_UC);
 	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	expect_pool_whole(test);
+}
+
+/* === NUMA ================================================================ */
+
+#define NUMA_SKIP	"needs pool regions on two nodes"
+
+/* The region on @nid, or NULL. */
+static struct gfx_pool_region *region_on(int nid)
+{
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		if (gfx_pool.region[r].nid == nid)
+			return &gfx_pool.region[r];
+	return NULL;
+}
+
+static int gfx_pool_numa_test_init(struct kunit *test)
+{
+	int ret = gfx_pool_test_init(test);
+	unsigned int r, nodes = 0;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		nodes += region_on(gfx_pool.region[r].nid) == &gfx_pool.region[r];
+	if (!ret && nodes < 2)
+		kunit_skip(test, NUMA_SKIP);
+	return ret;
+}
+
+static const unsigned int numa_orders[] = { 0, 3, GFX_POOL_BLOCK_ORDER,
+					    GFX_POOL_MAX_ORDER };
+
+/*
+ * Every node with a region serves its own pages: with __GFP_THISNODE at
+ * every order, a page of that node; and with the node only preferred,
+ * still that node's while it has room.
+ */
+static void gfx_pool_numa_test_thisnode(struct kunit *test)
+{
+	struct gfx_pool_region *region;
+	struct page *page;
+	unsigned int r, o;
+	gfp_t gfp;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		for (o = 0; o < ARRAY_SIZE(numa_orders); o++) {
+			gfp = GFP_KERNEL | (o & 1 ? __GFP_THISNODE : 0);
+			page = gfx_pool_alloc_pages(region->nid, GFX_POOL_WC,
+						    gfp, numa_orders[o]);
+			KUNIT_ASSERT_NOT_NULL_MSG(test, page, "node %d order %u",
+						  region->nid, numa_orders[o]);
+			KUNIT_EXPECT_EQ_MSG(test, page_to_nid(page), region->nid,
+					    "order %u", numa_orders[o]);
+			KUNIT_EXPECT_TRUE(test, in_region(page));
+			expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
+			gfx_pool_free_pages(page, numa_orders[o]);
+		}
+	}
+	expect_pool_whole(test);
+}
+
+/*
+ * With its own region full, a __GFP_THISNODE request for a node gets
+ * nothing, however much another node has; without it, the other node's
+ * pages. No growth meanwhile: the limit is 0 for the case.
+ */
+static void gfx_pool_numa_test_node_full(struct kunit *test)
+{
+	struct gfx_pool_region *region = &gfx_pool.region[gfx_pool.nr_regions - 1];
+	unsigned long old_limit, i, held = 0;
+	struct page **pages, *page;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	pages = kunit_kcalloc(test, region->nr_blocks, sizeof(*pages),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	old_limit = gfx_pool_set_grow_limit(0);
+	while (held < region->nr_blocks) {
+		page = gfx_pool_alloc_pages(region->nid, GFX_POOL_UC,
+					    GFP_KERNEL | __GFP_THISNODE,
+					    GFX_POOL_BLOCK_ORDER);
+		if (!page)
+			break;
+		KUNIT_EXPECT_EQ(test, page_to_nid(page), region->nid);
+		pages[held++] = page;
+	}
+	KUNIT_EXPECT_EQ(test, held, region->nr_blocks - gfx_pool_nr_broken_blocks());
+
+	page = gfx_pool_alloc_pages(region->nid, GFX_POOL_UC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_EXPECT_NULL_MSG(test, page,
+			      "node %d is full, yet a __GFP_THISNODE request got pfn %#lx on node %d",
+			      region->nid, page ? page_to_pfn(page) : 0,
+			      page ? page_to_nid(page) : NUMA_NO_NODE);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	page = gfx_pool_alloc_pages(region->nid, GFX_POOL_UC, GFP_KERNEL, 0);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page) {
+		KUNIT_EXPECT_NE(test, page_to_nid(page), region->nid);
+		gfx_pool_free_pages(page, 0);
+	}
+	for (i = 0; i < held; i++)
+		gfx_pool_free_pages(pages[i], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_set_grow_limit(old_limit);
 	expect_pool_whole(test);
 }
 
@@ -1319,6 +1435,84 @@ static void gfx_pool_test_parse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.fixed_base, c->fixed_base);
 }
 
+/* gfx_pool=<nid>:<size>,...: at most two entries here. */
+struct node_param_case {
+	const char *str;
+	int ret;
+	unsigned int nr_nodes;
+	int nid[2];
+	phys_addr_t size[2];
+};
+
+static const struct node_param_case node_param_cases[] = {
+	{ "0:128M,1:128M", 0, 2, { 0, 1 }, { SZ_128M, SZ_128M } },
+	{ "1:64M", 0, 1, { 1 }, { SZ_64M } },
+	{ "1:0x4000000,0:2M", 0, 2, { 1, 0 }, { SZ_64M, SZ_2M } },
+	{ "0:0,1:2M", 0, 2, { 0, 1 }, { 0, SZ_2M } },
+	{ "0:128M,0:64M", -EINVAL },
+	{ "0:3M", -EINVAL },
+	{ "0:", -EINVAL },
+	{ ":64M", -EINVAL },
+	{ "x:64M", -EINVAL },
+	{ "-1:64M", -EINVAL },
+	{ "0:64M,", -EINVAL },
+	{ "0:64M;1:64M", -EINVAL },
+	{ "0:64M@1G", -EINVAL },
+	{ "99999:64M", -EINVAL },
+	{ "0:64M,1:abc", -EINVAL },
+	{ "0:16384P", -EINVAL },
+};
+
+static void node_param_case_desc(const struct node_param_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->str);
+}
+
+KUNIT_ARRAY_PARAM(node_param, node_param_cases, node_param_case_desc);
+
+static void gfx_pool_test_parse_nodes(struct kunit *test)
+{
+	const struct node_param_case *c = test->param_value;
+	struct gfx_pool_param p;
+	const char *why;
+	unsigned int i;
+	int ret;
+
+	ret = gfx_pool_parse_param(c->str, &p, &why);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	if (ret) {
+		KUNIT_EXPECT_NOT_NULL(test, why);
+		return;
+	}
+	KUNIT_EXPECT_FALSE(test, p.fixed_base);
+	KUNIT_ASSERT_EQ(test, p.nr_nodes, c->nr_nodes);
+	for (i = 0; i < c->nr_nodes; i++) {
+		KUNIT_EXPECT_EQ(test, p.nodes[i].nid, c->nid[i]);
+		KUNIT_EXPECT_EQ(test, p.nodes[i].size, c->size[i]);
+	}
+	KUNIT_EXPECT_EQ(test, p.size, c->size[0] + c->size[1]);
+}
+
+/* One node more than the pool has regions for is refused; as many are not. */
+static void gfx_pool_test_parse_many_nodes(struct kunit *test)
+{
+	struct gfx_pool_param p;
+	const char *why;
+	char *str;
+	int n, len = 0;
+
+	str = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, str);
+	for (n = 0; n < GFX_POOL_MAX_REGIONS; n++)
+		len += scnprintf(str + len, 256 - len, "%s%d:2M", n ? "," : "", n);
+	KUNIT_EXPECT_EQ(test, gfx_pool_parse_param(str, &p, &why), 0);
+	KUNIT_EXPECT_EQ(test, p.nr_nodes, GFX_POOL_MAX_REGIONS);
+	KUNIT_EXPECT_EQ(test, p.size, (phys_addr_t)GFX_POOL_MAX_REGIONS * SZ_2M);
+	scnprintf(str + len, 256 - len, ",%d:2M", n);
+	KUNIT_EXPECT_EQ(test, gfx_pool_parse_param(str, &p, &why), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, why);
+}
+
 static void gfx_pool_test_check_param(struct kunit *test)
 {
 	struct gfx_pool_param p = { .size = SZ_256M };
@@ -1341,6 +1535,8 @@ static void gfx_pool_test_check_param(struct kunit *test)
 /* The parser needs no pool, so it is a suite of its own. */
 static struct kunit_case gfx_pool_param_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_parse, param_gen_params),
+	KUNIT_CASE_PARAM(gfx_pool_test_parse_nodes, node_param_gen_params),
+	KUNIT_CASE(gfx_pool_test_parse_many_nodes),
 	KUNIT_CASE(gfx_pool_test_check_param),
 	{}
 };
@@ -1403,6 +1599,20 @@ static struct kunit_suite gfx_pool_lend_test_suite = {
 	.test_cases = gfx_pool_lend_test_cases,
 };
 
+static struct kunit_case gfx_pool_numa_test_cases[] = {
+	KUNIT_CASE(gfx_pool_numa_test_thisnode),
+	KUNIT_CASE(gfx_pool_numa_test_node_full),
+	{}
+};
+
+/* A region on every node: region.c, and the nid of each allocation. */
+static struct kunit_suite gfx_pool_numa_test_suite = {
+	.name = "gfx_pool_numa",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_numa_test_init,
+	.test_cases = gfx_pool_numa_test_cases,
+};
+
 #ifdef CONFIG_PM_SLEEP
 static struct kunit_case gfx_pool_pm_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pm_test_zap),
@@ -1422,8 +1632,9 @@ static struct kunit_suite gfx_pool_pm_test_suite = {
 
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
-		  &gfx_pool_pm_test_suite);
+		  &gfx_pool_numa_test_suite, &gfx_pool_pm_test_suite);
 #else
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
-		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite);
+		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
+		  &gfx_pool_numa_test_suite);
 #endif

@@ -72,17 +72,86 @@ int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
 	return 0;
 }
 
+/*
+ * "<nid>:<size>[,<nid>:<size>...]": a region of that size on each node
+ * listed. A size of 0 puts nothing there.
+ */
+static int gfx_pool_parse_nodes(const char *str, struct gfx_pool_param *param,
+				const char **why)
+{
+	const char *p = str, *end;
+	unsigned int nid, i;
+	u64 size;
+	int ret;
+
+	for (;;) {
+		if (!isdigit(*p)) {
+			*why = "a node is not a number";
+			return -EINVAL;
+		}
+		for (nid = 0; isdigit(*p); p++) {
+			nid = nid * 10 + (*p - '0');
+			if (nid >= MAX_NUMNODES) {
+				*why = "no such node";
+				return -EINVAL;
+			}
+		}
+		if (*p++ != ':') {
+			*why = "no ':' after a node";
+			return -EINVAL;
+		}
+		ret = gfx_pool_parse_size(p, &end, &size);
+		if (ret) {
+			*why = ret == -ERANGE ? "a node's size is too large" :
+						"a node's size is not a number";
+			return -EINVAL;
+		}
+		if (!IS_ALIGNED(size, GFX_POOL_BLOCK_SIZE)) {
+			*why = "a node's size is not a multiple of 2M";
+			return -EINVAL;
+		}
+		for (i = 0; i < param->nr_nodes; i++) {
+			if (param->nodes[i].nid == nid) {
+				*why = "a node is given twice";
+				return -EINVAL;
+			}
+		}
+		if (param->nr_nodes == GFX_POOL_MAX_REGIONS) {
+			*why = "more nodes than the pool has regions for (16)";
+			return -EINVAL;
+		}
+		if (check_add_overflow(param->size, (phys_addr_t)size,
+				       &param->size)) {
+			*why = "the size is too large";
+			return -EINVAL;
+		}
+		param->nodes[param->nr_nodes].nid = nid;
+		param->nodes[param->nr_nodes].size = size;
+		param->nr_nodes++;
+		p = end;
+		if (!*p)
+			return 0;
+		if (*p++ != ',') {
+			*why = "trailing characters";
+			return -EINVAL;
+		}
+	}
+}
+
 /**
- * gfx_pool_parse_param() - parse the value of gfx_pool=<size>[@<base>]
+ * gfx_pool_parse_param() - parse the value of gfx_pool=
  * @str: the value, as the kernel command line gave it.
  * @param: filled in on success.
  * @why: on failure, set to a message saying what is wrong.
  *
- * Size and base are decimal or 0x-hex, with an optional K, M, G, T, P or
- * E suffix as memparse() takes, but a value that overflows is refused
- * rather than wrapped. Both must be multiples of 2 MiB, since the pool
- * works in whole 2 MiB direct-map entries. A size of 0 is valid and turns
- * the pool off.
+ * Three forms: ``<size>`` (split across the nodes that have memory),
+ * ``<size>@<base>`` (one region at that physical address), and
+ * ``<nid>:<size>[,<nid>:<size>...]`` (a region of each size on each
+ * node). Sizes and the base are decimal or 0x-hex, with an optional K, M,
+ * G, T, P or E suffix as memparse() takes, but a value that overflows is
+ * refused rather than wrapped. All must be multiples of 2 MiB, since the
+ * pool works in whole 2 MiB direct-map entries. A size of 0 is valid and
+ * turns the pool off (or, for one node, puts nothing there).
  *
  * Context: Any context.
  * Return: 0 on success, -EINVAL if @str is malformed.
@@ -101,6 +170,8 @@ VISIBLE_IF_KUNIT int gfx_pool_parse_param(const char *str,
 		*why = "no size given";
 		return -EINVAL;
 	}
+	if (strchr(str, ':'))
+		return gfx_pool_parse_nodes(str, param, why);
 	ret = gfx_pool_parse_size(str, &end, &val);
 	if (ret) {
 		*why = ret == -ERANGE ? "the size is too large" :
@@ -215,71 +286,192 @@ static int __init early_gfx_pool_lend(char *p)
 early_param("gfx_pool.lend", early_gfx_pool_lend);
 
 /*
- * Make the region a CMA area, so that its blocks serve movable
- * allocations while the pool does not need them (elastic.c). A CMA area
- * must lie in one zone: not across the 16M or 4G boundaries, nor across
- * nodes. Where it cannot be one, the region stays the pool's for good.
+ * Make @region a CMA area, so that its blocks serve movable allocations
+ * while the pool does not need them (elastic.c). A CMA area must lie in
+ * one zone: not across the 16M or 4G boundaries, nor across nodes. Where
+ * it cannot be one, the region stays the pool's for good.
  */
-static void __init gfx_pool_reserve_lend(phys_addr_t addr, phys_addr_t size)
+static void __init gfx_pool_reserve_lend(struct gfx_pool_region *region)
 {
-	unsigned long first = PHYS_PFN(addr), last = PHYS_PFN(addr + size - 1);
+	phys_addr_t addr = region->base, size = region->size;
+	char name[CMA_MAX_NAME];
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_CMA) || !gfx_pool_lend)
 		return;
 	if ((addr < SZ_16M && addr + size > SZ_16M) ||
 	    (addr < SZ_4G && addr + size > SZ_4G) ||
-	    early_pfn_to_nid(first) != early_pfn_to_nid(last)) {
-		pr_info("the region spans zones or nodes; it is not lent\n");
+	    early_pfn_to_nid(PHYS_PFN(addr)) !=
+	    early_pfn_to_nid(PHYS_PFN(addr + size - 1))) {
+		pr_info("the region at %pa spans zones or nodes; it is not lent\n",
+			&addr);
 		return;
 	}
-	ret = cma_init_reserved_mem(addr, size, GFX_POOL_BLOCK_ORDER,
-				    "gfx_pool", &gfx_pool.cma);
+	snprintf(name, sizeof(name), "gfx_pool%d", region->nid);
+	ret = cma_init_reserved_mem(addr, size, GFX_POOL_BLOCK_ORDER, name,
+				    &region->cma);
 	if (ret) {
-		pr_err("no CMA area for the region (%d); it is not lent\n", ret);
-		gfx_pool.cma = NULL;
+		pr_err("no CMA area for the region at %pa (%d); it is not lent\n",
+		       &addr, ret);
+		region->cma = NULL;
 		return;
 	}
 	/* If CMA cannot activate it, keep it reserved: init takes it then. */
-	cma_reserve_pages_on_error(gfx_pool.cma);
+	cma_reserve_pages_on_error(region->cma);
 }
 
 /*
- * Where the region goes without a fixed base: above 4 GiB if it fits
- * there, else below, never in the first 16 MiB (ZONE_DMA). Memory below
- * 4 GiB is what 32-bit DMA needs: the crash kernel (reserved after the
- * pool), swiotlb's bounce buffers, agpgart and old devices. memblock
- * allocates top-down, which usually means the same, but not with
- * movable_node, where it goes bottom-up: so ask for the range explicitly.
+ * Where a region goes without a fixed base: on @nid (any node for
+ * NUMA_NO_NODE), above 4 GiB if it fits there, else below, never in the
+ * first 16 MiB (ZONE_DMA). Memory below 4 GiB is what 32-bit DMA needs:
+ * the crash kernel (reserved after the pool), swiotlb's bounce buffers,
+ * agpgart and old devices. memblock allocates top-down, which usually
+ * means the same, but not with movable_node, where it goes bottom-up: so
+ * ask for the range explicitly.
  */
-static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t align)
+static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t align,
+					 int nid)
 {
+	bool exact = nid != NUMA_NO_NODE;
 	phys_addr_t addr;
 
-	addr = memblock_phys_alloc_range(size, align, SZ_4G,
-					 MEMBLOCK_ALLOC_ACCESSIBLE);
+	addr = memblock_alloc_range_nid(size, align, SZ_4G,
+					MEMBLOCK_ALLOC_ACCESSIBLE, nid, exact);
 	if (!addr)
-		addr = memblock_phys_alloc_range(size, align, SZ_16M, SZ_4G);
+		addr = memblock_alloc_range_nid(size, align, SZ_16M, SZ_4G,
+						nid, exact);
 	return addr;
 }
 
+/* Memory memblock knows on @nid, in bytes. */
+static phys_addr_t __init gfx_pool_node_memory(int nid)
+{
+	unsigned long start, end, pages = 0;
+	int i;
+
+	for_each_mem_pfn_range(i, nid, &start, &end, NULL)
+		pages += end - start;
+	return PFN_PHYS(pages);
+}
+
+/* Record a region memblock just reserved, and lend it if it may. */
+static void __init gfx_pool_add_region(phys_addr_t addr, phys_addr_t size)
+{
+	struct gfx_pool_region *region = &gfx_pool.region[gfx_pool.nr_regions++];
+
+	/*
+	 * kmemleak must not scan the pool: it would read NP blocks through
+	 * the direct map, where they are not present, and crawl through UC
+	 * ones. No kernel pointer lives in pool pages anyway. (cma does the
+	 * same.)
+	 */
+	kmemleak_ignore_phys(addr);
+	region->base = addr;
+	region->size = size;
+	region->nid = early_pfn_to_nid(PHYS_PFN(addr));
+	gfx_pool_reserve_lend(region);
+	pr_info("reserved %llu MiB at %pa%s on node %d\n",
+		(unsigned long long)(size >> 20), &addr,
+		region->cma ? ", lent while idle" : "", region->nid);
+}
+
 /*
- * Called from setup_arch() next to the CMA reservation. With no size
- * configured it does nothing. Errors are reported and leave the pool off;
- * they never stop the boot.
- *
- * Placement: a fixed base is taken as given (the KASLR decompressor keeps
- * the kernel out of it). Otherwise gfx_pool_place() chooses, and the
- * region is aligned to its size rounded up to a power of two, at most
- * 1 GiB, so that it never straddles a GiB boundary it does not have to:
- * each GiB window the pool touches may cost one 1 GiB -> 2 MiB demotion of
- * the direct map.
+ * A region of @size on node @nid, aligned to its size rounded up to a
+ * power of two, at most 1 GiB, so that it never straddles a GiB boundary
+ * it does not have to: each GiB window the pool touches may cost one
+ * 1 GiB -> 2 MiB demotion of the direct map.
  */
+static void __init gfx_pool_reserve_on(phys_addr_t size, int nid)
+{
+	phys_addr_t align, addr;
+
+	align = min_t(phys_addr_t, roundup_pow_of_two(size), SZ_1G);
+	addr = gfx_pool_place(size, align, nid);
+	if (!addr && align > GFX_POOL_BLOCK_SIZE)
+		addr = gfx_pool_place(size, GFX_POOL_BLOCK_SIZE, nid);
+	if (!addr) {
+		pr_err("gfx_pool=%s: no free range of %llu MiB on node %d; no region there\n",
+		       gfx_pool_cmdline, (unsigned long long)(size >> 20), nid);
+		return;
+	}
+	gfx_pool_add_region(addr, size);
+}
+
+/*
+ * gfx_pool=<nid>:<size>,...: each node must have memory, and give at most
+ * half of it, as the whole pool gives at most half of RAM. Return: true
+ * if every node listed may have its region.
+ */
+static bool __init gfx_pool_check_nodes(const struct gfx_pool_param *param)
+{
+	phys_addr_t mem;
+	unsigned int i;
+	int nid;
+
+	for (i = 0; i < param->nr_nodes; i++) {
+		nid = param->nodes[i].nid;
+		mem = gfx_pool_node_memory(nid);
+		if (!param->nodes[i].size)
+			continue;
+		if (!mem) {
+			pr_err("ignoring gfx_pool=%s: node %d has no memory; the pool stays off\n",
+			       gfx_pool_cmdline, nid);
+			return false;
+		}
+		if (param->nodes[i].size > mem / 2) {
+			pr_err("ignoring gfx_pool=%s: more than half of node %d's memory; the pool stays off\n",
+			       gfx_pool_cmdline, nid);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * gfx_pool=<size>: a share of it on every node that has memory, in whole
+ * blocks, the first nodes taking one block more where it does not divide
+ * evenly; on a machine with one node, all of it there.
+ */
+static void __init gfx_pool_reserve_split(phys_addr_t size)
+{
+	unsigned long blocks = size >> PMD_SHIFT, share, extra;
+	nodemask_t nodes = NODE_MASK_NONE;
+	unsigned int nr = 0;
+	int nid;
+
+	for_each_online_node(nid) {
+		if (nr < GFX_POOL_MAX_REGIONS && gfx_pool_node_memory(nid)) {
+			node_set(nid, nodes);
+			nr++;
+		}
+	}
+	if (nr <= 1) {
+		gfx_pool_reserve_on(size, NUMA_NO_NODE);
+		return;
+	}
+	share = blocks / nr;
+	extra = blocks % nr;
+	for_each_node_mask(nid, nodes) {
+		if (share + !!extra)
+			gfx_pool_reserve_on((phys_addr_t)(share + !!extra) << PMD_SHIFT,
+					    nid);
+		if (extra)
+			extra--;
+	}
+}
+
 /**
  * gfx_pool_reserve() - reserve the pool's memory at boot
  *
  * For architecture setup code only, called once after the NUMA layout is
- * known and before memblock memory is freed to the page allocator.
+ * known and before memblock memory is freed to the page allocator. With
+ * no size configured it does nothing. Errors are reported and leave the
+ * pool off (or, where only one node's region does not fit, that node
+ * without one); they never stop the boot.
+ *
+ * Placement: a fixed base is taken as given (the KASLR decompressor keeps
+ * the kernel out of it). Otherwise each region goes where
+ * gfx_pool_place() puts it, on its node.
  *
  * Context: Early boot.
  */
@@ -287,8 +479,9 @@ void __init gfx_pool_reserve(void)
 {
 	struct gfx_pool_param *param = &gfx_pool_param;
 	phys_addr_t ram = memblock_phys_mem_size();
-	phys_addr_t align, addr = 0;
+	phys_addr_t addr = 0;
 	const char *why;
+	unsigned int i;
 
 	if (gfx_pool_param_bad)
 		return;
@@ -313,63 +506,48 @@ void __init gfx_pool_reserve(void)
 		return;
 	}
 
-	if (param->fixed_base) {
-		if (!memblock_is_region_memory(param->base, param->size)) {
-			pr_err("ignoring gfx_pool=%s: the range is not all RAM; the pool stays off\n",
-			       gfx_pool_cmdline);
+	if (param->nr_nodes) {
+		if (!gfx_pool_check_nodes(param))
 			return;
-		}
-		/* The window is exactly the range: all of it or nothing. */
-		addr = memblock_phys_alloc_range(param->size,
-						 GFX_POOL_BLOCK_SIZE,
-						 param->base,
-						 param->base + param->size);
-		if (!addr) {
-			pr_err("ignoring gfx_pool=%s: the range is already in use; the pool stays off\n",
-			       gfx_pool_cmdline);
-			return;
-		}
-	} else {
-		align = min_t(phys_addr_t, roundup_pow_of_two(param->size),
-			      SZ_1G);
-		addr = gfx_pool_place(param->size, align);
-		if (!addr && align > GFX_POOL_BLOCK_SIZE)
-			addr = gfx_pool_place(param->size, GFX_POOL_BLOCK_SIZE);
-		if (!addr) {
-			pr_err("gfx_pool=%s: no free range of that size; the pool stays off\n",
-			       gfx_pool_cmdline);
-			return;
-		}
+		for (i = 0; i < param->nr_nodes; i++)
+			if (param->nodes[i].size)
+				gfx_pool_reserve_on(param->nodes[i].size,
+						    param->nodes[i].nid);
+		return;
 	}
-
-	/*
-	 * kmemleak must not scan the pool: it would read NP blocks through
-	 * the direct map, where they are not present, and crawl through UC
-	 * ones. No kernel pointer lives in pool pages anyway. (cma does the
-	 * same.)
-	 */
-	kmemleak_ignore_phys(addr);
-	gfx_pool.base = addr;
-	gfx_pool.size = param->size;
-	gfx_pool_reserve_lend(addr, param->size);
-	pr_info("reserved %llu MiB at %pa%s\n",
-		(unsigned long long)(param->size >> 20), &addr,
-		gfx_pool.cma ? ", lent while idle" : "");
+	if (!param->fixed_base) {
+		gfx_pool_reserve_split(param->size);
+		return;
+	}
+	if (!memblock_is_region_memory(param->base, param->size)) {
+		pr_err("ignoring gfx_pool=%s: the range is not all RAM; the pool stays off\n",
+		       gfx_pool_cmdline);
+		return;
+	}
+	/* The window is exactly the range: all of it or nothing. */
+	addr = memblock_phys_alloc_range(param->size, GFX_POOL_BLOCK_SIZE,
+					 param->base, param->base + param->size);
+	if (!addr) {
+		pr_err("ignoring gfx_pool=%s: the range is already in use; the pool stays off\n",
+		       gfx_pool_cmdline);
+		return;
+	}
+	gfx_pool_add_region(addr, param->size);
 }
 
 /* === Init ================================================================ */
 
 /*
- * Demote every 1 GiB direct-map page over the region to 2 MiB pages now,
+ * Demote every 1 GiB direct-map page over @region to 2 MiB pages now,
  * once per GiB window (see gfx_pool_demote_gbpage()), rather than from an
  * allocation path later. Where the window also maps memory outside the
  * pool that memory keeps 2 MiB pages; a pool of whole, GiB-aligned
  * gigabytes avoids that.
  */
-static void __init gfx_pool_demote_gbpages(void)
+static void __init gfx_pool_demote_gbpages(struct gfx_pool_region *region)
 {
-	unsigned long pfn = gfx_pool.start_pfn;
-	unsigned long end = pfn + (gfx_pool.nr_blocks << GFX_POOL_BLOCK_ORDER);
+	unsigned long pfn = region->start_pfn;
+	unsigned long end = pfn + (region->nr_blocks << GFX_POOL_BLOCK_ORDER);
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
 	unsigned long next;
@@ -380,8 +558,8 @@ static void __init gfx_pool_demote_gbpages(void)
 		ret = gfx_pool_demote_gbpage(pfn);
 		if (ret < 0) {
 			/* Not ready yet: gfx_pool_pfn_to_block() says NULL. */
-			block = &gfx_pool.blocks[(pfn - gfx_pool.start_pfn) >>
-						 GFX_POOL_BLOCK_ORDER];
+			block = &region->blocks[(pfn - region->start_pfn) >>
+						GFX_POOL_BLOCK_ORDER];
 			node = gfx_pool.node[block->nid];
 			__gfx_pool_block_detach(node, block);
 			atomic_long_inc(&gfx_pool.broken_blocks);
@@ -418,49 +596,35 @@ static int __init gfx_pool_nodes_init(void)
 	return 0;
 }
 
-/*
- * The pool comes up if it has a region, or may grow (gfx_pool.grow_limit
- * at boot); with neither it stays off and costs nothing.
- */
-static int __init gfx_pool_init(void)
+/* Set up the blocks of @region, from @blocks on. */
+static void __init gfx_pool_region_init(struct gfx_pool_region *region,
+					struct gfx_pool_block *blocks)
 {
-	unsigned long i, nr_blocks = gfx_pool.size >> PMD_SHIFT;
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
-	unsigned long addr;
-	int nid;
+	unsigned long i;
 
-	if (!nr_blocks && !gfx_pool.grow_limit)
-		return 0;
-
-	gfx_pool.start_pfn = PHYS_PFN(gfx_pool.base);
-	if (nr_blocks && !gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
-		gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
-					   GFP_KERNEL);
-	if (nr_blocks && !gfx_pool.blocks)
-		goto out_off;
-	if (gfx_pool_slot_init())
-		goto out_free_blocks;
-	if (gfx_pool_nodes_init())
-		goto out_free_nodes;
-
+	region->start_pfn = PHYS_PFN(region->base);
+	region->nr_blocks = region->size >> PMD_SHIFT;
+	region->blocks = blocks;
 	/* CMA activated the area at core_initcall, or kept it reserved. */
-	if (IS_ENABLED(CONFIG_CMA) && gfx_pool.cma &&
-	    cma_get_size(gfx_pool.cma) != gfx_pool.size) {
-		pr_err("CMA could not activate the region; it is not lent\n");
-		gfx_pool.cma = NULL;
+	if (IS_ENABLED(CONFIG_CMA) && region->cma &&
+	    cma_get_size(region->cma) != region->size) {
+		pr_err("CMA could not activate the region at %pa; it is not lent\n",
+		       &region->base);
+		region->cma = NULL;
 	}
-	gfx_pool.region_nid = nr_blocks ? pfn_to_nid(gfx_pool.start_pfn) :
-					  NUMA_NO_NODE;
-	for (i = 0; i < nr_blocks; i++) {
-		block = &gfx_pool.blocks[i];
-		block->pfn = gfx_pool.start_pfn + (i << GFX_POOL_BLOCK_ORDER);
+	if (region->cma)
+		gfx_pool.node[region->nid]->region = region;
+	for (i = 0; i < region->nr_blocks; i++) {
+		block = &region->blocks[i];
+		block->pfn = region->start_pfn + (i << GFX_POOL_BLOCK_ORDER);
 		block->nid = pfn_to_nid(block->pfn);
 		block->domain = GFX_POOL_WB;
 		INIT_LIST_HEAD(&block->list);
 		/* Whatever firmware or the boot left there: not zero. */
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
-		if (gfx_pool.cma) {
+		if (region->cma) {
 			/* The page allocator's until the pool takes it back. */
 			block->lent = true;
 			block->converting = true;
@@ -472,18 +636,56 @@ static int __init gfx_pool_init(void)
 		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].empty);
 		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
+	if (region->cma)
+		atomic_long_set(&region->nr_lent, region->nr_blocks);
+}
+
+/*
+ * The pool comes up if it has a region, or may grow (gfx_pool.grow_limit
+ * at boot); with neither it stays off and costs nothing.
+ */
+static int __init gfx_pool_init(void)
+{
+	struct gfx_pool_region *region;
+	unsigned long i, nr_blocks = 0;
+	unsigned int r, lent = 0;
+	unsigned long addr;
+	int nid;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		nr_blocks += gfx_pool.region[r].size >> PMD_SHIFT;
+	if (!nr_blocks && !gfx_pool.grow_limit)
+		return 0;
+
+	if (nr_blocks && !gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
+		gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
+					   GFP_KERNEL);
+	if (nr_blocks && !gfx_pool.blocks)
+		goto out_off;
+	if (gfx_pool_slot_init())
+		goto out_free_blocks;
+	if (gfx_pool_nodes_init())
+		goto out_free_nodes;
+
+	gfx_pool.dma32 = gfx_pool.nr_regions > 0;
+	for (r = 0, i = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		gfx_pool_region_init(region, gfx_pool.blocks + i);
+		i += region->nr_blocks;
+		if (region->base + region->size > SZ_4G)
+			gfx_pool.dma32 = false;
+	}
 	gfx_pool.nr_blocks = nr_blocks;
-	if (gfx_pool.cma)
-		atomic_long_set(&gfx_pool.nr_lent, nr_blocks);
-	gfx_pool.dma32 = nr_blocks && gfx_pool.base + gfx_pool.size <= SZ_4G;
 
 	/* Without a region, any direct-map address tells: a node struct's. */
-	addr = nr_blocks ? (unsigned long)__va(gfx_pool.base) :
-			   (unsigned long)gfx_pool.node[first_memory_node];
+	addr = gfx_pool.nr_regions ?
+	       (unsigned long)__va(gfx_pool.region[0].base) :
+	       (unsigned long)gfx_pool.node[first_memory_node];
 	arch_gfx_pool_setup(addr);
 	/* A lent block is demoted when it is taken back: it is not ours. */
-	if (!gfx_pool.cma)
-		gfx_pool_demote_gbpages();
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		if (!gfx_pool.region[r].cma)
+			gfx_pool_demote_gbpages(&gfx_pool.region[r]);
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
@@ -492,9 +694,12 @@ static int __init gfx_pool_init(void)
 	if (gfx_pool_pm_init())
 		pr_err("no PM notifier: hibernation is not refused without the PM device\n");
 	gfx_pool_debugfs_init();
-	if (nr_blocks)
-		pr_info("%lu blocks of 2M ready at %pa%s\n", nr_blocks,
-			&gfx_pool.base, gfx_pool.cma ? ", lent until needed" : "");
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		pr_info("%lu blocks of 2M ready at %pa%s on node %d\n",
+			region->nr_blocks, &region->base,
+			region->cma ? ", lent until needed" : "", region->nid);
+	}
 	if (gfx_pool.grow_limit)
 		pr_info("may grow by up to %lu blocks of 2M\n",
 			gfx_pool.grow_limit);
@@ -505,26 +710,26 @@ out_free_nodes:
 		kfree(gfx_pool.node[nid]);
 		gfx_pool.node[nid] = NULL;
 	}
-	for (i = 0; i < nr_blocks; i++)
-		gfx_pool_set_offline(pfn_to_page(gfx_pool.start_pfn +
-						 (i << GFX_POOL_BLOCK_ORDER)),
-				     GFX_POOL_BLOCK_PAGES, false);
 out_free_blocks:
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
 out_off:
-	if (gfx_pool.cma) {
-		/* The page allocator has it already, and keeps it. */
-		pr_err("no memory for the metadata of %lu blocks; the pool stays off and its memory stays lent\n",
-		       nr_blocks);
-	} else {
-		pr_err("no memory for the metadata of %lu blocks; the pool stays off%s\n",
-		       nr_blocks, nr_blocks ? " and its memory is freed" : "");
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		if (region->cma) {
+			/* The page allocator has it already, and keeps it. */
+			lent++;
+			continue;
+		}
 		/* The region is still WB and unused: free it. */
-		if (nr_blocks)
-			memblock_free_late(gfx_pool.base, gfx_pool.size);
+		memblock_free_late(region->base, region->size);
 	}
-	gfx_pool.size = 0;
+	pr_err("no memory for the metadata of %lu blocks; the pool stays off%s\n",
+	       nr_blocks, !nr_blocks ? "" :
+	       lent == gfx_pool.nr_regions ? " and its memory stays lent" :
+	       !lent ? " and its memory is freed" :
+	       " and its memory is freed or stays lent");
+	gfx_pool.nr_regions = 0;
 	return -ENOMEM;
 }
 subsys_initcall(gfx_pool_init);

@@ -59,7 +59,7 @@ static int agp_gfx_pool_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, priv);
 
 	/* From where the pool lies, not from asking it: it could be wrong. */
-	gfx_pool_region(&start_pfn, &nr_blocks);
+	gfx_pool_regions_span(&start_pfn, &nr_blocks);
 	priv->pool_start = PFN_PHYS(start_pfn);
 	priv->pool_end = PFN_PHYS(start_pfn + (nr_blocks << GFX_POOL_BLOCK_ORDER));
 	/* The one case without a parameter has a 32-bit bridge. */

@@ -19,6 +19,8 @@
 #   init-on init_on_alloc=1 init_on_free=1: the pool's suites pass
 #   params  bad gfx_pool= values: reported, pool off, boot goes on
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the stock path
+#   numa    two nodes, a region on each: every pool suite, the NUMA cases,
+#           the selftests; and gfx_pool=256M split across the nodes
 #   lend    gfx_pool=512M in 1.5G, lent while idle: a process fills most of
 #           memory, and the pool takes the whole region back around it
 #   grow-only  gfx_pool=0 gfx_pool.grow_limit=1G: no region, the pool
@@ -89,13 +91,23 @@ $(echo "$out" | grep -E '\[(FAILED|CRASHED)\]' | sed "s|^|  $(basename "$1"): |"
 	fi
 	skipped=$((skipped + ${s:-0}))
 	kunit_skipped=${s:-0}
+	kunit_log=$1
 	echo "KUnit: passed $p, failed ${f:-0}, crashed ${c:-0}, skipped ${s:-0}"
 }
 
 # With a pool, no KUnit case may skip: a pool that failed to come up would
-# otherwise show up as skips, not failures.
+# otherwise show up as skips, not failures. The one skip allowed is the
+# NUMA cases' on a guest with one node (the numa stage has two, and
+# allows none).
+numa_skips() {	# numa_skips <log>: KUnit cases skipped for want of two nodes
+	grep -ac '# SKIP needs pool regions on two nodes' "$1"
+}
+
 kunit_no_skips() {
-	[ "$kunit_skipped" -eq 0 ] || { echo "$kunit_skipped KUnit cases skipped"; return 1; }
+	local allowed=${1:-$(numa_skips "$kunit_log")}
+
+	[ "$kunit_skipped" -eq "$allowed" ] ||
+		{ echo "$kunit_skipped KUnit cases skipped, $allowed for want of two nodes"; return 1; }
 }
 
 # The kselftest output of one stage: every plan is met, the Totals lines
@@ -201,6 +213,9 @@ params_stage() {
 	64M@1M|ignoring gfx_pool=64M@1M: the base is not 2M aligned
 	64M@0x200000000|ignoring gfx_pool=64M@0x200000000: the range is not all RAM
 	64G|ignoring gfx_pool=64G: more than half of RAM
+	0:64M,0:64M|ignoring gfx_pool=0:64M,0:64M: a node is given twice
+	0:3M|ignoring gfx_pool=0:3M: a node's size is not a multiple of 2M
+	5:64M|ignoring gfx_pool=5:64M: node 5 has no memory
 	LIST
 	# The last gfx_pool= wins, as with other parameters.
 	log=$build/test-params.log
@@ -580,6 +595,42 @@ for stage in "$@"; do
 			all_grep "$log" '^ok [0-9]* gfx_pool_grow' \
 			'^ *ok [0-9]* ttm_gfx_pool_grow'
 		check "grow-only: no kernel warnings" no_reports "$log"
+		;;
+	numa)
+		# Two nodes of 1 GiB: a region on each, every pool and TTM
+		# suite over both, the NUMA cases (node-local pages at every
+		# order, __GFP_THISNODE never served by the other node, a TTM
+		# device on node 1 at order 10), and the selftests.
+		# A socket a node: a CPU's cache siblings on its own node.
+		numa_qemu="-smp 2,sockets=2,cores=1,threads=1
+			-object memory-backend-ram,id=m0,size=1G
+			-object memory-backend-ram,id=m1,size=1G
+			-numa node,nodeid=0,cpus=0,memdev=m0
+			-numa node,nodeid=1,cpus=1,memdev=m1"
+		# shellcheck disable=SC2086
+		boot numa "$kernel" "gfx_pool=0:128M,1:128M kunit.filter_glob=*gfx_pool*" \
+			$numa_qemu
+		log=$build/test-numa.log
+		check "numa: no KUnit case skipped, the NUMA cases included" \
+			kunit_no_skips 0
+		check "numa: no selftest skipped" no_selftest_skips
+		check "numa: a region on each node" all_grep "$log" \
+			'gfx_pool: 64 blocks of 2M ready at .* on node 0' \
+			'gfx_pool: 64 blocks of 2M ready at .* on node 1'
+		check "numa: KUnit ran the NUMA cases" all_grep "$log" \
+			'^ *ok [0-9]* gfx_pool_numa_test_node_full' \
+			'^ *ok [0-9]* ttm_gfx_pool_numa'
+		check "numa: no kernel warnings" no_reports "$log"
+		# One size, split across the nodes.
+		log=$build/test-numa-split.log
+		echo "=== stage numa: gfx_pool=256M, two nodes"
+		# shellcheck disable=SC2086
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=256M" $numa_qemu
+		check "numa: gfx_pool=256M puts 128 MiB on each node" all_grep "$log" \
+			'gfx_pool: reserved 128 MiB at .* on node 0' \
+			'gfx_pool: reserved 128 MiB at .* on node 1'
+		check "numa: gfx_pool=256M: no kernel warnings" no_reports "$log"
 		;;
 	off)
 		# gfx_pool=0 must be stock 6.12: TTM's own suites pass, the

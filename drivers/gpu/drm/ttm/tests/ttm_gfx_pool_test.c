@@ -242,19 +242,24 @@ static void ttm_gfx_pool_partial_fallback(struct kunit *test)
 	const unsigned long num_pages = 3 * block;
 	struct gfx_pool_held_blocks *held;
 	unsigned long i, from_pool = 0, chunks = 0;
+	int nid = first_online_node;
 	struct ttm_pool *pool;
 	struct ttm_tt *tt;
 
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	if (gfx_pool_nr_free())
 		kunit_skip(test, "other users hold part of the pool");
-	KUNIT_ASSERT_GT(test, held->nr, 0);
+	/* One block free, on the node TTM asks for (with __GFP_THISNODE). */
+	for (i = 0; i < held->nr && page_to_nid(held->pages[i]) != nid; i++)
+		;
+	KUNIT_ASSERT_LT(test, i, held->nr);
+	swap(held->pages[i], held->pages[held->nr - 1]);
 	gfx_pool_free_pages(held->pages[--held->nr], PMD_SHIFT - PAGE_SHIFT);
 
 	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
 	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pool);
-	ttm_pool_init(pool, priv->devs->dev, first_online_node, false, false);
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
 
 	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
 	for (i = 0; i < num_pages; i += 1UL << tt->pages[i]->private) {
@@ -371,11 +376,51 @@ static void ttm_gfx_pool_populate_count(struct kunit *test)
 	ttm_tt_fini(tt);
 }
 
+/*
+ * A device on node 1 over a pool with a region there: TTM asks the pool
+ * for node 1 with __GFP_THISNODE at order 10, and gets node-1 pages of
+ * that order, in the WC domain.
+ */
+static void ttm_gfx_pool_numa(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = SZ_8M >> PAGE_SHIFT;
+	unsigned long i, top = 0;
+	struct ttm_pool *pool;
+	struct ttm_tt *tt;
+	unsigned int r;
+	bool on_node1 = false;
+	int nid = 1;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		on_node1 |= gfx_pool.region[r].nid == nid;
+	if (!on_node1)
+		kunit_skip(test, "needs pool regions on two nodes");
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < num_pages; i += 1UL << tt->pages[i]->private) {
+		KUNIT_EXPECT_EQ_MSG(test, page_to_nid(tt->pages[i]), nid,
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, gfx_pool_page_domain(tt->pages[i]),
+				    GFX_POOL_WC, "page %lu", i);
+		top += tt->pages[i]->private == MAX_PAGE_ORDER;
+	}
+	KUNIT_EXPECT_EQ(test, top, num_pages >> MAX_PAGE_ORDER);
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
 static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
+	KUNIT_CASE(ttm_gfx_pool_numa),
 	KUNIT_CASE_SLOW(ttm_gfx_pool_grow),
 	{}
 };
