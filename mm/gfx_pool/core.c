@@ -11,8 +11,9 @@
  * 1 GiB direct-map entries covering those pages into 4 KiB ones, and
  * nothing ever merges them back.
  *
- * How: physically contiguous regions, one per node, are reserved from
- * memblock at boot (gfx_pool= or CONFIG_GFX_POOL_SIZE_MBYTES) and cut into
+ * How: physically contiguous regions (one per node, or one at a fixed
+ * address) are reserved from memblock at boot (gfx_pool= or
+ * CONFIG_GFX_POOL_SIZE_MBYTES) and cut into
  * 2 MiB blocks, one direct-map PMD each, on their node's lists. Every
  * block is in one domain at a time (WB, WC, UC or NP for "not present"),
  * and only a wholly free block changes domain,
@@ -40,7 +41,7 @@
  * cold path that needs a domain change drops the lock and converts a
  * wholly free block; that needs a gfp that may sleep. Blocks of the asked domain are
  * always used before any other block is converted. When no block is free,
- * elastic.c brings one in: a lent block of the region taken back, or one
+ * elastic.c brings one in: a lent block of the node's region taken back, or one
  * grown from the page allocator.
  *
  * Locking: each &struct gfx_pool_node has a spinlock, taken with
@@ -227,6 +228,7 @@ int gfx_pool_demote_gbpage(unsigned long pfn)
  * vmap(), no TLB shootdown, and it works in atomic context.
  */
 
+static struct vm_struct *gfx_pool_slot_area;
 static unsigned long gfx_pool_slot_base;	/* one page a CPU */
 static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte);
 
@@ -258,8 +260,18 @@ int __init gfx_pool_slot_init(void)
 	if (ret) {
 		free_vm_area(area);
 		gfx_pool_slot_base = 0;
+		return ret;
 	}
-	return ret;
+	gfx_pool_slot_area = area;
+	return 0;
+}
+
+/* Undo gfx_pool_slot_init() when init fails after it. */
+void __init gfx_pool_slot_exit(void)
+{
+	free_vm_area(gfx_pool_slot_area);
+	gfx_pool_slot_area = NULL;
+	gfx_pool_slot_base = 0;
 }
 
 /* Zero one page of an NP block. Context: any; takes no lock. */
@@ -875,11 +887,11 @@ do {									\
  * @gfp: allocation flags. %__GFP_ZERO gives zeroed pages in every domain.
  *	A gfp that may sleep lets the pool convert a free 2 MiB block to
  *	@domain when no block of @domain has room, take a lent block of
- *	the region back (migrating what lives there, honouring the absence
+ *	the node's region back (migrating what lives there, honouring the absence
  *	of %__GFP_IO or %__GFP_FS), or grow within gfx_pool.grow_limit
  *	(with the caller's reclaim flags and %__GFP_NORETRY); an atomic one
  *	only takes pages from blocks already in @domain. %__GFP_DMA is never met,
- *	%__GFP_DMA32 only when the region lies below 4 GiB (growth then
+ *	%__GFP_DMA32 only when every region lies below 4 GiB (growth then
  *	stays there too). %__GFP_ACCOUNT charges the pages to the caller's
  *	memcg, as for alloc_pages(); over its limit the call returns NULL
  *	(with %__GFP_RETRY_MAYFAIL or %__GFP_NORETRY without invoking the
@@ -1037,11 +1049,12 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
 /**
- * gfx_pool_owns_page() - does @page lie in the pool's region?
+ * gfx_pool_owns_page() - is @page the pool's?
  * @page: any page, or NULL.
  *
  * Context: Any context; takes no lock.
- * Return: true if @page belongs to the pool, handed out or not.
+ * Return: true if @page belongs to the pool (a region's, not lent now, or
+ * a grown block's), handed out or not.
  */
 bool gfx_pool_owns_page(const struct page *page)
 {
@@ -1158,11 +1171,11 @@ static void gfx_pool_meminfo_line(struct seq_file *m, const char *name,
  * gfx_pool_report_meminfo() - the pool's lines in /proc/meminfo
  * @m: the seq_file of /proc/meminfo.
  *
- * GfxPoolTotal is the memory the pool counts as its own: the region,
+ * GfxPoolTotal is the memory the pool counts as its own: the regions,
  * lent or not, and the blocks it grew. GfxPoolLent is the part of the
- * region lent to the page allocator now (in MemFree and MemAvailable
+ * regions lent to the page allocator now (in MemFree and MemAvailable
  * too), GfxPoolGrown the blocks taken from the page allocator beyond the
- * region. GfxPoolUsedWB, -WC, -UC and -NP are the pages handed out in each
+ * regions. GfxPoolUsedWB, -WC, -UC and -NP are the pages handed out in each
  * domain. All are 0 kB when the pool is off, so that the format does not
  * depend on the boot.
  *

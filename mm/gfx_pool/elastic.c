@@ -336,7 +336,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
  * @gfp: the allocation's flags.
  * @order: the allocation's order: one block, or the group it needs.
  *
- * A lent block of the region first, if @node has the region; else blocks
+ * A lent block of @node's region first, if it has one that lends; else blocks
  * from the page allocator, within gfx_pool.grow_limit. The new blocks are
  * WB, wholly free and on @node's lists when this returns true; the
  * caller's conversion takes them from there.
@@ -397,6 +397,7 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 				     struct gfx_pool_block *block)
 {
 	struct page *page = pfn_to_page(block->pfn);
+	struct gfx_pool_region *region;
 	unsigned int now = GFX_POOL_WB;
 	unsigned long flags, i;
 
@@ -427,9 +428,10 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	gfx_pool_disown_pages(page, GFX_POOL_BLOCK_PAGES);
 	if (IS_ENABLED(CONFIG_CMA) && !block->grown) {
 		/* Off every list and converting while lent, as when it was. */
+		region = gfx_pool_block_region(block);
 		block->lent = true;
-		cma_release(node->region->cma, page, GFX_POOL_BLOCK_PAGES);
-		atomic_long_inc(&node->region->nr_lent);
+		cma_release(region->cma, page, GFX_POOL_BLOCK_PAGES);
+		atomic_long_inc(&region->nr_lent);
 		atomic_long_inc(&gfx_pool.lent_total);
 		count_vm_event(GFX_POOL_BLOCK_LENT);
 		return true;

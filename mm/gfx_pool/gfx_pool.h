@@ -222,7 +222,7 @@ struct gfx_pool_node {
 
 /**
  * struct gfx_pool - the one pool
- * @region: the regions reserved at boot, in the order of their nodes.
+ * @region: the regions reserved at boot, in physical order.
  * @nr_regions: how many; 0 if the pool only grows, or is off.
  * @nr_blocks: number of 2 MiB blocks of all regions.
  * @blocks: the blocks of all regions, region after region.
@@ -341,6 +341,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				unsigned int now, bool failed);
 int gfx_pool_demote_gbpage(unsigned long pfn);
 int __init gfx_pool_slot_init(void);
+void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
 unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,

@@ -385,6 +385,9 @@ static void __init gfx_pool_reserve_on(phys_addr_t size, int nid)
 {
 	phys_addr_t align, addr;
 
+	/* The parser and the split never ask for more; be sure of it. */
+	if (WARN_ON_ONCE(gfx_pool.nr_regions == GFX_POOL_MAX_REGIONS))
+		return;
 	align = min_t(phys_addr_t, roundup_pow_of_two(size), SZ_1G);
 	addr = gfx_pool_place(size, align, nid);
 	if (!addr && align > GFX_POOL_BLOCK_SIZE)
@@ -439,11 +442,18 @@ static void __init gfx_pool_reserve_split(phys_addr_t size)
 	unsigned int nr = 0;
 	int nid;
 
+	phys_addr_t mine;
+
 	for_each_online_node(nid) {
-		if (nr < GFX_POOL_MAX_REGIONS && gfx_pool_node_memory(nid)) {
-			node_set(nid, nodes);
-			nr++;
+		if (!gfx_pool_node_memory(nid))
+			continue;
+		if (nr == GFX_POOL_MAX_REGIONS) {
+			pr_info("gfx_pool=%s: more than 16 nodes with memory; node %d and later get no region\n",
+				gfx_pool_cmdline, nid);
+			break;
 		}
+		node_set(nid, nodes);
+		nr++;
 	}
 	if (nr <= 1) {
 		gfx_pool_reserve_on(size, NUMA_NO_NODE);
@@ -452,30 +462,24 @@ static void __init gfx_pool_reserve_split(phys_addr_t size)
 	share = blocks / nr;
 	extra = blocks % nr;
 	for_each_node_mask(nid, nodes) {
-		if (share + !!extra)
-			gfx_pool_reserve_on((phys_addr_t)(share + !!extra) << PMD_SHIFT,
-					    nid);
+		mine = (phys_addr_t)(share + !!extra) << PMD_SHIFT;
 		if (extra)
 			extra--;
+		if (!mine)
+			continue;
+		/* As for the whole pool: at most half of the node. */
+		if (mine > gfx_pool_node_memory(nid) / 2) {
+			pr_err("gfx_pool=%s: %llu MiB is more than half of node %d's memory; no region there\n",
+			       gfx_pool_cmdline, (unsigned long long)(mine >> 20),
+			       nid);
+			continue;
+		}
+		gfx_pool_reserve_on(mine, nid);
 	}
 }
 
-/**
- * gfx_pool_reserve() - reserve the pool's memory at boot
- *
- * For architecture setup code only, called once after the NUMA layout is
- * known and before memblock memory is freed to the page allocator. With
- * no size configured it does nothing. Errors are reported and leave the
- * pool off (or, where only one node's region does not fit, that node
- * without one); they never stop the boot.
- *
- * Placement: a fixed base is taken as given (the KASLR decompressor keeps
- * the kernel out of it). Otherwise each region goes where
- * gfx_pool_place() puts it, on its node.
- *
- * Context: Early boot.
- */
-void __init gfx_pool_reserve(void)
+/* gfx_pool_reserve() without the sorting: see there. */
+static void __init __gfx_pool_reserve(void)
 {
 	struct gfx_pool_param *param = &gfx_pool_param;
 	phys_addr_t ram = memblock_phys_mem_size();
@@ -533,6 +537,36 @@ void __init gfx_pool_reserve(void)
 		return;
 	}
 	gfx_pool_add_region(addr, param->size);
+}
+
+/**
+ * gfx_pool_reserve() - reserve the pool's memory at boot
+ *
+ * For architecture setup code only, called once after the NUMA layout is
+ * known and before memblock memory is freed to the page allocator. With
+ * no size configured it does nothing. Errors are reported and leave the
+ * pool off (or, where only one node's region does not fit, that node
+ * without one); they never stop the boot.
+ *
+ * Placement: a fixed base is taken as given (the KASLR decompressor keeps
+ * the kernel out of it). Otherwise each region goes where
+ * gfx_pool_place() puts it, on its node.
+ *
+ * Context: Early boot.
+ */
+void __init gfx_pool_reserve(void)
+{
+	struct gfx_pool_region tmp;
+	unsigned int i, j;
+
+	__gfx_pool_reserve();
+	/* In physical order, whatever order the nodes were given in. */
+	for (i = 1; i < gfx_pool.nr_regions; i++)
+		for (j = i; j && gfx_pool.region[j - 1].base > gfx_pool.region[j].base; j--) {
+			tmp = gfx_pool.region[j];
+			gfx_pool.region[j] = gfx_pool.region[j - 1];
+			gfx_pool.region[j - 1] = tmp;
+		}
 }
 
 /* === Init ================================================================ */
@@ -607,13 +641,7 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 	region->start_pfn = PHYS_PFN(region->base);
 	region->nr_blocks = region->size >> PMD_SHIFT;
 	region->blocks = blocks;
-	/* CMA activated the area at core_initcall, or kept it reserved. */
-	if (IS_ENABLED(CONFIG_CMA) && region->cma &&
-	    cma_get_size(region->cma) != region->size) {
-		pr_err("CMA could not activate the region at %pa; it is not lent\n",
-		       &region->base);
-		region->cma = NULL;
-	}
+	/* One lending region a node: the reservation never makes two. */
 	if (region->cma)
 		gfx_pool.node[region->nid]->region = region;
 	for (i = 0; i < region->nr_blocks; i++) {
@@ -652,8 +680,21 @@ static int __init gfx_pool_init(void)
 	unsigned long addr;
 	int nid;
 
-	for (r = 0; r < gfx_pool.nr_regions; r++)
-		nr_blocks += gfx_pool.region[r].size >> PMD_SHIFT;
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		nr_blocks += region->size >> PMD_SHIFT;
+		/*
+		 * CMA activated the area at core_initcall, or kept it
+		 * reserved: then it is the pool's like a region that does
+		 * not lend, and is freed like one if init fails.
+		 */
+		if (IS_ENABLED(CONFIG_CMA) && region->cma &&
+		    cma_get_size(region->cma) != region->size) {
+			pr_err("CMA could not activate the region at %pa; it is not lent\n",
+			       &region->base);
+			region->cma = NULL;
+		}
+	}
 	if (!nr_blocks && !gfx_pool.grow_limit)
 		return 0;
 
@@ -710,6 +751,7 @@ out_free_nodes:
 		kfree(gfx_pool.node[nid]);
 		gfx_pool.node[nid] = NULL;
 	}
+	gfx_pool_slot_exit();
 out_free_blocks:
 	kvfree(gfx_pool.blocks);
 	gfx_pool.blocks = NULL;
