@@ -824,22 +824,30 @@ static int debugfs_events(struct pool_events *e)
 }
 
 /*
+ * How long the views may take to hold still: after the KUnit suites of a
+ * 1 GiB pool, the idle work lends hundreds of blocks again, one domain
+ * change each, which takes seconds under TCG.
+ */
+#define QUIET_TRIES	300	/* of 100 ms: 30 s */
+
+/*
  * Read both views while the pool is quiet: the idle work may give a
  * block back between two reads, so read vmstat on both sides of debugfs
- * until the two agree.
+ * until the two agree, waiting a little between tries.
  */
 static int read_events(struct pool_events *vm, struct pool_events *dbg)
 {
 	struct pool_events again;
 	int tries;
 
-	for (tries = 0; tries < 10; tries++) {
+	for (tries = 0; tries < QUIET_TRIES; tries++) {
 		vmstat_events(vm);
 		if (debugfs_events(dbg))
 			return -1;
 		vmstat_events(&again);
 		if (!memcmp(vm, &again, sizeof(again)))
 			return 0;
+		usleep(100000);
 	}
 	return -1;
 }
@@ -874,7 +882,9 @@ TEST(meminfo_vmstat)
 	pool_pages_in_use();	/* mounts debugfs if nobody did */
 
 	/* Size, lent and grown, in kB, as debugfs counts them in blocks. */
-	for (tries = 0; tries < 10; tries++) {
+	for (tries = 0; tries < QUIET_TRIES; tries++) {
+		if (tries)
+			usleep(100000);
 		total = gfx_pool_read_key("/proc/meminfo", "GfxPoolTotal");
 		lent = gfx_pool_read_key("/proc/meminfo", "GfxPoolLent");
 		grown = gfx_pool_read_key("/proc/meminfo", "GfxPoolGrown");
@@ -884,7 +894,7 @@ TEST(meminfo_vmstat)
 		    grown == gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks") * 2048)
 			break;
 	}
-	EXPECT_LT(tries, 10)
+	EXPECT_LT(tries, QUIET_TRIES)
 		TH_LOG("GfxPoolTotal %ld, Lent %ld, Grown %ld kB never matched debugfs",
 		       total, lent, grown);
 	EXPECT_LT(0, total);
