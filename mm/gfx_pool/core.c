@@ -504,6 +504,9 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	/* A partial block that still has room stays where it is. */
 	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
 		__gfx_pool_block_relist(node, block);
+	/* One wholly free block fewer: its domain may want another warm. */
+	if (!was_partial)
+		__gfx_pool_warm_check(node, block->domain);
 	return pfn_to_page(block->pfn + off);
 }
 
@@ -694,6 +697,7 @@ static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
 		list_del_init(&block->list);
 	}
 	first->order[0] = ac->order + 1;
+	__gfx_pool_warm_check(node, ac->domain);
 	return pfn_to_page(first->pfn);
 }
 

@@ -48,6 +48,8 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.nr_grown),
 		   atomic_long_read(&gfx_pool.grown_total),
 		   atomic_long_read(&gfx_pool.given_back_total));
+	seq_printf(m, "warm_blocks: %u\nblocks_warmed: %ld\n",
+		   gfx_pool_warm_blocks(), atomic_long_read(&gfx_pool.warmed_total));
 	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool.zaps));
 	if (IS_ENABLED(CONFIG_HIBERNATION))
 		seq_printf(m, "hibernation_image_pages: %ld\n",

@@ -16,10 +16,15 @@
  * would rather fail than start a reclaim or compaction storm for a
  * graphics buffer.
  *
+ * Warm blocks. Each domain in use on a node keeps gfx_pool.warm_blocks
+ * wholly free blocks converted ahead of demand, so that an allocation
+ * rarely waits for a migration or a domain change.
+ *
  * Giving back. A block taken back or grown goes back (lent again, or
  * freed to the page allocator) once it has been wholly free for
- * GFX_POOL_IDLE, or earlier when a shrinker asks: grown blocks first,
- * then lent ones. It goes back in WB, with one arch hook over its 2 MiB.
+ * GFX_POOL_IDLE and is not a warm block, or earlier when a shrinker asks:
+ * grown blocks first, then lent ones. It goes back in WB, with one arch
+ * hook over its 2 MiB.
  *
  * Such a block is a block like any other: on its node's lists, in one
  * domain at a time, converted whole, so it never splits a 2 MiB
@@ -51,6 +56,7 @@
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/jiffies.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/page-flags.h>
@@ -67,12 +73,9 @@
 
 #include "gfx_pool.h"
 
-/* gfx_pool.grow_limit, not grow.grow_limit. */
+/* gfx_pool.grow_limit, not elastic.grow_limit. */
 #undef MODULE_PARAM_PREFIX
 #define MODULE_PARAM_PREFIX "gfx_pool."
-
-/* How long a block stays wholly free before it is given back. */
-#define GFX_POOL_IDLE		(10 * HZ)
 
 static void gfx_pool_idle_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gfx_pool_idle_work, gfx_pool_idle_fn);
@@ -350,6 +353,222 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 	       gfx_pool_grow_alloc(node, gfp, order);
 }
 
+/* === Warm blocks ========================================================= */
+
+/*
+ * Per node and domain in use, the pool keeps gfx_pool.warm_blocks wholly
+ * free blocks warm: already in the domain. An allocation that takes the
+ * domain below that queues the node's warm work, which converts a spare
+ * free block of another domain, or brings one in (taken back from
+ * lending, or grown) and converts it, so that the next allocation that
+ * needs a block finds one without waiting for a migration or a domain
+ * change. A domain with no page in use on the node keeps none: the idle
+ * pool costs the rest of the system nothing more. The idle work leaves
+ * warm blocks alone; the shrinker takes them too.
+ *
+ * Ahead of demand, the pool never reclaims: no direct reclaim for growth
+ * (kswapd may be woken), and a failure just leaves the domain short until
+ * an allocation tries for itself.
+ */
+#define GFX_POOL_MAX_WARM	8
+
+static unsigned int warm_blocks = 1;
+
+static int gfx_pool_warm_blocks_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int n;
+
+	if (kstrtouint(val, 0, &n) || n > GFX_POOL_MAX_WARM) {
+		pr_err("gfx_pool.warm_blocks=%s: not a number of blocks from 0 to %u\n",
+		       val, GFX_POOL_MAX_WARM);
+		return -EINVAL;
+	}
+	gfx_pool_set_warm_blocks(n);
+	return 0;
+}
+
+static const struct kernel_param_ops gfx_pool_warm_blocks_ops = {
+	.set = gfx_pool_warm_blocks_set,
+	.get = param_get_uint,
+};
+module_param_cb(warm_blocks, &gfx_pool_warm_blocks_ops, &warm_blocks, 0644);
+MODULE_PARM_DESC(warm_blocks,
+		 "Wholly free blocks kept converted per node and domain in use, 0 to 8 (default 1)");
+
+/**
+ * gfx_pool_set_warm_blocks() - set how many blocks each domain keeps warm
+ * @blocks: wholly free blocks per node and domain in use, at most 8.
+ *
+ * Context: Any context.
+ * Return: the old value.
+ */
+unsigned int gfx_pool_set_warm_blocks(unsigned int blocks)
+{
+	return xchg(&warm_blocks, min(blocks, GFX_POOL_MAX_WARM));
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_set_warm_blocks);
+
+/* Wholly free blocks kept warm per node and domain in use. */
+unsigned int gfx_pool_warm_blocks(void)
+{
+	return READ_ONCE(warm_blocks);
+}
+
+/*
+ * The wholly free blocks @domain has on @node, counted up to @max: the
+ * list is only walked that far.
+ */
+static unsigned int __gfx_pool_nr_warm(struct gfx_pool_node *node,
+				       unsigned int domain, unsigned int max)
+{
+	struct gfx_pool_block *block;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&node->lock);
+	list_for_each_entry(block, &node->domain[domain].empty, list)
+		if (++n >= max)
+			break;
+	return n;
+}
+
+/* How many warm blocks @domain should have on @node now. */
+static unsigned int __gfx_pool_warm_target(struct gfx_pool_node *node,
+					   unsigned int domain)
+{
+	lockdep_assert_held(&node->lock);
+	return node->domain[domain].nr_used ? gfx_pool_warm_blocks() : 0;
+}
+
+/* Is @block one of the warm blocks its domain keeps? */
+static bool __gfx_pool_block_is_warm(struct gfx_pool_node *node,
+				     struct gfx_pool_block *block)
+{
+	unsigned int want = __gfx_pool_warm_target(node, block->domain);
+
+	return want && __gfx_pool_nr_warm(node, block->domain, want + 1) <= want;
+}
+
+/**
+ * __gfx_pool_warm_check() - top up @domain's warm blocks if it is short
+ * @node: the node.
+ * @domain: a domain whose wholly free blocks just went down by one.
+ *
+ * Context: Any context, @node's lock held.
+ */
+void __gfx_pool_warm_check(struct gfx_pool_node *node,
+			   enum gfx_pool_domain domain)
+{
+	unsigned int want = __gfx_pool_warm_target(node, domain);
+
+	if (want && __gfx_pool_nr_warm(node, domain, want) < want)
+		queue_work(system_freezable_wq, &node->warm_work);
+}
+
+/*
+ * A wholly free block that another domain can spare for @domain: one
+ * above that domain's own warm blocks, WB first.
+ */
+static struct gfx_pool_block *__gfx_pool_spare_block(struct gfx_pool_node *node,
+						     unsigned int domain)
+{
+	unsigned int d, want;
+
+	lockdep_assert_held(&node->lock);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+		if (d == domain)
+			continue;
+		want = __gfx_pool_warm_target(node, d);
+		if (__gfx_pool_nr_warm(node, d, want + 1) > want)
+			return list_first_entry(&node->domain[d].empty,
+						struct gfx_pool_block, list);
+	}
+	return NULL;
+}
+
+/*
+ * One step towards @domain's warm blocks on @node.
+ * Return: 1 if a block became warm or came in, 0 if @domain has what it
+ * should, -1 if no block can be had.
+ */
+static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
+{
+	struct gfx_pool_block *block;
+	unsigned long flags;
+	unsigned int want, now;
+
+	lockdep_assert_held(&node->convert_lock);
+	spin_lock_irqsave(&node->lock, flags);
+	want = __gfx_pool_warm_target(node, domain);
+	if (__gfx_pool_nr_warm(node, domain, want) >= want) {
+		spin_unlock_irqrestore(&node->lock, flags);
+		return 0;
+	}
+	block = __gfx_pool_spare_block(node, domain);
+	if (block)
+		__gfx_pool_block_detach(node, block);
+	spin_unlock_irqrestore(&node->lock, flags);
+
+	if (!block) {
+		/* A WB block comes in; the next step converts it. */
+		if (!gfx_pool_grow(node, (GFP_KERNEL | __GFP_NOWARN) &
+					 ~__GFP_DIRECT_RECLAIM,
+				   GFX_POOL_BLOCK_ORDER))
+			return -1;
+		if (domain == GFX_POOL_WB)
+			atomic_long_inc(&gfx_pool.warmed_total);
+		return 1;
+	}
+
+	now = gfx_pool_convert(node, block, domain);
+	spin_lock_irqsave(&node->lock, flags);
+	__gfx_pool_block_converted(node, block, now, now != domain);
+	spin_unlock_irqrestore(&node->lock, flags);
+	if (now != domain)
+		return -1;	/* an allocation may try the others */
+	atomic_long_inc(&gfx_pool.warmed_total);
+	return 1;
+}
+
+/**
+ * gfx_pool_warm_fn() - top up a node's warm blocks, every domain
+ * @work: &gfx_pool_node.warm_work.
+ *
+ * WB first, so that a block that comes in for another domain is one WB
+ * can spare.
+ *
+ * Context: Process context (a freezable workqueue: never during sleep).
+ */
+void gfx_pool_warm_fn(struct work_struct *work)
+{
+	struct gfx_pool_node *node = container_of(work, struct gfx_pool_node,
+						  warm_work);
+	unsigned int d, steps;
+
+	mutex_lock(&node->convert_lock);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		/* Each block takes at most two steps: in, then converted. */
+		for (steps = 0; steps < 2 * GFX_POOL_MAX_WARM; steps++)
+			if (gfx_pool_warm_one(node, d) <= 0)
+				break;
+	mutex_unlock(&node->convert_lock);
+}
+
+/**
+ * gfx_pool_warm_flush() - wait until no node's warm work is pending
+ *
+ * Context: Process context.
+ */
+void gfx_pool_warm_flush(void)
+{
+	int nid;
+
+	for_each_node(nid)
+		if (gfx_pool.node[nid])
+			flush_work(&gfx_pool.node[nid]->warm_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_warm_flush);
+
 /* === Giving back ========================================================= */
 
 /* Blocks that go back when idle: grown ones, and a region's if it lends. */
@@ -390,11 +609,13 @@ void gfx_pool_block_now_free(struct gfx_pool_block *block)
  * Give one wholly free block back: a grown one to the page allocator, a
  * region one lent again. To WB first, with one call over its 2 MiB. A
  * page a driver still holds or maps (freed with a reference or a mapcount
- * left) keeps the block.
+ * left) keeps the block; so does @keep_warm if it is one of the warm
+ * blocks of its domain.
  * Return: true if the block went back.
  */
 static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
-				     struct gfx_pool_block *block)
+				     struct gfx_pool_block *block,
+				     bool keep_warm)
 {
 	struct page *page = pfn_to_page(block->pfn);
 	struct gfx_pool_region *region;
@@ -403,7 +624,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	if (block->nr_used || block->converting)
+	if (block->nr_used || block->converting ||
+	    (keep_warm && __gfx_pool_block_is_warm(node, block)))
 		goto out_keep;
 	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
 		if (page_ref_count(page + i) != 1 ||
@@ -453,21 +675,23 @@ out_keep:
 
 /*
  * May @block go back now? Only if it is wholly free and, if @idle_only,
- * has been so for GFX_POOL_IDLE (grown blocks above the limit at once).
+ * has been so for GFX_POOL_IDLE and is not one of its domain's warm
+ * blocks (grown blocks above the limit go at once, warm or not).
  * @pending is set for a free block that is still young.
+ * Return: 0 if it stays, 1 if it may go, 2 if it may go unless it is warm.
  */
-static bool gfx_pool_may_give_back(struct gfx_pool_block *block,
-				   bool idle_only, bool *pending)
+static int gfx_pool_may_give_back(struct gfx_pool_block *block,
+				  bool idle_only, bool *pending)
 {
 	if (READ_ONCE(block->nr_used) || READ_ONCE(block->converting))
-		return false;
+		return 0;
 	if (!idle_only || (block->grown && gfx_pool_over_limit()))
-		return true;
+		return 1;
 	if (time_before(jiffies, READ_ONCE(block->free_since) + GFX_POOL_IDLE)) {
 		*pending = true;
-		return false;
+		return 0;
 	}
-	return true;
+	return 2;
 }
 
 /*
@@ -480,13 +704,15 @@ static unsigned long gfx_pool_node_give_back(struct gfx_pool_node *node,
 {
 	struct gfx_pool_block *block, *tmp;
 	unsigned long done = 0, i;
+	int may;
 
 	lockdep_assert_held(&node->convert_lock);
 	list_for_each_entry_safe(block, tmp, &node->grown, grown_list) {
 		if (done >= nr)
 			return done;
-		if (gfx_pool_may_give_back(block, idle_only, pending))
-			done += gfx_pool_give_back_block(node, block);
+		may = gfx_pool_may_give_back(block, idle_only, pending);
+		if (may)
+			done += gfx_pool_give_back_block(node, block, may == 2);
 		cond_resched();
 	}
 	if (!node->region)
@@ -496,8 +722,9 @@ static unsigned long gfx_pool_node_give_back(struct gfx_pool_node *node,
 		/* convert_lock held: a lent block stays lent meanwhile. */
 		if (block->lent)
 			continue;
-		if (gfx_pool_may_give_back(block, idle_only, pending))
-			done += gfx_pool_give_back_block(node, block);
+		may = gfx_pool_may_give_back(block, idle_only, pending);
+		if (may)
+			done += gfx_pool_give_back_block(node, block, may == 2);
 		cond_resched();
 	}
 	return done;

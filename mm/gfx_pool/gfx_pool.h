@@ -21,6 +21,7 @@
 #include <linux/numa.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <asm/gfx_pool.h>
@@ -209,6 +210,7 @@ struct gfx_pool_domain_lists {
  *	are mapped present so that the hibernation snapshot can read them;
  *	a block converted to NP meanwhile stays mapped. Protected by
  *	@convert_lock.
+ * @warm_work: keeps the node's warm blocks topped up (elastic.c).
  */
 struct gfx_pool_node {
 	int nid;
@@ -218,6 +220,7 @@ struct gfx_pool_node {
 	struct list_head grown;
 	struct gfx_pool_region *region;
 	bool snapshot;		/* NP blocks mapped for hibernation */
+	struct work_struct warm_work;
 };
 
 /**
@@ -242,6 +245,7 @@ struct gfx_pool_node {
  *	gfx_pool.grow_limit parameter, in bytes there.
  * @grown_total: blocks grown, all time.
  * @given_back_total: grown blocks given back, all time.
+ * @warmed_total: blocks made warm ahead of demand, all time.
  * @counters: per-domain events, see &enum gfx_pool_counter.
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
@@ -266,6 +270,7 @@ struct gfx_pool {
 	unsigned long grow_limit;
 	atomic_long_t grown_total;
 	atomic_long_t given_back_total;
+	atomic_long_t warmed_total;
 	atomic_long_t counters[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS];
 	atomic_long_t zaps;
 	atomic_long_t image_pages;
@@ -323,6 +328,9 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 	return block->grown ? block->grown_shift : GFX_POOL_BLOCK_SHIFT;
 }
 
+/* How long a block stays wholly free before it is given back. */
+#define GFX_POOL_IDLE		(10 * HZ)
+
 /* A domain change that leaves the block in no known state. */
 #define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
 
@@ -350,8 +358,14 @@ unsigned long gfx_pool_pages_in_use(void);
 unsigned long gfx_pool_nr_free(void);
 int gfx_pool_page_domain(const struct page *page);
 
-/* elastic.c: lending, growth, and giving back */
+/* elastic.c: lending, growth, warm blocks, and giving back */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order);
+void __gfx_pool_warm_check(struct gfx_pool_node *node,
+			   enum gfx_pool_domain domain);
+void gfx_pool_warm_fn(struct work_struct *work);
+unsigned int gfx_pool_warm_blocks(void);
+unsigned int gfx_pool_set_warm_blocks(unsigned int blocks);
+void gfx_pool_warm_flush(void);
 void gfx_pool_block_now_free(struct gfx_pool_block *block);
 unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);
 unsigned long gfx_pool_set_grow_limit(unsigned long blocks);
@@ -406,6 +420,28 @@ int gfx_pool_pm_zap(struct device *dev);
 #ifdef CONFIG_HIBERNATION
 int gfx_pool_snapshot_map(bool present, unsigned long *n);
 #endif
+
+static inline void gfx_pool_warm_blocks_restore(void *data)
+{
+	gfx_pool_set_warm_blocks((unsigned long)data);
+}
+
+/*
+ * For the KUnit suites of the pool and its users: keep @n warm blocks per
+ * node and domain in use for this case, with no warm work in flight from
+ * before. Cases that count blocks or conversions exactly use 0: the warm
+ * work would convert and take back blocks behind their back.
+ */
+static inline void gfx_pool_test_warm_blocks(struct kunit *test,
+					     unsigned int n)
+{
+	unsigned long old = gfx_pool_set_warm_blocks(n);
+
+	gfx_pool_warm_flush();
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_warm_blocks_restore,
+							(void *)old), 0);
+}
 
 /* Blocks a KUnit case holds, given back even if an assertion fails. */
 struct gfx_pool_held_blocks {

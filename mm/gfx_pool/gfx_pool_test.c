@@ -225,6 +225,8 @@ static int gfx_pool_test_init(struct kunit *test)
 	/* debug_pagealloc maps the whole direct map with 4K pages. */
 	if (debug_pagealloc_enabled())
 		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+	/* The cases count conversions and blocks: no warm work meanwhile. */
+	gfx_pool_test_warm_blocks(test, 0);
 	return 0;
 }
 
@@ -1159,6 +1161,80 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* Wholly free blocks of @domain on @node. */
+static unsigned long count_warm(struct gfx_pool_node *node,
+				enum gfx_pool_domain domain)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&node->lock, flags);
+	n = list_count_nodes(&node->domain[domain].empty);
+	spin_unlock_irqrestore(&node->lock, flags);
+	return n;
+}
+
+/* Make every free block of @region look idle for GFX_POOL_IDLE. */
+static void age_free_blocks(struct gfx_pool_region *region)
+{
+	struct gfx_pool_node *node = gfx_pool.node[region->nid];
+	unsigned long flags, i;
+
+	spin_lock_irqsave(&node->lock, flags);
+	for (i = 0; i < region->nr_blocks; i++)
+		region->blocks[i].free_since = jiffies - GFX_POOL_IDLE - 1;
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * A warm block is taken back from lending ahead of demand; the idle work
+ * leaves it while its domain is in use, memory pressure does not; with
+ * nothing in use, every block is lent again.
+ */
+static void gfx_pool_lend_test_warm(struct kunit *test)
+{
+	struct gfx_pool_region *region;
+	struct gfx_pool_node *node;
+	unsigned long taken;
+	struct page *page;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	region = &gfx_pool.region[0];
+	nid = region->nid;
+	node = gfx_pool.node[nid];
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	if (atomic_long_read(&region->nr_lent) < 2)
+		kunit_skip(test, "needs two blocks to lend");
+	gfx_pool_test_warm_blocks(test, 1);
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 2);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 1);
+
+	age_free_blocks(region);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
+			0);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 0);
+
+	gfx_pool_free_pages(page, 0);
+	age_free_blocks(region);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
+			1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&region->nr_lent),
+			region->nr_blocks - gfx_pool_nr_broken_blocks());
+	expect_pool_whole(test);
+}
+
 /* An order-10 allocation takes back an aligned pair of lent blocks. */
 static void gfx_pool_lend_test_group(struct kunit *test)
 {
@@ -1182,6 +1258,139 @@ static void gfx_pool_lend_test_group(struct kunit *test)
 	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	expect_pool_whole(test);
 }
+
+/* === Warm blocks ========================================================= */
+
+/*
+ * Hold, for the case, every wholly free block @domain has on @nid, so that
+ * the next allocation in @domain there needs a block from elsewhere.
+ */
+static void hold_warm(struct kunit *test, int nid, enum gfx_pool_domain domain)
+{
+	struct gfx_pool_node *node = gfx_pool.node[nid];
+	struct gfx_pool_held_blocks *held;
+	struct page *page;
+
+	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	held->pages = kunit_kcalloc(test, gfx_pool.nr_blocks,
+				    sizeof(*held->pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held->pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_held_blocks_release,
+							held), 0);
+	while (count_warm(node, domain) && held->nr < gfx_pool.nr_blocks) {
+		page = gfx_pool_alloc_pages(nid, domain,
+					    GFP_KERNEL | __GFP_THISNODE,
+					    GFX_POOL_BLOCK_ORDER);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		held->pages[held->nr++] = page;
+	}
+	KUNIT_ASSERT_EQ(test, count_warm(node, domain), 0);
+}
+
+/*
+ * The node of the first region, if it can spare @nr blocks for a case:
+ * free WB ones, or lent ones it can take back.
+ */
+static int warm_setup(struct kunit *test, enum gfx_pool_domain domain,
+		      unsigned long nr)
+{
+	struct gfx_pool_node *node;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	if (!gfx_pool.nr_regions)
+		kunit_skip(test, "needs a region");
+	nid = gfx_pool.region[0].nid;
+	node = gfx_pool.node[nid];
+	hold_warm(test, nid, domain);
+	/* A region that lends: every free block lent, to be taken back. */
+	gfx_pool_give_back(nid, ULONG_MAX, false);
+	if (count_warm(node, GFX_POOL_WB) +
+	    (node->region ? atomic_long_read(&node->region->nr_lent) : 0) < nr)
+		kunit_skip(test, "needs %lu free or lent blocks on node %d",
+			   nr, nid);
+	return nid;
+}
+
+/*
+ * With one warm block per domain in use, the first allocation in a domain
+ * converts its own block, and the warm work converts one more ahead of
+ * demand; the next allocation of a whole block takes that one without a
+ * conversion, and the work converts the next.
+ */
+static void gfx_pool_warm_test_ahead(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	unsigned long conversions, warmed;
+	struct gfx_pool_node *node;
+	struct page *page, *big;
+	int nid;
+
+	nid = warm_setup(test, domain, 3);
+	node = gfx_pool.node[nid];
+	gfx_pool_test_warm_blocks(test, 1);
+	conversions = gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS);
+	warmed = atomic_long_read(&gfx_pool.warmed_total);
+
+	page = gfx_pool_alloc_pages(nid, domain, gfp, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS),
+			conversions + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total),
+			warmed + 1);
+	KUNIT_EXPECT_EQ(test, count_warm(node, domain), 1);
+
+	big = gfx_pool_alloc_pages(nid, domain, gfp, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS),
+			conversions + 2);
+	expect_mapping(test, page_to_pfn(big), domain);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS),
+			conversions + 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total),
+			warmed + 2);
+	KUNIT_EXPECT_EQ(test, count_warm(node, domain), 1);
+
+	gfx_pool_free_pages(big, GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(page, 0);
+	expect_pool_whole(test);
+}
+
+/* With gfx_pool.warm_blocks=0, nothing is converted ahead of demand. */
+static void gfx_pool_warm_test_off(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	unsigned long conversions, warmed;
+	struct page *page;
+	int nid;
+
+	nid = warm_setup(test, domain, 2);
+	conversions = gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS);
+	warmed = atomic_long_read(&gfx_pool.warmed_total);
+	page = gfx_pool_alloc_pages(nid, domain, GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS),
+			conversions + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
+	KUNIT_EXPECT_EQ(test, count_warm(gfx_pool.node[nid], domain), 0);
+	gfx_pool_free_pages(page, 0);
+	expect_pool_whole(test);
+}
+
+/* The domains a block is converted to: WB blocks need no warm work. */
+static const enum gfx_pool_domain converted_domains[] = {
+	GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
+};
+
+KUNIT_ARRAY_PARAM(converted_domain, converted_domains, domain_desc);
 
 /* === NUMA ================================================================ */
 
@@ -1599,6 +1808,7 @@ static struct kunit_suite gfx_pool_grow_test_suite = {
 static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
 	KUNIT_CASE(gfx_pool_lend_test_group),
+	KUNIT_CASE(gfx_pool_lend_test_warm),
 	{}
 };
 
@@ -1608,6 +1818,20 @@ static struct kunit_suite gfx_pool_lend_test_suite = {
 	.suite_init = gfx_pool_test_suite_init,
 	.init = gfx_pool_lend_test_init,
 	.test_cases = gfx_pool_lend_test_cases,
+};
+
+static struct kunit_case gfx_pool_warm_test_cases[] = {
+	KUNIT_CASE_PARAM(gfx_pool_warm_test_ahead, converted_domain_gen_params),
+	KUNIT_CASE_PARAM(gfx_pool_warm_test_off, converted_domain_gen_params),
+	{}
+};
+
+/* Warm blocks, converted ahead of demand: elastic.c. */
+static struct kunit_suite gfx_pool_warm_test_suite = {
+	.name = "gfx_pool_warm",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_warm_test_cases,
 };
 
 static struct kunit_case gfx_pool_numa_test_cases[] = {
@@ -1643,9 +1867,9 @@ static struct kunit_suite gfx_pool_pm_test_suite = {
 
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
-		  &gfx_pool_numa_test_suite, &gfx_pool_pm_test_suite);
+		  &gfx_pool_warm_test_suite, &gfx_pool_numa_test_suite, &gfx_pool_pm_test_suite);
 #else
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
-		  &gfx_pool_numa_test_suite);
+		  &gfx_pool_warm_test_suite, &gfx_pool_numa_test_suite);
 #endif

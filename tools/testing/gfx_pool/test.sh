@@ -192,6 +192,10 @@ boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
 
 # Bad gfx_pool= values: the boot goes on, the pool stays off, and the
 # message names the value. One short boot each, with KUnit off.
+stats_line() {	# stats_line <log> <line>: debugfs stats had exactly <line>
+	tr -d '\r' < "$1" | grep -qxF "GFXPOOL-STATS: $2"
+}
+
 params_stage() {
 	local value msg log
 	while IFS='|' read -r value msg; do
@@ -216,6 +220,23 @@ params_stage() {
 	0:64M,0:64M|ignoring gfx_pool=0:64M,0:64M: a node is given twice
 	0:3M|ignoring gfx_pool=0:3M: a node's size is not a multiple of 2M
 	5:64M|ignoring gfx_pool=5:64M: node 5 has no memory
+	LIST
+	# The run-time parameters: a bad value is refused with a message,
+	# the pool comes up with the default.
+	local param default
+	while IFS='|' read -r param default msg; do
+		log=$build/test-params.log
+		echo "=== stage params: gfx_pool=64M $param"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=64M $param"
+		check "params: $param boots" grep -q '^GFXPOOL: end' "$log"
+		check "params: $param says \"$msg\"" grep -qF "gfx_pool: $msg" "$log"
+		check "params: $param leaves the pool on with $default" \
+			stats_line "$log" "$default"
+	done <<-'LIST'
+	gfx_pool.warm_blocks=9|warm_blocks: 1|gfx_pool.warm_blocks=9: not a number of blocks from 0 to 8
+	gfx_pool.warm_blocks=x|warm_blocks: 1|gfx_pool.warm_blocks=x: not a number of blocks from 0 to 8
+	gfx_pool.grow_limit=3M|grow_limit_blocks: 0|gfx_pool.grow_limit=3M: not a size that is a multiple of 2M
 	LIST
 	# The last gfx_pool= wins, as with other parameters.
 	log=$build/test-params.log

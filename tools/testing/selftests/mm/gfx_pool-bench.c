@@ -18,13 +18,18 @@
  * With -c N, the latency of one WC page, N times each way, p50/p99/max:
  * warm (a WC block has room); with the region lent, a block taken back
  * first (drop_caches has the shrinker lend every free block again before
- * each sample); and with every region block held, a block grown from the
- * page allocator (likewise given back before each sample).
+ * each sample); the same with a warm block (a full 2 MiB WC buffer held,
+ * and 300 ms for the warm work to take the next block back and convert
+ * it); and with every region block held, a block grown from the page
+ * allocator (likewise given back before each sample). The rows that
+ * measure taking back and growing run with gfx_pool.warm_blocks=0, so
+ * that no warm block hides what they measure.
  *
  *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-c samples]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 
@@ -87,6 +92,7 @@ static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
 
 #define STATS		"/sys/kernel/debug/gfx_pool/stats"
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
+#define WARM_BLOCKS	"/sys/module/gfx_pool/parameters/warm_blocks"
 
 static int write_str(const char *path, const char *val)
 {
@@ -107,22 +113,42 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /*
- * One WC page, @n times, after @before (if any) each time; prints p50,
- * p99 and max of the allocation alone. Return: 0, or -1 on error.
+ * One WC page, @n times, after @before (if any) each time; with @full, a
+ * 2 MiB WC buffer is held around each sample, 300 ms before it, so that
+ * the sample needs a new block and the warm work has had the time to
+ * make one ready. Prints p50, p99 and max of the allocation alone.
+ * Return: 0, or -1 on error.
  */
-static int latency_row(int fd, const char *name, int n, const char *before)
+static int latency_row(int fd, const char *name, int n, const char *before,
+		       bool full)
 {
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_WC,
+		.npages = 512,
+	};
 	struct test_gfx_pool_cmd cmd;
+	int i, hold = -1, ret;
 	__u64 ns[256];
-	int i;
 
 	if (n > 256)
 		n = 256;
 	for (i = 0; i < n; i++) {
 		if (before && write_str("/proc/sys/vm/drop_caches", before))
 			return -1;
-		if (gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1,
-				 &cmd))
+		if (full) {
+			hold = open(GFX_POOL_DEV, O_RDWR);
+			if (hold < 0 || ioctl(hold, TEST_GFX_POOL_ALLOC, &buf)) {
+				if (hold >= 0)
+					close(hold);
+				return -1;
+			}
+			usleep(300000);
+		}
+		ret = gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1,
+				   &cmd);
+		if (hold >= 0)
+			close(hold);
+		if (ret)
 			return -1;
 		ns[i] = cmd.ns_alloc;
 	}
@@ -134,13 +160,13 @@ static int latency_row(int fd, const char *name, int n, const char *before)
 	return 0;
 }
 
-/* Latency of one WC page: warm, taken back from lending, grown. */
+/* One WC page: warm, a block taken back, a warm block, a block grown. */
 static int latency(int fd, int n)
 {
 	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WC };
 	struct test_gfx_pool_cmd cmd;
 	int hold, ret = 0;
-	char old[32] = "0M";
+	char old[32] = "0M", warm[32];
 	long blocks;
 	FILE *f;
 
@@ -151,15 +177,29 @@ static int latency(int fd, int n)
 	       "samples", "p50", "p99", "max");
 	/* A WC block with room first, for the warm row. */
 	gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1, &cmd);
-	ret |= latency_row(fd, "gfx_pool WC, warm", n, NULL);
+	ret |= latency_row(fd, "gfx_pool WC, warm", n, NULL, false);
+	f = fopen(WARM_BLOCKS, "r");
+	if (!f || !fgets(warm, sizeof(warm), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
 	/* Every free block lent again: is there a region that lends? */
 	write_str("/proc/sys/vm/drop_caches", "2");
-	if (gfx_pool_read_key(STATS, "lent_blocks") > 0)
-		ret |= latency_row(fd, "gfx_pool WC, block taken back", n, "2");
+	if (gfx_pool_read_key(STATS, "lent_blocks") > 0) {
+		ret |= write_str(WARM_BLOCKS, "0");
+		ret |= latency_row(fd, "gfx_pool WC, block taken back", n, "2",
+				   false);
+		ret |= write_str(WARM_BLOCKS, "1");
+		ret |= latency_row(fd, "gfx_pool WC, warm block", n, "2", true);
+	}
+	ret |= write_str(WARM_BLOCKS, "0");
 	f = fopen(GROW_LIMIT, "r");
 	if (!f || !fgets(old, sizeof(old), f) || blocks < 0) {
 		if (f)
 			fclose(f);
+		write_str(WARM_BLOCKS, warm);
 		return ret;
 	}
 	fclose(f);
@@ -171,11 +211,13 @@ static int latency(int fd, int n)
 		printf("gfx_pool WC, block grown: cannot hold the region\n");
 		ret = -1;
 	} else {
-		ret |= latency_row(fd, "gfx_pool WC, block grown", n, "2");
+		ret |= latency_row(fd, "gfx_pool WC, block grown", n, "2",
+				   false);
 	}
 	if (hold >= 0)
 		close(hold);
 	write_str(GROW_LIMIT, old);
+	write_str(WARM_BLOCKS, warm);
 	write_str("/proc/sys/vm/drop_caches", "2");
 	return ret;
 }

@@ -309,6 +309,7 @@ static unsigned long ttm_gfx_pool_free_pages(void)
 static void ttm_gfx_pool_grow_restore(void *data)
 {
 	gfx_pool_set_grow_limit((unsigned long)data);
+	gfx_pool_warm_flush();
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
 }
 
@@ -369,6 +370,8 @@ static void ttm_gfx_pool_grow(struct kunit *test)
 	ttm_pool_free(pool, tt);
 	ttm_tt_fini(tt);
 	ttm_pool_fini(pool);
+	/* A warm block the work grew meanwhile goes back too. */
+	gfx_pool_warm_flush();
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
 	/* Back with the page allocator, but for a little metadata. */
