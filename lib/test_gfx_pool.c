@@ -378,20 +378,27 @@ static struct platform_driver test_gfx_pool_pm_driver = {
 
 static struct platform_device *test_gfx_pool_pdev;
 
-/* pgprot2cachemode() is not exported; the table behind cachemode2protval() is. */
-static u64 test_gfx_pool_cache_mode(pgprot_t prot)
+/*
+ * The domain whose caching @prot has, in test_gfx_pool_buf.domain's values.
+ * pgprot2cachemode() is not exported; the table behind cachemode2protval()
+ * is.
+ */
+static u64 test_gfx_pool_pte_domain(pgprot_t prot)
 {
-	enum page_cache_mode mode;
+	pgprotval_t type = pgprot_val(prot) & _PAGE_CACHE_MASK;
 
-	for (mode = 0; mode < _PAGE_CACHE_MODE_NUM; mode++)
-		if ((pgprot_val(prot) & _PAGE_CACHE_MASK) ==
-		    cachemode2protval(mode))
-			return mode;
-	return U64_MAX;
+	if (type == cachemode2protval(_PAGE_CACHE_MODE_WB))
+		return TEST_GFX_POOL_WB;
+	if (type == cachemode2protval(_PAGE_CACHE_MODE_WC))
+		return TEST_GFX_POOL_WC;
+	if (type == cachemode2protval(_PAGE_CACHE_MODE_UC_MINUS) ||
+	    type == cachemode2protval(_PAGE_CACHE_MODE_UC))
+		return TEST_GFX_POOL_UC;
+	return TEST_GFX_POOL_PTE_OTHER;
 }
 
 /*
- * The cache mode of the PTE that maps @addr in a mapping of this file.
+ * The domain of the PTE that maps @addr in a mapping of this file.
  * Called without tf->lock: the fault handler takes it under mmap_lock.
  */
 static int test_gfx_pool_pte(struct file *file, struct test_gfx_pool_buf *buf)
@@ -405,7 +412,7 @@ static int test_gfx_pool_pte(struct file *file, struct test_gfx_pool_buf *buf)
 	if (args.vma && args.vma->vm_file == file) {
 		ret = follow_pfnmap_start(&args);
 		if (!ret) {
-			buf->cache_mode = test_gfx_pool_cache_mode(args.pgprot);
+			buf->pte_domain = test_gfx_pool_pte_domain(args.pgprot);
 			follow_pfnmap_end(&args);
 		} else {
 			ret = -ENOENT;	/* not faulted in */

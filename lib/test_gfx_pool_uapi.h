@@ -71,8 +71,10 @@ struct test_gfx_pool_cmd {
  * @zaps: (out, INFO) times the pool zapped this file's mappings.
  * @resumes: (out, INFO) resume callbacks of the test device, all files.
  * @addr: (in, PTE) a user address in a mapping of the buffer.
- * @cache_mode: (out, PTE) the x86 page cache mode of its PTE
- *	(enum page_cache_mode: 0 WB, 1 WC, 2 UC-, 3 UC).
+ * @pte_domain: (out, PTE) the domain whose caching its PTE has, in the
+ *	values of @domain: TEST_GFX_POOL_WB, _WC, or _UC (x86 UC- or UC);
+ *	TEST_GFX_POOL_PTE_OTHER for any other (WT, WP). An NP buffer is
+ *	mapped WB, its pages' PAT type.
  *
  * TEST_GFX_POOL_ALLOC gives the file a zeroed buffer of pool pages (one at a
  * time; -EBUSY if it has one); mmap() of the file at offset 0 maps it in the
@@ -88,7 +90,7 @@ struct test_gfx_pool_buf {
 	__u64 kernel_faults;
 	__u64 zaps;
 	__u64 addr;
-	__u64 cache_mode;
+	__u64 pte_domain;
 	__u64 resumes;
 };
 
@@ -97,6 +99,8 @@ struct test_gfx_pool_buf {
 #define TEST_GFX_POOL_INFO	_IOWR('G', 0x03, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_PTE	_IOWR('G', 0x04, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_ZAP	_IOWR('G', 0x05, struct test_gfx_pool_buf)
+
+#define TEST_GFX_POOL_PTE_OTHER		(~0ULL)
 
 #define TEST_GFX_POOL_MAX_BUF_PAGES	262144UL
 #define TEST_GFX_POOL_FREE_AT_SLEEP	0x1ULL

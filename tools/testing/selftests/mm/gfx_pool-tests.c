@@ -226,8 +226,10 @@ TEST(debugfs_stats)
 #define BUF_PAGES	64
 #define PAGE		4096UL
 
-/* x86 page cache modes a mapping of each domain must have (NP: WB, PAT). */
-static const __u64 domain_cache_mode[] = { 0, 1, 2, 0 };
+/* The domain a user mapping of each domain has (NP: WB, its PAT type). */
+static const __u64 mapping_domain[] = {
+	TEST_GFX_POOL_WB, TEST_GFX_POOL_WC, TEST_GFX_POOL_UC, TEST_GFX_POOL_WB,
+};
 
 struct buffer {
 	int fd;
@@ -288,13 +290,13 @@ static int buffer_info(struct buffer *b, struct test_gfx_pool_buf *info)
 	return ioctl(b->fd, TEST_GFX_POOL_INFO, info) ? -errno : 0;
 }
 
-static int buffer_cache_mode(struct buffer *b, __u64 *mode)
+static int buffer_pte_domain(struct buffer *b, __u64 *domain)
 {
 	struct test_gfx_pool_buf buf = { .addr = (unsigned long)b->map };
 
 	if (ioctl(b->fd, TEST_GFX_POOL_PTE, &buf))
 		return -errno;
-	*mode = buf.cache_mode;
+	*domain = buf.pte_domain;
 	return 0;
 }
 
@@ -447,7 +449,7 @@ TEST_F_TIMEOUT(sleep, cycle, 1200)
 	unsigned long big_pages = big_env ? strtoul(big_env, NULL, 0) : 0;
 	struct big big[4] = {};
 	bool zaps = sleep_zaps(self->how);
-	__u64 mode;
+	__u64 pte_domain;
 	int d, ret;
 
 	for (d = 0; d < 4 && big_pages; d++) {
@@ -461,8 +463,8 @@ TEST_F_TIMEOUT(sleep, cycle, 1200)
 		TH_LOG("%lu pages in use in each domain", big_pages);
 	for (d = 0; d < 4; d++) {
 		buffer_fill(&self->buf[d]);
-		ASSERT_EQ(0, buffer_cache_mode(&self->buf[d], &mode));
-		EXPECT_EQ(domain_cache_mode[d], mode)
+		ASSERT_EQ(0, buffer_pte_domain(&self->buf[d], &pte_domain));
+		EXPECT_EQ(mapping_domain[d], pte_domain)
 			TH_LOG("%s mapping", gfx_pool_domain_names[d]);
 		ASSERT_EQ(0, buffer_info(&self->buf[d], &before[d]));
 		EXPECT_EQ(BUF_PAGES, before[d].faults);
@@ -481,7 +483,7 @@ TEST_F_TIMEOUT(sleep, cycle, 1200)
 			EXPECT_GT(after.zaps, before[d].zaps)
 				TH_LOG("%s: not zapped", gfx_pool_domain_names[d]);
 			/* Zapped: not mapped until touched again. */
-			EXPECT_EQ(-ENOENT, buffer_cache_mode(b, &mode));
+			EXPECT_EQ(-ENOENT, buffer_pte_domain(b, &pte_domain));
 		} else {
 			EXPECT_EQ(after.zaps, before[d].zaps);
 		}
@@ -492,8 +494,8 @@ TEST_F_TIMEOUT(sleep, cycle, 1200)
 		EXPECT_EQ(before[d].faults + (zaps ? BUF_PAGES : 0),
 			  after.faults)
 			TH_LOG("%s: not refaulted", gfx_pool_domain_names[d]);
-		ASSERT_EQ(0, buffer_cache_mode(b, &mode));
-		EXPECT_EQ(domain_cache_mode[d], mode);
+		ASSERT_EQ(0, buffer_pte_domain(b, &pte_domain));
+		EXPECT_EQ(mapping_domain[d], pte_domain);
 		TH_LOG("%s: %llu zaps, %llu faults, data intact",
 		       gfx_pool_domain_names[d], (unsigned long long)after.zaps,
 		       (unsigned long long)after.faults);
