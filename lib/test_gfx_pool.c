@@ -2,7 +2,7 @@
 /*
  * Test driver for gfx_pool: lets user space run the pool's workloads after
  * boot, where the direct-map split counters of /proc/vmstat count, and
- * compare them with what drivers do today (alloc_page() followed by
+ * compare them with the per-page path (alloc_page() followed by
  * set_pages_array_wc() or _uc()).
  *
  * /dev/test_gfx_pool takes one ioctl command struct of __u64 fields,
@@ -46,7 +46,7 @@
 
 #include "test_gfx_pool_uapi.h"
 
-static int legacy_set(struct page **pages, unsigned long n, u64 domain)
+static int per_page_set(struct page **pages, unsigned long n, u64 domain)
 {
 	switch (domain) {
 	case TEST_GFX_POOL_WC:
@@ -58,7 +58,7 @@ static int legacy_set(struct page **pages, unsigned long n, u64 domain)
 	}
 }
 
-static int legacy_reset(struct page **pages, unsigned long n, u64 domain)
+static int per_page_reset(struct page **pages, unsigned long n, u64 domain)
 {
 	if (domain == TEST_GFX_POOL_WB)
 		return 0;
@@ -116,14 +116,14 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 
 	cmd->ns_set = 0;
 	cmd->ns_reset = 0;
-	if (cmd->method == TEST_GFX_POOL_LEGACY) {
+	if (cmd->method == TEST_GFX_POOL_PER_PAGE) {
 		int err;
 
-		ret = legacy_set(pages, n, cmd->domain);
+		ret = per_page_set(pages, n, cmd->domain);
 		t0 = ktime_get_ns();
 		cmd->ns_set = t0 - t1;
 		/* Back to WB even after a failed set: it may have done part. */
-		err = legacy_reset(pages, n, cmd->domain);
+		err = per_page_reset(pages, n, cmd->domain);
 		cmd->ns_reset = ktime_get_ns() - t0;
 		if (err) {
 			/* Pages of unknown caching must not go back to the buddy. */
@@ -153,13 +153,13 @@ static struct test_gfx_pool_ttm {
 	struct mutex lock;	/* creates the devices once */
 	bool ready;
 	struct drm_vma_offset_manager vma;
-	struct ttm_device bdev[2];	/* [0]: usual, [1]: dma32 */
+	struct ttm_device bdev[2];	/* [0]: over the pool, [1]: dma32 */
 	const struct ttm_device_funcs funcs;
 } test_ttm = {
 	.lock = __MUTEX_INITIALIZER(test_ttm.lock),
 };
 
-static struct ttm_device *test_gfx_pool_ttm_device(bool stock)
+static struct ttm_device *test_gfx_pool_ttm_device(bool per_page)
 {
 	int ret = 0;
 
@@ -180,7 +180,7 @@ static struct ttm_device *test_gfx_pool_ttm_device(bool stock)
 		test_ttm.ready = !ret;
 	}
 	mutex_unlock(&test_ttm.lock);
-	return ret ? ERR_PTR(ret) : &test_ttm.bdev[stock];
+	return ret ? ERR_PTR(ret) : &test_ttm.bdev[per_page];
 }
 
 static void test_gfx_pool_ttm_fini(void)
@@ -201,7 +201,8 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 	u64 t0;
 	int ret;
 
-	bdev = test_gfx_pool_ttm_device(cmd->method == TEST_GFX_POOL_TTM_STOCK);
+	bdev = test_gfx_pool_ttm_device(cmd->method ==
+					TEST_GFX_POOL_TTM_PER_PAGE);
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);
 	tt = kzalloc(sizeof(*tt), GFP_KERNEL);
@@ -609,7 +610,7 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	}
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;
-	if (cmd.method > TEST_GFX_POOL_TTM_STOCK ||
+	if (cmd.method > TEST_GFX_POOL_TTM_PER_PAGE ||
 	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
 	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES || cmd.flags)
 		return -EINVAL;
@@ -624,12 +625,12 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		goto out_copy;
 	}
 	/* No exported per-page way to unmap a page from the direct map. */
-	if (cmd.method == TEST_GFX_POOL_LEGACY && cmd.domain == TEST_GFX_POOL_NP)
+	if (cmd.method == TEST_GFX_POOL_PER_PAGE && cmd.domain == TEST_GFX_POOL_NP)
 		return -EOPNOTSUPP;
 	if (cmd.method == TEST_GFX_POOL_POOL && !gfx_pool_enabled())
 		return -ENODEV;
 	/* Asking the page allocator for most of RAM would only wake the OOM killer. */
-	if (cmd.method == TEST_GFX_POOL_LEGACY && cmd.npages > totalram_pages() / 2)
+	if (cmd.method == TEST_GFX_POOL_PER_PAGE && cmd.npages > totalram_pages() / 2)
 		return -ENOMEM;
 
 	ret = test_gfx_pool_bench(&cmd);

@@ -11,14 +11,14 @@
 
 /* Values of test_gfx_pool_cmd.method. */
 enum {
-	/* alloc_page() + set_pages_array_{wc,uc}(), as drivers do today */
-	TEST_GFX_POOL_LEGACY = 0,
+	/* alloc_page() + set_pages_array_{wc,uc}(): the per-page path */
+	TEST_GFX_POOL_PER_PAGE = 0,
 	/* gfx_pool_alloc_pages() */
 	TEST_GFX_POOL_POOL = 1,
 	/* ttm_pool_alloc() of a WC or UC ttm_tt: over gfx_pool when it is on */
 	TEST_GFX_POOL_TTM = 2,
 	/* the same from a GFP_DMA32 TTM device: TTM's own path, pool or not */
-	TEST_GFX_POOL_TTM_STOCK = 3,
+	TEST_GFX_POOL_TTM_PER_PAGE = 3,
 };
 
 /* Values of test_gfx_pool_cmd.domain: those of enum gfx_pool_domain. */
@@ -31,15 +31,15 @@ enum {
 
 /**
  * struct test_gfx_pool_cmd - one workload run by TEST_GFX_POOL_BENCH
- * @method: (in) TEST_GFX_POOL_LEGACY, _POOL, _TTM or _TTM_STOCK.
+ * @method: (in) TEST_GFX_POOL_PER_PAGE, _POOL, _TTM or _TTM_PER_PAGE.
  * @domain: (in) the caching domain; TEST_GFX_POOL_NP only with _POOL,
  *	WC or UC with the TTM methods.
  * @npages: (in) order-0 pages to allocate, 1 to 1048576.
  * @flags: (in) must be 0.
  * @ns_alloc: (out) time to allocate all pages (for TTM: ttm_pool_alloc(),
  *	caching change included).
- * @ns_set: (out) time to change their caching (legacy only, else 0).
- * @ns_reset: (out) time to change it back to WB (legacy only, else 0).
+ * @ns_set: (out) time to change their caching (per-page only, else 0).
+ * @ns_reset: (out) time to change it back to WB (per-page only, else 0).
  * @ns_free: (out) time to free all pages.
  *
  * The pages are held all at once, then freed: N pages cost ns_alloc +
@@ -78,7 +78,7 @@ struct test_gfx_pool_cmd {
  *
  * TEST_GFX_POOL_ALLOC gives the file a zeroed buffer of pool pages (one at a
  * time; -EBUSY if it has one); mmap() of the file at offset 0 maps it in the
- * domain's mode (NP pages WB: their PAT type); MAP_PRIVATE is refused.
+ * domain's caching (NP pages WB: their PAT type); MAP_PRIVATE is refused.
  * TEST_GFX_POOL_FREE gives the pages back and zaps the mappings, which then
  * get SIGBUS. TEST_GFX_POOL_ZAP zaps them only: the next access faults.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * gfx_pool: a boot-reserved pool of pages that are handed out already in
- * the caching mode a graphics driver asked for, without an alias in the
+ * the domain a graphics driver asked for, without an alias in the
  * direct map and without splitting its large pages.
  *
  * See Documentation/mm/gfx_pool.rst.
@@ -24,10 +24,10 @@ struct page;
  * @GFX_POOL_NP: not present in the direct map at all, like highmem.
  * @GFX_POOL_NR_DOMAINS: the number of domains; not a domain.
  *
- * A user mapping of a pool page made with the caching mode of its domain
+ * A user mapping of a pool page made with the caching of its domain
  * (pgprot_writecombine() for @GFX_POOL_WC, pgprot_noncached() for
  * @GFX_POOL_UC) is no illegal alias: the PAT memtype of the page is the
- * domain's, so vmf_insert_pfn_prot() and remap_pfn_range() keep that mode.
+ * domain's, so vmf_insert_pfn_prot() and remap_pfn_range() keep that caching.
  * @GFX_POOL_NP pages have no kernel mapping at all but keep the WB
  * memtype: map them WB (PAT turns a WC or UC request for them into WB);
  * a driver that wants WC or UC mappings uses those domains.

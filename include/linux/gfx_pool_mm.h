@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gfx_pool's hooks for the core kernel: the reservation that architecture
- * setup code makes at boot, and the pool's lines in /proc/meminfo. Not
- * for drivers: they use <linux/gfx_pool.h>.
+ * gfx_pool's hooks for the core kernel: the size of its blocks, the
+ * reservation that architecture setup code makes at boot, and the pool's
+ * lines in /proc/meminfo. Not for drivers: they use <linux/gfx_pool.h>.
  */
 #ifndef _LINUX_GFX_POOL_MM_H
 #define _LINUX_GFX_POOL_MM_H
 
+#include <linux/bits.h>
 #include <linux/init.h>
+#include <linux/pgtable.h>
 
 struct seq_file;
+
+/*
+ * A block is the unit the pool converts: one 2 MiB direct-map entry. The
+ * region is reserved in whole, aligned blocks.
+ */
+#define GFX_POOL_BLOCK_SHIFT	PMD_SHIFT
+#define GFX_POOL_BLOCK_ORDER	(GFX_POOL_BLOCK_SHIFT - PAGE_SHIFT)
+#define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
+#define GFX_POOL_BLOCK_SIZE	PMD_SIZE
 
 #ifdef CONFIG_GFX_POOL
 

@@ -17,7 +17,7 @@ struct address_space;
  * @start: first byte of the range, as unmap_mapping_range() takes it.
  * @len: length of the range in bytes; 0 means to the end of @mapping.
  *
- * A driver that maps pool pages into user space with a caching mode other
+ * A driver that maps pool pages into user space with a caching other
  * than write-back embeds one in its own structure and registers it with
  * gfx_pool_register_mapping(): the pool zaps the range when the system
  * suspends or hibernates, once user space is frozen, and the driver's

@@ -20,7 +20,7 @@
  * with one arch hook of <asm/gfx_pool.h> covering the whole aligned
  * 2 MiB (on x86 one set_memory_*() call: CPA keeps a large page whole
  * when one call changes all of it), so the pool never splits a PMD. Where
- * the direct map uses 1 GiB pages, the first domain change inside such a
+ * the direct map uses 1 GiB pages, the first conversion inside such a
  * page would demote it to 2 MiB pages; the pool does that once per GiB,
  * at init or when a block comes in (gfx_pool_demote_gbpage()), never at
  * a later conversion.
@@ -38,7 +38,7 @@
  *
  * The warm path (a block of the asked domain has room) takes the node lock
  * for a list walk and a bitmap search, and changes no direct-map entry. A
- * cold path that needs a domain change drops the lock and converts a
+ * cold path that needs a conversion drops the lock and converts a
  * wholly free block; that needs a gfp that may sleep. Blocks of the asked domain are
  * always used before any other block is converted. When no block is free,
  * elastic.c brings one in: a lent block of the node's region taken back, or one
@@ -47,7 +47,7 @@
  * Locking: each &struct gfx_pool_node has a spinlock, taken with
  * interrupts off (pages may be freed from any context), that protects the
  * node's lists and every mutable field of the node's blocks; and a mutex
- * that serialises domain changes on the node, so that an allocation
+ * that serialises conversions on the node, so that an allocation
  * waiting for a conversion finds the converted block instead of failing
  * or converting a second one. A block being converted is off every list
  * and marked converting, and the arch hook runs with the spinlock dropped. The
@@ -183,7 +183,7 @@ static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
 
 /*
  * A direct-map entry larger than a block (a 1 GiB page on x86) cannot
- * hold blocks of two domains: the first domain change inside it demotes
+ * hold blocks of two domains: the first conversion inside it demotes
  * it to block-sized entries (the arch hooks promise that much, and no
  * more). Do that on purpose, with a WB -> WC -> WB round trip of the
  * wholly free, WB block at @pfn, so that it happens once and is counted,
@@ -345,7 +345,7 @@ void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline)
 	}
 }
 
-/* === Domain changes ====================================================== */
+/* === Conversions ========================================================= */
 
 /*
  * Map the block at @addr, WB and present now, in domain @to: one call over
@@ -459,7 +459,7 @@ static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 
 	lockdep_assert_held(&node->lock);
 	if (!block->nr_used) {
-		list_move(&block->list, &dom->empty);
+		list_move(&block->list, &dom->free);
 		gfx_pool_block_now_free(block);
 	} else if (block->nr_used == GFX_POOL_BLOCK_PAGES) {
 		list_del_init(&block->list);
@@ -531,7 +531,7 @@ static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
 				goto out_unlock;
 		}
 	}
-	block = list_first_entry_or_null(&dom->empty, struct gfx_pool_block,
+	block = list_first_entry_or_null(&dom->free, struct gfx_pool_block,
 					 list);
 	if (block)
 		page = __gfx_pool_block_alloc(node, block, ac);
@@ -560,9 +560,9 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 	block->domain = now;
 	node->domain[now].nr_blocks++;
 	if (failed)
-		list_add_tail(&block->list, &node->domain[now].empty);
+		list_add_tail(&block->list, &node->domain[now].free);
 	else
-		list_add(&block->list, &node->domain[now].empty);
+		list_add(&block->list, &node->domain[now].free);
 	gfx_pool_block_now_free(block);
 	return true;
 }
@@ -587,13 +587,13 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 	spin_lock_irqsave(&node->lock, flags);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		if (d != ac->domain)
-			tries += list_count_nodes(&node->domain[d].empty);
+			tries += list_count_nodes(&node->domain[d].free);
 	while (!page && tries--) {
 		block = NULL;
 		for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
 			if (d == ac->domain)
 				continue;
-			block = list_first_entry_or_null(&node->domain[d].empty,
+			block = list_first_entry_or_null(&node->domain[d].free,
 							 struct gfx_pool_block,
 							 list);
 		}
@@ -601,7 +601,7 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 			break;
 		__gfx_pool_block_detach(node, block);
 		/*
-		 * Drop the lock for the domain change, which sleeps and sends IPIs. The
+		 * Drop the lock for the conversion, which sleeps and sends IPIs. The
 		 * block is off every list and marked converting, so nobody
 		 * else touches it.
 		 */
@@ -742,7 +742,7 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 		group[i] = block;
 		__gfx_pool_block_detach(node, block);
 	}
-	/* As in gfx_pool_node_alloc_cold(): no lock for domain changes. */
+	/* As in gfx_pool_node_alloc_cold(): no lock for conversions. */
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	for (i = 0; i < span; i++) {
@@ -1077,38 +1077,6 @@ bool gfx_pool_owns_page(const struct page *page)
 EXPORT_SYMBOL_GPL(gfx_pool_owns_page);
 
 /**
- * gfx_pool_page_domain() - the domain of a handed-out pool page
- * @page: any page.
- *
- * For the tests: a driver knows the domain it asked for.
- *
- * Context: Any context where a spinlock_t may be taken.
- * Return: the &enum gfx_pool_domain of @page if the pool handed it out,
- * -ENOENT if the pool does not own it or it is free.
- */
-int gfx_pool_page_domain(const struct page *page)
-{
-	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
-	unsigned long flags, off;
-	int ret = -ENOENT;
-
-	rcu_read_lock();
-	block = page ? gfx_pool_pfn_to_block(page_to_pfn(page)) : NULL;
-	if (block) {
-		node = gfx_pool.node[block->nid];
-		off = page_to_pfn(page) - block->pfn;
-		spin_lock_irqsave(&node->lock, flags);
-		if (test_bit(off, block->used))
-			ret = block->domain;
-		spin_unlock_irqrestore(&node->lock, flags);
-	}
-	rcu_read_unlock();
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_domain);
-
-/**
  * gfx_pool_enabled() - is there a pool at all?
  *
  * Users that fall back to another path when the pool is off can test
@@ -1210,6 +1178,65 @@ void gfx_pool_report_meminfo(struct seq_file *m)
 				      ready ? gfx_pool_gauge(d, false) : 0);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Only the KUnit suites ask for these; without KUnit they would be unused. */
+
+/**
+ * gfx_pool_page_domain() - the domain of a handed-out pool page
+ * @page: any page.
+ *
+ * For the tests: a driver knows the domain it asked for.
+ *
+ * Context: Any context where a spinlock_t may be taken.
+ * Return: the &enum gfx_pool_domain of @page if the pool handed it out,
+ * -ENOENT if the pool does not own it or it is free.
+ */
+VISIBLE_IF_KUNIT int gfx_pool_page_domain(const struct page *page)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	unsigned long flags, off;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	block = page ? gfx_pool_pfn_to_block(page_to_pfn(page)) : NULL;
+	if (block) {
+		node = gfx_pool.node[block->nid];
+		off = page_to_pfn(page) - block->pfn;
+		spin_lock_irqsave(&node->lock, flags);
+		if (test_bit(off, block->used))
+			ret = block->domain;
+		spin_unlock_irqrestore(&node->lock, flags);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_domain);
+
+/**
+ * gfx_pool_page_map_shift() - the entries the pool keeps over a page
+ * @page: a page the pool owns.
+ *
+ * Context: Any context.
+ * Return: the size of the direct-map entries its block keeps through every
+ * conversion, as arch_gfx_pool_map_shift() gives it: %GFX_POOL_BLOCK_SHIFT,
+ * or for a grown block whatever the direct map had when it grew; 0 if the
+ * pool does not own @page.
+ */
+VISIBLE_IF_KUNIT unsigned int gfx_pool_page_map_shift(const struct page *page)
+{
+	struct gfx_pool_block *block;
+	unsigned int shift = 0;
+
+	rcu_read_lock();
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	if (block)
+		shift = gfx_pool_block_shift(block);
+	rcu_read_unlock();
+	return shift;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_map_shift);
+
 /**
  * gfx_pool_nr_free() - pages of the pool not handed out
  *
@@ -1221,7 +1248,7 @@ void gfx_pool_report_meminfo(struct seq_file *m)
  * lock in turn, so not for a hot path.
  * Return: the number of pages.
  */
-unsigned long gfx_pool_nr_free(void)
+VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_free(void)
 {
 	unsigned long total;
 
@@ -1233,8 +1260,38 @@ unsigned long gfx_pool_nr_free(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_free);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-/* Only the KUnit suite asks for these; without KUnit they would be unused. */
+/**
+ * gfx_pool_nr_usable_blocks() - blocks of the regions that can be handed out
+ *
+ * Context: Any context.
+ * Return: the blocks of all regions, lent or not, but for the broken ones.
+ */
+VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_usable_blocks(void)
+{
+	if (!gfx_pool_is_ready())
+		return 0;
+	return gfx_pool.nr_blocks - atomic_long_read(&gfx_pool.broken_blocks);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_usable_blocks);
+
+/**
+ * gfx_pool_has_region_on() - does the pool have a region on a node?
+ * @nid: the node.
+ *
+ * Context: Any context.
+ * Return: true if one of the regions reserved at boot is on @nid.
+ */
+VISIBLE_IF_KUNIT bool gfx_pool_has_region_on(int nid)
+{
+	unsigned int r;
+
+	for (r = 0; gfx_pool_is_ready() && r < gfx_pool.nr_regions; r++)
+		if (gfx_pool.region[r].nid == nid)
+			return true;
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_has_region_on);
+
 VISIBLE_IF_KUNIT unsigned long gfx_pool_gbpage_demotions(void)
 {
 	return atomic_long_read(&gfx_pool.gbpage_demotions);

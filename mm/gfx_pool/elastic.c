@@ -18,7 +18,7 @@
  *
  * Warm blocks. Each domain in use on a node keeps gfx_pool.warm_blocks
  * wholly free blocks converted ahead of demand, so that an allocation
- * rarely waits for a migration or a domain change.
+ * rarely waits for a migration or a conversion.
  *
  * Giving back. A block taken back or grown goes back (lent again, or
  * freed to the page allocator) once it has been wholly free for
@@ -426,7 +426,7 @@ static unsigned int __gfx_pool_nr_warm(struct gfx_pool_node *node,
 	unsigned int n = 0;
 
 	lockdep_assert_held(&node->lock);
-	list_for_each_entry(block, &node->domain[domain].empty, list)
+	list_for_each_entry(block, &node->domain[domain].free, list)
 		if (++n >= max)
 			break;
 	return n;
@@ -480,7 +480,7 @@ static struct gfx_pool_block *__gfx_pool_spare_block(struct gfx_pool_node *node,
 			continue;
 		want = __gfx_pool_warm_target(node, d);
 		if (__gfx_pool_nr_warm(node, d, want + 1) > want)
-			return list_first_entry(&node->domain[d].empty,
+			return list_first_entry(&node->domain[d].free,
 						struct gfx_pool_block, list);
 	}
 	return NULL;
@@ -802,7 +802,7 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
  * Under memory pressure, free blocks go back whatever their age: grown
  * ones to the page allocator, then the region's, lent again.
  * The convert_lock is only tried: an allocation that holds it may be the
- * one in reclaim (domain changes and growth allocate memory).
+ * one in reclaim (conversions and growth allocate memory).
  */
 static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 					  struct shrink_control *sc)

@@ -26,15 +26,8 @@
 
 #include <asm/gfx_pool.h>
 
-#if IS_ENABLED(CONFIG_KUNIT)
-#include <kunit/test.h>
-#endif
-
-/* A block is the unit that changes domain: one 2 MiB direct-map entry. */
-#define GFX_POOL_BLOCK_SHIFT	PMD_SHIFT
-#define GFX_POOL_BLOCK_ORDER	(GFX_POOL_BLOCK_SHIFT - PAGE_SHIFT)
-#define GFX_POOL_BLOCK_PAGES	BIT(GFX_POOL_BLOCK_ORDER)
-#define GFX_POOL_BLOCK_SIZE	PMD_SIZE
+/* What the suites share, and the calls the pool exports to them. */
+#include <kunit/gfx_pool.h>
 
 /*
  * The largest order a pool allocation may have: MAX_PAGE_ORDER, so that
@@ -46,12 +39,12 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
 
 /**
  * struct gfx_pool_block - one 2 MiB block of the pool
- * @list: on its node's @empty or @partial list of its domain, or on no
+ * @list: on its node's @free or @partial list of its domain, or on no
  *	list while it is full or being converted.
  * @pfn: first page frame of the block; never changes.
  * @nid: node the block's memory sits on; never changes.
  * @domain: how the direct map maps the block right now.
- * @converting: the block is off every list while its domain changes;
+ * @converting: the block is off every list while it is converted;
  *	nobody else may touch it.
  * @nr_used: pages of the block handed out.
  * @used: one bit per page handed out.
@@ -103,27 +96,6 @@ struct gfx_pool_block {
 	DECLARE_BITMAP(used, GFX_POOL_BLOCK_PAGES);
 	DECLARE_BITMAP(dirty, GFX_POOL_BLOCK_PAGES);
 	u8 order[GFX_POOL_BLOCK_PAGES];
-};
-
-/**
- * enum gfx_pool_counter - events counted per domain
- * @GFX_POOL_ALLOCS: successful gfx_pool_alloc_pages() calls.
- * @GFX_POOL_FREES: successful gfx_pool_free_pages() calls.
- * @GFX_POOL_CONVERSIONS: blocks converted into this domain.
- * @GFX_POOL_EXHAUSTED: allocations that found no room and returned NULL.
- * @GFX_POOL_REFUSED: calls refused as API misuse (bad domain or order,
- *	freeing a page the pool does not own, a double free, a wrong order).
- *	A refused free of a page the pool does not own is counted in
- *	domain %GFX_POOL_WB, as it has no domain of its own.
- * @GFX_POOL_NR_COUNTERS: the number of counters; not a counter.
- */
-enum gfx_pool_counter {
-	GFX_POOL_ALLOCS,
-	GFX_POOL_FREES,
-	GFX_POOL_CONVERSIONS,
-	GFX_POOL_EXHAUSTED,
-	GFX_POOL_REFUSED,
-	GFX_POOL_NR_COUNTERS
 };
 
 /*
@@ -183,13 +155,13 @@ struct gfx_pool_region {
 
 /**
  * struct gfx_pool_domain_lists - the blocks of one domain on one node
- * @empty: wholly free blocks, already mapped in this domain.
+ * @free: wholly free blocks, already mapped in this domain.
  * @partial: blocks with both used and free pages.
  * @nr_blocks: blocks in this domain, on a list or full.
  * @nr_used: pages of this domain handed out.
  */
 struct gfx_pool_domain_lists {
-	struct list_head empty;
+	struct list_head free;
 	struct list_head partial;
 	unsigned long nr_blocks;
 	unsigned long nr_used;
@@ -198,7 +170,7 @@ struct gfx_pool_domain_lists {
 /**
  * struct gfx_pool_node - the part of the pool on one NUMA node
  * @nid: the node.
- * @convert_lock: serialises domain changes of this node's blocks, and
+ * @convert_lock: serialises conversions of this node's blocks, and
  *	growing and giving back, so that the set of its blocks is stable
  *	while it is held.
  * @lock: protects @domain and every mutable field of this node's blocks.
@@ -214,7 +186,7 @@ struct gfx_pool_domain_lists {
  */
 struct gfx_pool_node {
 	int nid;
-	struct mutex convert_lock;	/* one domain change at a time */
+	struct mutex convert_lock;	/* one conversion at a time */
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
 	struct list_head grown;
@@ -237,7 +209,7 @@ struct gfx_pool_node {
  *	%__GFP_DMA32, and grows from ZONE_DMA32 only to stay so.
  * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB, at init
  *	or when a block grew inside one.
- * @broken_blocks: blocks whose domain change failed half way and could
+ * @broken_blocks: blocks whose conversion failed half way and could
  *	not be put back to WB; they are never handed out again.
  * @grown: blocks taken from the page allocator, by pfn >> 9.
  * @nr_grown: blocks in @grown.
@@ -331,7 +303,7 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 /* How long a block stays wholly free before it is given back. */
 #define GFX_POOL_IDLE		(10 * HZ)
 
-/* A domain change that leaves the block in no known state. */
+/* A conversion that leaves the block in no known state. */
 #define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
 
 /* core.c: blocks and domains */
@@ -352,11 +324,6 @@ int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
-unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
-				    enum gfx_pool_counter counter);
-unsigned long gfx_pool_pages_in_use(void);
-unsigned long gfx_pool_nr_free(void);
-int gfx_pool_page_domain(const struct page *page);
 
 /* elastic.c: lending, growth, warm blocks, and giving back */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order);
@@ -364,11 +331,7 @@ void __gfx_pool_warm_check(struct gfx_pool_node *node,
 			   enum gfx_pool_domain domain);
 void gfx_pool_warm_fn(struct work_struct *work);
 unsigned int gfx_pool_warm_blocks(void);
-unsigned int gfx_pool_set_warm_blocks(unsigned int blocks);
-void gfx_pool_warm_flush(void);
 void gfx_pool_block_now_free(struct gfx_pool_block *block);
-unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);
-unsigned long gfx_pool_set_grow_limit(unsigned long blocks);
 int __init gfx_pool_grow_init(void);
 
 /* region.c */
@@ -411,8 +374,6 @@ int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 			 const char **why);
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
-unsigned long gfx_pool_nr_grown(void);
-void gfx_pool_regions_span(unsigned long *start_pfn, unsigned long *nr_blocks);
 #ifdef CONFIG_PM_SLEEP
 struct device;
 int gfx_pool_pm_zap(struct device *dev);
@@ -420,75 +381,6 @@ int gfx_pool_pm_zap(struct device *dev);
 #ifdef CONFIG_HIBERNATION
 int gfx_pool_snapshot_map(bool present, unsigned long *n);
 #endif
-
-static inline void gfx_pool_warm_blocks_restore(void *data)
-{
-	gfx_pool_set_warm_blocks((unsigned long)data);
-}
-
-/*
- * For the KUnit suites of the pool and its users: keep @n warm blocks per
- * node and domain in use for this case, with no warm work in flight from
- * before. Cases that count blocks or conversions exactly use 0: the warm
- * work would convert and take back blocks behind their back.
- */
-static inline void gfx_pool_test_warm_blocks(struct kunit *test,
-					     unsigned int n)
-{
-	unsigned long old = gfx_pool_set_warm_blocks(n);
-
-	gfx_pool_warm_flush();
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							gfx_pool_warm_blocks_restore,
-							(void *)old), 0);
-}
-
-/* Blocks a KUnit case holds, given back even if an assertion fails. */
-struct gfx_pool_held_blocks {
-	struct page **pages;
-	unsigned long nr;
-};
-
-static inline void gfx_pool_held_blocks_release(void *data)
-{
-	struct gfx_pool_held_blocks *held = data;
-
-	while (held->nr)
-		gfx_pool_free_pages(held->pages[--held->nr],
-				    GFX_POOL_BLOCK_ORDER);
-}
-
-/*
- * For the KUnit suites of the pool and its users: take whole blocks in
- * @domain until the pool has none left; KUnit gives them back at the end
- * of the case, or earlier with kunit_release_action().
- */
-static inline struct gfx_pool_held_blocks *
-gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
-{
-	unsigned long nr_blocks = gfx_pool.nr_blocks;
-	struct gfx_pool_held_blocks *held;
-	struct page *page;
-
-	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	held->pages = kunit_kcalloc(test, nr_blocks, sizeof(*held->pages),
-				    GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held->pages);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							gfx_pool_held_blocks_release,
-							held), 0);
-	/* Not one allocation more than there can be: it counts as exhausted. */
-	nr_blocks -= gfx_pool_nr_broken_blocks();
-	while (held->nr < nr_blocks) {
-		page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
-					    GFX_POOL_BLOCK_ORDER);
-		if (!page)
-			break;
-		held->pages[held->nr++] = page;
-	}
-	return held;
-}
 #endif
 
 #endif /* __MM_GFX_POOL_GFX_POOL_H__ */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for gfx_pool: every order in every domain, the page size and
- * caching mode of the direct map around every allocation, random traffic,
+ * domain of the direct map around every allocation, random traffic,
  * exhaustion, zeroing after dirty reuse, misuse, and the boot parameter.
  *
  * The suite needs a pool: boot with gfx_pool= or set
@@ -22,78 +22,33 @@
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
 
-#include <asm/memtype.h>
-
 #include "gfx_pool.h"
 
 /* === Helpers ============================================================= */
 
-/* Levels of the direct-map entries just outside the pool, seen at start. */
-static unsigned int neighbour_level[2];
+/* Sizes of the direct-map entries just outside the pool, seen at start. */
+static unsigned int neighbour_shift[2];
 static unsigned long neighbour_pfn[2];
 
-static const enum page_cache_mode domain_cache_mode[GFX_POOL_NR_DOMAINS] = {
-	[GFX_POOL_WB] = _PAGE_CACHE_MODE_WB,
-	[GFX_POOL_WC] = _PAGE_CACHE_MODE_WC,
-	[GFX_POOL_UC] = _PAGE_CACHE_MODE_UC_MINUS,
-};
-
-/* Is the direct map entry for @pfn present, and at which level? */
-static bool direct_map_lookup(unsigned long pfn, unsigned int *level,
-			      pgprot_t *prot)
+/* The direct-map address of @pfn. */
+static unsigned long pfn_addr(unsigned long pfn)
 {
-	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), level);
-	pgprot_t p;
-
-	if (!pte)
-		return false;
-	p = __pgprot(pte_flags(*pte));
-	if (*level != PG_LEVEL_4K)
-		p = pgprot_large_2_4k(p);
-	if (prot)
-		*prot = p;
-	return pte_flags(*pte) & _PAGE_PRESENT;
+	return (unsigned long)pfn_to_kaddr(pfn);
 }
 
-/*
- * Check how the direct map maps @pfn, in @domain, with an entry of the
- * size @want_shift says (as arch_gfx_pool_map_shift() gives it).
- */
-static void expect_mapping_shift(struct kunit *test, unsigned long pfn,
-				 enum gfx_pool_domain domain,
-				 unsigned int want_shift)
+/* Is the direct-map entry over @pfn present? */
+static bool direct_map_present(unsigned long pfn)
 {
-	unsigned int level;
-	bool present;
-	pgprot_t prot;
+	int domain = arch_gfx_pool_map_domain(pfn_addr(pfn));
 
-	present = direct_map_lookup(pfn, &level, &prot);
-	KUNIT_EXPECT_EQ_MSG(test,
-			    arch_gfx_pool_map_shift((unsigned long)pfn_to_kaddr(pfn)),
-			    want_shift,
-			    "pfn %#lx (%s) is mapped by an entry of another size",
-			    pfn, gfx_pool_domain_names[domain]);
-	if (domain == GFX_POOL_NP) {
-		KUNIT_EXPECT_FALSE_MSG(test, present,
-				       "NP pfn %#lx is present", pfn);
-		return;
-	}
-	KUNIT_ASSERT_TRUE_MSG(test, present, "pfn %#lx (%s) is not present",
-			      pfn, gfx_pool_domain_names[domain]);
-	/* Without PAT, WC and UC both read back as UC-. */
-	if (!pat_enabled())
-		return;
-	KUNIT_EXPECT_EQ_MSG(test, pgprot2cachemode(prot),
-			    domain_cache_mode[domain],
-			    "pfn %#lx has the wrong caching for %s", pfn,
-			    gfx_pool_domain_names[domain]);
+	return domain == -EOPNOTSUPP || (domain >= 0 && domain != GFX_POOL_NP);
 }
 
 /*
  * Check how the direct map maps @pfn, which the pool handed out in
  * @domain: exactly 2M for a region block, never split to 4K, and never
  * 1G, which could not hold blocks of different domains (the pool demotes
- * 1G pages at init). A grown block keeps the level it grew with.
+ * 1G pages at init). A grown block keeps the entries it grew with.
  */
 static void expect_mapping(struct kunit *test, unsigned long pfn,
 			   enum gfx_pool_domain domain)
@@ -102,7 +57,8 @@ static void expect_mapping(struct kunit *test, unsigned long pfn,
 
 	KUNIT_ASSERT_NOT_NULL_MSG(test, block, "pfn %#lx is not the pool's",
 				  pfn);
-	expect_mapping_shift(test, pfn, domain, gfx_pool_block_shift(block));
+	gfx_pool_test_expect_direct_map(test, pfn_to_kaddr(pfn), domain,
+					gfx_pool_block_shift(block));
 }
 
 /* Pages other users held when the suite began; checks count from here. */
@@ -125,20 +81,20 @@ static unsigned long pool_page_index(struct page *page)
 static void expect_pool_whole(struct kunit *test)
 {
 	struct gfx_pool_block *block;
-	unsigned int level;
+	unsigned int shift;
 	unsigned long i;
 	int n;
 
 	for (i = 0; i < gfx_pool.nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
 		KUNIT_ASSERT_PTR_EQ(test, gfx_pool_pfn_to_block(block->pfn), block);
-		direct_map_lookup(block->pfn, &level, NULL);
+		shift = arch_gfx_pool_map_shift(pfn_addr(block->pfn));
 		/* A lent block keeps its 1G page until it is taken back. */
 		if (READ_ONCE(block->lent))
-			KUNIT_EXPECT_GE_MSG(test, level, PG_LEVEL_2M,
+			KUNIT_EXPECT_GE_MSG(test, shift, PMD_SHIFT,
 					    "lent block %lu is split", i);
 		else
-			KUNIT_EXPECT_EQ_MSG(test, level, PG_LEVEL_2M,
+			KUNIT_EXPECT_EQ_MSG(test, shift, PMD_SHIFT,
 					    "block %lu is not mapped by a 2M entry",
 					    i);
 		KUNIT_EXPECT_EQ_MSG(test, block->nr_used,
@@ -150,18 +106,18 @@ static void expect_pool_whole(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, gfx_pool_pages_in_use(), baseline_in_use,
 			    "pages in use that the suite did not give back");
 	for (n = 0; n < ARRAY_SIZE(neighbour_pfn); n++) {
-		if (!neighbour_level[n])
+		if (!neighbour_shift[n])
 			continue;
-		KUNIT_EXPECT_TRUE(test, direct_map_lookup(neighbour_pfn[n],
-							  &level, NULL));
+		KUNIT_EXPECT_TRUE(test, direct_map_present(neighbour_pfn[n]));
+		shift = arch_gfx_pool_map_shift(pfn_addr(neighbour_pfn[n]));
 		/*
 		 * Where a 1G page also maps the pool, the pool demotes it to
 		 * 2M pages once (at init, or when it first takes a lent block
 		 * back); nothing outside the pool is ever mapped smaller.
 		 */
-		KUNIT_EXPECT_GE_MSG(test, level,
-				    min_t(unsigned int, neighbour_level[n],
-					  PG_LEVEL_2M),
+		KUNIT_EXPECT_GE_MSG(test, shift,
+				    min_t(unsigned int, neighbour_shift[n],
+					  PMD_SHIFT),
 				    "the entry over pfn %#lx outside the pool was split",
 				    neighbour_pfn[n]);
 	}
@@ -196,7 +152,6 @@ static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
 static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 {
 	struct gfx_pool_region *first, *last;
-	unsigned int level;
 	unsigned long pfn;
 	int n;
 
@@ -210,21 +165,16 @@ static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 	neighbour_pfn[1] = last->start_pfn + (last->nr_blocks << GFX_POOL_BLOCK_ORDER);
 	for (n = 0; n < ARRAY_SIZE(neighbour_pfn); n++) {
 		pfn = neighbour_pfn[n];
-		neighbour_level[n] = 0;
-		if (pfn_valid(pfn) && page_is_ram(pfn) &&
-		    direct_map_lookup(pfn, &level, NULL))
-			neighbour_level[n] = level;
+		neighbour_shift[n] = 0;
+		if (pfn_valid(pfn) && page_is_ram(pfn) && direct_map_present(pfn))
+			neighbour_shift[n] = arch_gfx_pool_map_shift(pfn_addr(pfn));
 	}
 	return 0;
 }
 
 static int gfx_pool_test_init(struct kunit *test)
 {
-	if (!gfx_pool_enabled())
-		kunit_skip(test, "no pool: boot with gfx_pool=<size>");
-	/* debug_pagealloc maps the whole direct map with 4K pages. */
-	if (debug_pagealloc_enabled())
-		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+	gfx_pool_test_skip_unless_usable(test);
 	/* The cases count conversions and blocks: no warm work meanwhile. */
 	gfx_pool_test_warm_blocks(test, 0);
 	return 0;
@@ -460,7 +410,7 @@ static int stress_thread(void *data)
 
 /*
  * Threads on all CPUs allocate and free in every domain at once, so that
- * domain changes race with warm allocations and frees: no page may be
+ * conversions race with warm allocations and frees: no page may be
  * handed out twice, and the pool must be whole at the end.
  */
 static void gfx_pool_test_concurrent(struct kunit *test)
@@ -839,7 +789,7 @@ static unsigned long count_free_blocks(void)
 
 /*
  * Walk every block through every domain, whole, and check the direct map
- * after each step: the PMD stays whole and takes the domain's mode.
+ * after each step: the PMD stays whole and is in the domain.
  */
 static void gfx_pool_test_direct_map(struct kunit *test)
 {
@@ -984,8 +934,10 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
 			given_back + 2);
-	expect_mapping_shift(test, page_to_pfn(page), GFX_POOL_WB, shift[0]);
-	expect_mapping_shift(test, page_to_pfn(big), GFX_POOL_WB, shift[1]);
+	gfx_pool_test_expect_direct_map(test, page_address(page), GFX_POOL_WB,
+					shift[0]);
+	gfx_pool_test_expect_direct_map(test, page_address(big), GFX_POOL_WB,
+					shift[1]);
 }
 
 /* An order-10 allocation grows an aligned group of two blocks at once. */
@@ -1115,7 +1067,6 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	unsigned long start_pfn, nr_blocks, taken, lent;
 	struct gfx_pool_held_blocks *held;
 	struct page *page, *lent_page;
-	unsigned int level;
 
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
@@ -1142,8 +1093,9 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(lent_page));
 	KUNIT_EXPECT_FALSE(test, PageReserved(lent_page));
 	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(lent_page)));
-	KUNIT_EXPECT_TRUE(test, direct_map_lookup(start_pfn, &level, NULL));
-	KUNIT_EXPECT_GE(test, level, PG_LEVEL_2M);
+	KUNIT_EXPECT_TRUE(test, direct_map_present(start_pfn));
+	KUNIT_EXPECT_GE(test, arch_gfx_pool_map_shift(pfn_addr(start_pfn)),
+			PMD_SHIFT);
 
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
@@ -1168,7 +1120,7 @@ static unsigned long count_warm(struct gfx_pool_node *node,
 	unsigned long flags, n;
 
 	spin_lock_irqsave(&node->lock, flags);
-	n = list_count_nodes(&node->domain[domain].empty);
+	n = list_count_nodes(&node->domain[domain].free);
 	spin_unlock_irqrestore(&node->lock, flags);
 	return n;
 }
@@ -1552,7 +1504,6 @@ static void gfx_pool_pm_test_snapshot_map(struct kunit *test)
 {
 	struct page *a, *b;
 	unsigned long n;
-	unsigned int level;
 
 	a = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
 				 GFX_POOL_BLOCK_ORDER);
@@ -1563,17 +1514,16 @@ static void gfx_pool_pm_test_snapshot_map(struct kunit *test)
 							NULL), 0);
 	KUNIT_ASSERT_EQ(test, gfx_pool_snapshot_map(true, &n), 0);
 	KUNIT_EXPECT_GE(test, n, 1);
-	KUNIT_EXPECT_TRUE(test, direct_map_lookup(page_to_pfn(a), &level, NULL));
-	KUNIT_EXPECT_EQ(test, level, PG_LEVEL_2M);
+	/* Present, WB (the PAT type of NP pages), one 2M entry. */
+	gfx_pool_test_expect_direct_map(test, page_address(a), GFX_POOL_WB,
+					PMD_SHIFT);
 
 	b = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
 				 GFX_POOL_BLOCK_ORDER);
-	if (b) {
-		KUNIT_EXPECT_TRUE_MSG(test,
-				      direct_map_lookup(page_to_pfn(b), &level, NULL),
-				      "a block converted to NP during the snapshot is not mapped");
-		KUNIT_EXPECT_EQ(test, level, PG_LEVEL_2M);
-	}
+	/* A block converted to NP during the snapshot is mapped too. */
+	if (b)
+		gfx_pool_test_expect_direct_map(test, page_address(b),
+						GFX_POOL_WB, PMD_SHIFT);
 
 	kunit_release_action(test, snapshot_unmap, NULL);
 	expect_mapping(test, page_to_pfn(a), GFX_POOL_NP);

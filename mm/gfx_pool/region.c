@@ -623,7 +623,7 @@ static int __init gfx_pool_nodes_init(void)
 		INIT_LIST_HEAD(&node->grown);
 		INIT_WORK(&node->warm_work, gfx_pool_warm_fn);
 		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
-			INIT_LIST_HEAD(&node->domain[d].empty);
+			INIT_LIST_HEAD(&node->domain[d].free);
 			INIT_LIST_HEAD(&node->domain[d].partial);
 		}
 		gfx_pool.node[nid] = node;
@@ -662,7 +662,7 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
 		node = gfx_pool.node[block->nid];
-		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].empty);
+		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].free);
 		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
 	if (region->cma)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gfx_pool on x86: domain changes of a 2 MiB block of the direct map
+ * gfx_pool on x86: conversions of a 2 MiB block of the direct map
  * through CPA, with PAT giving each domain its memtype.
  *
  * CPA keeps a 2M (or 1G) entry whole when one set_memory_*() call covers
@@ -16,7 +16,10 @@
 #include <linux/pgtable.h>
 #include <linux/set_memory.h>
 
+#include <kunit/visibility.h>
+
 #include <asm/gfx_pool.h>
+#include <asm/memtype.h>
 
 /* The direct map had _PAGE_GLOBAL where the pool set up. */
 static bool gfx_pool_global __ro_after_init;
@@ -66,6 +69,49 @@ unsigned int arch_gfx_pool_map_shift(unsigned long addr)
 		return 0;
 	}
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * arch_gfx_pool_map_domain() - how the direct map maps @addr, as a domain
+ * @addr: a direct-map address.
+ *
+ * What the tests check every block against, pool pages or not.
+ *
+ * Context: Any context.
+ * Return: the domain whose caching the entry over @addr has
+ * (%GFX_POOL_UC for PAT's UC-, the type set_memory_uc() gives), or
+ * %GFX_POOL_NP if the entry is not present; -ENOENT if there is no entry,
+ * -EINVAL for a caching no domain has, -EOPNOTSUPP for a present entry
+ * whose caching cannot be told (PAT off: WC reads as UC- then).
+ */
+int arch_gfx_pool_map_domain(unsigned long addr)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(addr, &level);
+	pgprot_t prot;
+
+	if (!pte)
+		return -ENOENT;
+	if (!(pte_flags(*pte) & _PAGE_PRESENT))
+		return GFX_POOL_NP;
+	if (!pat_enabled())
+		return -EOPNOTSUPP;
+	prot = __pgprot(pte_flags(*pte));
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	switch (pgprot2cachemode(prot)) {
+	case _PAGE_CACHE_MODE_WB:
+		return GFX_POOL_WB;
+	case _PAGE_CACHE_MODE_WC:
+		return GFX_POOL_WC;
+	case _PAGE_CACHE_MODE_UC_MINUS:
+		return GFX_POOL_UC;
+	default:
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(arch_gfx_pool_map_domain);
+#endif /* CONFIG_KUNIT */
 
 /**
  * arch_gfx_pool_enter() - map a WB block in another domain

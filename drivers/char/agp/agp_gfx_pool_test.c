@@ -10,6 +10,7 @@
  * lies which pages it must hand out; the GART never gets a page above
  * what it reaches.
  */
+#include <kunit/gfx_pool.h>
 #include <kunit/test.h>
 #include <linux/agp_backend.h>
 #include <linux/gfx_pool.h>
@@ -17,10 +18,7 @@
 #include <linux/pgtable.h>
 #include <linux/sizes.h>
 
-#include <asm/memtype.h>
-
 #include "agp.h"
-#include "../../../mm/gfx_pool/gfx_pool.h"
 
 #define NR_PAGES	64
 #define AGP_TEST_GFP	(GFP_KERNEL | GFP_DMA32 | __GFP_ZERO)
@@ -51,10 +49,7 @@ static int agp_gfx_pool_test_init(struct kunit *test)
 	struct agp_test_priv *priv;
 	unsigned int bits;
 
-	if (!gfx_pool_enabled())
-		kunit_skip(test, "no gfx_pool: boot with gfx_pool=<size>");
-	if (debug_pagealloc_enabled())
-		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+	gfx_pool_test_skip_unless_usable(test);
 	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, priv);
 
@@ -85,23 +80,14 @@ static void agp_gfx_pool_test_exit(struct kunit *test)
 	agp_bridge = priv->saved;
 }
 
-/* How the direct map maps @page: present, which level, UC or not. */
+/*
+ * How the direct map maps @page: UC, by a 2M entry from the pool; the
+ * fallback splits to 4K, as it always did.
+ */
 static void expect_uc(struct kunit *test, struct page *page, bool from_pool)
 {
-	unsigned int level;
-	pgprot_t prot;
-	pte_t *pte;
-
-	pte = lookup_address((unsigned long)page_address(page), &level);
-	KUNIT_ASSERT_NOT_NULL(test, pte);
-	/* The pool keeps its 2M entries; the fallback splits, as it always did. */
-	KUNIT_EXPECT_EQ(test, level, from_pool ? PG_LEVEL_2M : PG_LEVEL_4K);
-	prot = __pgprot(pte_flags(*pte));
-	if (level != PG_LEVEL_4K)
-		prot = pgprot_large_2_4k(prot);
-	if (pat_enabled())
-		KUNIT_EXPECT_EQ(test, pgprot2cachemode(prot),
-				_PAGE_CACHE_MODE_UC_MINUS);
+	gfx_pool_test_expect_direct_map(test, page_address(page), GFX_POOL_UC,
+					from_pool ? PMD_SHIFT : PAGE_SHIFT);
 }
 
 /*

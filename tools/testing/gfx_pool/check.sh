@@ -18,7 +18,7 @@ files="mm/gfx_pool/core.c mm/gfx_pool/region.c mm/gfx_pool/elastic.c
 	mm/gfx_pool/pm.c mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c
 	mm/gfx_pool/gfx_pool.h mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile
 	include/linux/gfx_pool.h include/linux/gfx_pool_pm.h
-	include/linux/gfx_pool_mm.h
+	include/linux/gfx_pool_mm.h include/kunit/gfx_pool.h
 	arch/x86/include/asm/gfx_pool.h arch/x86/mm/gfx_pool.c
 	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c
@@ -65,7 +65,7 @@ users="$users drivers/gpu/drm/ttm/ttm_device.o drivers/gpu/drm/ttm/ttm_bo_vm.o"
 users="$users drivers/gpu/drm/ttm/ttm_tt.o"
 users="$users drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
 # (arch/x86/boot/compressed/kaslr.o is left out: that directory is not
-# W=1 clean in stock 6.12, and builds only as part of bzImage; the test
+# W=1 clean in unpatched 6.12, and builds only as part of bzImage; the test
 # kernels build it with every make test.)
 users_cfg="-e PCI -e AGP -e AGP_INTEL -e DRM -e DRM_QXL"
 

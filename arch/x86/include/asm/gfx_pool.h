@@ -21,6 +21,7 @@
 
 void __init arch_gfx_pool_setup(unsigned long addr);
 unsigned int arch_gfx_pool_map_shift(unsigned long addr);
+int arch_gfx_pool_map_domain(unsigned long addr);
 int arch_gfx_pool_enter(unsigned long addr, unsigned int nr,
 			enum gfx_pool_domain domain);
 int arch_gfx_pool_leave(unsigned long addr, unsigned int nr,

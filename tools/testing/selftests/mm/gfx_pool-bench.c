@@ -4,12 +4,12 @@
  *
  * For each domain and size: N order-0 pages through alloc_page() +
  * set_pages_array_<domain>() + set_pages_array_wb() + __free_page(), the
- * way drivers do it today, then through gfx_pool_alloc_pages() +
+ * per-page path, then through gfx_pool_alloc_pages() +
  * gfx_pool_free_pages(), once as it comes and once more with the blocks
  * already in the domain ("warm"); plain alloc_page() + __free_page() is
  * the floor. The TTM rows populate and free a ttm_tt of N pages, once from
  * a GFP_DMA32 TTM device, which keeps TTM on its own path (alloc_pages()
- * and set_pages_array_*()), and once from a usual one, which takes them
+ * and set_pages_array_*()), and once from one that takes them
  * from gfx_pool. For each row: ns per page, the 2M -> 4K splits
  * of the direct map (direct_map_level2_splits), and the change of
  * DirectMap4k. The last line sums the splits seen during the pool rows,
@@ -38,15 +38,15 @@
 static const char *method_name(__u64 method, __u64 domain, const char *tag,
 			       char *buf, size_t len)
 {
-	static const char *const legacy[] = {
+	static const char *const per_page[] = {
 		"alloc_page", "alloc_page+set_pages_array_wc",
 		"alloc_page+set_pages_array_uc", "",
 	};
 
-	if (method == TEST_GFX_POOL_LEGACY)
-		snprintf(buf, len, "%s", legacy[domain]);
-	else if (method == TEST_GFX_POOL_TTM_STOCK)
-		snprintf(buf, len, "TTM %s, stock path (dma32)",
+	if (method == TEST_GFX_POOL_PER_PAGE)
+		snprintf(buf, len, "%s", per_page[domain]);
+	else if (method == TEST_GFX_POOL_TTM_PER_PAGE)
+		snprintf(buf, len, "TTM %s, per-page path (dma32)",
 			 gfx_pool_domain_names[domain]);
 	else if (method == TEST_GFX_POOL_TTM)
 		snprintf(buf, len, "TTM %s over gfx_pool",
@@ -271,18 +271,18 @@ int main(int argc, char **argv)
 	       "2M->4K splits", "1G->2M splits", "DirectMap4k delta (kB)");
 	for (s = 0; s < nsizes; s++) {
 		/* The floor: plain alloc_page() and __free_page(). */
-		if (bench_row(fd, TEST_GFX_POOL_LEGACY, TEST_GFX_POOL_WB,
+		if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB,
 			      sizes[s], "") < 0)
 			failed = 1;
 		for (d = 0; d < ndomains; d++) {
 			/*
-			 * TTM first: its stock path keeps its pages in TTM's
-			 * own pool, so the legacy rows after it still get
+			 * TTM first: its per-page path keeps its pages in TTM's
+			 * own pool, so the per-page rows after it still get
 			 * memory that was never split.
 			 */
 			if (domains[d] == TEST_GFX_POOL_WC ||
 			    domains[d] == TEST_GFX_POOL_UC) {
-				if (bench_row(fd, TEST_GFX_POOL_TTM_STOCK,
+				if (bench_row(fd, TEST_GFX_POOL_TTM_PER_PAGE,
 					      domains[d], sizes[s], "") < 0)
 					failed = 1;
 				r = bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 					pool_splits += r;
 			}
 			if (domains[d] != TEST_GFX_POOL_NP &&
-			    bench_row(fd, TEST_GFX_POOL_LEGACY, domains[d],
+			    bench_row(fd, TEST_GFX_POOL_PER_PAGE, domains[d],
 				      sizes[s], "") < 0)
 				failed = 1;
 			/*

@@ -4,8 +4,8 @@
  *
  * They run after boot, where /proc/vmstat counts direct-map splits: a run
  * of pool allocations in every domain must move neither the split counters
- * nor DirectMap4k, while the same workload done the legacy way, page by
- * page, does move them. The legacy case is what proves the counters are
+ * nor DirectMap4k, while the same workload done on the per-page path
+ * does move them. The per-page case is what proves the counters are
  * read right: if it saw no split, a "no split" for the pool would mean
  * nothing.
  */
@@ -61,8 +61,9 @@ static bool pool_is_on(void)
 
 /*
  * TTM populating WC and UC ttm_tts: over gfx_pool (pool on) it splits
- * nothing; on its stock path (gfx_pool=0) it splits, and the counters
- * show it. This runs first so that the stock case meets unsplit memory.
+ * nothing; without the pool (gfx_pool=0) it splits, and the counters
+ * show it. This runs first so that the case without the pool meets
+ * unsplit memory.
  */
 TEST_F(gfx_pool, ttm)
 {
@@ -123,19 +124,19 @@ TEST_F(gfx_pool, pool_does_not_split)
 }
 
 /* The control: the per-page path splits, and the counters show it. */
-TEST_F(gfx_pool, legacy_splits)
+TEST_F(gfx_pool, per_page_splits)
 {
 	struct gfx_pool_dmap before, after;
 	struct test_gfx_pool_cmd cmd;
 
 	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
-	ASSERT_EQ(0, gfx_pool_run(self->fd, TEST_GFX_POOL_LEGACY,
+	ASSERT_EQ(0, gfx_pool_run(self->fd, TEST_GFX_POOL_PER_PAGE,
 				  TEST_GFX_POOL_WC, NPAGES, &cmd));
 	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
 	EXPECT_GT(after.splits_2m + after.splits_1g,
 		  before.splits_2m + before.splits_1g);
 	EXPECT_GT(after.directmap_4k_kb, before.directmap_4k_kb);
-	TH_LOG("legacy WC: 2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
+	TH_LOG("per-page WC: 2M->4K %ld, 1G->2M %ld, DirectMap4k %+ld kB",
 	       after.splits_2m - before.splits_2m,
 	       after.splits_1g - before.splits_1g,
 	       after.directmap_4k_kb - before.directmap_4k_kb);
@@ -153,11 +154,11 @@ TEST_F(gfx_pool, bad_commands)
 	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL,
 					TEST_GFX_POOL_WC,
 					TEST_GFX_POOL_MAX_PAGES + 1, &cmd));
-	EXPECT_EQ(-EOPNOTSUPP, gfx_pool_run(self->fd, TEST_GFX_POOL_LEGACY,
+	EXPECT_EQ(-EOPNOTSUPP, gfx_pool_run(self->fd, TEST_GFX_POOL_PER_PAGE,
 					    TEST_GFX_POOL_NP, 1, &cmd));
 	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_TTM,
 					TEST_GFX_POOL_NP, 1, &cmd));
-	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_TTM_STOCK + 1,
+	EXPECT_EQ(-EINVAL, gfx_pool_run(self->fd, TEST_GFX_POOL_TTM_PER_PAGE + 1,
 					TEST_GFX_POOL_WC, 1, &cmd));
 	if (!pool_is_on()) {
 		EXPECT_EQ(-ENODEV, gfx_pool_run(self->fd, TEST_GFX_POOL_POOL,
@@ -1125,7 +1126,7 @@ static long free_kb(void)
  * With gfx_pool.grow_limit set, a WC ttm_tt 512 MiB larger than the
  * region (less in a small guest) is served by
  * the pool growing from the page allocator by that much: no 2M page is
- * split to 4K (the stock path would split
+ * split to 4K (the per-page path would split
  * hundreds). A 1G page may be demoted to 2M pages once where a block grew
  * inside one; that is reported, as the docs say. Then the shrinker, which
  * drop_caches runs, gives every grown block back.

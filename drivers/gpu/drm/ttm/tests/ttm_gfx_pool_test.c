@@ -19,12 +19,9 @@
 #include <drm/ttm/ttm_pool.h>
 #include <drm/ttm/ttm_tt.h>
 
-#ifdef CONFIG_X86
-#include <asm/memtype.h>
-#endif
+#include <kunit/gfx_pool.h>
 
 #include "ttm_kunit_helpers.h"
-#include "../../../../../mm/gfx_pool/gfx_pool.h"
 
 struct ttm_gfx_pool_test_priv {
 	struct ttm_test_devices *devs;
@@ -39,10 +36,7 @@ static int ttm_gfx_pool_test_init(struct kunit *test)
 {
 	struct ttm_gfx_pool_test_priv *priv;
 
-	if (!gfx_pool_enabled())
-		kunit_skip(test, "no gfx_pool: boot with gfx_pool=<size>");
-	if (debug_pagealloc_enabled())
-		kunit_skip(test, "debug_pagealloc: no large pages to keep");
+	gfx_pool_test_skip_unless_usable(test);
 
 	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, priv);
@@ -86,27 +80,12 @@ static enum gfx_pool_domain caching_domain(enum ttm_caching caching)
 	return caching == ttm_write_combined ? GFX_POOL_WC : GFX_POOL_UC;
 }
 
-/* The direct map maps @page with a 2M entry, in @caching's mode. */
+/* The direct map maps @page with @caching, by an entry of 1 << @shift. */
 static void expect_direct_map(struct kunit *test, struct page *page,
-			      enum ttm_caching caching, unsigned int want_level)
+			      enum ttm_caching caching, unsigned int shift)
 {
-#ifdef CONFIG_X86
-	enum page_cache_mode mode = caching == ttm_write_combined ?
-				    _PAGE_CACHE_MODE_WC : _PAGE_CACHE_MODE_UC_MINUS;
-	unsigned int level;
-	pgprot_t prot;
-	pte_t *pte;
-
-	pte = lookup_address((unsigned long)page_address(page), &level);
-	KUNIT_ASSERT_NOT_NULL(test, pte);
-	KUNIT_EXPECT_EQ(test, level, want_level);
-	prot = __pgprot(pte_flags(*pte));
-	if (level != PG_LEVEL_4K)
-		prot = pgprot_large_2_4k(prot);
-	if (pat_enabled())
-		KUNIT_EXPECT_EQ(test, pgprot_val(prot) & _PAGE_CACHE_MASK,
-				cachemode2protval(mode));
-#endif
+	gfx_pool_test_expect_direct_map(test, page_address(page),
+					caching_domain(caching), shift);
 }
 
 struct gfx_pool_case {
@@ -135,7 +114,7 @@ KUNIT_ARRAY_PARAM(gfx_pool, gfx_pool_cases, gfx_pool_case_desc);
 
 /*
  * Every page of a WC or UC ttm_tt comes from gfx_pool in the matching
- * domain, mapped by a 2M entry in that mode; ttm_pool_free() gives every
+ * domain, mapped by a 2M entry with that caching; ttm_pool_free() gives every
  * one back to gfx_pool and none to TTM's own pool types.
  */
 static void ttm_gfx_pool_populate(struct kunit *test)
@@ -166,7 +145,7 @@ static void ttm_gfx_pool_populate(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, gfx_pool_page_domain(pages[i]),
 				    caching_domain(c->caching),
 				    "page %lu is not a gfx_pool page of the domain", i);
-		expect_direct_map(test, pages[i], c->caching, PG_LEVEL_2M);
+		expect_direct_map(test, pages[i], c->caching, PMD_SHIFT);
 	}
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(c->caching),
 			fallbacks);
@@ -216,9 +195,9 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tt->pages[0]->private, 2);
 	for (i = 0; i < num_pages && tt->pages[i]; i++) {
 		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(tt->pages[i]));
-		/* The old path: WC by a caching change, in a 4K entry. */
+		/* The per-page path: WC by a caching change, in a 4K entry. */
 		expect_direct_map(test, tt->pages[i], ttm_write_combined,
-				  PG_LEVEL_4K);
+				  PAGE_SHIFT);
 	}
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
 			fallbacks + 1);
@@ -233,7 +212,8 @@ static void ttm_gfx_pool_fallback(struct kunit *test)
  * A ttm_tt that starts in the pool and finishes in the fallback: the pool
  * has one free block left. TTM takes it whole, then falls back at the
  * order it asked for (a PMD), never at order 0: every fallback chunk is
- * one 2M page that set_pages_array_wc() splits, as stock TTM would, and
+ * one 2M page that set_pages_array_wc() splits, as TTM without the pool
+ * would, and
  * no more.
  */
 static void ttm_gfx_pool_partial_fallback(struct kunit *test)
@@ -355,9 +335,9 @@ static void ttm_gfx_pool_grow(struct kunit *test)
 				    GFX_POOL_WC,
 				    "page %lu is not a WC gfx_pool page", i);
 		/* 2M, but where something split the range before it grew. */
-		shift = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(tt->pages[i])));
+		shift = gfx_pool_page_map_shift(tt->pages[i]);
 		expect_direct_map(test, tt->pages[i], ttm_write_combined,
-				  shift == PAGE_SHIFT ? PG_LEVEL_4K : PG_LEVEL_2M);
+				  shift);
 		split_before += shift == PAGE_SHIFT;
 	}
 	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
@@ -417,13 +397,9 @@ static void ttm_gfx_pool_numa(struct kunit *test)
 	unsigned long i, top = 0;
 	struct ttm_pool *pool;
 	struct ttm_tt *tt;
-	unsigned int r;
-	bool on_node1 = false;
 	int nid = 1;
 
-	for (r = 0; r < gfx_pool.nr_regions; r++)
-		on_node1 |= gfx_pool.region[r].nid == nid;
-	if (!on_node1)
+	if (!gfx_pool_has_region_on(nid))
 		kunit_skip(test, "needs pool regions on two nodes");
 
 	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
