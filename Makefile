@@ -27,12 +27,14 @@ TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibe
 
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
-RUN_ARGS ?= -n,32768,-d,wc,-d,uc
-BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-c,25
+RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
+BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
 	xz-utils perl
+
+BENCH_PACKAGES := gnuplot-nox
 
 KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
 KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
@@ -42,15 +44,18 @@ KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
 SELFTESTS := gfx_pool-tests gfx_pool-bench
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench test check deps tree kernel debug-kernel initramfs clean
+.PHONY: all run bench bench-deps test check deps tree kernel debug-kernel \
+	initramfs clean
 
 all: run
 
 # --- Set-up -----------------------------------------------------------------
 
-deps: $(BUILD)/.deps
+DEPS_STAMP ?= $(BUILD)/.deps
 
-$(BUILD)/.deps: Makefile
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP): Makefile
 	@mkdir -p $(BUILD)
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -99,42 +104,22 @@ initramfs: $(PROGRAMS)
 
 # --- What users run ---------------------------------------------------------
 
-# Print the bench table from a guest log; the splits line comes last.
-define show_bench
-	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $(1) | grep -v '^gfx_pool: splits'
-	@sed -n 's/\r$$//; s/^GFXPOOL-STATS: //p' $(1) | sed 's/^/  stats: /'
-	@sed -n 's/\r$$//; s/^GFXPOOL-MEMINFO: //p' $(1) | sed 's/^/  meminfo: /'
-	@sed -n 's/\r$$//; s/^GFXPOOL-BENCH: \(gfx_pool: splits outside pool: .*\)/\1/p' $(1) | \
-		grep . || { echo "no result; see $(1)" >&2; exit 1; }
-endef
-
+# The headline rows in two boots (the pool, and gfx_pool=0 for TTM's
+# own path), the ratios, and last the splits line. The pool's debugfs and
+# meminfo lines are in build/run-default.log.
 run: kernel initramfs
-	@echo "  QEMU   gfx_pool=$(RUN_POOL), default CPU (log: $(BUILD)/run.log)"
-	@$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
-		$(BUILD)/initramfs.cpio $(BUILD)/run.log \
-		"kunit.enable=0 gfx_pool=$(RUN_POOL) gfxpool_mode=bench gfxpool_bench=$(RUN_ARGS)"
-	$(call show_bench,$(BUILD)/run.log)
+	@GFX_POOL_BENCH_NAME=run $(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
+		$(BUILD)/initramfs.cpio $(RUN_POOL) $(RUN_ARGS) default no-pool
 
-bench: kernel initramfs
-	@for cpu in default max; do \
-		log=$(BUILD)/bench-$$cpu.log; \
-		echo "== CPU $$cpu (log: $$log)"; \
-		qargs=""; [ $$cpu = max ] && qargs="-cpu max -m 5G"; \
-		$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
-			$(BUILD)/initramfs.cpio $$log \
-			"kunit.enable=0 gfx_pool=$(RUN_POOL) gfxpool_mode=bench gfxpool_bench=$(BENCH_ARGS)" \
-			$$qargs; \
-		sed -n 's/\r$$//; s/^GFXPOOL-BENCH: //p' $$log; \
-	done
-	@# What the idle pool costs the rest of the system: MemAvailable at
-	@# boot with the pool (lent, as the kernel has CMA) and without it.
-	@log=$(BUILD)/bench-nopool.log; \
-	$(T)/run-guest.sh $(KUNIT_DIR)/arch/x86/boot/bzImage \
-		$(BUILD)/initramfs.cpio $$log \
-		"kunit.enable=0 gfx_pool=0 gfxpool_mode=none"; \
-	on=$$(sed -n 's/\r$$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' $(BUILD)/bench-default.log); \
-	off=$$(sed -n 's/\r$$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' $$log); \
-	echo "idle pool: MemAvailable $$on kB with gfx_pool=$(RUN_POOL), $$off kB with gfx_pool=0: it costs $$(( (off - on) / 1024 )) MiB"
+bench: kernel initramfs bench-deps
+	@$(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
+		$(BUILD)/initramfs.cpio $(RUN_POOL) $(BENCH_ARGS) --plot \
+		default cpu-max no-pool
+
+# gnuplot draws build/bench.svg; only `make bench` needs it.
+bench-deps: deps
+	@$(MAKE) -s deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
+		DEPS_STAMP=$(BUILD)/.deps-bench
 
 test: kernel debug-kernel initramfs
 	@$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)

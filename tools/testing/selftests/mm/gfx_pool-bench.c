@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gfx_pool-bench: the same workload done two ways, side by side.
+ * gfx_pool-bench: the same workload done several ways, side by side.
  *
- * For each domain and size: N order-0 pages through alloc_page() +
- * set_pages_array_<domain>() + set_pages_array_wb() + __free_page(), the
- * per-page path, then through gfx_pool_alloc_pages() +
- * gfx_pool_free_pages(), once as it comes and once more with the blocks
- * already in the domain ("warm"); plain alloc_page() + __free_page() is
- * the floor. The TTM rows populate and free a ttm_tt of N pages, once from
- * a GFP_DMA32 TTM device, which keeps TTM on its own path (alloc_pages()
- * and set_pages_array_*()), and once from one that takes them
- * from gfx_pool. For each row: ns per page, the 2M -> 4K splits
- * of the direct map (direct_map_level2_splits), and the change of
- * DirectMap4k. The last line sums the splits seen during the pool rows,
- * TTM over gfx_pool included.
+ * For each size N and domain: N order-0 pages allocated, held, and freed
+ * through the per-page path (alloc_page() + set_pages_array_<domain>() +
+ * set_pages_array_wb() + __free_page()); through gfx_pool_alloc_pages() +
+ * gfx_pool_free_pages(), cold (drop_caches before each repeat has the
+ * pool lend every free block again, so that the repeat takes its blocks
+ * back and converts them) and warm (the blocks already in the domain);
+ * and as one ttm_tt populated and freed by a TTM device over the pool.
+ * Plain alloc_page() + __free_page() is the floor. Booted with
+ * gfx_pool=0, the pool rows are left out and the TTM rows are the same
+ * device on TTM's own path (its pool types filled by the first repeat).
+ *
+ * Every row runs -r times (5 by default) and shows the median ns per
+ * page with min and max, the 2M -> 4K and 1G -> 2M splits of the direct
+ * map (direct_map_level2/3_splits) and the change of DirectMap4k over all
+ * repeats; a "csv," line after each row has the same for scripts. The
+ * last line sums the splits seen during the pool rows, TTM over gfx_pool
+ * included.
  *
  * With -c N, the latency of one WC page, N times each way, p50/p99/max:
  * warm (a WC block has room); with the region lent, a block taken back
@@ -25,7 +30,7 @@
  * measure taking back and growing run with gfx_pool.warm_blocks=0, so
  * that no warm block hides what they measure.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-c samples]
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
@@ -35,6 +40,28 @@
 
 #include "gfx_pool_util.h"
 
+/* Times each row is run; the row shows the median, min and max. */
+static int repeats = 5;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : ret;
+}
+
+/* The name a row has in the table, and its method's in the CSV. */
 static const char *method_name(__u64 method, __u64 domain, const char *tag,
 			       char *buf, size_t len)
 {
@@ -49,68 +76,78 @@ static const char *method_name(__u64 method, __u64 domain, const char *tag,
 		snprintf(buf, len, "TTM %s, per-page path (dma32)",
 			 gfx_pool_domain_names[domain]);
 	else if (method == TEST_GFX_POOL_TTM)
-		snprintf(buf, len, "TTM %s over gfx_pool",
-			 gfx_pool_domain_names[domain]);
+		snprintf(buf, len, "TTM %s%s", gfx_pool_domain_names[domain],
+			 tag);
 	else
 		snprintf(buf, len, "gfx_pool %s%s", gfx_pool_domain_names[domain],
 			 tag);
 	return buf;
 }
 
-/* Print one row; return the splits it caused, or -1 on error. */
+static const char *const csv_method[] = {
+	[TEST_GFX_POOL_PER_PAGE] = "per_page",
+	[TEST_GFX_POOL_POOL] = "pool",
+	[TEST_GFX_POOL_TTM] = "ttm",
+	[TEST_GFX_POOL_TTM_PER_PAGE] = "ttm_dma32",
+};
+
+/*
+ * Run one row @repeats times and print it: ns per page (allocation,
+ * caching change and back, free) as median, min and max, and the splits
+ * and DirectMap4k change of all repeats together; then the same as a
+ * "csv," line. With @cold, each repeat starts with drop_caches, so that
+ * the pool lends every free block again and the repeat takes its blocks
+ * back and converts them. Return: the splits, or -1 on error.
+ */
 static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
-		      const char *tag)
+		      const char *tag, const char *variant, bool cold)
 {
 	struct gfx_pool_dmap before, after;
 	struct test_gfx_pool_cmd cmd;
+	long splits_2m, splits_1g;
+	__u64 ns[64], med;
 	char name[64];
-	long splits;
-	int ret;
+	int r, ret = 0;
 
+	method_name(method, domain, tag, name, sizeof(name));
 	if (gfx_pool_dmap_read(&before))
 		return -1;
-	ret = gfx_pool_run(fd, method, domain, npages, &cmd);
+	for (r = 0; r < repeats && !ret; r++) {
+		if (cold)
+			write_str("/proc/sys/vm/drop_caches", "2");
+		ret = gfx_pool_run(fd, method, domain, npages, &cmd);
+		ns[r] = (cmd.ns_alloc + cmd.ns_set + cmd.ns_reset +
+			 cmd.ns_free) / npages;
+	}
 	if (gfx_pool_dmap_read(&after))
 		return -1;
-	method_name(method, domain, tag, name, sizeof(name));
 	if (ret) {
-		printf("%-30s %7llu   %s\n", name, (unsigned long long)npages,
+		printf("%-32s %7llu   %s\n", name, (unsigned long long)npages,
 		       strerror(-ret));
 		return ret == -EOPNOTSUPP ? 0 : -1;
 	}
-	splits = (after.splits_2m - before.splits_2m) +
-		 (after.splits_1g - before.splits_1g);
-	printf("%-30s %7llu %9llu %15ld %12ld %22ld\n", name,
-	       (unsigned long long)npages,
-	       (unsigned long long)((cmd.ns_alloc + cmd.ns_set + cmd.ns_reset +
-				     cmd.ns_free) / npages),
-	       after.splits_2m - before.splits_2m,
-	       after.splits_1g - before.splits_1g,
+	qsort(ns, repeats, sizeof(*ns), cmp_u64);
+	/* The median; of an even count, the mean of the middle two. */
+	med = (ns[(repeats - 1) / 2] + ns[repeats / 2]) / 2;
+	splits_2m = after.splits_2m - before.splits_2m;
+	splits_1g = after.splits_1g - before.splits_1g;
+	printf("%-32s %7llu %9llu %9llu %9llu %13ld %13ld %18ld\n", name,
+	       (unsigned long long)npages, (unsigned long long)med,
+	       (unsigned long long)ns[0], (unsigned long long)ns[repeats - 1],
+	       splits_2m, splits_1g,
 	       after.directmap_4k_kb - before.directmap_4k_kb);
-	return splits;
+	printf("csv,%s,%s,%s,%llu,%llu,%llu,%llu,%ld,%ld\n", csv_method[method],
+	       gfx_pool_domain_names[domain], variant,
+	       (unsigned long long)npages, (unsigned long long)med,
+	       (unsigned long long)ns[0], (unsigned long long)ns[repeats - 1],
+	       splits_2m, splits_1g);
+	return splits_2m + splits_1g;
 }
 
 #define STATS		"/sys/kernel/debug/gfx_pool/stats"
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
 #define WARM_BLOCKS	"/sys/module/gfx_pool/parameters/warm_blocks"
-
-static int write_str(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fputs(val, f) < 0 ? -1 : 0;
-	return fclose(f) ? -1 : ret;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
+#define PCP		"/sys/module/gfx_pool/parameters/pcp"
 
 /*
  * One WC page, @n times, after @before (if any) each time; with @full, a
@@ -119,8 +156,8 @@ static int cmp_u64(const void *a, const void *b)
  * make one ready. Prints p50, p99 and max of the allocation alone.
  * Return: 0, or -1 on error.
  */
-static int latency_row(int fd, const char *name, int n, const char *before,
-		       bool full)
+static int latency_row(int fd, const char *name, const char *key, int n,
+		       const char *before, bool full)
 {
 	struct test_gfx_pool_buf buf = {
 		.domain = TEST_GFX_POOL_WC,
@@ -153,7 +190,11 @@ static int latency_row(int fd, const char *name, int n, const char *before,
 		ns[i] = cmd.ns_alloc;
 	}
 	qsort(ns, n, sizeof(*ns), cmp_u64);
-	printf("%-30s %7d %9llu %9llu %9llu\n", name, n,
+	printf("%-32s %7d %9llu %9llu %9llu\n", name, n,
+	       (unsigned long long)ns[n / 2],
+	       (unsigned long long)ns[(n * 99 + 99) / 100 - 1],
+	       (unsigned long long)ns[n - 1]);
+	printf("csv-latency,%s,%d,%llu,%llu,%llu\n", key, n,
 	       (unsigned long long)ns[n / 2],
 	       (unsigned long long)ns[(n * 99 + 99) / 100 - 1],
 	       (unsigned long long)ns[n - 1]);
@@ -173,11 +214,11 @@ static int latency(int fd, int n)
 	if (access(STATS, R_OK))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	blocks = gfx_pool_read_key(STATS, "blocks");
-	printf("%-30s %7s %9s %9s %9s\n", "one WC page, latency (ns)",
+	printf("%-32s %7s %9s %9s %9s\n", "one WC page, latency (ns)",
 	       "samples", "p50", "p99", "max");
 	/* A WC block with room first, for the warm row. */
 	gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 1, &cmd);
-	ret |= latency_row(fd, "gfx_pool WC, warm", n, NULL, false);
+	ret |= latency_row(fd, "gfx_pool WC, warm", "warm", n, NULL, false);
 	f = fopen(WARM_BLOCKS, "r");
 	if (!f || !fgets(warm, sizeof(warm), f)) {
 		if (f)
@@ -189,10 +230,11 @@ static int latency(int fd, int n)
 	write_str("/proc/sys/vm/drop_caches", "2");
 	if (gfx_pool_read_key(STATS, "lent_blocks") > 0) {
 		ret |= write_str(WARM_BLOCKS, "0");
-		ret |= latency_row(fd, "gfx_pool WC, block taken back", n, "2",
-				   false);
+		ret |= latency_row(fd, "gfx_pool WC, block taken back",
+				   "taken_back", n, "2", false);
 		ret |= write_str(WARM_BLOCKS, "1");
-		ret |= latency_row(fd, "gfx_pool WC, warm block", n, "2", true);
+		ret |= latency_row(fd, "gfx_pool WC, warm block",
+				   "warm_block", n, "2", true);
 	}
 	ret |= write_str(WARM_BLOCKS, "0");
 	f = fopen(GROW_LIMIT, "r");
@@ -211,8 +253,8 @@ static int latency(int fd, int n)
 		printf("gfx_pool WC, block grown: cannot hold the region\n");
 		ret = -1;
 	} else {
-		ret |= latency_row(fd, "gfx_pool WC, block grown", n, "2",
-				   false);
+		ret |= latency_row(fd, "gfx_pool WC, block grown", "grown",
+				   n, "2", false);
 	}
 	if (hold >= 0)
 		close(hold);
@@ -222,17 +264,92 @@ static int latency(int fd, int n)
 	return ret;
 }
 
+/* One size: the floor, then each domain on each path. */
+static int bench_size(int fd, unsigned long npages, const int *domains,
+		      int ndomains, bool pool_on, bool lends, long *pool_splits)
+{
+	struct test_gfx_pool_cmd cmd;
+	int d, dom, failed = 0;
+	long r;
+
+	/* The floor: plain alloc_page() and __free_page(). */
+	if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB, npages, "",
+		      "plain", false) < 0)
+		failed = 1;
+	for (d = 0; d < ndomains; d++) {
+		dom = domains[d];
+		if (dom == TEST_GFX_POOL_WC || dom == TEST_GFX_POOL_UC) {
+			/*
+			 * The same TTM device either way: over the pool, or
+			 * (gfx_pool=0) on TTM's own path, its pool types
+			 * filled by the first repeat.
+			 */
+			r = bench_row(fd, TEST_GFX_POOL_TTM, dom, npages,
+				      pool_on ? " over gfx_pool" : ", gfx_pool=0",
+				      pool_on ? "pool" : "stock", false);
+			if (r < 0)
+				failed = 1;
+			else if (pool_on)
+				*pool_splits += r;
+		}
+		if (!pool_on)
+			continue;
+		if (dom != TEST_GFX_POOL_NP &&
+		    bench_row(fd, TEST_GFX_POOL_PER_PAGE, dom, npages, "",
+			      "plain", false) < 0)
+			failed = 1;
+		/* Cold: every block taken back from lending and converted. */
+		if (lends) {
+			r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+				      ", cold", "cold", true);
+			if (r < 0)
+				failed = 1;
+			else
+				*pool_splits += r;
+		}
+		/* Warm: once untimed, so that the blocks are in the domain. */
+		if (gfx_pool_run(fd, TEST_GFX_POOL_POOL, dom, npages, &cmd))
+			failed = 1;
+		r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages, ", warm",
+			      "warm", false);
+		if (r < 0)
+			failed = 1;
+		else
+			*pool_splits += r;
+		/* The same through the node lock alone: what the lists save. */
+		if (write_str(PCP, "0"))
+			continue;
+		r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+			      ", warm, no pcp", "warm_nopcp", false);
+		write_str(PCP, "1");
+		if (r < 0)
+			failed = 1;
+		else
+			*pool_splits += r;
+	}
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
-	long pool_splits = 0, r, r2;
 	int failed = 0, samples = 0;
+	bool pool_on, lends;
+	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:")) != -1) {
 		switch (opt) {
 		case 'c':
 			samples = atoi(optarg);
+			break;
+		case 'r':
+			repeats = atoi(optarg);
+			if (repeats < 1 || repeats > 64) {
+				fprintf(stderr, "repeats: 1 to 64, not %s\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'n':
 			if (nsizes < 8)
@@ -250,7 +367,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-c samples]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples]\n",
 				argv[0]);
 			return 2;
 		}
@@ -267,50 +384,22 @@ int main(int argc, char **argv)
 		perror(GFX_POOL_DEV);
 		return 4;
 	}
-	printf("%-30s %7s %9s %15s %12s %22s\n", "method", "pages", "ns/page",
-	       "2M->4K splits", "1G->2M splits", "DirectMap4k delta (kB)");
-	for (s = 0; s < nsizes; s++) {
-		/* The floor: plain alloc_page() and __free_page(). */
-		if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB,
-			      sizes[s], "") < 0)
-			failed = 1;
-		for (d = 0; d < ndomains; d++) {
-			/*
-			 * TTM first: its per-page path keeps its pages in TTM's
-			 * own pool, so the per-page rows after it still get
-			 * memory that was never split.
-			 */
-			if (domains[d] == TEST_GFX_POOL_WC ||
-			    domains[d] == TEST_GFX_POOL_UC) {
-				if (bench_row(fd, TEST_GFX_POOL_TTM_PER_PAGE,
-					      domains[d], sizes[s], "") < 0)
-					failed = 1;
-				r = bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
-					      sizes[s], "");
-				if (r < 0)
-					failed = 1;
-				else
-					pool_splits += r;
-			}
-			if (domains[d] != TEST_GFX_POOL_NP &&
-			    bench_row(fd, TEST_GFX_POOL_PER_PAGE, domains[d],
-				      sizes[s], "") < 0)
-				failed = 1;
-			/*
-			 * The first pool row may convert blocks to the
-			 * domain; the second finds them converted (warm).
-			 */
-			r = bench_row(fd, TEST_GFX_POOL_POOL, domains[d],
-				      sizes[s], "");
-			r2 = bench_row(fd, TEST_GFX_POOL_POOL, domains[d],
-				       sizes[s], ", warm");
-			if (r < 0 || r2 < 0)
-				failed = 1;
-			else
-				pool_splits += r + r2;
-		}
-	}
-	if (samples > 0) {
+	if (access(STATS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	/* The pool's debugfs exists exactly when the pool is on. */
+	pool_on = !access(STATS, R_OK);
+	/* Every free block lent again: is there a region that lends? */
+	write_str("/proc/sys/vm/drop_caches", "2");
+	lends = pool_on && gfx_pool_read_key(STATS, "lent_blocks") > 0;
+	printf("%d repeats a row: ns/page is their median, then min and max\n",
+	       repeats);
+	printf("%-32s %7s %9s %9s %9s %13s %13s %18s\n", "method", "pages",
+	       "ns/page", "min", "max", "2M->4K splits", "1G->2M splits",
+	       "DirectMap4k (kB)");
+	for (s = 0; s < nsizes; s++)
+		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
+				     lends, &pool_splits);
+	if (samples > 0 && pool_on) {
 		struct gfx_pool_dmap before, after;
 
 		if (gfx_pool_dmap_read(&before) || latency(fd, samples) ||

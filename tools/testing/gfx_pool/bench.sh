@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+#   bench.sh <build-dir> <bzImage> <initramfs> <pool size> <bench args> [--plot] <boot>...
+#
+# What `make run` and `make bench` run: gfx_pool-bench in each <boot>,
+# its guest RAM preallocated by QEMU (-mem-prealloc), so that no row pays
+# for the host handing a page to the guest the first time it is touched:
+#   default  default CPU (2 MiB direct map), gfx_pool=<pool size>;
+#   cpu-max  -cpu max -m 5G (1 GiB pages too), the same pool;
+#   no-pool  default CPU, gfx_pool=0: the same TTM device on TTM's own
+#            path, the stock rows the pool's are measured against.
+# Prints each boot's table, the ratios that the README quotes, what the
+# idle pool costs (MemAvailable with and without it, if no-pool ran), and
+# last "gfx_pool: splits outside pool: N", summed over the pool's boots.
+# Writes <build-dir>/bench.csv (the rows), <build-dir>/bench-latency.csv
+# (the latency rows) and, with --plot, <build-dir>/bench.svg (gnuplot);
+# with GFX_POOL_BENCH_NAME=run (make run), run.csv and so on instead.
+set -uo pipefail
+build=$1 kernel=$2 initrd=$3 pool=$4 args=$5 plot=
+shift 5
+[ "${1:-}" = --plot ] && { plot=1; shift; }
+here=$(dirname "$(realpath "$0")")
+# make run names its files run-*, make bench bench-*.
+name=${GFX_POOL_BENCH_NAME:-bench}
+csv=$build/$name.csv lat=$build/$name-latency.csv svg=$build/$name.svg
+rc=0 splits=0
+
+# boot <name> <kernel args> [qemu args...]: one bench boot; its table.
+boot() {
+	local boot=$1 kargs=$2 log=$build/$name-$1.log s
+	shift 2
+	echo "== $boot: $kargs $* (log: $log)"
+	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$args $kargs" \
+		-mem-prealloc "$@" || rc=1
+	sed -n 's/\r$//; s/^GFXPOOL-BENCH: //p' "$log" |
+		grep -v '^csv\|^gfx_pool: splits outside pool'
+	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv,//p' "$log" |
+		sed "s/^/$boot,/" >> "$csv"
+	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-latency,//p' "$log" |
+		sed "s/^/$boot,/" >> "$lat"
+	s=$(sed -n 's/\r$//; s/^GFXPOOL-BENCH: gfx_pool: splits outside pool: //p' "$log")
+	if [ -z "$s" ]; then
+		echo "no result; see $log" >&2
+		rc=1
+	else
+		splits=$((splits + s))
+	fi
+}
+
+# ratio <what> <boot:method:domain:variant> <boot:method:domain:variant>
+# The first row's median over the second's, at the largest size both have.
+ratio() {
+	awk -F, -v what="$1" -v a="$2" -v b="$3" '
+	NR > 1 { k = $1 ":" $2 ":" $3 ":" $4
+		 if (k == a) x[$5] = $6
+		 if (k == b) y[$5] = $6 }
+	END {	n = 0
+		for (p in x)
+			if ((p in y) && p + 0 > n + 0)
+				n = p
+		if (n && y[n])
+			printf "ratio: %s: %.2fx (%d pages: %d against %d ns/page)\n",
+			       what, x[n] / y[n], n, x[n], y[n] }' "$csv"
+}
+
+echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_1g" > "$csv"
+echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
+for b in "$@"; do
+	case $b in
+	default) boot default "gfx_pool=$pool" ;;
+	cpu-max) boot cpu-max "gfx_pool=$pool" -cpu max -m 5G ;;
+	no-pool) boot no-pool "gfx_pool=0" ;;
+	*) echo "unknown boot $b" >&2; exit 2 ;;
+	esac
+done
+
+for d in WC UC; do
+	ratio "gfx_pool $d warm / alloc_page" "default:pool:$d:warm" \
+		"default:per_page:WB:plain"
+	ratio "gfx_pool $d warm / the same without per-CPU lists" \
+		"default:pool:$d:warm" "default:pool:$d:warm_nopcp"
+	ratio "gfx_pool $d cold / alloc_page+set_pages_array_${d,,}" \
+		"default:pool:$d:cold" "default:per_page:$d:plain"
+	ratio "TTM $d over gfx_pool / TTM $d with gfx_pool=0" \
+		"default:ttm:$d:pool" "no-pool:ttm:$d:stock"
+done
+if [[ " $* " == *" no-pool "* && " $* " == *" default "* ]]; then
+	avail() {	# avail <log>: MemAvailable in kB as /init saw it
+		sed -n 's/\r$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' "$1"
+	}
+	on=$(avail "$build/$name-default.log")
+	off=$(avail "$build/$name-no-pool.log")
+	[ -n "$on" ] && [ -n "$off" ] &&
+		echo "idle pool: MemAvailable $on kB with gfx_pool=$pool, $off kB with gfx_pool=0: it costs $(((off - on) / 1024)) MiB"
+fi
+echo "csv: $csv $lat"
+
+if [ -n "$plot" ]; then
+	# ns/page against N, a line per row of the default-CPU and stock
+	# boots; beside it, the latency percentiles of one WC page.
+	gnuplot <<-EOF && echo "svg: $svg" || rc=1
+	set terminal svg size 1200,500 dynamic font "sans,10"
+	set termoption noenhanced
+	set output "$svg"
+	set datafile separator ","
+	set multiplot layout 1,2
+	set title "ns per page (median of the repeats), default CPU"
+	set logscale xy
+	set xlabel "pages"
+	set ylabel "ns/page"
+	set key outside bottom center horizontal maxrows 4
+	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
+	plot for [s in series] \
+		sprintf("< awk -F, -v k='%s' '\$1 \":\" \$2 \":\" \$3 \":\" \$4 == k' $csv", s) \
+		using 5:6 with linespoints title s
+	set title "one WC page: allocation latency, default CPU"
+	unset logscale x
+	set logscale y
+	set xlabel ""
+	set ylabel "ns"
+	set style data histograms
+	set style histogram cluster gap 1
+	set style fill solid 0.8
+	set key inside top left vertical
+	plot "< awk -F, '\$1 == \"default\"' $lat" \
+		using 4:xtic(2) title "p50", '' using 5 title "p99", \
+		'' using 6 title "max"
+	unset multiplot
+	EOF
+fi
+echo "gfx_pool: splits outside pool: $splits"
+exit $rc
