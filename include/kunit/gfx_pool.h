@@ -57,6 +57,8 @@ unsigned long gfx_pool_set_grow_limit(unsigned long blocks);
 unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);
 unsigned int gfx_pool_set_warm_blocks(unsigned int blocks);
 void gfx_pool_warm_flush(void);
+unsigned long gfx_pool_pcp_drain(int nid);
+bool gfx_pool_pcp_enable(bool on);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 
@@ -122,6 +124,8 @@ gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
 	struct gfx_pool_held_blocks *held;
 	struct page *page;
 
+	/* No block half held by pages on per-CPU lists. */
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
 	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->pages = kunit_kcalloc(test, nr_blocks ?: 1, sizeof(*held->pages),
@@ -161,6 +165,26 @@ static inline void gfx_pool_test_warm_blocks(struct kunit *test,
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							gfx_pool_warm_blocks_restore,
 							(void *)old), 0);
+}
+
+static inline void gfx_pool_pcp_restore(void *data)
+{
+	gfx_pool_pcp_enable(data);
+}
+
+/*
+ * Turn the per-CPU lists on or off for this case. Cases that follow one
+ * page or one block through the pool turn them off: with them, a freed
+ * page stays handed out as far as its block knows.
+ */
+static inline void gfx_pool_test_pcp(struct kunit *test, bool on)
+{
+	bool old = gfx_pool_pcp_enable(on);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_pcp_restore,
+							(void *)(unsigned long)old),
+			0);
 }
 
 #endif /* CONFIG_KUNIT */

@@ -95,6 +95,8 @@
 
 /* === The pool ============================================================ */
 
+DEFINE_PER_CPU(unsigned long, gfx_pool_events[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS]);
+
 struct gfx_pool gfx_pool = {
 	.grown = XARRAY_INIT(gfx_pool.grown, 0),
 };
@@ -514,30 +516,94 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
  * The warm path: pages from a block already in the domain, partly used
  * ones first so that free blocks stay free for other domains and orders.
  */
-static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
-					     struct gfx_pool_alloc_ctx *ac)
+static struct page *__gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
+					       struct gfx_pool_alloc_ctx *ac)
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[ac->domain];
 	struct gfx_pool_block *block;
-	struct page *page = NULL;
-	unsigned long flags;
+	struct page *page;
 
-	spin_lock_irqsave(&node->lock, flags);
+	lockdep_assert_held(&node->lock);
 	/* A partly used block never has room for a whole block. */
 	if (ac->order < GFX_POOL_BLOCK_ORDER) {
 		list_for_each_entry(block, &dom->partial, list) {
 			page = __gfx_pool_block_alloc(node, block, ac);
 			if (page)
-				goto out_unlock;
+				return page;
 		}
 	}
 	block = list_first_entry_or_null(&dom->free, struct gfx_pool_block,
 					 list);
-	if (block)
-		page = __gfx_pool_block_alloc(node, block, ac);
-out_unlock:
+	return block ? __gfx_pool_block_alloc(node, block, ac) : NULL;
+}
+
+static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
+					     struct gfx_pool_alloc_ctx *ac)
+{
+	unsigned long flags;
+	struct page *page;
+
+	spin_lock_irqsave(&node->lock, flags);
+	page = __gfx_pool_node_alloc_warm(node, ac);
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
+}
+
+/**
+ * __gfx_pool_take_pcp() - take free pages of a node for a per-CPU list
+ * @node: the node.
+ * @domain: the domain.
+ * @entry: out: the pages, in the order the blocks give them, each with
+ *	bit 0 set if it may hold old data.
+ * @max: at most this many.
+ *
+ * Runs of free pages of the blocks of @domain that have room, partly used
+ * blocks first, as the warm path takes them; none is converted.
+ *
+ * Context: @node's lock held.
+ * Return: the number of pages, each handed out as far as its block knows
+ * and its order record %GFX_POOL_ORDER_PCP.
+ */
+unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
+				 enum gfx_pool_domain domain,
+				 unsigned long *entry, unsigned int max)
+{
+	struct gfx_pool_domain_lists *dom = &node->domain[domain];
+	unsigned long off, end, k, i;
+	struct gfx_pool_block *block;
+	unsigned int n = 0;
+	bool was_partial;
+
+	lockdep_assert_held(&node->lock);
+	while (n < max) {
+		block = list_first_entry_or_null(&dom->partial,
+						 struct gfx_pool_block, list);
+		if (!block)
+			block = list_first_entry_or_null(&dom->free,
+							 struct gfx_pool_block,
+							 list);
+		if (!block)
+			break;
+		/* A block on either list has a free page. */
+		was_partial = block->nr_used != 0;
+		off = find_first_zero_bit(block->used, GFX_POOL_BLOCK_PAGES);
+		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
+		k = min_t(unsigned long, end - off, max - n);
+		bitmap_set(block->used, off, k);
+		block->nr_used += k;
+		dom->nr_used += k;
+		gfx_pool_set_offline(pfn_to_page(block->pfn + off), k, false);
+		for (i = off; i < off + k; i++) {
+			block->order[i] = GFX_POOL_ORDER_PCP;
+			entry[n++] = (unsigned long)pfn_to_page(block->pfn + i) |
+				     test_bit(i, block->dirty);
+		}
+		if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
+			__gfx_pool_block_relist(node, block);
+		if (!was_partial)
+			__gfx_pool_warm_check(node, domain);
+	}
+	return n;
 }
 
 /*
@@ -785,12 +851,20 @@ static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
 		page = gfx_pool_node_alloc_group_warm(node, ac);
 		if (!page)
 			page = gfx_pool_node_alloc_group_cold(node, ac);
+		if (!page && gfx_pool_pcp_drain(node->nid))
+			page = gfx_pool_node_alloc_group_cold(node, ac);
 		if (!page && may_grow && gfx_pool_grow(node, gfp, ac->order))
 			page = gfx_pool_node_alloc_group_cold(node, ac);
 	} else {
 		page = gfx_pool_node_alloc_warm(node, ac);
 		if (!page)
 			page = gfx_pool_node_alloc_cold(node, ac);
+		/* Pages on per-CPU lists may keep a block from being free. */
+		if (!page && gfx_pool_pcp_drain(node->nid)) {
+			page = gfx_pool_node_alloc_warm(node, ac);
+			if (!page)
+				page = gfx_pool_node_alloc_cold(node, ac);
+		}
 		if (!page && may_grow && gfx_pool_grow(node, gfp, ac->order)) {
 			page = gfx_pool_node_alloc_warm(node, ac);
 			if (!page)
@@ -819,10 +893,9 @@ static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
 
 	spin_lock_irqsave(&node->lock, flags);
 	*domain = block->domain;
-	if (block->order[off] == order + 1) {
-		block->order[off] = 0;
+	/* Against a free to a per-CPU list, which takes no lock. */
+	if (cmpxchg(&block->order[off], order + 1, 0) == order + 1)
 		ret = 0;
-	}
 	spin_unlock_irqrestore(&node->lock, flags);
 	return ret;
 }
@@ -843,6 +916,26 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 	block->nr_used -= nr;
 	node->domain[block->domain].nr_used -= nr;
 	__gfx_pool_block_relist(node, block);
+}
+
+/**
+ * __gfx_pool_give_pcp() - give pages of a per-CPU list back to their block
+ * @node: the node of @block.
+ * @block: the block.
+ * @off: the first page, by its offset in @block.
+ * @nr: this many pages from there, each with the order record
+ *	%GFX_POOL_ORDER_PCP.
+ * @dirty: they may hold old data.
+ *
+ * Context: @node's lock held.
+ */
+void __gfx_pool_give_pcp(struct gfx_pool_node *node,
+			 struct gfx_pool_block *block, unsigned long off,
+			 unsigned long nr, bool dirty)
+{
+	lockdep_assert_held(&node->lock);
+	memset(&block->order[off], 0, nr);
+	__gfx_pool_block_give(node, block, off, nr, !dirty);
 }
 
 /*
@@ -927,6 +1020,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	};
 	struct gfx_pool_node *node;
 	struct page *page = NULL;
+	bool dirty;
 	int n, grow;
 
 	might_alloc(gfp);
@@ -953,6 +1047,14 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	 */
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
+	/* Order 0 on this CPU's node: its per-CPU list first, no lock. */
+	if (!order && nid == numa_mem_id()) {
+		page = gfx_pool_pcp_alloc(domain, &dirty);
+		if (page) {
+			ac.dirty = ac.zero && dirty;
+			goto charge;
+		}
+	}
 	node = gfx_pool.node[nid];
 	if (node)
 		page = gfx_pool_node_alloc(node, gfp, &ac, true);
@@ -969,6 +1071,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (!page)
 		goto exhausted;
 
+charge:
 	/*
 	 * __GFP_ACCOUNT: charged to the caller's memcg as kernel memory, as
 	 * alloc_pages() charges it. Over the limit, the pages go back and
@@ -1029,6 +1132,23 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 				page_to_pfn(page));
 		return;
 	}
+	/*
+	 * Order 0: claimed without the node lock for this CPU's list; the
+	 * page stays handed out as far as its block knows, so its domain
+	 * holds still.
+	 */
+	if (!order && cmpxchg(&block->order[page_to_pfn(page) - block->pfn],
+			      1, GFX_POOL_ORDER_PCP) == 1) {
+		domain = READ_ONCE(block->domain);
+		rcu_read_unlock();
+		memcg_kmem_uncharge_page(page, 0);
+		zero = want_init_on_free();
+		if (zero)
+			gfx_pool_clear_pages(page, 1, domain);
+		if (!gfx_pool_pcp_free(block, page, domain, !zero))
+			gfx_pool_release(block, page, 0, zero);
+		goto out_count;
+	}
 	/* Checked before it is used: 1UL << 64 is undefined. */
 	if (order > GFX_POOL_MAX_ORDER ||
 	    gfx_pool_claim_free(block, page, order, &domain)) {
@@ -1047,6 +1167,7 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 	if (zero)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
 	gfx_pool_release(block, page, order, zero);
+out_count:
 	gfx_pool_count(domain, GFX_POOL_FREES);
 	count_vm_event(GFX_POOL_FREE);
 }
@@ -1098,7 +1219,12 @@ EXPORT_SYMBOL_GPL(gfx_pool_enabled);
 unsigned long gfx_pool_counter_read(enum gfx_pool_domain domain,
 				    enum gfx_pool_counter counter)
 {
-	return atomic_long_read(&gfx_pool.counters[domain][counter]);
+	unsigned long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(gfx_pool_events[domain][counter], cpu);
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_counter_read);
 #endif /* CONFIG_DEBUG_FS || CONFIG_KUNIT */
@@ -1119,6 +1245,9 @@ unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks)
 				node->domain[domain].nr_used;
 		spin_unlock_irqrestore(&node->lock, flags);
 	}
+	/* Pages on per-CPU lists are free to users, only not to blocks. */
+	if (!blocks)
+		sum -= min(sum, gfx_pool_pcp_count(domain));
 	return sum;
 }
 
@@ -1204,7 +1333,9 @@ VISIBLE_IF_KUNIT int gfx_pool_page_domain(const struct page *page)
 		node = gfx_pool.node[block->nid];
 		off = page_to_pfn(page) - block->pfn;
 		spin_lock_irqsave(&node->lock, flags);
-		if (test_bit(off, block->used))
+		/* On a per-CPU list: handed out to nobody. */
+		if (test_bit(off, block->used) &&
+		    block->order[off] != GFX_POOL_ORDER_PCP)
 			ret = block->domain;
 		spin_unlock_irqrestore(&node->lock, flags);
 	}

@@ -50,6 +50,12 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.given_back_total));
 	seq_printf(m, "warm_blocks: %u\nblocks_warmed: %ld\n",
 		   gfx_pool_warm_blocks(), atomic_long_read(&gfx_pool.warmed_total));
+	seq_printf(m, "pcp: %s\npcp_pages:",
+		   gfx_pool_pcp_enabled() ? "yes" : "no");
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		seq_printf(m, " %s %lu", gfx_pool_domain_names[d],
+			   gfx_pool_pcp_count(d));
+	seq_putc(m, '\n');
 	seq_printf(m, "mappings_zapped: %ld\n", atomic_long_read(&gfx_pool.zaps));
 	if (IS_ENABLED(CONFIG_HIBERNATION))
 		seq_printf(m, "hibernation_image_pages: %ld\n",

@@ -359,16 +359,18 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
  * Per node and domain in use, the pool keeps gfx_pool.warm_blocks wholly
  * free blocks warm: already in the domain. An allocation that takes the
  * domain below that queues the node's warm work, which converts a spare
- * free block of another domain, or brings one in (taken back from
- * lending, or grown) and converts it, so that the next allocation that
- * needs a block finds one without waiting for a migration or a domain
- * change. A domain with no page in use on the node keeps none: the idle
- * pool costs the rest of the system nothing more. The idle work leaves
- * warm blocks alone; the shrinker takes them too.
+ * free block of another domain, or takes a lent block back and converts
+ * it, so that the next allocation that needs a block finds one without
+ * waiting for a migration or a conversion. A domain with no page in use
+ * on the node keeps none: the idle pool costs the rest of the system
+ * nothing more. The idle work leaves warm blocks alone; the shrinker
+ * takes them too.
  *
- * Ahead of demand, the pool never reclaims: no direct reclaim for growth
- * (kswapd may be woken), and a failure just leaves the domain short until
- * an allocation tries for itself.
+ * The warm work never grows the pool: a grown warm block would hold part
+ * of gfx_pool.grow_limit that an allocation on another node, or in
+ * another domain, may need, and growth is one page allocation, not a
+ * migration. A failure just leaves the domain short until an allocation
+ * tries for itself.
  */
 #define GFX_POOL_MAX_WARM	8
 
@@ -510,10 +512,8 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
 	spin_unlock_irqrestore(&node->lock, flags);
 
 	if (!block) {
-		/* A WB block comes in; the next step converts it. */
-		if (!gfx_pool_grow(node, (GFP_KERNEL | __GFP_NOWARN) &
-					 ~__GFP_DIRECT_RECLAIM,
-				   GFX_POOL_BLOCK_ORDER))
+		/* A lent block comes back WB; the next step converts it. */
+		if (!gfx_pool_take_back(node, GFP_KERNEL, GFX_POOL_BLOCK_ORDER))
 			return -1;
 		if (domain == GFX_POOL_WB)
 			atomic_long_inc(&gfx_pool.warmed_total);
@@ -534,8 +534,8 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
  * gfx_pool_warm_fn() - top up a node's warm blocks, every domain
  * @work: &gfx_pool_node.warm_work.
  *
- * WB first, so that a block that comes in for another domain is one WB
- * can spare.
+ * WB first, so that a block taken back for another domain is one WB can
+ * spare.
  *
  * Context: Process context (a freezable workqueue: never during sleep).
  */
@@ -751,6 +751,8 @@ unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only)
 
 	if (!gfx_pool_is_ready())
 		return 0;
+	/* Pages on per-CPU lists would keep their blocks. */
+	gfx_pool_pcp_drain(nid);
 	for_each_node(n) {
 		node = gfx_pool.node[n];
 		if (!node || (nid != NUMA_NO_NODE && n != nid))
@@ -811,7 +813,10 @@ static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 	bool pending = false;
 	unsigned long done;
 
-	if (!node || !mutex_trylock(&node->convert_lock))
+	if (!node)
+		return SHRINK_STOP;
+	gfx_pool_pcp_drain(sc->nid);
+	if (!mutex_trylock(&node->convert_lock))
 		return SHRINK_STOP;
 	done = gfx_pool_node_give_back(node,
 				       DIV_ROUND_UP(sc->nr_to_scan,

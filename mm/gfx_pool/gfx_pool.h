@@ -19,6 +19,7 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/numa.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -54,6 +55,7 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  *	A page with its bit clear is known to be zero and is not zeroed
  *	again.
  * @order: for the first page of every allocation, its order plus one;
+ *	%GFX_POOL_ORDER_PCP for a page on a per-CPU list (pcp.c);
  *	zero for every other page. This is what lets a free with the wrong
  *	order, a double free or a free of a tail page be refused. An
  *	allocation of several blocks is recorded in its first block only;
@@ -218,12 +220,12 @@ struct gfx_pool_node {
  * @grown_total: blocks grown, all time.
  * @given_back_total: grown blocks given back, all time.
  * @warmed_total: blocks made warm ahead of demand, all time.
- * @counters: per-domain events, see &enum gfx_pool_counter.
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
  * Everything but @gbpage_demotions, @broken_blocks, the growth fields,
- * @counters, @zaps and @image_pages is written only before @ready is set.
+ * @zaps and @image_pages is written only before @ready is set. The
+ * per-domain events are per-CPU counters, gfx_pool_events.
  */
 struct gfx_pool {
 	struct gfx_pool_region region[GFX_POOL_MAX_REGIONS];
@@ -243,7 +245,6 @@ struct gfx_pool {
 	atomic_long_t grown_total;
 	atomic_long_t given_back_total;
 	atomic_long_t warmed_total;
-	atomic_long_t counters[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS];
 	atomic_long_t zaps;
 	atomic_long_t image_pages;
 };
@@ -251,10 +252,13 @@ struct gfx_pool {
 extern struct gfx_pool gfx_pool;
 extern const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS];
 
+/* Per CPU, so that counting costs the warm path no atomic operation. */
+DECLARE_PER_CPU(unsigned long, gfx_pool_events[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS]);
+
 static inline void gfx_pool_count(enum gfx_pool_domain domain,
 				  enum gfx_pool_counter counter)
 {
-	atomic_long_inc(&gfx_pool.counters[domain][counter]);
+	this_cpu_inc(gfx_pool_events[domain][counter]);
 }
 
 static inline bool gfx_pool_is_ready(void)
@@ -300,6 +304,10 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 	return block->grown ? block->grown_shift : GFX_POOL_BLOCK_SHIFT;
 }
 
+/* The order record of a page on a per-CPU list: handed out, to nobody. */
+#define GFX_POOL_ORDER_PCP	U8_MAX
+static_assert(GFX_POOL_MAX_ORDER + 1 < GFX_POOL_ORDER_PCP);
+
 /* How long a block stays wholly free before it is given back. */
 #define GFX_POOL_IDLE		(10 * HZ)
 
@@ -324,6 +332,21 @@ int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
+
+unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
+				 enum gfx_pool_domain domain,
+				 unsigned long *entry, unsigned int max);
+void __gfx_pool_give_pcp(struct gfx_pool_node *node,
+			 struct gfx_pool_block *block, unsigned long off,
+			 unsigned long nr, bool dirty);
+
+/* pcp.c: per-CPU lists of free order-0 pages */
+struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty);
+bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
+		       enum gfx_pool_domain domain, bool dirty);
+unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
+bool gfx_pool_pcp_enabled(void);
+int __init gfx_pool_pcp_init(void);
 
 /* elastic.c: lending, growth, warm blocks, and giving back */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order);

@@ -12,6 +12,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/gfx_pool.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -175,8 +176,13 @@ static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 static int gfx_pool_test_init(struct kunit *test)
 {
 	gfx_pool_test_skip_unless_usable(test);
-	/* The cases count conversions and blocks: no warm work meanwhile. */
+	/*
+	 * The cases count conversions and blocks, and follow pages back
+	 * into their blocks: no warm work, no per-CPU lists, but where a
+	 * case turns them on.
+	 */
 	gfx_pool_test_warm_blocks(test, 0);
+	gfx_pool_test_pcp(test, false);
 	return 0;
 }
 
@@ -282,6 +288,9 @@ static void gfx_pool_test_random(struct kunit *test)
 	struct random_slot *slots, *s;
 	struct rnd_state rnd;
 	unsigned int i, handed = 0;
+
+	/* Order-0 pages come and go through the per-CPU lists too. */
+	gfx_pool_test_pcp(test, true);
 
 	shadow = kunit_kzalloc(test, BITS_TO_LONGS(nr_blocks <<
 						   GFX_POOL_BLOCK_ORDER) *
@@ -421,6 +430,8 @@ static void gfx_pool_test_concurrent(struct kunit *test)
 	struct stress_ctx *ctx;
 	int i;
 
+	/* Each thread's CPU list races with conversions and drains. */
+	gfx_pool_test_pcp(test, true);
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->shadow = kunit_kzalloc(test, BITS_TO_LONGS(nr_blocks <<
@@ -1217,7 +1228,8 @@ static void gfx_pool_lend_test_group(struct kunit *test)
  * Hold, for the case, every wholly free block @domain has on @nid, so that
  * the next allocation in @domain there needs a block from elsewhere.
  */
-static void hold_warm(struct kunit *test, int nid, enum gfx_pool_domain domain)
+static struct gfx_pool_held_blocks *hold_warm(struct kunit *test, int nid,
+					      enum gfx_pool_domain domain)
 {
 	struct gfx_pool_node *node = gfx_pool.node[nid];
 	struct gfx_pool_held_blocks *held;
@@ -1239,6 +1251,7 @@ static void hold_warm(struct kunit *test, int nid, enum gfx_pool_domain domain)
 		held->pages[held->nr++] = page;
 	}
 	KUNIT_ASSERT_EQ(test, count_warm(node, domain), 0);
+	return held;
 }
 
 /*
@@ -1246,7 +1259,7 @@ static void hold_warm(struct kunit *test, int nid, enum gfx_pool_domain domain)
  * free WB ones, or lent ones it can take back.
  */
 static int warm_setup(struct kunit *test, enum gfx_pool_domain domain,
-		      unsigned long nr)
+		      unsigned long nr, struct gfx_pool_held_blocks **held)
 {
 	struct gfx_pool_node *node;
 	int nid;
@@ -1258,7 +1271,7 @@ static int warm_setup(struct kunit *test, enum gfx_pool_domain domain,
 		kunit_skip(test, "needs a region");
 	nid = gfx_pool.region[0].nid;
 	node = gfx_pool.node[nid];
-	hold_warm(test, nid, domain);
+	*held = hold_warm(test, nid, domain);
 	/* A region that lends: every free block lent, to be taken back. */
 	gfx_pool_give_back(nid, ULONG_MAX, false);
 	if (count_warm(node, GFX_POOL_WB) +
@@ -1278,12 +1291,13 @@ static void gfx_pool_warm_test_ahead(struct kunit *test)
 {
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
 	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct gfx_pool_held_blocks *held;
 	unsigned long conversions, warmed;
 	struct gfx_pool_node *node;
 	struct page *page, *big;
 	int nid;
 
-	nid = warm_setup(test, domain, 3);
+	nid = warm_setup(test, domain, 3, &held);
 	node = gfx_pool.node[nid];
 	gfx_pool_test_warm_blocks(test, 1);
 	conversions = gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS);
@@ -1312,6 +1326,7 @@ static void gfx_pool_warm_test_ahead(struct kunit *test)
 
 	gfx_pool_free_pages(big, GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
 
@@ -1319,11 +1334,12 @@ static void gfx_pool_warm_test_ahead(struct kunit *test)
 static void gfx_pool_warm_test_off(struct kunit *test)
 {
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	struct gfx_pool_held_blocks *held;
 	unsigned long conversions, warmed;
 	struct page *page;
 	int nid;
 
-	nid = warm_setup(test, domain, 2);
+	nid = warm_setup(test, domain, 2, &held);
 	conversions = gfx_pool_counter_read(domain, GFX_POOL_CONVERSIONS);
 	warmed = atomic_long_read(&gfx_pool.warmed_total);
 	page = gfx_pool_alloc_pages(nid, domain, GFP_KERNEL | __GFP_THISNODE, 0);
@@ -1334,6 +1350,7 @@ static void gfx_pool_warm_test_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
 	KUNIT_EXPECT_EQ(test, count_warm(gfx_pool.node[nid], domain), 0);
 	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
 
@@ -1343,6 +1360,190 @@ static const enum gfx_pool_domain converted_domains[] = {
 };
 
 KUNIT_ARRAY_PARAM(converted_domain, converted_domains, domain_desc);
+
+/* === Per-CPU lists ======================================================= */
+
+/* Pages of @page's block handed out as far as the block knows. */
+static unsigned int block_used(struct page *page)
+{
+	return READ_ONCE(gfx_pool_pfn_to_block(page_to_pfn(page))->nr_used);
+}
+
+/*
+ * An order-0 page freed with the per-CPU lists on stays on this CPU's
+ * list: free to users, still used in its block; a second free of it is
+ * refused; the next allocation gets it back, zeroed if asked; a drain
+ * gives it back to its block.
+ */
+static void gfx_pool_pcp_test_round_trip(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	unsigned long in_use, refused, cached;
+	struct page *page, *again;
+	unsigned int used;
+	void *vaddr;
+
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	/* One CPU throughout: the lists are per CPU. */
+	migrate_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL, 0);
+	if (!page) {
+		migrate_enable();
+		KUNIT_FAIL(test, "no %s page", gfx_pool_domain_names[domain]);
+		return;
+	}
+	vaddr = map_for_test(page, 1, domain);
+	if (vaddr) {
+		memset(vaddr, 0xa5, PAGE_SIZE);
+		unmap_for_test(vaddr, domain);
+	}
+	in_use = gfx_pool_pages_in_use();
+	cached = gfx_pool_pcp_count(domain);
+	used = block_used(page);
+	refused = gfx_pool_counter_read(domain, GFX_POOL_REFUSED);
+
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(domain), cached + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use - 1);
+	KUNIT_EXPECT_EQ(test, block_used(page), used);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_REFUSED),
+			refused + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(domain), cached + 1);
+
+	again = gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+				     GFP_KERNEL | __GFP_ZERO, 0);
+	migrate_enable();
+	KUNIT_ASSERT_PTR_EQ(test, again, page);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), (int)domain);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(domain), cached);
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
+	unmap_for_test(vaddr, domain);
+	expect_mapping(test, page_to_pfn(page), domain);
+
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_GE(test, gfx_pool_pcp_drain(NUMA_NO_NODE), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(domain), 0);
+	KUNIT_EXPECT_LT(test, block_used(page), used);
+	expect_pool_whole(test);
+}
+
+/*
+ * Pages on per-CPU lists keep their block from being wholly free: an
+ * allocation that needs a whole block drains the lists first, and gets
+ * the block.
+ */
+static void gfx_pool_pcp_test_drain_for_block(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *big;
+	unsigned long i;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	gfx_pool_test_pcp(test, true);
+	/* One CPU throughout, and a block of its node. */
+	migrate_disable();
+	nid = numa_mem_id();
+	for (i = 0; i < held->nr && page_to_nid(held->pages[i]) != nid; i++)
+		;
+	if (i == held->nr) {
+		migrate_enable();
+		kunit_skip(test, "no block on node %d", nid);
+	}
+	/* That block free, then its pages on this CPU's WC list. */
+	swap(held->pages[i], held->pages[held->nr - 1]);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	/* The first WC allocation converts; the second fills the list. */
+	gfx_pool_free_pages(gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0), 0);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 1);
+
+	big = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_BLOCK_ORDER);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	expect_mapping(test, page_to_pfn(big), GFX_POOL_UC);
+	gfx_pool_free_pages(big, GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
+struct pcp_on_cpu {
+	struct completion done;
+	enum gfx_pool_domain domain;
+	bool ok;
+};
+
+/* Leave pages on this CPU's list. */
+static int pcp_on_cpu_fn(void *data)
+{
+	struct pcp_on_cpu *arg = data;
+	struct page *page;
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, arg->domain, GFP_KERNEL, 0);
+	if (page) {
+		gfx_pool_free_pages(page, 0);
+		arg->ok = true;
+	}
+	complete(&arg->done);
+	return 0;
+}
+
+/* A CPU that goes offline leaves no page on its lists. */
+static void gfx_pool_pcp_test_cpu_dead(struct kunit *test)
+{
+	struct pcp_on_cpu arg = { .domain = GFX_POOL_WC };
+	struct task_struct *task;
+	unsigned int cpu;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and two CPUs");
+	cpu = cpumask_last(cpu_online_mask);
+	if (!cpu)
+		kunit_skip(test, "the boot CPU cannot go offline");
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	init_completion(&arg.done);
+	task = kthread_create(pcp_on_cpu_fn, &arg, "gfx_pool_test/pcp");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	kthread_bind(task, cpu);
+	wake_up_process(task);
+	wait_for_completion(&arg.done);
+	KUNIT_ASSERT_TRUE(test, arg.ok);
+	KUNIT_ASSERT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	expect_pool_whole(test);
+}
+
+/* With the lists off, a freed page is back in its block at once. */
+static void gfx_pool_pcp_test_off(struct kunit *test)
+{
+	struct page *page;
+	unsigned int used;
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	used = block_used(page);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, block_used(page), used - 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page)));
+	expect_pool_whole(test);
+}
 
 /* === NUMA ================================================================ */
 
@@ -1784,6 +1985,22 @@ static struct kunit_suite gfx_pool_warm_test_suite = {
 	.test_cases = gfx_pool_warm_test_cases,
 };
 
+static struct kunit_case gfx_pool_pcp_test_cases[] = {
+	KUNIT_CASE_PARAM(gfx_pool_pcp_test_round_trip, domain_gen_params),
+	KUNIT_CASE(gfx_pool_pcp_test_drain_for_block),
+	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
+	KUNIT_CASE(gfx_pool_pcp_test_off),
+	{}
+};
+
+/* The per-CPU lists of order-0 pages: pcp.c. */
+static struct kunit_suite gfx_pool_pcp_test_suite = {
+	.name = "gfx_pool_pcp",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_pcp_test_cases,
+};
+
 static struct kunit_case gfx_pool_numa_test_cases[] = {
 	KUNIT_CASE(gfx_pool_numa_test_thisnode),
 	KUNIT_CASE(gfx_pool_numa_test_node_full),
@@ -1817,9 +2034,11 @@ static struct kunit_suite gfx_pool_pm_test_suite = {
 
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
-		  &gfx_pool_warm_test_suite, &gfx_pool_numa_test_suite, &gfx_pool_pm_test_suite);
+		  &gfx_pool_warm_test_suite, &gfx_pool_pcp_test_suite,
+		  &gfx_pool_numa_test_suite, &gfx_pool_pm_test_suite);
 #else
 kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
-		  &gfx_pool_warm_test_suite, &gfx_pool_numa_test_suite);
+		  &gfx_pool_warm_test_suite, &gfx_pool_pcp_test_suite,
+		  &gfx_pool_numa_test_suite);
 #endif

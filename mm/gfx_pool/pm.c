@@ -229,8 +229,13 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_snapshot_map);
 
 static int gfx_pool_freeze_late(struct device *dev)
 {
-	unsigned long in_use = gfx_pool_pages_in_use(), n;
-	int ret = gfx_pool_snapshot_map(true, &n);
+	unsigned long in_use, n;
+	int ret;
+
+	/* Free pages stay out of the image: none on a per-CPU list. */
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	in_use = gfx_pool_pages_in_use();
+	ret = gfx_pool_snapshot_map(true, &n);
 
 	/* The PM core calls thaw_early then, which unmaps what was mapped. */
 	if (ret)

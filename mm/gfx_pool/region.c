@@ -731,6 +731,8 @@ static int __init gfx_pool_init(void)
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
+	if (gfx_pool_pcp_init())
+		pr_err("no CPU hotplug state: the per-CPU lists stay off\n");
 	if (gfx_pool_grow_init())
 		pr_err("no shrinker: grown blocks are given back only when idle\n");
 	if (gfx_pool_pm_init())

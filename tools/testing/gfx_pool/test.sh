@@ -274,6 +274,7 @@ params_stage() {
 	gfx_pool.warm_blocks=9|warm_blocks: 1|gfx_pool.warm_blocks=9: not a number of blocks from 0 to 8
 	gfx_pool.warm_blocks=x|warm_blocks: 1|gfx_pool.warm_blocks=x: not a number of blocks from 0 to 8
 	gfx_pool.grow_limit=3M|grow_limit_blocks: 0|gfx_pool.grow_limit=3M: not a size that is a multiple of 2M
+	gfx_pool.pcp=maybe|pcp: yes|gfx_pool.pcp=maybe: not a boolean
 	LIST
 	# The last gfx_pool= wins, as with other parameters.
 	log=$build/test-params.log
