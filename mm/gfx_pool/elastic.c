@@ -80,6 +80,19 @@
 static void gfx_pool_idle_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gfx_pool_idle_work, gfx_pool_idle_fn);
 
+/*
+ * The pool's background work: freezable, so never during sleep, and
+ * unbound, so that a conversion ahead of demand does not run on (and
+ * delay) the CPU whose allocation asked for it. system_freezable_wq until
+ * init has made it.
+ */
+static struct workqueue_struct *gfx_pool_wq;
+
+static struct workqueue_struct *gfx_pool_workqueue(void)
+{
+	return READ_ONCE(gfx_pool_wq) ?: system_freezable_wq;
+}
+
 /* === The limit =========================================================== */
 
 static int gfx_pool_grow_limit_set(const char *val,
@@ -135,7 +148,7 @@ unsigned long gfx_pool_set_grow_limit(unsigned long blocks)
 	unsigned long old = xchg(&gfx_pool.grow_limit, blocks);
 
 	if (blocks < old && gfx_pool_is_ready())
-		mod_delayed_work(system_freezable_wq, &gfx_pool_idle_work, 0);
+		mod_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work, 0);
 	return old;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_set_grow_limit);
@@ -464,7 +477,7 @@ void __gfx_pool_warm_check(struct gfx_pool_node *node,
 	unsigned int want = __gfx_pool_warm_target(node, domain);
 
 	if (want && __gfx_pool_nr_warm(node, domain, want) < want)
-		queue_work(system_freezable_wq, &node->warm_work);
+		queue_work(gfx_pool_workqueue(), &node->warm_work);
 }
 
 /*
@@ -599,9 +612,9 @@ void gfx_pool_block_now_free(struct gfx_pool_block *block)
 	block->free_since = jiffies;
 	/* Grown blocks above a lowered limit at once, idle or not. */
 	if (block->grown && gfx_pool_over_limit())
-		mod_delayed_work(system_freezable_wq, &gfx_pool_idle_work, 0);
+		mod_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work, 0);
 	else	/* does nothing if it is pending already */
-		queue_delayed_work(system_freezable_wq, &gfx_pool_idle_work,
+		queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work,
 				   GFX_POOL_IDLE);
 }
 
@@ -763,7 +776,7 @@ unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only)
 		mutex_unlock(&node->convert_lock);
 	}
 	if (pending)
-		queue_delayed_work(system_freezable_wq, &gfx_pool_idle_work,
+		queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work,
 				   GFX_POOL_IDLE);
 	return done;
 }
@@ -797,7 +810,10 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 			     !READ_ONCE(block->converting);
 		}
 	}
-	return n ? n << GFX_POOL_BLOCK_ORDER : SHRINK_EMPTY;
+	n <<= GFX_POOL_BLOCK_ORDER;
+	/* Pages on per-CPU lists: the scan drains them, freeing blocks. */
+	n += gfx_pool_pcp_count_node(sc->nid);
+	return n ? n : SHRINK_EMPTY;
 }
 
 /*
@@ -829,6 +845,9 @@ static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 int __init gfx_pool_grow_init(void)
 {
 	struct shrinker *shrinker;
+
+	WRITE_ONCE(gfx_pool_wq, alloc_workqueue("gfx_pool",
+						WQ_UNBOUND | WQ_FREEZABLE, 0));
 
 	shrinker = shrinker_alloc(SHRINKER_NUMA_AWARE, "gfx_pool");
 	if (!shrinker)

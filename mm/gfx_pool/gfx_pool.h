@@ -345,6 +345,7 @@ struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty);
 bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
 		       enum gfx_pool_domain domain, bool dirty);
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
+unsigned long gfx_pool_pcp_count_node(int nid);
 bool gfx_pool_pcp_enabled(void);
 int __init gfx_pool_pcp_init(void);
 

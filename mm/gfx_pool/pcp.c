@@ -371,6 +371,32 @@ unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain)
 }
 
 /**
+ * gfx_pool_pcp_count_node() - pages on the per-CPU lists of a node's CPUs
+ * @nid: the node.
+ *
+ * Racy by nature: for the shrinker's count.
+ *
+ * Context: Any context.
+ * Return: the number of pages, all domains together.
+ */
+unsigned long gfx_pool_pcp_count_node(int nid)
+{
+	struct gfx_pool_pcp *pcp;
+	unsigned long n = 0;
+	unsigned int cpu;
+	int d;
+
+	for_each_possible_cpu(cpu) {
+		if (cpu_to_mem(cpu) != nid)
+			continue;
+		pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
+		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+			n += READ_ONCE(pcp->count[d]);
+	}
+	return n;
+}
+
+/**
  * gfx_pool_pcp_enable() - turn the per-CPU lists on or off
  * @on: the new state.
  *
