@@ -477,7 +477,12 @@ void __gfx_pool_warm_check(struct gfx_pool_node *node,
 	unsigned int want = __gfx_pool_warm_target(node, domain);
 
 	if (want && __gfx_pool_nr_warm(node, domain, want) < want)
-		queue_work(gfx_pool_workqueue(), &node->warm_work);
+		/*
+		 * A tick later: the allocation that asked returns before the
+		 * conversion's IPIs and cache flushes begin, and the
+		 * allocations right behind it ask once.
+		 */
+		queue_delayed_work(gfx_pool_workqueue(), &node->warm_work, 1);
 }
 
 /*
@@ -554,7 +559,8 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
  */
 void gfx_pool_warm_fn(struct work_struct *work)
 {
-	struct gfx_pool_node *node = container_of(work, struct gfx_pool_node,
+	struct gfx_pool_node *node = container_of(to_delayed_work(work),
+						  struct gfx_pool_node,
 						  warm_work);
 	unsigned int d, steps;
 
@@ -578,7 +584,7 @@ void gfx_pool_warm_flush(void)
 
 	for_each_node(nid)
 		if (gfx_pool.node[nid])
-			flush_work(&gfx_pool.node[nid]->warm_work);
+			flush_delayed_work(&gfx_pool.node[nid]->warm_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_warm_flush);
 

@@ -194,7 +194,7 @@ struct gfx_pool_node {
 	struct list_head grown;
 	struct gfx_pool_region *region;
 	bool snapshot;		/* NP blocks mapped for hibernation */
-	struct work_struct warm_work;
+	struct delayed_work warm_work;
 };
 
 /**

@@ -621,7 +621,7 @@ static int __init gfx_pool_nodes_init(void)
 		mutex_init(&node->convert_lock);
 		spin_lock_init(&node->lock);
 		INIT_LIST_HEAD(&node->grown);
-		INIT_WORK(&node->warm_work, gfx_pool_warm_fn);
+		INIT_DELAYED_WORK(&node->warm_work, gfx_pool_warm_fn);
 		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 			INIT_LIST_HEAD(&node->domain[d].free);
 			INIT_LIST_HEAD(&node->domain[d].partial);
