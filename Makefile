@@ -28,7 +28,7 @@ TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibe
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
 RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
-BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25
+BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
@@ -96,7 +96,7 @@ debug-kernel: tree
 
 $(BUILD)/bin/%: tree
 	@mkdir -p $(BUILD)/bin
-	@gcc -static -O2 -Wall -Werror -o $@.tmp \
+	@gcc -static -pthread -O2 -Wall -Werror -o $@.tmp \
 		$(KSRC)/tools/testing/selftests/mm/$*.c && mv $@.tmp $@
 
 initramfs: $(PROGRAMS)
@@ -114,7 +114,7 @@ run: kernel initramfs
 bench: kernel initramfs bench-deps
 	@$(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
 		$(BUILD)/initramfs.cpio $(RUN_POOL) $(BENCH_ARGS) --plot \
-		default cpu-max no-pool
+		default cpu-max no-pool smp4
 
 # gnuplot draws build/bench.svg; only `make bench` needs it.
 bench-deps: deps

@@ -81,6 +81,8 @@ static void bench_free(struct page **pages, unsigned long n, u64 method)
 
 static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 {
+	gfp_t gfp = GFP_KERNEL |
+		    (cmd->flags & TEST_GFX_POOL_BENCH_ZERO ? __GFP_ZERO : 0);
 	unsigned long i, n = cmd->npages;
 	struct page **pages;
 	u64 t0, t1;
@@ -105,10 +107,9 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 		}
 		if (cmd->method == TEST_GFX_POOL_POOL)
 			pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE,
-							cmd->domain,
-							GFP_KERNEL, 0);
+							cmd->domain, gfp, 0);
 		else
-			pages[i] = alloc_page(GFP_KERNEL);
+			pages[i] = alloc_page(gfp);
 		if (!pages[i]) {
 			ret = -ENOMEM;
 			break;
@@ -619,7 +620,9 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		return -EFAULT;
 	if (cmd.method > TEST_GFX_POOL_TTM_PER_PAGE ||
 	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
-	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES || cmd.flags)
+	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES ||
+	    (cmd.flags & ~TEST_GFX_POOL_BENCH_ZERO) ||
+	    (cmd.flags && cmd.method >= TEST_GFX_POOL_TTM))
 		return -EINVAL;
 	if (cmd.method >= TEST_GFX_POOL_TTM) {
 		/* TTM has no WB or NP ttm_tt caching that touches the pool. */

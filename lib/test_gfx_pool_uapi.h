@@ -35,7 +35,8 @@ enum {
  * @domain: (in) the caching domain; TEST_GFX_POOL_NP only with _POOL,
  *	WC or UC with the TTM methods.
  * @npages: (in) order-0 pages to allocate, 1 to 1048576.
- * @flags: (in) must be 0.
+ * @flags: (in) 0, or TEST_GFX_POOL_BENCH_ZERO: allocate with __GFP_ZERO
+ *	(alloc_page() and the pool; not the TTM methods).
  * @ns_alloc: (out) time to allocate all pages (for TTM: ttm_pool_alloc(),
  *	caching change included).
  * @ns_set: (out) time to change their caching (per-page only, else 0).
@@ -57,6 +58,7 @@ struct test_gfx_pool_cmd {
 };
 
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
+#define TEST_GFX_POOL_BENCH_ZERO	0x1ULL
 
 /**
  * struct test_gfx_pool_buf - the buffer of one open file, for mmap()

@@ -9,7 +9,9 @@
 #   default  default CPU (2 MiB direct map), gfx_pool=<pool size>;
 #   cpu-max  -cpu max -m 5G (1 GiB pages too), the same pool;
 #   no-pool  default CPU, gfx_pool=0: the same TTM device on TTM's own
-#            path, the stock rows the pool's are measured against.
+#            path, the stock rows the pool's are measured against;
+#   smp4     default CPU with 4 vCPUs, the pool, and the warm rows also
+#            with 1, 2 and 4 threads allocating at once.
 # Prints each boot's table, the ratios that the README quotes, what the
 # idle pool costs (MemAvailable with and without it, if no-pool ran), and
 # last "gfx_pool: splits outside pool: N", summed over the pool's boots.
@@ -26,13 +28,14 @@ name=${GFX_POOL_BENCH_NAME:-bench}
 csv=$build/$name.csv lat=$build/$name-latency.csv svg=$build/$name.svg
 rc=0 splits=0
 
-# boot <name> <kernel args> [qemu args...]: one bench boot; its table.
+# boot <name> <kernel args> <more bench args> [qemu args...]: one bench
+# boot; its table.
 boot() {
-	local boot=$1 kargs=$2 log=$build/$name-$1.log s
-	shift 2
+	local boot=$1 kargs=$2 more=$3 log=$build/$name-$1.log s
+	shift 3
 	echo "== $boot: $kargs $* (log: $log)"
 	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$args $kargs" \
+		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$args$more $kargs" \
 		-mem-prealloc "$@" || rc=1
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: //p' "$log" |
 		grep -v '^csv\|^gfx_pool: splits outside pool'
@@ -69,9 +72,11 @@ echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_
 echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
 for b in "$@"; do
 	case $b in
-	default) boot default "gfx_pool=$pool" ;;
-	cpu-max) boot cpu-max "gfx_pool=$pool" -cpu max -m 5G ;;
-	no-pool) boot no-pool "gfx_pool=0" ;;
+	default) boot default "gfx_pool=$pool" "" ;;
+	cpu-max) boot cpu-max "gfx_pool=$pool" "" -cpu max -m 5G ;;
+	no-pool) boot no-pool "gfx_pool=0" "" ;;
+	# Four vCPUs, and the warm rows with 1, 2 and 4 threads at once.
+	smp4) boot smp4 "gfx_pool=$pool" ",-s" -smp 4 ;;
 	*) echo "unknown boot $b" >&2; exit 2 ;;
 	esac
 done
@@ -85,6 +90,12 @@ for d in WC UC; do
 		"default:pool:$d:cold" "default:per_page:$d:plain"
 	ratio "TTM $d over gfx_pool / TTM $d with gfx_pool=0" \
 		"default:ttm:$d:pool" "no-pool:ttm:$d:stock"
+	ratio "gfx_pool $d warm, __GFP_ZERO / alloc_page, __GFP_ZERO" \
+		"default:pool:$d:warm_zero" "default:per_page:WB:zero"
+	ratio "gfx_pool $d warm, per thread: 4 threads / 1 thread" \
+		"smp4:pool:$d:warm_4t" "smp4:pool:$d:warm_1t"
+	ratio "gfx_pool $d warm, per thread: 2 threads / 1 thread" \
+		"smp4:pool:$d:warm_2t" "smp4:pool:$d:warm_1t"
 done
 if [[ " $* " == *" no-pool "* && " $* " == *" default "* ]]; then
 	avail() {	# avail <log>: MemAvailable in kB as /init saw it

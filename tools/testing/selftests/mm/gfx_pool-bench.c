@@ -30,10 +30,15 @@
  * measure taking back and growing run with gfx_pool.warm_blocks=0, so
  * that no warm block hides what they measure.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples]
+ * With -z, the floor and the warm rows once more with __GFP_ZERO; with -s,
+ * the warm rows with 1, 2 and 4 threads at once, N / threads pages each
+ * (the median thread's ns per page).
+ *
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -44,6 +49,9 @@
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
 #define WARM_BLOCKS	"/sys/module/gfx_pool/parameters/warm_blocks"
 #define PCP		"/sys/module/gfx_pool/parameters/pcp"
+
+/* The most threads a row runs at once (-s: 1, 2 and 4). */
+#define MAX_THREADS	4
 
 /* Times each row is run; the row shows the median, min and max. */
 static int repeats = 5;
@@ -96,20 +104,103 @@ static const char *const csv_method[] = {
 	[TEST_GFX_POOL_TTM_PER_PAGE] = "ttm_dma32",
 };
 
+/* How a row runs. */
+struct row_opts {
+	bool cold;	/* drop_caches before each repeat */
+	__u64 flags;	/* TEST_GFX_POOL_BENCH_ZERO, or 0 */
+	int threads;	/* 0: this thread; else that many at once */
+};
+
+/* One workload; ns per page (allocation, caching change and back, free). */
+static int run_once(int fd, __u64 method, __u64 domain, __u64 npages,
+		    __u64 flags, __u64 *ns)
+{
+	struct test_gfx_pool_cmd cmd = {
+		.method = method,
+		.domain = domain,
+		.npages = npages,
+		.flags = flags,
+	};
+
+	if (ioctl(fd, TEST_GFX_POOL_BENCH, &cmd))
+		return -errno;
+	*ns = (cmd.ns_alloc + cmd.ns_set + cmd.ns_reset + cmd.ns_free) / npages;
+	return 0;
+}
+
+struct thread_arg {
+	pthread_barrier_t *start;
+	__u64 method, domain, npages, flags, ns;
+	int ret;
+};
+
+static void *thread_fn(void *data)
+{
+	struct thread_arg *arg = data;
+	int fd = open(GFX_POOL_DEV, O_RDWR);
+
+	arg->ret = fd < 0 ? -errno : 0;
+	pthread_barrier_wait(arg->start);
+	if (!arg->ret)
+		arg->ret = run_once(fd, arg->method, arg->domain, arg->npages,
+				    arg->flags, &arg->ns);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 /*
- * Run one row @repeats times and print it: ns per page (allocation,
- * caching change and back, free) as median, min and max, and the splits
- * and DirectMap4k change of all repeats together; then the same as a
- * "csv," line. With @cold, each repeat starts with drop_caches, so that
- * the pool lends every free block again and the repeat takes its blocks
- * back and converts them. Return: the splits, or -1 on error.
+ * @threads threads at once, @npages / @threads pages each, each on a file
+ * of its own. @ns is set to the median of the threads' ns per page: what
+ * one thread pays while the others run.
+ */
+static int run_threads(__u64 method, __u64 domain, __u64 npages, __u64 flags,
+		       int threads, __u64 *ns)
+{
+	struct thread_arg arg[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	pthread_barrier_t start;
+	__u64 each[MAX_THREADS];
+	int i, ret = 0;
+
+	pthread_barrier_init(&start, NULL, threads);
+	for (i = 0; i < threads; i++) {
+		arg[i] = (struct thread_arg){
+			.start = &start, .method = method, .domain = domain,
+			.npages = npages / threads, .flags = flags,
+		};
+		if (pthread_create(&tid[i], NULL, thread_fn, &arg[i])) {
+			/* Nobody would ever meet at the barrier. */
+			fprintf(stderr, "pthread_create failed\n");
+			exit(4);
+		}
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(tid[i], NULL);
+		if (arg[i].ret)
+			ret = arg[i].ret;
+		each[i] = arg[i].ns;
+	}
+	pthread_barrier_destroy(&start);
+	qsort(each, threads, sizeof(*each), cmp_u64);
+	*ns = each[(threads - 1) / 2];
+	return ret;
+}
+
+/*
+ * Run one row @repeats times and print it: ns per page as median, min and
+ * max, and the splits and DirectMap4k change of all repeats together;
+ * then the same as a "csv," line. A cold row starts each repeat with
+ * drop_caches, so that the pool lends every free block again and the
+ * repeat takes its blocks back and converts them.
+ * Return: the splits, or -1 on error.
  */
 static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
-		      const char *tag, const char *variant, bool cold)
+		      const char *tag, const char *variant,
+		      const struct row_opts *o)
 {
 	struct gfx_pool_dmap before, after;
 	long splits_2m, splits_1g, demoted;
-	struct test_gfx_pool_cmd cmd;
 	__u64 ns[64], med;
 	char name[64];
 	int r, ret = 0;
@@ -119,11 +210,12 @@ static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
 	if (gfx_pool_dmap_read(&before))
 		return -1;
 	for (r = 0; r < repeats && !ret; r++) {
-		if (cold)
+		if (o->cold)
 			write_str("/proc/sys/vm/drop_caches", "2");
-		ret = gfx_pool_run(fd, method, domain, npages, &cmd);
-		ns[r] = (cmd.ns_alloc + cmd.ns_set + cmd.ns_reset +
-			 cmd.ns_free) / npages;
+		ret = o->threads ?
+		      run_threads(method, domain, npages, o->flags, o->threads,
+				  &ns[r]) :
+		      run_once(fd, method, domain, npages, o->flags, &ns[r]);
 	}
 	if (gfx_pool_dmap_read(&after))
 		return -1;
@@ -273,17 +365,40 @@ static int latency(int fd, int n)
 	return ret;
 }
 
-/* One size: the floor, then each domain on each path. */
-static int bench_size(int fd, unsigned long npages, const int *domains,
-		      int ndomains, bool pool_on, bool lends, long *pool_splits)
+/* Add a pool row's splits to the sum, or note a failed row. */
+static void pool_row(long r, long *pool_splits, int *failed)
 {
-	struct test_gfx_pool_cmd cmd;
-	int d, dom, failed = 0;
-	long r;
+	if (r < 0)
+		*failed = 1;
+	else
+		*pool_splits += r;
+}
+
+/*
+ * One size: the floor, then each domain on each path; with @zero the
+ * floor and the warm rows once more with __GFP_ZERO; with @scale the warm
+ * row with 1, 2 and 4 threads at once.
+ */
+static int bench_size(int fd, unsigned long npages, const int *domains,
+		      int ndomains, bool pool_on, bool lends, bool zero,
+		      bool scale, long *pool_splits)
+{
+	static const struct row_opts plain = {}, cold = { .cold = true };
+	static const struct row_opts zeroed = {
+		.flags = TEST_GFX_POOL_BENCH_ZERO,
+	};
+	struct row_opts threads = {};
+	int d, dom, failed = 0, t;
+	long stock_splits = 0;
+	char tag[32], variant[32];
+	__u64 ns;
 
 	/* The floor: plain alloc_page() and __free_page(). */
 	if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB, npages, "",
-		      "plain", false) < 0)
+		      "plain", &plain) < 0)
+		failed = 1;
+	if (zero && bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB,
+			      npages, ", zeroed", "zero", &zeroed) < 0)
 		failed = 1;
 	for (d = 0; d < ndomains; d++) {
 		dom = domains[d];
@@ -293,48 +408,50 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 			 * (gfx_pool=0) on TTM's own path, its pool types
 			 * filled by the first repeat.
 			 */
-			r = bench_row(fd, TEST_GFX_POOL_TTM, dom, npages,
-				      pool_on ? " over gfx_pool" : ", gfx_pool=0",
-				      pool_on ? "pool" : "stock", false);
-			if (r < 0)
-				failed = 1;
-			else if (pool_on)
-				*pool_splits += r;
+			pool_row(bench_row(fd, TEST_GFX_POOL_TTM, dom, npages,
+					   pool_on ? " over gfx_pool" :
+						     ", gfx_pool=0",
+					   pool_on ? "pool" : "stock", &plain),
+				 pool_on ? pool_splits : &stock_splits, &failed);
 		}
 		if (!pool_on)
 			continue;
 		if (dom != TEST_GFX_POOL_NP &&
 		    bench_row(fd, TEST_GFX_POOL_PER_PAGE, dom, npages, "",
-			      "plain", false) < 0)
+			      "plain", &plain) < 0)
 			failed = 1;
 		/* Cold: every block taken back from lending and converted. */
-		if (lends) {
-			r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
-				      ", cold", "cold", true);
-			if (r < 0)
-				failed = 1;
-			else
-				*pool_splits += r;
-		}
+		if (lends)
+			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+					   ", cold", "cold", &cold),
+				 pool_splits, &failed);
 		/* Warm: once untimed, so that the blocks are in the domain. */
-		if (gfx_pool_run(fd, TEST_GFX_POOL_POOL, dom, npages, &cmd))
+		if (run_once(fd, TEST_GFX_POOL_POOL, dom, npages, 0, &ns))
 			failed = 1;
-		r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages, ", warm",
-			      "warm", false);
-		if (r < 0)
-			failed = 1;
-		else
-			*pool_splits += r;
+		pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+				   ", warm", "warm", &plain),
+			 pool_splits, &failed);
+		if (zero)
+			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+					   ", warm, zeroed", "warm_zero",
+					   &zeroed),
+				 pool_splits, &failed);
+		for (t = 1; scale && t <= MAX_THREADS; t *= 2) {
+			threads.threads = t;
+			snprintf(tag, sizeof(tag), ", warm, %d thread%s", t,
+				 t > 1 ? "s" : "");
+			snprintf(variant, sizeof(variant), "warm_%dt", t);
+			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+					   tag, variant, &threads),
+				 pool_splits, &failed);
+		}
 		/* The same through the node lock alone: what the lists save. */
 		if (write_str(PCP, "0"))
 			continue;
-		r = bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
-			      ", warm, no pcp", "warm_nopcp", false);
+		pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+				   ", warm, no pcp", "warm_nopcp", &plain),
+			 pool_splits, &failed);
 		write_str(PCP, "1");
-		if (r < 0)
-			failed = 1;
-		else
-			*pool_splits += r;
 	}
 	return failed;
 }
@@ -343,12 +460,18 @@ int main(int argc, char **argv)
 {
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
+	bool pool_on, lends, zero = false, scale = false;
 	int failed = 0, samples = 0;
-	bool pool_on, lends;
 	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zs")) != -1) {
 		switch (opt) {
+		case 'z':
+			zero = true;
+			break;
+		case 's':
+			scale = true;
+			break;
 		case 'c':
 			samples = atoi(optarg);
 			break;
@@ -376,7 +499,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s]\n",
 				argv[0]);
 			return 2;
 		}
@@ -407,7 +530,7 @@ int main(int argc, char **argv)
 	       "DirectMap4k (kB)");
 	for (s = 0; s < nsizes; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
-				     lends, &pool_splits);
+				     lends, zero, scale, &pool_splits);
 	if (samples > 0 && pool_on) {
 		struct gfx_pool_dmap before, after;
 
