@@ -991,9 +991,19 @@ static int memcg_buffer(__u64 npages)
 static int memcg_child(void)
 {
 	long before, charged, after;
+	cpu_set_t cpus;
 	char pid[16];
 	int fd, big;
 
+	/*
+	 * One CPU: memcg keeps up to a charge batch (64 pages, 256 kB)
+	 * precharged per CPU, counted in memory.current, so a child that
+	 * moved between CPUs would show a batch per CPU it ran on.
+	 */
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		return 1;
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (write_file(CGROUP_TEST "/cgroup.procs", pid))
 		return 1;
