@@ -487,6 +487,21 @@ static void __gfx_pool_block_take(struct gfx_pool_node *node,
 	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, false);
 }
 
+/*
+ * After pages of @block were taken: the lists, and the warm blocks of its
+ * domain, which has one wholly free block fewer if it @was_partial not.
+ */
+static void __gfx_pool_block_taken(struct gfx_pool_node *node,
+				   struct gfx_pool_block *block,
+				   bool was_partial)
+{
+	/* A partial block that still has room stays where it is. */
+	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
+		__gfx_pool_block_relist(node, block);
+	if (!was_partial)
+		__gfx_pool_warm_check(node, block->domain);
+}
+
 static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 					   struct gfx_pool_block *block,
 					   struct gfx_pool_alloc_ctx *ac)
@@ -503,12 +518,7 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 
 	__gfx_pool_block_take(node, block, off, nr, ac);
 	block->order[off] = ac->order + 1;
-	/* A partial block that still has room stays where it is. */
-	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
-		__gfx_pool_block_relist(node, block);
-	/* One wholly free block fewer: its domain may want another warm. */
-	if (!was_partial)
-		__gfx_pool_warm_check(node, block->domain);
+	__gfx_pool_block_taken(node, block, was_partial);
 	return pfn_to_page(block->pfn + off);
 }
 
@@ -569,6 +579,7 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 				 unsigned long *entry, unsigned int max)
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[domain];
+	struct gfx_pool_alloc_ctx ac = { .domain = domain };
 	unsigned long off, end, k, i;
 	struct gfx_pool_block *block;
 	unsigned int n = 0;
@@ -589,19 +600,13 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 		off = find_first_zero_bit(block->used, GFX_POOL_BLOCK_PAGES);
 		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
 		k = min_t(unsigned long, end - off, max - n);
-		bitmap_set(block->used, off, k);
-		block->nr_used += k;
-		dom->nr_used += k;
-		gfx_pool_set_offline(pfn_to_page(block->pfn + off), k, false);
+		__gfx_pool_block_take(node, block, off, k, &ac);
 		for (i = off; i < off + k; i++) {
 			block->order[i] = GFX_POOL_ORDER_PCP;
 			entry[n++] = (unsigned long)pfn_to_page(block->pfn + i) |
 				     test_bit(i, block->dirty);
 		}
-		if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
-			__gfx_pool_block_relist(node, block);
-		if (!was_partial)
-			__gfx_pool_warm_check(node, domain);
+		__gfx_pool_block_taken(node, block, was_partial);
 	}
 	return n;
 }

@@ -88,13 +88,17 @@ static int gfx_pool_pcp_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	}
 	if (!gfx_pool_is_ready()) {
-		if (system_state != SYSTEM_BOOTING)
+		if (system_state != SYSTEM_BOOTING) {
+			pr_err("gfx_pool.pcp: the pool is off\n");
 			return -ENODEV;
+		}
 		gfx_pool_pcp_boot = on;
 		return 0;
 	}
-	if (on && !gfx_pool_pcp_usable)
+	if (on && !gfx_pool_pcp_usable) {
+		pr_err("gfx_pool.pcp: no CPU hotplug state; the lists stay off\n");
 		return -ENODEV;
+	}
 	gfx_pool_pcp_enable(on);
 	return 0;
 }
@@ -242,10 +246,17 @@ struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty)
 	unsigned long UP_flags = 0;
 	struct page *page;
 
-	if (!READ_ONCE(gfx_pool_pcp_on))
-		return NULL;
 	gfx_pool_pcp_trylock_prepare(&UP_flags);
 	pcp = gfx_pool_pcp_trylock();
+	/*
+	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
+	 * each list under it after turning them off, so no page comes onto
+	 * a list once it is drained.
+	 */
+	if (pcp && !READ_ONCE(gfx_pool_pcp_on)) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
+	}
 	if (pcp) {
 		if (!pcp->count[domain])
 			gfx_pool_pcp_fill(pcp, domain);
@@ -287,10 +298,14 @@ bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
 	struct gfx_pool_pcp *pcp;
 	bool done = false;
 
-	if (!READ_ONCE(gfx_pool_pcp_on) || block->nid != numa_mem_id())
-		return false;
 	gfx_pool_pcp_trylock_prepare(&UP_flags);
 	pcp = gfx_pool_pcp_trylock();
+	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
+	if (pcp && (!READ_ONCE(gfx_pool_pcp_on) ||
+		    block->nid != numa_mem_id())) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
+	}
 	if (pcp) {
 		if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
 			gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
@@ -303,17 +318,25 @@ bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
 	return done;
 }
 
-/* Give every page of @cpu's lists back, or only those of node @nid. */
-static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid)
+/*
+ * Give every page of @cpu's lists back, if it is a CPU of node @nid (or
+ * any, for %NUMA_NO_NODE). Unless @sure, lists that look empty are not
+ * locked: a page that comes onto one meanwhile stays, which only an
+ * exact drain (turning the lists off) cannot have.
+ */
+static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
+					    bool sure)
 {
 	struct gfx_pool_pcp *pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
 	unsigned long UP_flags = 0, n = 0;
 	int d;
 
+	if (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid)
+		return 0;
 	/* Nothing to do is the usual case: no lock for it. */
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		n += READ_ONCE(pcp->count[d]);
-	if (!n || (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid))
+	if (!n && !sure)
 		return 0;
 	n = 0;
 	if (!IS_ENABLED(CONFIG_SMP))
@@ -346,7 +369,7 @@ unsigned long gfx_pool_pcp_drain(int nid)
 	if (!gfx_pool_is_ready())
 		return 0;
 	for_each_possible_cpu(cpu)
-		n += gfx_pool_pcp_drain_cpu(cpu, nid);
+		n += gfx_pool_pcp_drain_cpu(cpu, nid, false);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_drain);
@@ -410,9 +433,12 @@ unsigned long gfx_pool_pcp_count_node(int nid)
 bool gfx_pool_pcp_enable(bool on)
 {
 	bool old = xchg(&gfx_pool_pcp_on, on && gfx_pool_pcp_usable);
+	unsigned int cpu;
 
-	if (!on)
-		gfx_pool_pcp_drain(NUMA_NO_NODE);
+	/* Every list under its lock: none can take a page after this. */
+	if (!on && gfx_pool_is_ready())
+		for_each_possible_cpu(cpu)
+			gfx_pool_pcp_drain_cpu(cpu, NUMA_NO_NODE, true);
 	return old;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_enable);
@@ -426,7 +452,7 @@ bool gfx_pool_pcp_enabled(void)
 /* A CPU went offline: its lists would hold their pages for good. */
 static int gfx_pool_pcp_cpu_dead(unsigned int cpu)
 {
-	gfx_pool_pcp_drain_cpu(cpu, NUMA_NO_NODE);
+	gfx_pool_pcp_drain_cpu(cpu, NUMA_NO_NODE, false);
 	return 0;
 }
 
