@@ -36,8 +36,14 @@
  * and the unmapped_alloc proposal make: refill in whole 2 MiB blocks so
  * the large page stays whole, and keep the small-page allocator inside it.
  *
+ * Nothing walks the node's blocks: partly used blocks are listed by their
+ * free order (the largest aligned free run), so an allocation looks at
+ * one list head per order above its own; wholly free blocks have a list
+ * and a count per domain; and free aligned pairs of blocks, which order
+ * 10 needs, have lists of their own by the pair's domains.
+ *
  * The warm path (a block of the asked domain has room) takes the node lock
- * for a list walk and a bitmap search, and changes no direct-map entry. A
+ * for those looks and one bitmap search, and changes no direct-map entry. A
  * cold path that needs a conversion drops the lock and converts a
  * wholly free block; that needs a gfp that may sleep. Blocks of the asked domain are
  * always used before any other block is converted. When no block is free,
@@ -110,6 +116,23 @@ const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 
 static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
 
+/* gfx_pool_pfn_to_block(), also for init once every region is set up. */
+static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
+{
+	struct gfx_pool_region *region;
+	unsigned long idx;
+	unsigned int r;
+
+	/* One region per node at most: a short walk. */
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		idx = (pfn - region->start_pfn) >> GFX_POOL_BLOCK_ORDER;
+		if (pfn >= region->start_pfn && idx < region->nr_blocks)
+			return &region->blocks[idx];
+	}
+	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+}
+
 /*
  * The block of @pfn: in the region, by index; a grown one, in the xarray.
  * A region block lives as long as the pool. A grown block's struct is
@@ -120,20 +143,9 @@ static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
  */
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
 {
-	struct gfx_pool_region *region;
-	unsigned long idx;
-	unsigned int r;
-
 	if (!gfx_pool_is_ready())
 		return NULL;
-	/* One region per node at most: a short walk. */
-	for (r = 0; r < gfx_pool.nr_regions; r++) {
-		region = &gfx_pool.region[r];
-		idx = (pfn - region->start_pfn) >> GFX_POOL_BLOCK_ORDER;
-		if (pfn >= region->start_pfn && idx < region->nr_blocks)
-			return &region->blocks[idx];
-	}
-	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	return gfx_pool_lookup_block(pfn);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pfn_to_block);
 
@@ -438,6 +450,151 @@ struct gfx_pool_alloc_ctx {
 	bool dirty;
 };
 
+/* === Block lists ========================================================= */
+
+/*
+ * The largest order of an aligned run of set bits in @free, one word of a
+ * block's free pages; @free is not zero. Each step keeps the bits that
+ * start a run twice as long, at twice the alignment.
+ */
+static unsigned int gfx_pool_word_free_order(unsigned long free)
+{
+	unsigned long next, align;
+	unsigned int order = 0, run;
+
+	for (run = 1; run < BITS_PER_LONG; run <<= 1, order++) {
+		/* Bit i set for i a multiple of 2 * run. */
+		align = 2 * run < BITS_PER_LONG ?
+			ULONG_MAX / ((1UL << (2 * run)) - 1) : 1UL;
+		next = free & (free >> run) & align;
+		if (!next)
+			break;
+		free = next;
+	}
+	return order;
+}
+
+/*
+ * The free order of @block: the largest order of an aligned run of its
+ * free pages, which an allocation of that order could take. Eight words
+ * at most. Return: -1 if the block is full.
+ */
+static int gfx_pool_block_free_order(const struct gfx_pool_block *block)
+{
+	unsigned int i, words, nr_words = BITS_TO_LONGS(GFX_POOL_BLOCK_PAGES);
+	int order = -1;
+
+	for (i = 0; i < nr_words; i++)
+		if (~block->used[i])
+			order = max_t(int, order,
+				      gfx_pool_word_free_order(~block->used[i]));
+	if (order < ilog2(BITS_PER_LONG))
+		return order;
+	/* Whole free words: runs of 2, 4, ... aligned free words. */
+	for (words = 2; words <= nr_words; words <<= 1) {
+		for (i = 0; i < nr_words; i += words)
+			if (find_next_bit(block->used, (i + words) * BITS_PER_LONG,
+					  i * BITS_PER_LONG) >=
+			    (i + words) * BITS_PER_LONG)
+				break;
+		if (i >= nr_words)
+			break;
+		order++;
+	}
+	return order;
+}
+
+/*
+ * The aligned pair @block is part of, if its two blocks are this node's:
+ * @first gets the block whose pfn is aligned to 1 << GFX_POOL_MAX_ORDER.
+ * Context: @node's lock held, which is also an RCU read-side section for
+ * the lookup of a grown neighbour; or init, once every region is set up.
+ */
+static struct gfx_pool_block *__gfx_pool_pair_other(struct gfx_pool_node *node,
+						    struct gfx_pool_block *block,
+						    struct gfx_pool_block **first)
+{
+	unsigned long pfn = block->pfn ^ GFX_POOL_BLOCK_PAGES;
+	struct gfx_pool_block *other;
+
+	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
+	if (GFX_POOL_MAX_ORDER == GFX_POOL_BLOCK_ORDER)
+		return NULL;
+	other = gfx_pool_lookup_block(pfn);
+	if (!other || other->nid != node->nid)
+		return NULL;
+	*first = IS_ALIGNED(block->pfn, 1UL << GFX_POOL_MAX_ORDER) ? block :
+									other;
+	return other;
+}
+
+/*
+ * @block just went on or off its domain's free list: put its pair on the
+ * pair list its domains say, or off every pair list.
+ */
+static void __gfx_pool_pair_update(struct gfx_pool_node *node,
+				   struct gfx_pool_block *block)
+{
+	struct gfx_pool_block *first, *other, *second;
+
+	other = __gfx_pool_pair_other(node, block, &first);
+	if (!other)
+		return;
+	second = first == block ? other : block;
+	if (block->listed_free && other->listed_free)
+		list_move_tail(&first->pair,
+			       &node->pairs[first->domain][second->domain]);
+	else
+		list_del_init(&first->pair);
+}
+
+/* Put @block on its domain's free list: at the head, or the @tail. */
+static void __gfx_pool_block_list_free(struct gfx_pool_node *node,
+				       struct gfx_pool_block *block, bool tail)
+{
+	struct gfx_pool_domain_lists *dom = &node->domain[block->domain];
+
+	if (tail)
+		list_move_tail(&block->list, &dom->free);
+	else
+		list_move(&block->list, &dom->free);
+	if (!block->listed_free) {
+		block->listed_free = true;
+		dom->nr_free++;
+		__gfx_pool_pair_update(node, block);
+	}
+}
+
+/* Take @block off whichever list it is on. */
+static void __gfx_pool_block_unlist(struct gfx_pool_node *node,
+				    struct gfx_pool_block *block)
+{
+	list_del_init(&block->list);
+	if (block->listed_free) {
+		block->listed_free = false;
+		node->domain[block->domain].nr_free--;
+		__gfx_pool_pair_update(node, block);
+	}
+}
+
+/**
+ * gfx_pool_pairs_init() - put the free pairs of the regions on pair lists
+ *
+ * Context: init, once every region's blocks are on their lists and before
+ * the pool is ready.
+ */
+void __init gfx_pool_pairs_init(void)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	for (i = 0; i < gfx_pool.nr_blocks; i++) {
+		block = &gfx_pool.blocks[i];
+		if (block->listed_free)
+			__gfx_pool_pair_update(gfx_pool.node[block->nid], block);
+	}
+}
+
 /*
  * Take a wholly free @block off its list and mark it converting: nobody
  * else touches it until __gfx_pool_block_converted() puts it back (or
@@ -448,26 +605,51 @@ void __gfx_pool_block_detach(struct gfx_pool_node *node,
 			     struct gfx_pool_block *block)
 {
 	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
-	list_del_init(&block->list);
+	__gfx_pool_block_unlist(node, block);
 	node->domain[block->domain].nr_blocks--;
 	block->converting = true;
 }
 
-/* Put @block on the list its state says, after a change under the lock. */
+/*
+ * Put @block on the list its state says, after a change under the lock:
+ * the free list, the partial list of its free order, or none when full.
+ */
 static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block)
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[block->domain];
+	int order;
 
 	lockdep_assert_held(&node->lock);
 	if (!block->nr_used) {
-		list_move(&block->list, &dom->free);
+		__gfx_pool_block_list_free(node, block, false);
 		gfx_pool_block_now_free(block);
-	} else if (block->nr_used == GFX_POOL_BLOCK_PAGES) {
-		list_del_init(&block->list);
-	} else {
-		list_move(&block->list, &dom->partial);
+		return;
 	}
+	__gfx_pool_block_unlist(node, block);
+	order = gfx_pool_block_free_order(block);
+	if (order >= 0)
+		list_add(&block->list, &dom->partial[order]);
+}
+
+/*
+ * The first partly used block of @domain on @node with a free run of
+ * @order or more, from the most broken-up list that has one.
+ */
+static struct gfx_pool_block *__gfx_pool_partial(struct gfx_pool_node *node,
+						 enum gfx_pool_domain domain,
+						 unsigned int order)
+{
+	struct gfx_pool_domain_lists *dom = &node->domain[domain];
+	struct gfx_pool_block *block;
+
+	for (; order < GFX_POOL_BLOCK_ORDER; order++) {
+		block = list_first_entry_or_null(&dom->partial[order],
+						 struct gfx_pool_block, list);
+		if (block)
+			return block;
+	}
+	return NULL;
 }
 
 /* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
@@ -495,9 +677,7 @@ static void __gfx_pool_block_taken(struct gfx_pool_node *node,
 				   struct gfx_pool_block *block,
 				   bool was_partial)
 {
-	/* A partial block that still has room stays where it is. */
-	if (!was_partial || block->nr_used == GFX_POOL_BLOCK_PAGES)
-		__gfx_pool_block_relist(node, block);
+	__gfx_pool_block_relist(node, block);
 	if (!was_partial)
 		__gfx_pool_warm_check(node, block->domain);
 }
@@ -513,7 +693,8 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	lockdep_assert_held(&node->lock);
 	off = bitmap_find_next_zero_area(block->used, GFX_POOL_BLOCK_PAGES, 0,
 					 nr, nr - 1);
-	if (off >= GFX_POOL_BLOCK_PAGES)
+	/* The lists promise room: a block without it is a pool bug. */
+	if (WARN_ON_ONCE(off >= GFX_POOL_BLOCK_PAGES))
 		return NULL;
 
 	__gfx_pool_block_take(node, block, off, nr, ac);
@@ -525,25 +706,21 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 /*
  * The warm path: pages from a block already in the domain, partly used
  * ones first so that free blocks stay free for other domains and orders.
+ * No walk: one look at each partial list from @ac->order up, then the
+ * free list.
  */
 static struct page *__gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
 					       struct gfx_pool_alloc_ctx *ac)
 {
-	struct gfx_pool_domain_lists *dom = &node->domain[ac->domain];
 	struct gfx_pool_block *block;
-	struct page *page;
 
 	lockdep_assert_held(&node->lock);
 	/* A partly used block never has room for a whole block. */
-	if (ac->order < GFX_POOL_BLOCK_ORDER) {
-		list_for_each_entry(block, &dom->partial, list) {
-			page = __gfx_pool_block_alloc(node, block, ac);
-			if (page)
-				return page;
-		}
-	}
-	block = list_first_entry_or_null(&dom->free, struct gfx_pool_block,
-					 list);
+	block = ac->order < GFX_POOL_BLOCK_ORDER ?
+		__gfx_pool_partial(node, ac->domain, ac->order) : NULL;
+	if (!block)
+		block = list_first_entry_or_null(&node->domain[ac->domain].free,
+						 struct gfx_pool_block, list);
 	return block ? __gfx_pool_block_alloc(node, block, ac) : NULL;
 }
 
@@ -587,8 +764,7 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 
 	lockdep_assert_held(&node->lock);
 	while (n < max) {
-		block = list_first_entry_or_null(&dom->partial,
-						 struct gfx_pool_block, list);
+		block = __gfx_pool_partial(node, domain, 0);
 		if (!block)
 			block = list_first_entry_or_null(&dom->free,
 							 struct gfx_pool_block,
@@ -630,10 +806,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 	block->converting = false;
 	block->domain = now;
 	node->domain[now].nr_blocks++;
-	if (failed)
-		list_add_tail(&block->list, &node->domain[now].free);
-	else
-		list_add(&block->list, &node->domain[now].free);
+	__gfx_pool_block_list_free(node, block, failed);
 	gfx_pool_block_now_free(block);
 	return true;
 }
@@ -658,7 +831,7 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 	spin_lock_irqsave(&node->lock, flags);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		if (d != ac->domain)
-			tries += list_count_nodes(&node->domain[d].free);
+			tries += node->domain[d].nr_free;
 	while (!page && tries--) {
 		block = NULL;
 		for (d = 0; d < GFX_POOL_NR_DOMAINS && !block; d++) {
@@ -693,9 +866,10 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 /*
  * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
  * wholly free blocks, naturally aligned, on one node: of the region, or
- * grown together. They are rare (TTM asks for MAX_PAGE_ORDER first), so
- * a walk of the node's blocks under the lock finds them; the blocks are
- * marked full and only the first one records the order.
+ * grown together. That is a pair (MAX_PAGE_ORDER is one above a block's
+ * order), and the node keeps its free pairs on lists by their domains,
+ * so finding one is a look at a few list heads; the blocks are marked
+ * full and only the first one records the order.
  */
 static unsigned int gfx_pool_span(unsigned int order)
 {
@@ -710,48 +884,43 @@ static struct gfx_pool_block *gfx_pool_group_block(struct gfx_pool_block *first,
 					 (i << GFX_POOL_BLOCK_ORDER)) : first;
 }
 
-/*
- * Are the blocks of the group for @order at @first all there, on @node,
- * free, and (if @domain is a domain) in @domain?
- */
-static bool __gfx_pool_group_free(struct gfx_pool_node *node,
-				  struct gfx_pool_block *first,
-				  unsigned int order, unsigned int domain)
+/* What converting a wholly free block of domain @from to @to costs. */
+static unsigned int gfx_pool_convert_steps(unsigned int from, unsigned int to)
 {
-	struct gfx_pool_block *block;
-	unsigned int i;
-
-	lockdep_assert_held(&node->lock);
-	if (!IS_ALIGNED(first->pfn, 1UL << order))
-		return false;
-	for (i = 0; i < gfx_pool_span(order); i++) {
-		block = gfx_pool_group_block(first, i);
-		if (!block || gfx_pool.node[block->nid] != node ||
-		    block->nr_used || block->converting ||
-		    (domain < GFX_POOL_NR_DOMAINS && block->domain != domain))
-			return false;
-	}
-	return true;
+	/* Every domain is entered from WB and left to WB. */
+	return from == to ? 0 : from == GFX_POOL_WB || to == GFX_POOL_WB ? 1 : 2;
 }
 
-/* A free aligned group for @order, or NULL; @domain as above. */
+/*
+ * A free aligned group for @domain: in @domain only, or if @any in
+ * whatever domains, the one with the fewest conversion steps first.
+ * Return: its first block, or NULL if there is none.
+ */
 static struct gfx_pool_block *__gfx_pool_find_group(struct gfx_pool_node *node,
-						    unsigned int order,
-						    unsigned int domain)
+						    unsigned int domain,
+						    bool any)
 {
-	struct gfx_pool_block *block;
-	unsigned long i;
+	struct gfx_pool_block *first, *best = NULL;
+	unsigned int a, b, steps, best_steps = UINT_MAX;
 
-	for (i = 0; i < gfx_pool.nr_blocks; i++)
-		if (__gfx_pool_group_free(node, &gfx_pool.blocks[i], order,
-					  domain))
-			return &gfx_pool.blocks[i];
-	/* The node lock keeps a grown block on this node from going away. */
-	xa_for_each(&gfx_pool.grown, i, block)
-		if (block->nid == node->nid &&
-		    __gfx_pool_group_free(node, block, order, domain))
-			return block;
-	return NULL;
+	lockdep_assert_held(&node->lock);
+	if (!any)
+		return list_first_entry_or_null(&node->pairs[domain][domain],
+						struct gfx_pool_block, pair);
+	for (a = 0; a < GFX_POOL_NR_DOMAINS; a++) {
+		for (b = 0; b < GFX_POOL_NR_DOMAINS; b++) {
+			first = list_first_entry_or_null(&node->pairs[a][b],
+							 struct gfx_pool_block,
+							 pair);
+			steps = gfx_pool_convert_steps(a, domain) +
+				gfx_pool_convert_steps(b, domain);
+			if (first && steps < best_steps) {
+				best = first;
+				best_steps = steps;
+			}
+		}
+	}
+	return best;
 }
 
 static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
@@ -765,7 +934,7 @@ static struct page *__gfx_pool_group_take(struct gfx_pool_node *node,
 	for (i = 0; i < gfx_pool_span(ac->order); i++) {
 		block = gfx_pool_group_block(first, i);
 		__gfx_pool_block_take(node, block, 0, GFX_POOL_BLOCK_PAGES, ac);
-		list_del_init(&block->list);
+		__gfx_pool_block_unlist(node, block);
 	}
 	first->order[0] = ac->order + 1;
 	__gfx_pool_warm_check(node, ac->domain);
@@ -780,7 +949,7 @@ static struct page *gfx_pool_node_alloc_group_warm(struct gfx_pool_node *node,
 	unsigned long flags;
 
 	spin_lock_irqsave(&node->lock, flags);
-	first = __gfx_pool_find_group(node, ac->order, ac->domain);
+	first = __gfx_pool_find_group(node, ac->domain, false);
 	if (first)
 		page = __gfx_pool_group_take(node, first, ac);
 	spin_unlock_irqrestore(&node->lock, flags);
@@ -805,7 +974,7 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	group[0] = __gfx_pool_find_group(node, ac->order, GFX_POOL_NR_DOMAINS);
+	group[0] = __gfx_pool_find_group(node, ac->domain, true);
 	if (!group[0])
 		goto out_unlock;
 	for (i = 0; i < span; i++) {

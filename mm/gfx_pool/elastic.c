@@ -261,6 +261,7 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 		/* Off every list until __gfx_pool_block_converted() below. */
 		block->converting = true;
 		INIT_LIST_HEAD(&block->list);
+		INIT_LIST_HEAD(&block->pair);
 		ret = xa_err(xa_store(&gfx_pool.grown,
 				      block->pfn >> GFX_POOL_BLOCK_ORDER, block,
 				      meta_gfp));
@@ -430,23 +431,6 @@ unsigned int gfx_pool_warm_blocks(void)
 	return READ_ONCE(warm_blocks);
 }
 
-/*
- * The wholly free blocks @domain has on @node, counted up to @max: the
- * list is only walked that far.
- */
-static unsigned int __gfx_pool_nr_warm(struct gfx_pool_node *node,
-				       unsigned int domain, unsigned int max)
-{
-	struct gfx_pool_block *block;
-	unsigned int n = 0;
-
-	lockdep_assert_held(&node->lock);
-	list_for_each_entry(block, &node->domain[domain].free, list)
-		if (++n >= max)
-			break;
-	return n;
-}
-
 /* How many warm blocks @domain should have on @node now. */
 static unsigned int __gfx_pool_warm_target(struct gfx_pool_node *node,
 					   unsigned int domain)
@@ -461,7 +445,7 @@ static bool __gfx_pool_block_is_warm(struct gfx_pool_node *node,
 {
 	unsigned int want = __gfx_pool_warm_target(node, block->domain);
 
-	return want && __gfx_pool_nr_warm(node, block->domain, want + 1) <= want;
+	return want && node->domain[block->domain].nr_free <= want;
 }
 
 /**
@@ -476,7 +460,7 @@ void __gfx_pool_warm_check(struct gfx_pool_node *node,
 {
 	unsigned int want = __gfx_pool_warm_target(node, domain);
 
-	if (want && __gfx_pool_nr_warm(node, domain, want) < want)
+	if (want && node->domain[domain].nr_free < want)
 		/*
 		 * A tick later: the allocation that asked returns before the
 		 * conversion's IPIs and cache flushes begin, and the
@@ -499,7 +483,7 @@ static struct gfx_pool_block *__gfx_pool_spare_block(struct gfx_pool_node *node,
 		if (d == domain)
 			continue;
 		want = __gfx_pool_warm_target(node, d);
-		if (__gfx_pool_nr_warm(node, d, want + 1) > want)
+		if (node->domain[d].nr_free > want)
 			return list_first_entry(&node->domain[d].free,
 						struct gfx_pool_block, list);
 	}
@@ -520,7 +504,7 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
 	want = __gfx_pool_warm_target(node, domain);
-	if (__gfx_pool_nr_warm(node, domain, want) >= want) {
+	if (node->domain[domain].nr_free >= want) {
 		spin_unlock_irqrestore(&node->lock, flags);
 		return 0;
 	}

@@ -37,16 +37,22 @@
  */
 #define GFX_POOL_MAX_ORDER	MAX_PAGE_ORDER
 static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
+/* Groups of blocks are pairs at most: see &gfx_pool_node.pairs. */
+static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
 
 /**
  * struct gfx_pool_block - one 2 MiB block of the pool
- * @list: on its node's @free or @partial list of its domain, or on no
- *	list while it is full or being converted.
+ * @list: on its node's @free list of its domain, or on the @partial list
+ *	of its domain and free order, or on no list while it is full or
+ *	being converted.
+ * @pair: for the first block of an aligned pair (see @pairs in &struct
+ *	gfx_pool_node), on a pair list while both blocks are on @free lists.
  * @pfn: first page frame of the block; never changes.
  * @nid: node the block's memory sits on; never changes.
  * @domain: how the direct map maps the block right now.
  * @converting: the block is off every list while it is converted;
  *	nobody else may touch it.
+ * @listed_free: the block is on its domain's @free list.
  * @nr_used: pages of the block handed out.
  * @used: one bit per page handed out.
  * @dirty: one bit per page that may hold old data. Set for every page at
@@ -83,10 +89,12 @@ static_assert(GFX_POOL_MAX_ORDER >= GFX_POOL_BLOCK_ORDER);
  */
 struct gfx_pool_block {
 	struct list_head list;
+	struct list_head pair;
 	unsigned long pfn;
 	int nid;
 	enum gfx_pool_domain domain;
 	bool converting;
+	bool listed_free;
 	bool snapshot_mapped;
 	bool lent;
 	bool grown;
@@ -158,13 +166,19 @@ struct gfx_pool_region {
 /**
  * struct gfx_pool_domain_lists - the blocks of one domain on one node
  * @free: wholly free blocks, already mapped in this domain.
- * @partial: blocks with both used and free pages.
+ * @partial: blocks with both used and free pages, by their free order:
+ *	the largest order of an aligned run of free pages they have. An
+ *	allocation of order k takes the first block of the lowest list at
+ *	k or above, so finding room costs one look per order, and the most
+ *	broken-up block that fits is filled first.
+ * @nr_free: blocks on @free.
  * @nr_blocks: blocks in this domain, on a list or full.
  * @nr_used: pages of this domain handed out.
  */
 struct gfx_pool_domain_lists {
 	struct list_head free;
-	struct list_head partial;
+	struct list_head partial[GFX_POOL_BLOCK_ORDER];
+	unsigned long nr_free;
 	unsigned long nr_blocks;
 	unsigned long nr_used;
 };
@@ -178,6 +192,11 @@ struct gfx_pool_domain_lists {
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @grown: the node's grown blocks. Protected by @convert_lock.
  * @domain: per-domain block lists and gauges.
+ * @pairs: aligned pairs of this node's blocks (2 MiB blocks whose
+ *	first pfn is aligned to 1 << %GFX_POOL_MAX_ORDER, and the block right
+ *	after) that are both on @free lists, by the domains of the first and
+ *	the second block: the groups an allocation above
+ *	%GFX_POOL_BLOCK_ORDER takes, found without a walk.
  * @region: the region on this node that lends, or NULL: lent blocks are
  *	taken back from it for this node.
  * @snapshot: from freeze_late to thaw_early or restore_early, NP blocks
@@ -191,6 +210,7 @@ struct gfx_pool_node {
 	struct mutex convert_lock;	/* one conversion at a time */
 	spinlock_t lock;	/* protects @domain and this node's blocks */
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
+	struct list_head pairs[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_DOMAINS];
 	struct list_head grown;
 	struct gfx_pool_region *region;
 	bool snapshot;		/* NP blocks mapped for hibernation */
@@ -328,6 +348,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				struct gfx_pool_block *block,
 				unsigned int now, bool failed);
 int gfx_pool_demote_gbpage(unsigned long pfn);
+void __init gfx_pool_pairs_init(void);
 int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);

@@ -75,6 +75,120 @@ static unsigned long pool_page_index(struct page *page)
 }
 
 /*
+ * The free order of @block found the slow way, as the lists must have it:
+ * the largest order with an aligned run of free pages, or -1 if full.
+ */
+static int slow_free_order(struct gfx_pool_block *block)
+{
+	int order;
+
+	for (order = GFX_POOL_BLOCK_ORDER; order >= 0; order--)
+		if (bitmap_find_next_zero_area(block->used,
+					       GFX_POOL_BLOCK_PAGES, 0,
+					       1UL << order,
+					       (1UL << order) - 1) <
+		    GFX_POOL_BLOCK_PAGES)
+			return order;
+	return -1;
+}
+
+/* What check_node_lists() found wrong on one node. */
+struct list_faults {
+	unsigned long free, nr_free, partial, pair, unpaired;
+	unsigned long pfn;	/* of the last block found wrong */
+};
+
+/*
+ * Walk @node's lists under its lock and count what breaks the rules the
+ * allocator relies on: every block on a free list is free and counted,
+ * every partial block sits on the list of its free order, every pair on
+ * a pair list is two free blocks of the right domains, and every such
+ * pair is on one.
+ */
+static void check_node_lists(struct gfx_pool_node *node, struct list_faults *f)
+{
+	struct gfx_pool_block *block, *second;
+	unsigned long flags, n;
+	int d, e, o;
+
+	spin_lock_irqsave(&node->lock, flags);
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+		n = 0;
+		list_for_each_entry(block, &node->domain[d].free, list) {
+			n++;
+			if (block->nr_used || !block->listed_free ||
+			    block->converting || block->domain != d) {
+				f->free++;
+				f->pfn = block->pfn;
+			}
+			/* The first of an aligned pair of free blocks is paired. */
+			second = IS_ALIGNED(block->pfn, 1UL << GFX_POOL_MAX_ORDER) ?
+				 gfx_pool_pfn_to_block(block->pfn +
+						       GFX_POOL_BLOCK_PAGES) :
+				 NULL;
+			if (second && second->nid == node->nid &&
+			    second->listed_free && list_empty(&block->pair)) {
+				f->unpaired++;
+				f->pfn = block->pfn;
+			}
+		}
+		if (n != node->domain[d].nr_free)
+			f->nr_free++;
+		for (o = 0; o < GFX_POOL_BLOCK_ORDER; o++) {
+			list_for_each_entry(block, &node->domain[d].partial[o],
+					    list) {
+				if (block->listed_free || block->domain != d ||
+				    !block->nr_used ||
+				    slow_free_order(block) != o) {
+					f->partial++;
+					f->pfn = block->pfn;
+				}
+			}
+		}
+		for (e = 0; e < GFX_POOL_NR_DOMAINS; e++) {
+			list_for_each_entry(block, &node->pairs[d][e], pair) {
+				second = gfx_pool_pfn_to_block(block->pfn +
+							       GFX_POOL_BLOCK_PAGES);
+				if (!IS_ALIGNED(block->pfn,
+						1UL << GFX_POOL_MAX_ORDER) ||
+				    !second || second->nid != node->nid ||
+				    !block->listed_free || !second->listed_free ||
+				    block->domain != d || second->domain != e) {
+					f->pair++;
+					f->pfn = block->pfn;
+				}
+			}
+		}
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/* The lists of every node keep their rules. */
+static void expect_lists_consistent(struct kunit *test)
+{
+	struct list_faults f = {};
+	int nid;
+
+	for_each_node(nid)
+		if (gfx_pool.node[nid])
+			check_node_lists(gfx_pool.node[nid], &f);
+	KUNIT_EXPECT_EQ_MSG(test, f.free, 0,
+			    "a block on a free list is not free (pfn %#lx)",
+			    f.pfn);
+	KUNIT_EXPECT_EQ_MSG(test, f.nr_free, 0,
+			    "a free list has another length than nr_free");
+	KUNIT_EXPECT_EQ_MSG(test, f.partial, 0,
+			    "a partial block is on the wrong list (pfn %#lx)",
+			    f.pfn);
+	KUNIT_EXPECT_EQ_MSG(test, f.pair, 0,
+			    "a pair list holds a pair that is not one (pfn %#lx)",
+			    f.pfn);
+	KUNIT_EXPECT_EQ_MSG(test, f.unpaired, 0,
+			    "two free aligned blocks are on no pair list (pfn %#lx)",
+			    f.pfn);
+}
+
+/*
  * The invariants every case ends with: no block mapped by less than a
  * 2M entry, the memory just outside the pool mapped as it was at start,
  * and nothing handed out beyond what others held at start.
@@ -103,6 +217,7 @@ static void expect_pool_whole(struct kunit *test)
 						  GFX_POOL_BLOCK_PAGES),
 				    "block %lu miscounts its pages in use", i);
 	}
+	expect_lists_consistent(test);
 	/* Deltas: a GPU driver may hold pool pages since boot. */
 	KUNIT_EXPECT_EQ_MSG(test, gfx_pool_pages_in_use(), baseline_in_use,
 			    "pages in use that the suite did not give back");
@@ -277,6 +392,168 @@ struct random_slot {
 	struct page *page;
 	unsigned int order;
 };
+
+/* The block and offset of @page. */
+static struct gfx_pool_block *page_block(struct page *page, unsigned long *off)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(page_to_pfn(page));
+
+	*off = page_to_pfn(page) - block->pfn;
+	return block;
+}
+
+/*
+ * Partly used blocks are found by their free order, with no walk: an
+ * allocation takes the most broken-up block that has room for it, and a
+ * block without room is never tried.
+ */
+static void gfx_pool_test_best_fit(struct kunit *test)
+{
+	struct gfx_pool_block *x, *y, *block;
+	struct gfx_pool_held_blocks *held;
+	unsigned long conversions, off, i;
+	struct page **pages, *page;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
+	if (held->nr < 2)
+		kunit_skip(test, "needs two blocks, has %lu", held->nr);
+	pages = kunit_kcalloc(test, GFX_POOL_BLOCK_PAGES, sizeof(*pages),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	/* Two wholly free WC blocks, and nothing else free. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	conversions = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_CONVERSIONS);
+
+	/* Order 0 fills the block it began, before the other free one. */
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
+		pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	x = page_block(pages[0], &off);
+	for (i = 1; i < GFX_POOL_BLOCK_PAGES; i++)
+		KUNIT_EXPECT_PTR_EQ(test, page_block(pages[i], &off), x);
+
+	/* Give back an aligned run of 4 at offset 4, and the page at 9. */
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
+		page_block(pages[i], &off);
+		if ((off >= 4 && off < 8) || off == 9) {
+			gfx_pool_free_pages(pages[i], 0);
+			pages[i] = NULL;
+		}
+	}
+
+	/* Order 3 has no room in x: it begins the other block. */
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 3);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	y = page_block(page, &off);
+	KUNIT_EXPECT_PTR_NE(test, y, x);
+	KUNIT_EXPECT_EQ(test, off, 0);
+
+	/* Order 2 and order 0 go to x, whose free runs fit them best. */
+	for (i = 0; i < 2; i++) {
+		unsigned int order = i ? 0 : 2;
+		struct page *p;
+
+		p = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
+					 order);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		block = page_block(p, &off);
+		KUNIT_EXPECT_PTR_EQ(test, block, x);
+		KUNIT_EXPECT_EQ(test, off, i ? 9 : 4);
+		gfx_pool_free_pages(p, order);
+		/* Taken again at once, so that x stays as it was. */
+		p = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
+					 order);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_PTR_EQ(test, page_block(p, &off), x);
+		/* Kept in the array, freed below with the order they had. */
+		pages[i ? 9 : 4] = p;
+	}
+	/* x is full again, and y alone has room. */
+	KUNIT_EXPECT_EQ(test, x->nr_used, GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, y->nr_used, 8);
+	expect_lists_consistent(test);
+	/* Nothing was converted: both blocks were WC. */
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_CONVERSIONS),
+			conversions);
+
+	gfx_pool_free_pages(pages[4], 2);
+	pages[4] = NULL;
+	gfx_pool_free_pages(page, 3);
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++)
+		gfx_pool_free_pages(pages[i], 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+}
+
+/*
+ * Order 10 finds two free aligned blocks of its domain on the pair lists,
+ * with no walk: an atomic request (no conversion allowed) gets exactly the
+ * pair given back, and one free block of a pair is no pair.
+ */
+static void gfx_pool_test_pairs(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *first = NULL;
+	unsigned long i, j;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_UC);
+	/* A held block at an aligned pfn whose neighbour is held too. */
+	for (i = 0; i < held->nr && !first; i++) {
+		if (!IS_ALIGNED(page_to_pfn(held->pages[i]),
+				1UL << GFX_POOL_MAX_ORDER))
+			continue;
+		for (j = 0; j < held->nr; j++)
+			if (held->pages[j] == held->pages[i] + GFX_POOL_BLOCK_PAGES &&
+			    page_to_nid(held->pages[j]) ==
+			    page_to_nid(held->pages[i]))
+				break;
+		if (j < held->nr) {
+			first = held->pages[i];
+			swap(held->pages[i], held->pages[held->nr - 1]);
+			if (j == held->nr - 1)
+				j = i;
+			swap(held->pages[j], held->pages[held->nr - 2]);
+		}
+	}
+	if (!first)
+		kunit_skip(test, "no two held blocks form an aligned pair");
+
+	/* One block of the pair free: no order-10 group, and none made. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
+				    GFP_ATOMIC | __GFP_THISNODE,
+				    GFX_POOL_MAX_ORDER);
+	preempt_enable();
+	KUNIT_EXPECT_NULL(test, page);
+	if (page)
+		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+
+	/* Both free: the pair, taken as it is. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	expect_lists_consistent(test);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
+				    GFP_ATOMIC | __GFP_THISNODE,
+				    GFX_POOL_MAX_ORDER);
+	preempt_enable();
+	KUNIT_EXPECT_PTR_EQ(test, page, first);
+	if (page) {
+		expect_mapping(test, page_to_pfn(page) +
+			       (1UL << GFX_POOL_MAX_ORDER) - 1, GFX_POOL_UC);
+		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	}
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+}
 
 /*
  * Random allocations and frees over all domains, mostly small orders:
@@ -1927,6 +2204,8 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
 	KUNIT_CASE(gfx_pool_test_exhaustion),
+	KUNIT_CASE(gfx_pool_test_best_fit),
+	KUNIT_CASE(gfx_pool_test_pairs),
 	KUNIT_CASE(gfx_pool_test_random),
 	KUNIT_CASE(gfx_pool_test_concurrent),
 	{}

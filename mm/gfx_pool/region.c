@@ -610,7 +610,7 @@ static void __init gfx_pool_demote_gbpages(struct gfx_pool_region *region)
 static int __init gfx_pool_nodes_init(void)
 {
 	struct gfx_pool_node *node;
-	int nid, d;
+	int nid, d, o;
 
 	for_each_node_state(nid, N_MEMORY) {
 		node = gfx_pool_should_fail(sizeof(*node)) ? NULL :
@@ -624,7 +624,10 @@ static int __init gfx_pool_nodes_init(void)
 		INIT_DELAYED_WORK(&node->warm_work, gfx_pool_warm_fn);
 		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 			INIT_LIST_HEAD(&node->domain[d].free);
-			INIT_LIST_HEAD(&node->domain[d].partial);
+			for (o = 0; o < GFX_POOL_BLOCK_ORDER; o++)
+				INIT_LIST_HEAD(&node->domain[d].partial[o]);
+			for (o = 0; o < GFX_POOL_NR_DOMAINS; o++)
+				INIT_LIST_HEAD(&node->pairs[d][o]);
 		}
 		gfx_pool.node[nid] = node;
 	}
@@ -651,6 +654,7 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 		block->nid = pfn_to_nid(block->pfn);
 		block->domain = GFX_POOL_WB;
 		INIT_LIST_HEAD(&block->list);
+		INIT_LIST_HEAD(&block->pair);
 		/* Whatever firmware or the boot left there: not zero. */
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 		if (region->cma) {
@@ -661,8 +665,11 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 		}
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
+		/* Paired up by gfx_pool_pairs_init() once all are listed. */
 		node = gfx_pool.node[block->nid];
 		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].free);
+		block->listed_free = true;
+		node->domain[GFX_POOL_WB].nr_free++;
 		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
 	if (region->cma)
@@ -718,6 +725,7 @@ static int __init gfx_pool_init(void)
 			gfx_pool.dma32 = false;
 	}
 	gfx_pool.nr_blocks = nr_blocks;
+	gfx_pool_pairs_init();
 
 	/* Without a region, any direct-map address tells: a node struct's. */
 	addr = gfx_pool.nr_regions ?
