@@ -65,7 +65,9 @@ static int per_page_reset(struct page **pages, unsigned long n, u64 domain)
 	return set_pages_array_wb(pages, n);
 }
 
-static void bench_free(struct page **pages, unsigned long n, u64 method)
+/* Free @n allocations of @order. */
+static void bench_free(struct page **pages, unsigned long n, u64 method,
+		       unsigned int order)
 {
 	unsigned long i;
 
@@ -73,9 +75,9 @@ static void bench_free(struct page **pages, unsigned long n, u64 method)
 		if (i)
 			cond_resched();
 		if (method == TEST_GFX_POOL_POOL)
-			gfx_pool_free_pages(pages[i], 0);
+			gfx_pool_free_pages(pages[i], order);
 		else
-			__free_page(pages[i]);
+			__free_pages(pages[i], order);
 	}
 }
 
@@ -83,7 +85,7 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 {
 	gfp_t gfp = GFP_KERNEL |
 		    (cmd->flags & TEST_GFX_POOL_BENCH_ZERO ? __GFP_ZERO : 0);
-	unsigned long i, n = cmd->npages;
+	unsigned long i, n = cmd->npages >> cmd->order;
 	struct page **pages;
 	u64 t0, t1;
 	int ret = 0;
@@ -107,16 +109,17 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 		}
 		if (cmd->method == TEST_GFX_POOL_POOL)
 			pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE,
-							cmd->domain, gfp, 0);
+							cmd->domain, gfp,
+							cmd->order);
 		else
-			pages[i] = alloc_page(gfp);
+			pages[i] = alloc_pages(gfp, cmd->order);
 		if (!pages[i]) {
 			ret = -ENOMEM;
 			break;
 		}
 	}
 	if (ret) {
-		bench_free(pages, i, cmd->method);
+		bench_free(pages, i, cmd->method, cmd->order);
 		goto out_free_array;
 	}
 	t1 = ktime_get_ns();
@@ -143,7 +146,7 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 	}
 
 	t0 = ktime_get_ns();
-	bench_free(pages, n, cmd->method);
+	bench_free(pages, n, cmd->method, cmd->order);
 	cmd->ns_free = ktime_get_ns() - t0;
 
 out_free_array:
@@ -622,7 +625,12 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
 	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES ||
 	    (cmd.flags & ~TEST_GFX_POOL_BENCH_ZERO) ||
-	    (cmd.flags && cmd.method >= TEST_GFX_POOL_TTM))
+	    (cmd.flags && cmd.method >= TEST_GFX_POOL_TTM) ||
+	    cmd.order > MAX_PAGE_ORDER ||
+	    (cmd.order && (cmd.method >= TEST_GFX_POOL_TTM ||
+			   (cmd.method == TEST_GFX_POOL_PER_PAGE &&
+			    cmd.domain != TEST_GFX_POOL_WB) ||
+			   !IS_ALIGNED(cmd.npages, 1UL << cmd.order))))
 		return -EINVAL;
 	if (cmd.method >= TEST_GFX_POOL_TTM) {
 		/* TTM has no WB or NP ttm_tt caching that touches the pool. */

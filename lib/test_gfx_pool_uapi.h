@@ -37,6 +37,9 @@ enum {
  * @npages: (in) order-0 pages to allocate, 1 to 1048576.
  * @flags: (in) 0, or TEST_GFX_POOL_BENCH_ZERO: allocate with __GFP_ZERO
  *	(alloc_page() and the pool; not the TTM methods).
+ * @order: (in) the order of each allocation, 0 to 10; above 0 only for
+ *	_POOL, and _PER_PAGE in WB (alloc_pages() of that order), and
+ *	@npages a multiple of 1 << @order. Times stay per page.
  * @ns_alloc: (out) time to allocate all pages (for TTM: ttm_pool_alloc(),
  *	caching change included).
  * @ns_set: (out) time to change their caching (per-page only, else 0).
@@ -51,6 +54,7 @@ struct test_gfx_pool_cmd {
 	__u64 domain;
 	__u64 npages;
 	__u64 flags;
+	__u64 order;
 	__u64 ns_alloc;
 	__u64 ns_set;
 	__u64 ns_reset;

@@ -78,6 +78,7 @@
 #include <linux/gfp.h>
 #include <linux/gfx_pool.h>
 #include <linux/init.h>
+#include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -453,20 +454,31 @@ struct gfx_pool_alloc_ctx {
 /* === Block lists ========================================================= */
 
 /*
+ * For a run of 1 << (i + 1) bits: bit j set for j a multiple of it. The
+ * pool is 64-bit only (ARCH_HAS_GFX_POOL is x86-64's).
+ */
+static const unsigned long gfx_pool_run_start[] = {
+	0x5555555555555555UL, 0x1111111111111111UL, 0x0101010101010101UL,
+	0x0001000100010001UL, 0x0000000100000001UL, 0x0000000000000001UL,
+};
+
+static_assert(BITS_PER_LONG == 64);
+static_assert(ARRAY_SIZE(gfx_pool_run_start) == ilog2(BITS_PER_LONG));
+
+/*
  * The largest order of an aligned run of set bits in @free, one word of a
  * block's free pages; @free is not zero. Each step keeps the bits that
- * start a run twice as long, at twice the alignment.
+ * start a run twice as long, at twice the alignment: a few shifts and
+ * ANDs, no division.
  */
 static unsigned int gfx_pool_word_free_order(unsigned long free)
 {
-	unsigned long next, align;
-	unsigned int order = 0, run;
+	unsigned long next;
+	unsigned int order;
 
-	for (run = 1; run < BITS_PER_LONG; run <<= 1, order++) {
-		/* Bit i set for i a multiple of 2 * run. */
-		align = 2 * run < BITS_PER_LONG ?
-			ULONG_MAX / ((1UL << (2 * run)) - 1) : 1UL;
-		next = free & (free >> run) & align;
+	for (order = 0; order < ARRAY_SIZE(gfx_pool_run_start); order++) {
+		next = free & (free >> (1U << order)) &
+		       gfx_pool_run_start[order];
 		if (!next)
 			break;
 		free = next;
@@ -476,31 +488,29 @@ static unsigned int gfx_pool_word_free_order(unsigned long free)
 
 /*
  * The free order of @block: the largest order of an aligned run of its
- * free pages, which an allocation of that order could take. Eight words
- * at most. Return: -1 if the block is full.
+ * free pages, which an allocation of that order could take. One look at
+ * each of its eight bitmap words: if some are wholly free, the answer is
+ * the runs of those; else the best of the words. Return: -1 if the block
+ * is full.
  */
 static int gfx_pool_block_free_order(const struct gfx_pool_block *block)
 {
-	unsigned int i, words, nr_words = BITS_TO_LONGS(GFX_POOL_BLOCK_PAGES);
+	unsigned int i, nr_words = BITS_TO_LONGS(GFX_POOL_BLOCK_PAGES);
+	unsigned long free_words = 0;
 	int order = -1;
 
+	static_assert(BITS_TO_LONGS(GFX_POOL_BLOCK_PAGES) <= BITS_PER_LONG);
+	for (i = 0; i < nr_words; i++)
+		if (!block->used[i])
+			free_words |= BIT(i);
+	/* Runs of wholly free words, aligned as the words are. */
+	if (free_words)
+		return ilog2(BITS_PER_LONG) +
+		       gfx_pool_word_free_order(free_words);
 	for (i = 0; i < nr_words; i++)
 		if (~block->used[i])
 			order = max_t(int, order,
 				      gfx_pool_word_free_order(~block->used[i]));
-	if (order < ilog2(BITS_PER_LONG))
-		return order;
-	/* Whole free words: runs of 2, 4, ... aligned free words. */
-	for (words = 2; words <= nr_words; words <<= 1) {
-		for (i = 0; i < nr_words; i += words)
-			if (find_next_bit(block->used, (i + words) * BITS_PER_LONG,
-					  i * BITS_PER_LONG) >=
-			    (i + words) * BITS_PER_LONG)
-				break;
-		if (i >= nr_words)
-			break;
-		order++;
-	}
 	return order;
 }
 
@@ -554,6 +564,7 @@ static void __gfx_pool_block_list_free(struct gfx_pool_node *node,
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[block->domain];
 
+	block->free_order = -1;
 	if (tail)
 		list_move_tail(&block->list, &dom->free);
 	else
@@ -570,6 +581,7 @@ static void __gfx_pool_block_unlist(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block)
 {
 	list_del_init(&block->list);
+	block->free_order = -1;
 	if (block->listed_free) {
 		block->listed_free = false;
 		node->domain[block->domain].nr_free--;
@@ -628,6 +640,7 @@ static void __gfx_pool_block_relist(struct gfx_pool_node *node,
 	}
 	__gfx_pool_block_unlist(node, block);
 	order = gfx_pool_block_free_order(block);
+	block->free_order = order;
 	if (order >= 0)
 		list_add(&block->list, &dom->partial[order]);
 }
@@ -670,14 +683,33 @@ static void __gfx_pool_block_take(struct gfx_pool_node *node,
 }
 
 /*
- * After pages of @block were taken: the lists, and the warm blocks of its
- * domain, which has one wholly free block fewer if it @was_partial not.
+ * Will taking pages [@off, @off + @nr) leave the free order of @block, a
+ * partly used block, as it is? While a block has a wholly free word of
+ * its bitmap, its free order comes from those words alone; taking pages
+ * of words that are partly used already changes none of them. That is
+ * the common case of order 0, which fills a block word by word: the
+ * lists are then left alone, and only one take in 64 recomputes.
+ * Context: @node's lock held; before the pages are taken.
+ */
+static bool __gfx_pool_take_keeps_order(const struct gfx_pool_block *block,
+					unsigned long off, unsigned long nr)
+{
+	return block->free_order >= ilog2(BITS_PER_LONG) &&
+	       nr <= BITS_PER_LONG && block->used[BIT_WORD(off)] &&
+	       block->used[BIT_WORD(off + nr - 1)];
+}
+
+/*
+ * After pages of @block were taken: the lists, unless @keeps_order said
+ * they stay right, and the warm blocks of its domain, which has one
+ * wholly free block fewer if it @was_partial not.
  */
 static void __gfx_pool_block_taken(struct gfx_pool_node *node,
 				   struct gfx_pool_block *block,
-				   bool was_partial)
+				   bool was_partial, bool keeps_order)
 {
-	__gfx_pool_block_relist(node, block);
+	if (!keeps_order)
+		__gfx_pool_block_relist(node, block);
 	if (!was_partial)
 		__gfx_pool_warm_check(node, block->domain);
 }
@@ -689,6 +721,7 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	unsigned long nr = 1UL << ac->order;
 	bool was_partial = block->nr_used != 0;
 	unsigned long off;
+	bool keeps;
 
 	lockdep_assert_held(&node->lock);
 	off = bitmap_find_next_zero_area(block->used, GFX_POOL_BLOCK_PAGES, 0,
@@ -697,9 +730,10 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	if (WARN_ON_ONCE(off >= GFX_POOL_BLOCK_PAGES))
 		return NULL;
 
+	keeps = was_partial && __gfx_pool_take_keeps_order(block, off, nr);
 	__gfx_pool_block_take(node, block, off, nr, ac);
 	block->order[off] = ac->order + 1;
-	__gfx_pool_block_taken(node, block, was_partial);
+	__gfx_pool_block_taken(node, block, was_partial, keeps);
 	return pfn_to_page(block->pfn + off);
 }
 
@@ -759,8 +793,8 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 	struct gfx_pool_alloc_ctx ac = { .domain = domain };
 	unsigned long off, end, k, i;
 	struct gfx_pool_block *block;
+	bool was_partial, keeps;
 	unsigned int n = 0;
-	bool was_partial;
 
 	lockdep_assert_held(&node->lock);
 	while (n < max) {
@@ -776,13 +810,14 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 		off = find_first_zero_bit(block->used, GFX_POOL_BLOCK_PAGES);
 		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
 		k = min_t(unsigned long, end - off, max - n);
+		keeps = was_partial && __gfx_pool_take_keeps_order(block, off, k);
 		__gfx_pool_block_take(node, block, off, k, &ac);
 		for (i = off; i < off + k; i++) {
 			block->order[i] = GFX_POOL_ORDER_PCP;
 			entry[n++] = (unsigned long)pfn_to_page(block->pfn + i) |
 				     test_bit(i, block->dirty);
 		}
-		__gfx_pool_block_taken(node, block, was_partial);
+		__gfx_pool_block_taken(node, block, was_partial, keeps);
 	}
 	return n;
 }
@@ -1089,6 +1124,10 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 	bitmap_clear(block->used, off, nr);
 	block->nr_used -= nr;
 	node->domain[block->domain].nr_used -= nr;
+	/* As for a take: no word of the bitmap became wholly free. */
+	if (block->free_order >= ilog2(BITS_PER_LONG) && nr <= BITS_PER_LONG &&
+	    block->used[BIT_WORD(off)] && block->used[BIT_WORD(off + nr - 1)])
+		return;
 	__gfx_pool_block_relist(node, block);
 }
 
@@ -1423,6 +1462,28 @@ unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks)
 	if (!blocks)
 		sum -= min(sum, gfx_pool_pcp_count(domain));
 	return sum;
+}
+
+/*
+ * What the pool's bookkeeping takes, in bytes: a struct per block of the
+ * regions and per grown block, a struct per node, and each possible CPU's
+ * lists and event counters. (The xarray of grown blocks is left out: a
+ * few hundred bytes per 64 of them.)
+ */
+unsigned long gfx_pool_metadata_bytes(void)
+{
+	/* What grows with the pool stays under 0.1% of it. */
+	static_assert(sizeof(struct gfx_pool_block) * 1000 <= GFX_POOL_BLOCK_SIZE);
+	unsigned long bytes;
+	int nid;
+
+	bytes = (gfx_pool.nr_blocks + atomic_long_read(&gfx_pool.nr_grown)) *
+		sizeof(struct gfx_pool_block);
+	for_each_node(nid)
+		if (gfx_pool.node[nid])
+			bytes += sizeof(*gfx_pool.node[nid]);
+	return bytes + gfx_pool_pcp_bytes() +
+	       num_possible_cpus() * sizeof(gfx_pool_events);
 }
 
 unsigned long gfx_pool_pages_in_use(void)

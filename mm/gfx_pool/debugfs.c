@@ -34,8 +34,8 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 			   region->nr_blocks, region->cma ?
 			   atomic_long_read(&region->nr_lent) : 0);
 	}
-	seq_printf(m, "blocks: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
-		   gfx_pool.nr_blocks,
+	seq_printf(m, "blocks: %lu\nmetadata_bytes: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
+		   gfx_pool.nr_blocks, gfx_pool_metadata_bytes(),
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   gfx_pool_pages_in_use());

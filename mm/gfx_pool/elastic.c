@@ -262,6 +262,7 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 		block->converting = true;
 		INIT_LIST_HEAD(&block->list);
 		INIT_LIST_HEAD(&block->pair);
+		block->free_order = -1;
 		ret = xa_err(xa_store(&gfx_pool.grown,
 				      block->pfn >> GFX_POOL_BLOCK_ORDER, block,
 				      meta_gfp));

@@ -53,6 +53,9 @@ static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
  * @converting: the block is off every list while it is converted;
  *	nobody else may touch it.
  * @listed_free: the block is on its domain's @free list.
+ * @free_order: while the block is on a @partial list, the free order of
+ *	that list (see &struct gfx_pool_domain_lists); -1 while it is on no
+ *	partial list.
  * @nr_used: pages of the block handed out.
  * @used: one bit per page handed out.
  * @dirty: one bit per page that may hold old data. Set for every page at
@@ -95,6 +98,7 @@ struct gfx_pool_block {
 	enum gfx_pool_domain domain;
 	bool converting;
 	bool listed_free;
+	s8 free_order;
 	bool snapshot_mapped;
 	bool lent;
 	bool grown;
@@ -353,6 +357,7 @@ int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
+unsigned long gfx_pool_metadata_bytes(void);
 
 unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 				 enum gfx_pool_domain domain,
@@ -368,6 +373,7 @@ bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
 unsigned long gfx_pool_pcp_count_node(int nid);
 bool gfx_pool_pcp_enabled(void);
+unsigned long gfx_pool_pcp_bytes(void);
 int __init gfx_pool_pcp_init(void);
 
 /* elastic.c: lending, growth, warm blocks, and giving back */

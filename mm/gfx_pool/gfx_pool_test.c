@@ -138,7 +138,7 @@ static void check_node_lists(struct gfx_pool_node *node, struct list_faults *f)
 			list_for_each_entry(block, &node->domain[d].partial[o],
 					    list) {
 				if (block->listed_free || block->domain != d ||
-				    !block->nr_used ||
+				    !block->nr_used || block->free_order != o ||
 				    slow_free_order(block) != o) {
 					f->partial++;
 					f->pfn = block->pfn;
@@ -605,6 +605,8 @@ static void gfx_pool_test_random(struct kunit *test)
 				    page_to_pfn(s->page), s->order);
 		bitmap_set(shadow, off, nr);
 	}
+	/* Partly used blocks of every free order, each on its list. */
+	expect_lists_consistent(test);
 	for (i = 0; i < RANDOM_SLOTS; i++)
 		if (slots[i].page)
 			gfx_pool_free_pages(slots[i].page, slots[i].order);

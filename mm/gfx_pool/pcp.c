@@ -443,6 +443,12 @@ bool gfx_pool_pcp_enable(bool on)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_enable);
 
+/* What the lists of all possible CPUs take, in bytes. */
+unsigned long gfx_pool_pcp_bytes(void)
+{
+	return num_possible_cpus() * sizeof(struct gfx_pool_pcp);
+}
+
 /* Are the per-CPU lists on? */
 bool gfx_pool_pcp_enabled(void)
 {

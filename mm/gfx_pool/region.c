@@ -655,6 +655,7 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 		block->domain = GFX_POOL_WB;
 		INIT_LIST_HEAD(&block->list);
 		INIT_LIST_HEAD(&block->pair);
+		block->free_order = -1;
 		/* Whatever firmware or the boot left there: not zero. */
 		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 		if (region->cma) {

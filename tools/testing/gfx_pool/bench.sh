@@ -11,7 +11,11 @@
 #   no-pool  default CPU, gfx_pool=0: the same TTM device on TTM's own
 #            path, the stock rows the pool's are measured against;
 #   smp4     default CPU with 4 vCPUs, the pool, and the warm rows also
-#            with 1, 2 and 4 threads allocating at once.
+#            with 1, 2 and 4 threads allocating at once;
+#   size-<S> (S: 64M, 1G, 8G) gfx_pool=<S> that does not lend, all but 12
+#            of its blocks held, and only the warm WC rows that would
+#            grow with the pool's size if anything walked its blocks
+#            (gfx_pool-bench -F, 4096 pages, 9 repeats), and the metadata.
 # Prints each boot's table, the ratios that the README quotes, what the
 # idle pool costs (MemAvailable with and without it, if no-pool ran), and
 # last "gfx_pool: splits outside pool: N", summed over the pool's boots.
@@ -29,13 +33,15 @@ csv=$build/$name.csv lat=$build/$name-latency.csv svg=$build/$name.svg
 rc=0 splits=0
 
 # boot <name> <kernel args> <more bench args> [qemu args...]: one bench
-# boot; its table.
+# boot; its table. More args that start with "=" replace the others.
 boot() {
-	local boot=$1 kargs=$2 more=$3 log=$build/$name-$1.log s
+	local boot=$1 kargs=$2 more=$3 log=$build/$name-$1.log s bargs
 	shift 3
+	bargs=$args$more
+	[ "${more:0:1}" = = ] && bargs=${more:1}
 	echo "== $boot: $kargs $* (log: $log)"
 	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$args$more $kargs" \
+		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$bargs $kargs" \
 		-mem-prealloc "$@" || rc=1
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: //p' "$log" |
 		grep -v '^csv\|^gfx_pool: splits outside pool'
@@ -43,6 +49,8 @@ boot() {
 		sed "s/^/$boot,/" >> "$csv"
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-latency,//p' "$log" |
 		sed "s/^/$boot,/" >> "$lat"
+	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-meta,//p' "$log" |
+		sed "s/^/$boot,/" >> "$meta"
 	s=$(sed -n 's/\r$//; s/^GFXPOOL-BENCH: gfx_pool: splits outside pool: //p' "$log")
 	if [ -z "$s" ]; then
 		echo "no result; see $log" >&2
@@ -70,6 +78,8 @@ ratio() {
 
 echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_1g" > "$csv"
 echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
+meta=$build/$name-metadata.csv
+echo "boot,pool_mib,metadata_bytes" > "$meta"
 for b in "$@"; do
 	case $b in
 	default) boot default "gfx_pool=$pool" "" ;;
@@ -77,6 +87,10 @@ for b in "$@"; do
 	no-pool) boot no-pool "gfx_pool=0" "" ;;
 	# Four vCPUs, and the warm rows with 1, 2 and 4 threads at once.
 	smp4) boot smp4 "gfx_pool=$pool" ",-s" -smp 4 ;;
+	# The pool's size alone changes; a pool may be half of RAM at most.
+	size-64M) boot "$b" "gfx_pool=64M gfx_pool.lend=0" "=-F,-n,4096,-r,9" ;;
+	size-1G) boot "$b" "gfx_pool=1G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 3G ;;
+	size-8G) boot "$b" "gfx_pool=8G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 17G ;;
 	*) echo "unknown boot $b" >&2; exit 2 ;;
 	esac
 done
@@ -97,6 +111,19 @@ for d in WC UC; do
 	ratio "gfx_pool $d warm, per thread: 2 threads / 1 thread" \
 		"smp4:pool:$d:warm_2t" "smp4:pool:$d:warm_1t"
 done
+# The same row across boots of different pool sizes, as it is: no other
+# way to compare sizes. (Against each boot's alloc_page() it would be
+# worse: under TCG that floor moves by up to 40% between boots, more
+# than the pool's rows do; the tables show it.)
+for big in 1G 8G; do
+	for v in warm warm_nopcp warm_o10; do
+		ratio "gfx_pool WC $v, pool of $big / pool of 64M" \
+			"size-$big:pool:WC:$v" "size-64M:pool:WC:$v"
+	done
+done
+if [ "$(wc -l < "$meta")" -gt 1 ]; then
+	awk -F, 'NR > 1 { printf "metadata: %s MiB pool: %d bytes, %.4f%%\n", $2, $3, 100 * $3 / ($2 * 1048576) }' "$meta"
+fi
 if [[ " $* " == *" no-pool "* && " $* " == *" default "* ]]; then
 	avail() {	# avail <log>: MemAvailable in kB as /init saw it
 		sed -n 's/\r$//; s/^GFXPOOL: MemAvailable: *\([0-9]*\) kB/\1/p' "$1"
@@ -106,7 +133,7 @@ if [[ " $* " == *" no-pool "* && " $* " == *" default "* ]]; then
 	[ -n "$on" ] && [ -n "$off" ] &&
 		echo "idle pool: MemAvailable $on kB with gfx_pool=$pool, $off kB with gfx_pool=0: it costs $(((off - on) / 1024)) MiB"
 fi
-echo "csv: $csv $lat"
+echo "csv: $csv $lat $meta"
 
 if [ -n "$plot" ]; then
 	# ns/page against N, a line per row of the default-CPU and stock
@@ -122,7 +149,7 @@ if [ -n "$plot" ]; then
 	set xlabel "pages"
 	set ylabel "ns/page"
 	set key outside bottom center horizontal maxrows 4
-	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
+	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" && \$1 !~ /^size-/ { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
 	plot for [s in series] \
 		sprintf("< awk -F, -v k='%s' '\$1 \":\" \$2 \":\" \$3 \":\" \$4 == k' $csv", s) \
 		using 5:6 with linespoints title s

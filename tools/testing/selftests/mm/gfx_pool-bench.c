@@ -34,7 +34,14 @@
  * the warm rows with 1, 2 and 4 threads at once, N / threads pages each
  * (the median thread's ns per page).
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s]
+ * With -F, only the rows that show whether a cost grows with the pool's
+ * size: every block of the regions but FILL_FREE held in WB first (the
+ * lowest ones, as a pool that does not lend lists them), then, in WC on
+ * the blocks left, the warm path at order 0 with and without the per-CPU
+ * lists, and at order 10 (two blocks at once); and the pool's metadata.
+ * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
+ *
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-F]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
@@ -49,6 +56,9 @@
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
 #define WARM_BLOCKS	"/sys/module/gfx_pool/parameters/warm_blocks"
 #define PCP		"/sys/module/gfx_pool/parameters/pcp"
+
+/* Blocks -F leaves free, for the rows to use. */
+#define FILL_FREE	12
 
 /* The most threads a row runs at once (-s: 1, 2 and 4). */
 #define MAX_THREADS	4
@@ -109,7 +119,11 @@ struct row_opts {
 	bool cold;	/* drop_caches before each repeat */
 	__u64 flags;	/* TEST_GFX_POOL_BENCH_ZERO, or 0 */
 	int threads;	/* 0: this thread; else that many at once */
+	__u64 order;	/* of each allocation */
 };
+
+/* The order the next run_once() allocates with (a row's, -F). */
+static __u64 run_order;
 
 /* One workload; ns per page (allocation, caching change and back, free). */
 static int run_once(int fd, __u64 method, __u64 domain, __u64 npages,
@@ -120,6 +134,7 @@ static int run_once(int fd, __u64 method, __u64 domain, __u64 npages,
 		.domain = domain,
 		.npages = npages,
 		.flags = flags,
+		.order = run_order,
 	};
 
 	if (ioctl(fd, TEST_GFX_POOL_BENCH, &cmd))
@@ -206,6 +221,7 @@ static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
 	int r, ret = 0;
 
 	method_name(method, domain, tag, name, sizeof(name));
+	run_order = o->order;
 	demoted = gfx_pool_read_key(STATS, "gbpage_demotions");
 	if (gfx_pool_dmap_read(&before))
 		return -1;
@@ -217,6 +233,7 @@ static long bench_row(int fd, __u64 method, __u64 domain, __u64 npages,
 				  &ns[r]) :
 		      run_once(fd, method, domain, npages, o->flags, &ns[r]);
 	}
+	run_order = 0;
 	if (gfx_pool_dmap_read(&after))
 		return -1;
 	if (ret) {
@@ -456,16 +473,79 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 	return failed;
 }
 
+/*
+ * -F: hold every region block but FILL_FREE in WB, in buffers of files
+ * left open until exit, so that only a few blocks are free and a walk of
+ * the node's blocks would cost what the pool's size is; then the warm WC
+ * rows on what is left, and the metadata. Return: 0, or 1 if a row failed.
+ */
+static int bench_fill(int fd, unsigned long npages, long *pool_splits)
+{
+	static const struct row_opts plain = {};
+	static const struct row_opts group = { .order = 10 };
+	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WB };
+	long blocks = gfx_pool_read_key(STATS, "blocks");
+	long meta = gfx_pool_read_key(STATS, "metadata_bytes");
+	unsigned long hold, n;
+	int failed = 0, h;
+	__u64 ns;
+
+	if (blocks < FILL_FREE + 4) {
+		printf("-F: the pool has %ld blocks, needs %d\n", blocks,
+		       FILL_FREE + 4);
+		return 1;
+	}
+	if (meta >= 0) {
+		printf("metadata: %ld bytes for %ld blocks (%ld MiB): %.4f%% of the pool\n",
+		       meta, blocks, blocks * 2,
+		       100.0 * meta / (blocks * 2097152.0));
+		printf("csv-meta,%ld,%ld\n", blocks * 2, meta);
+	}
+	for (hold = (blocks - FILL_FREE) * 512UL; hold; hold -= n) {
+		n = hold < TEST_GFX_POOL_MAX_BUF_PAGES ? hold :
+			TEST_GFX_POOL_MAX_BUF_PAGES;
+		buf.npages = n;
+		h = open(GFX_POOL_DEV, O_RDWR);
+		if (h < 0 || ioctl(h, TEST_GFX_POOL_ALLOC, &buf)) {
+			printf("-F: cannot hold %lu pages: %s\n", n,
+			       strerror(errno));
+			return 1;
+		}
+	}
+	printf("held %ld of %ld blocks in WB\n", blocks - FILL_FREE, blocks);
+	if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB, npages, "",
+		      "plain", &plain) < 0)
+		failed = 1;
+	/* Once untimed, so that the blocks left are WC. */
+	if (run_once(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, npages, 0, &ns))
+		failed = 1;
+	pool_row(bench_row(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, npages,
+			   ", warm", "warm", &plain), pool_splits, &failed);
+	pool_row(bench_row(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, npages,
+			   ", warm, order 10", "warm_o10", &group),
+		 pool_splits, &failed);
+	if (!write_str(PCP, "0")) {
+		pool_row(bench_row(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC,
+				   npages, ", warm, no pcp", "warm_nopcp",
+				   &plain), pool_splits, &failed);
+		write_str(PCP, "1");
+	}
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
-	bool pool_on, lends, zero = false, scale = false;
+	bool pool_on, lends, zero = false, scale = false, fill = false;
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:r:zs")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zsF")) != -1) {
 		switch (opt) {
+		case 'F':
+			fill = true;
+			break;
 		case 'z':
 			zero = true;
 			break;
@@ -499,7 +579,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-F]\n",
 				argv[0]);
 			return 2;
 		}
@@ -528,7 +608,13 @@ int main(int argc, char **argv)
 	printf("%-32s %7s %9s %9s %9s %13s %13s %18s\n", "method", "pages",
 	       "ns/page", "min", "max", "2M->4K splits", "1G->2M splits",
 	       "DirectMap4k (kB)");
-	for (s = 0; s < nsizes; s++)
+	if (fill && !pool_on) {
+		printf("-F: the pool is off\n");
+		failed = 1;
+	} else if (fill) {
+		failed |= bench_fill(fd, sizes[0], &pool_splits);
+	}
+	for (s = 0; s < nsizes && !fill; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
 				     lends, zero, scale, &pool_splits);
 	if (samples > 0 && pool_on) {

@@ -181,9 +181,32 @@ TEST_F(gfx_pool, bad_commands)
 	EXPECT_EQ(EINVAL, errno);
 	cmd.flags = TEST_GFX_POOL_BENCH_ZERO;
 	EXPECT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	/* An order: at most 10, and whole allocations of it. */
+	cmd.flags = 0;
+	cmd.order = 11;
+	cmd.npages = 2048;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.order = 10;
+	cmd.npages = 1536;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.order = 1;
+	cmd.npages = 4;
+	cmd.domain = TEST_GFX_POOL_WC;
+	EXPECT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	/* The per-page path has no order but in WB. */
+	cmd.method = TEST_GFX_POOL_PER_PAGE;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.domain = TEST_GFX_POOL_WB;
+	EXPECT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	cmd.order = 0;
+	cmd.npages = 1;
 	/* TTM zeroes as it pleases: no flag for it. */
 	cmd.method = TEST_GFX_POOL_TTM;
 	cmd.domain = TEST_GFX_POOL_WC;
+	cmd.flags = TEST_GFX_POOL_BENCH_ZERO;
 	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IO('G', 0x7f), 0));
