@@ -28,7 +28,7 @@ TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibe
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
 RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
-BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z
+BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \

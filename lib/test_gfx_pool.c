@@ -264,6 +264,8 @@ static void test_gfx_pool_ttm_fini(void)
  * @pages: the buffer, or NULL.
  * @npages: its size.
  * @domain: its domain.
+ * @per_page: its pages are the page allocator's, made @domain page by page.
+ * @prefault: a fault maps TEST_GFX_POOL_PREFAULT pages, as TTM's does.
  * @faults: pages the fault handler mapped.
  * @kernel_faults: those of them that the kernel faulted, in copy_to_user().
  * @map: this file's mappings, registered with gfx_pool.
@@ -275,6 +277,8 @@ struct test_gfx_pool_file {
 	struct page **pages;
 	unsigned long npages;
 	u64 domain;
+	bool per_page;
+	bool prefault;
 	u64 faults;
 	u64 kernel_faults;
 	struct gfx_pool_mapping map;
@@ -297,17 +301,55 @@ static void test_gfx_pool_buf_free(struct test_gfx_pool_file *tf)
 		return;
 	/* No user mapping may outlive the pages: zap before giving back. */
 	unmap_mapping_range(tf->map.mapping, 0, 0, 1);
-	for (i = 0; i < tf->npages; i++)
-		gfx_pool_free_pages(tf->pages[i], 0);
+	if (tf->per_page) {
+		/* Pages of unknown caching must not go back to the buddy. */
+		if (per_page_reset(tf->pages, tf->npages, tf->domain))
+			pr_err("set_pages_array_wb() failed; leaking %lu pages\n",
+			       tf->npages);
+		else
+			for (i = 0; i < tf->npages; i++)
+				__free_page(tf->pages[i]);
+	} else {
+		for (i = 0; i < tf->npages; i++)
+			gfx_pool_free_pages(tf->pages[i], 0);
+	}
 	kvfree(tf->pages);
 	tf->pages = NULL;
 	tf->npages = 0;
 }
 
+/* The per-page path's buffer: ordinary pages, made @buf->domain one by one. */
+static int test_gfx_pool_buf_alloc_per_page(struct test_gfx_pool_file *tf,
+					    struct test_gfx_pool_buf *buf)
+{
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < buf->npages; i++) {
+		tf->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO |
+					  __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL);
+		if (!tf->pages[i])
+			break;
+		cond_resched();
+	}
+	ret = i < buf->npages ? -ENOMEM :
+	      per_page_set(tf->pages, buf->npages, buf->domain);
+	if (ret && (i < buf->npages ||
+		    !per_page_reset(tf->pages, buf->npages, buf->domain))) {
+		while (i--)
+			__free_page(tf->pages[i]);
+	} else if (ret) {
+		pr_err("set_pages_array_wb() failed; leaking %lu pages\n", i);
+	}
+	return ret;
+}
+
 static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 				   struct test_gfx_pool_buf *buf)
 {
+	bool per_page = buf->flags & TEST_GFX_POOL_BUF_PER_PAGE;
 	unsigned long i;
+	int ret;
 
 	lockdep_assert_held(&tf->lock);
 	if (tf->pages)
@@ -315,12 +357,20 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->pages = kvcalloc(buf->npages, sizeof(*tf->pages), GFP_KERNEL);
 	if (!tf->pages)
 		return -ENOMEM;
+	if (per_page) {
+		ret = test_gfx_pool_buf_alloc_per_page(tf, buf);
+		if (ret) {
+			kvfree(tf->pages);
+			tf->pages = NULL;
+			return ret;
+		}
+	}
 	/*
 	 * Charged to the caller's memcg, as a driver's buffers should be;
 	 * over its limit the buffer fails with -ENOMEM instead of waking
 	 * the memcg OOM killer, as for a large buffer a driver would ask.
 	 */
-	for (i = 0; i < buf->npages; i++) {
+	for (i = 0; !per_page && i < buf->npages; i++) {
 		tf->pages[i] = gfx_pool_alloc_pages(NUMA_NO_NODE, buf->domain,
 						    GFP_KERNEL | __GFP_ZERO |
 						    __GFP_ACCOUNT |
@@ -333,6 +383,8 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	}
 	tf->npages = buf->npages;
 	tf->domain = buf->domain;
+	tf->per_page = per_page;
+	tf->prefault = buf->flags & TEST_GFX_POOL_BUF_PREFAULT;
 	tf->faults = 0;
 	tf->kernel_faults = 0;
 	return 0;
@@ -443,15 +495,25 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 
 	if (copy_from_user(&buf, uarg, sizeof(buf)))
 		return -EFAULT;
-	if (buf.flags & ~TEST_GFX_POOL_FREE_AT_SLEEP ||
+	if (buf.flags & ~(TEST_GFX_POOL_FREE_AT_SLEEP |
+			  TEST_GFX_POOL_BUF_PER_PAGE |
+			  TEST_GFX_POOL_BUF_PREFAULT) ||
 	    (buf.flags && command != TEST_GFX_POOL_ALLOC))
 		return -EINVAL;
 	if (command == TEST_GFX_POOL_ALLOC &&
 	    (buf.domain >= GFX_POOL_NR_DOMAINS || !buf.npages ||
 	     buf.npages > TEST_GFX_POOL_MAX_BUF_PAGES))
 		return -EINVAL;
-	if (command == TEST_GFX_POOL_ALLOC && !gfx_pool_enabled())
+	if (command == TEST_GFX_POOL_ALLOC &&
+	    (buf.flags & TEST_GFX_POOL_BUF_PER_PAGE)) {
+		/* No exported per-page way to unmap a page from the direct map. */
+		if (buf.domain == TEST_GFX_POOL_NP)
+			return -EOPNOTSUPP;
+		if (buf.npages > totalram_pages() / 2)
+			return -ENOMEM;
+	} else if (command == TEST_GFX_POOL_ALLOC && !gfx_pool_enabled()) {
 		return -ENODEV;
+	}
 
 	if (command == TEST_GFX_POOL_PTE)
 		ret = test_gfx_pool_pte(file, &buf);
@@ -503,21 +565,37 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
  */
 static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 {
-	struct test_gfx_pool_file *tf = vmf->vma->vm_file->private_data;
-	vm_fault_t ret;
+	struct vm_area_struct *vma = vmf->vma;
+	struct test_gfx_pool_file *tf = vma->vm_file->private_data;
+	unsigned long addr = vmf->address, i, n = 1;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
 
 	down_read(&test_gfx_pool_mclk);
 	mutex_lock(&tf->lock);
 	if (!tf->pages || vmf->pgoff >= tf->npages) {
 		ret = VM_FAULT_SIGBUS;
-	} else {
-		ret = vmf_insert_pfn_prot(vmf->vma, vmf->address,
-					  page_to_pfn(tf->pages[vmf->pgoff]),
-					  vmf->vma->vm_page_prot);
+		goto out_unlock;
+	}
+	/* As ttm_bo_vm_fault_reserved(): the next pages too, within the VMA. */
+	if (tf->prefault)
+		n = min3((unsigned long)TEST_GFX_POOL_PREFAULT,
+			 tf->npages - vmf->pgoff,
+			 (vma->vm_end - addr) >> PAGE_SHIFT);
+	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
+		ret = vmf_insert_pfn_prot(vma, addr,
+					  page_to_pfn(tf->pages[vmf->pgoff + i]),
+					  vma->vm_page_prot);
+		/* Never an error for a page after the faulting one. */
+		if (ret & VM_FAULT_ERROR) {
+			if (i)
+				ret = VM_FAULT_NOPAGE;
+			break;
+		}
 		tf->faults++;
 		if (!(vmf->flags & FAULT_FLAG_USER))
 			tf->kernel_faults++;
 	}
+out_unlock:
 	mutex_unlock(&tf->lock);
 	up_read(&test_gfx_pool_mclk);
 	return ret;

@@ -71,7 +71,15 @@ struct test_gfx_pool_cmd {
  *	(out, INFO).
  * @flags: (in) 0, or for ALLOC TEST_GFX_POOL_FREE_AT_SLEEP: the driver
  *	frees the buffer in its own suspend or freeze callback, before the
- *	pool zaps, so that it is gone before resume.
+ *	pool zaps, so that it is gone before resume; and or
+ *	TEST_GFX_POOL_BUF_PER_PAGE: the buffer is alloc_page() pages that
+ *	set_pages_array_wc() or _uc() made WC or UC (the per-page path), not
+ *	pool pages, mapped the same way: what faults on a mapping of
+ *	ordinary pages cost. Not for NP (-EOPNOTSUPP); also with the pool
+ *	off. And or TEST_GFX_POOL_BUF_PREFAULT: a fault maps up to
+ *	TEST_GFX_POOL_PREFAULT pages from the faulting one, as TTM's fault
+ *	handler does (TTM_BO_VM_NUM_PREFAULT); @faults then counts the
+ *	pages each fault inserted, one already mapped again.
  * @faults: (out, INFO) pages mapped by the fault handler so far.
  * @kernel_faults: (out, INFO) those the kernel faulted (copy_to_user()).
  * @zaps: (out, INFO) times the pool zapped this file's mappings.
@@ -110,6 +118,9 @@ struct test_gfx_pool_buf {
 
 #define TEST_GFX_POOL_MAX_BUF_PAGES	262144UL
 #define TEST_GFX_POOL_FREE_AT_SLEEP	0x1ULL
+#define TEST_GFX_POOL_BUF_PER_PAGE	0x2ULL
+#define TEST_GFX_POOL_BUF_PREFAULT	0x4ULL
+#define TEST_GFX_POOL_PREFAULT		16
 
 #define TEST_GFX_POOL_MAX_PAGES	0x100000UL
 

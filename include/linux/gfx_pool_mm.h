@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * gfx_pool's hooks for the core kernel: the size of its blocks, the
- * reservation that architecture setup code makes at boot, and the pool's
- * lines in /proc/meminfo. Not for drivers: they use <linux/gfx_pool.h>.
+ * reservation that architecture setup code makes at boot, the pool's
+ * lines in /proc/meminfo, and the domain of a pool page for the x86 PAT
+ * memtype lookup. Not for drivers: they use <linux/gfx_pool.h>.
  */
 #ifndef _LINUX_GFX_POOL_MM_H
 #define _LINUX_GFX_POOL_MM_H
 
 #include <linux/bits.h>
+#include <linux/errno.h>
 #include <linux/init.h>
 #include <linux/pgtable.h>
 
@@ -27,6 +29,7 @@ struct seq_file;
 /* Documented at their definitions, in mm/gfx_pool/. */
 void __init gfx_pool_reserve(void);
 void gfx_pool_report_meminfo(struct seq_file *m);
+int gfx_pool_pfn_domain(unsigned long pfn);
 
 #else /* CONFIG_GFX_POOL */
 
@@ -36,6 +39,11 @@ static inline void gfx_pool_reserve(void)
 
 static inline void gfx_pool_report_meminfo(struct seq_file *m)
 {
+}
+
+static inline int gfx_pool_pfn_domain(unsigned long pfn)
+{
+	return -ENOENT;
 }
 
 #endif /* CONFIG_GFX_POOL */

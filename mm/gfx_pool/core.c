@@ -1387,6 +1387,37 @@ out_count:
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
 /**
+ * gfx_pool_pfn_domain() - the domain of a pool page, for architecture code
+ * @pfn: any page frame.
+ *
+ * What x86 PAT's lookup_memtype() asks first, on every fault of a
+ * VM_PFNMAP mapping, so that a pool page's memtype costs a look at its
+ * block (one region compare, or an xarray lookup for a grown block)
+ * instead of a walk of the resource tree. While a page is handed out its
+ * block cannot change domain; a page that is not (a driver that maps a
+ * page it freed) may get a stale answer, as it would from PAT's own page
+ * flags.
+ *
+ * Context: Any context; takes no lock.
+ * Return: the domain of the block of @pfn, or -ENOENT if the pool does not
+ * own it now (not a pool page, lent to the page allocator, or being
+ * converted).
+ */
+int gfx_pool_pfn_domain(unsigned long pfn)
+{
+	struct gfx_pool_block *block;
+	int domain = -ENOENT;
+
+	rcu_read_lock();
+	block = gfx_pool_pfn_to_block(pfn);
+	/* A lent block is marked converting too. */
+	if (block && !READ_ONCE(block->converting))
+		domain = READ_ONCE(block->domain);
+	rcu_read_unlock();
+	return domain;
+}
+
+/**
  * gfx_pool_owns_page() - is @page the pool's?
  * @page: any page, or NULL.
  *

@@ -23,6 +23,10 @@
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
 
+#ifdef CONFIG_X86_PAT
+#include <asm/memtype.h>
+#endif
+
 #include "gfx_pool.h"
 
 /* === Helpers ============================================================= */
@@ -370,6 +374,59 @@ static void gfx_pool_test_alloc_free(struct kunit *test)
 			frees + 1);
 	expect_pool_whole(test);
 }
+
+#ifdef CONFIG_X86_PAT
+/*
+ * What x86 PAT's page flags say the memtype of @page is: the encoding of
+ * _PGMT_* in arch/x86/mm/pat/memtype.c, which memtype_reserve() sets for
+ * every page of a block when the pool converts it.
+ */
+static enum page_cache_mode pat_flags_memtype(struct page *page)
+{
+	unsigned long flags = page->flags & (BIT(PG_arch_1) | BIT(PG_arch_2));
+
+	if (!flags)
+		return _PAGE_CACHE_MODE_WB;
+	if (flags == BIT(PG_arch_1))
+		return _PAGE_CACHE_MODE_WC;
+	if (flags == BIT(PG_arch_2))
+		return _PAGE_CACHE_MODE_UC_MINUS;
+	return _PAGE_CACHE_MODE_WT;
+}
+
+/*
+ * The memtype lookup_memtype() gets for a pool page without a walk is
+ * the one the domain should have, and the one PAT's own page flags hold;
+ * a page that is not the pool's gets no answer from the pool.
+ */
+static void gfx_pool_test_memtype(struct kunit *test)
+{
+	static const enum page_cache_mode want[GFX_POOL_NR_DOMAINS] = {
+		[GFX_POOL_WB] = _PAGE_CACHE_MODE_WB,
+		[GFX_POOL_WC] = _PAGE_CACHE_MODE_WC,
+		[GFX_POOL_UC] = _PAGE_CACHE_MODE_UC_MINUS,
+		[GFX_POOL_NP] = _PAGE_CACHE_MODE_WB,
+	};
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	enum page_cache_mode pcm;
+	struct page *page;
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL, 1);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, arch_gfx_pool_memtype(page_to_pfn(page) + 1,
+						      &pcm));
+	KUNIT_EXPECT_EQ(test, pcm, want[domain]);
+	if (pat_enabled())
+		KUNIT_EXPECT_EQ(test, pcm, pat_flags_memtype(page + 1));
+	gfx_pool_free_pages(page, 1);
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, arch_gfx_pool_memtype(page_to_pfn(page), &pcm));
+	__free_page(page);
+	expect_pool_whole(test);
+}
+#endif
 
 /* A page from the buddy allocator is not a pool page. */
 static void gfx_pool_test_owns(struct kunit *test)
@@ -2201,6 +2258,9 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),
+#ifdef CONFIG_X86_PAT
+	KUNIT_CASE_PARAM(gfx_pool_test_memtype, domain_gen_params),
+#endif
 	KUNIT_CASE(gfx_pool_test_misuse),
 	KUNIT_CASE(gfx_pool_test_conversion_fails),
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),

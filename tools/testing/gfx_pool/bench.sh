@@ -110,6 +110,8 @@ for d in WC UC; do
 		"smp4:pool:$d:warm_4t" "smp4:pool:$d:warm_1t"
 	ratio "gfx_pool $d warm, per thread: 2 threads / 1 thread" \
 		"smp4:pool:$d:warm_2t" "smp4:pool:$d:warm_1t"
+	ratio "a fault on a $d mapping: gfx_pool / per-page path" \
+		"default:pool:$d:fault" "default:per_page:$d:fault"
 done
 # The same row across boots of different pool sizes, as it is: no other
 # way to compare sizes. (Against each boot's alloc_page() it would be

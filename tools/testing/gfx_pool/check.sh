@@ -67,6 +67,9 @@ users="$users drivers/char/agp/generic.o drivers/char/agp/intel-gtt.o"
 # (arch/x86/boot/compressed/kaslr.o is left out: that directory is not
 # W=1 clean in unpatched 6.12, and builds only as part of bzImage; the test
 # kernels build it with every make test.)
+# Not W=1 clean in unpatched 6.12 either (the kernel-doc of
+# pat_pfn_immune_to_uc_mtrr()), so built without W=1 below:
+plain="arch/x86/mm/pat/memtype.o"
 users_cfg="-e PCI -e AGP -e AGP_INTEL -e DRM -e DRM_QXL"
 
 # w1_check <name> <objects> <scripts/config arguments...>
@@ -81,12 +84,28 @@ w1_check() {
 	done
 }
 
+# plain_check <name> <objects>: in the tree w1_check <name> configured,
+# these objects without W=1; any output fails.
+plain_check() {
+	local name=$1 objs=$2 o=$build/check-$1 out want
+	# shellcheck disable=SC2086
+	(cd "$o" && rm -f $objs)
+	# shellcheck disable=SC2086
+	out=$(make -s ARCH=x86_64 O="$o" CC="ccache gcc" -j"$(nproc)" $objs 2>&1)
+	[ -z "$out" ] || { echo "build ($name):"; echo "$out"; status=1; }
+	for want in $objs; do
+		[ -f "$o/$want" ] ||
+			{ echo "build ($name): $want was not built"; status=1; }
+	done
+}
+
 pool="mm/gfx_pool/core.o mm/gfx_pool/pcp.o mm/gfx_pool/region.o mm/gfx_pool/elastic.o"
 pool="$pool arch/x86/mm/gfx_pool.o"
 # shellcheck disable=SC2086
 w1_check nokunit "$pool lib/test_gfx_pool.o $users" \
 	-e X86_PAT -e GFX_POOL -e RUNTIME_TESTING_MENU -e TEST_GFX_POOL \
 	-d KUNIT -d DEBUG_FS $users_cfg
+plain_check nokunit "$plain"
 # Every file of the pool, fault injection included, without KUnit.
 # shellcheck disable=SC2086
 w1_check fail "$pool mm/gfx_pool/pm.o mm/gfx_pool/debugfs.o mm/gfx_pool/fail.o" \
@@ -94,6 +113,7 @@ w1_check fail "$pool mm/gfx_pool/pm.o mm/gfx_pool/debugfs.o mm/gfx_pool/fail.o" 
 	-e FAULT_INJECTION -e FAULT_INJECTION_DEBUG_FS -e FAIL_GFX_POOL -d KUNIT
 # shellcheck disable=SC2086
 w1_check off "$users" -d GFX_POOL $users_cfg
+plain_check off "$plain"
 
 # The test kernel's own configuration, with KUnit and debugfs.
 tests="$pool mm/gfx_pool/pm.o mm/gfx_pool/debugfs.o

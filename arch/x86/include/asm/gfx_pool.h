@@ -11,8 +11,19 @@
 #include <linux/init.h>
 #include <linux/types.h>
 
+#include <asm/pgtable_types.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+
+#ifdef CONFIG_GFX_POOL
+bool arch_gfx_pool_memtype(unsigned long pfn, enum page_cache_mode *pcm);
+#else
+static inline bool arch_gfx_pool_memtype(unsigned long pfn,
+					 enum page_cache_mode *pcm)
+{
+	return false;
+}
+#endif
 
 /*
  * CPA keeps a large page whole when one call changes all of it, so every

@@ -34,6 +34,14 @@
  * the warm rows with 1, 2 and 4 threads at once, N / threads pages each
  * (the median thread's ns per page).
  *
+ * With -f, what user faults on a WC or UC mapping cost: a buffer of N
+ * pages mapped by the test driver and each page written once; a fault
+ * maps 16 pages, as TTM's handler does, each with a vmf_insert_pfn_prot()
+ * that asks PAT for the page's memtype. Pool pages answer that from their
+ * block; the same mapping of ordinary pages that set_pages_array_wc() or
+ * _uc() made WC or UC ("per-page path") walks the resource tree for it.
+ * ns per page mapped, same repeats.
+ *
  * With -F, only the rows that show whether a cost grows with the pool's
  * size: every block of the regions but FILL_FREE held in WB first (the
  * lowest ones, as a pool that does not lend lists them), then, in WC on
@@ -41,14 +49,16 @@
  * lists, and at order 10 (two blocks at once); and the pool's metadata.
  * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-F]
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-F]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <time.h>
 
 #include "gfx_pool_util.h"
 
@@ -382,6 +392,92 @@ static int latency(int fd, int n)
 	return ret;
 }
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One mapping of @npages faulted in by writes; ns per page, or 0. */
+static __u64 fault_once(__u64 domain, __u64 npages, bool per_page)
+{
+	struct test_gfx_pool_buf buf = {
+		.domain = domain,
+		.npages = npages,
+		.flags = TEST_GFX_POOL_BUF_PREFAULT |
+			 (per_page ? TEST_GFX_POOL_BUF_PER_PAGE : 0),
+	};
+	__u64 t0, t1, i;
+	char *map;
+	int fd = open(GFX_POOL_DEV, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, TEST_GFX_POOL_ALLOC, &buf)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	map = mmap(NULL, npages * 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (map == MAP_FAILED) {
+		close(fd);
+		return 0;
+	}
+	t0 = now_ns();
+	for (i = 0; i < npages; i++)
+		map[i * 4096] = 1;
+	/* Every store done before the clock is read. */
+	asm volatile("" : : : "memory");
+	t1 = now_ns();
+	munmap(map, npages * 4096);
+	close(fd);
+	return (t1 - t0) / npages;
+}
+
+/*
+ * The fault row of @domain, on pool pages or on the per-page path's.
+ * Return: the splits it made (a pool row's count), or -1 on error.
+ */
+static long fault_row(__u64 domain, __u64 npages, bool per_page)
+{
+	struct gfx_pool_dmap before, after;
+	__u64 ns[64], med;
+	char name[64];
+	int r;
+
+	snprintf(name, sizeof(name), "fault %s, %s",
+		 gfx_pool_domain_names[domain],
+		 per_page ? "per-page path" : "gfx_pool");
+	if (gfx_pool_dmap_read(&before))
+		return -1;
+	for (r = 0; r < repeats; r++) {
+		ns[r] = fault_once(domain, npages, per_page);
+		if (!ns[r]) {
+			printf("%-32s %7llu   failed\n", name,
+			       (unsigned long long)npages);
+			return -1;
+		}
+	}
+	if (gfx_pool_dmap_read(&after))
+		return -1;
+	qsort(ns, repeats, sizeof(*ns), cmp_u64);
+	med = (ns[(repeats - 1) / 2] + ns[repeats / 2]) / 2;
+	printf("%-32s %7llu %9llu %9llu %9llu %13ld %13ld %18ld\n", name,
+	       (unsigned long long)npages, (unsigned long long)med,
+	       (unsigned long long)ns[0], (unsigned long long)ns[repeats - 1],
+	       after.splits_2m - before.splits_2m,
+	       after.splits_1g - before.splits_1g,
+	       after.directmap_4k_kb - before.directmap_4k_kb);
+	printf("csv,%s,%s,fault,%llu,%llu,%llu,%llu,%ld,%ld\n",
+	       per_page ? "per_page" : "pool", gfx_pool_domain_names[domain],
+	       (unsigned long long)npages, (unsigned long long)med,
+	       (unsigned long long)ns[0], (unsigned long long)ns[repeats - 1],
+	       after.splits_2m - before.splits_2m,
+	       after.splits_1g - before.splits_1g);
+	return after.splits_2m - before.splits_2m;
+}
+
 /* Add a pool row's splits to the sum, or note a failed row. */
 static void pool_row(long r, long *pool_splits, int *failed)
 {
@@ -398,7 +494,7 @@ static void pool_row(long r, long *pool_splits, int *failed)
  */
 static int bench_size(int fd, unsigned long npages, const int *domains,
 		      int ndomains, bool pool_on, bool lends, bool zero,
-		      bool scale, long *pool_splits)
+		      bool scale, bool faults, long *pool_splits)
 {
 	static const struct row_opts plain = {}, cold = { .cold = true };
 	static const struct row_opts zeroed = {
@@ -461,6 +557,13 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
 					   tag, variant, &threads),
 				 pool_splits, &failed);
+		}
+		/* A fault a page, pool pages against ordinary ones. */
+		if (faults && dom != TEST_GFX_POOL_NP) {
+			pool_row(fault_row(dom, npages, false), pool_splits,
+				 &failed);
+			if (fault_row(dom, npages, true) < 0)
+				failed = 1;
 		}
 		/* The same through the node lock alone: what the lists save. */
 		if (write_str(PCP, "0"))
@@ -538,11 +641,15 @@ int main(int argc, char **argv)
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
 	bool pool_on, lends, zero = false, scale = false, fill = false;
+	bool faults = false;
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:r:zsF")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zsfF")) != -1) {
 		switch (opt) {
+		case 'f':
+			faults = true;
+			break;
 		case 'F':
 			fill = true;
 			break;
@@ -579,7 +686,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-F]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-F]\n",
 				argv[0]);
 			return 2;
 		}
@@ -616,7 +723,7 @@ int main(int argc, char **argv)
 	}
 	for (s = 0; s < nsizes && !fill; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
-				     lends, zero, scale, &pool_splits);
+				     lends, zero, scale, faults, &pool_splits);
 	if (samples > 0 && pool_on) {
 		struct gfx_pool_dmap before, after;
 

@@ -748,6 +748,87 @@ TEST_F_TIMEOUT(sleep, exit_and_free_while_zapped, 300)
 }
 
 /* Bad buffer commands: error codes, no warning, nothing leaked. */
+/*
+ * A buffer of the per-page path (TEST_GFX_POOL_BUF_PER_PAGE, what the
+ * bench's fault rows compare the pool with): ordinary pages that
+ * set_pages_array_wc() or _uc() made WC or UC, mapped with that caching,
+ * writable, and no pool page among them. Not for NP.
+ */
+TEST_F(gfx_pool, per_page_buffer)
+{
+	static const __u64 domains[] = { TEST_GFX_POOL_WC, TEST_GFX_POOL_UC };
+	struct test_gfx_pool_buf buf = { .npages = 4 };
+	long in_use = pool_pages_in_use();
+	int fd = self->fd;
+	int *map;
+	unsigned int d, i;
+
+	buf.flags = TEST_GFX_POOL_BUF_PER_PAGE;
+	buf.domain = TEST_GFX_POOL_NP;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	for (d = 0; d < 2; d++) {
+		/* FREE and INFO give back npages 0 when there is no buffer. */
+		buf.npages = 4;
+		buf.flags = TEST_GFX_POOL_BUF_PER_PAGE;
+		buf.domain = domains[d];
+		ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
+		map = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		for (i = 0; i < 4; i++)
+			map[i * PAGE / sizeof(int)] = i + 1;
+		for (i = 0; i < 4; i++)
+			EXPECT_EQ(i + 1, map[i * PAGE / sizeof(int)]);
+		buf.flags = 0;
+		buf.addr = (unsigned long)map;
+		ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_PTE, &buf));
+		EXPECT_EQ(domains[d], buf.pte_domain)
+			TH_LOG("%s", gfx_pool_domain_names[domains[d]]);
+		/* Not one pool page. */
+		if (in_use >= 0)
+			EXPECT_EQ(in_use, pool_pages_in_use());
+		munmap(map, 4 * PAGE);
+		ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_FREE, &buf));
+	}
+}
+
+/*
+ * TEST_GFX_POOL_BUF_PREFAULT: one fault maps the faulting page and the
+ * next ones, TEST_GFX_POOL_PREFAULT in all, as TTM's fault handler does;
+ * not past the buffer. (A per-page buffer, so that it runs without the
+ * pool too.)
+ */
+TEST_F(gfx_pool, prefault)
+{
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_WC,
+		.npages = TEST_GFX_POOL_PREFAULT + 4,
+		.flags = TEST_GFX_POOL_BUF_PER_PAGE | TEST_GFX_POOL_BUF_PREFAULT,
+	};
+	size_t len = buf.npages * PAGE;
+	char *map;
+
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf));
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[0] = 1;
+	buf.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_INFO, &buf));
+	EXPECT_EQ(TEST_GFX_POOL_PREFAULT, buf.faults);
+	buf.addr = (unsigned long)map + (TEST_GFX_POOL_PREFAULT - 1) * PAGE;
+	EXPECT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_PTE, &buf));
+	buf.addr += PAGE;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_PTE, &buf));
+	EXPECT_EQ(ENOENT, errno);
+	/* Four pages left: the fault at the 17th maps those four. */
+	map[TEST_GFX_POOL_PREFAULT * PAGE] = 1;
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_INFO, &buf));
+	EXPECT_EQ(TEST_GFX_POOL_PREFAULT + 4, buf.faults);
+	munmap(map, len);
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
+}
+
 TEST_F(gfx_pool, bad_buffers)
 {
 	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WC, .npages = 4 };
@@ -774,7 +855,8 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
 	EXPECT_EQ(EINVAL, errno);
 	buf.npages = 4;
-	buf.flags = 2;
+	/* The flag above the last one. */
+	buf.flags = TEST_GFX_POOL_BUF_PREFAULT << 1;
 	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_ALLOC, &buf));
 	EXPECT_EQ(EINVAL, errno);
 	buf.flags = TEST_GFX_POOL_FREE_AT_SLEEP;
