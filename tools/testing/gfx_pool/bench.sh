@@ -12,6 +12,9 @@
 #            path, the stock rows the pool's are measured against;
 #   smp4     default CPU with 4 vCPUs, the pool, and the warm rows also
 #            with 1, 2 and 4 threads allocating at once;
+#   ttm      only TTM as a driver sees it (gfx_pool-bench -T): one ttm_tt
+#            of 4K, 64K, 2M, 16M, 64M, WC and UC, cold and warm, over
+#            the pool; ttm-stock the same with gfx_pool=0, stock TTM;
 #   size-<S> (S: 64M, 1G, 8G) gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
 #            grow with the pool's size if anything walked its blocks
@@ -87,6 +90,8 @@ for b in "$@"; do
 	no-pool) boot no-pool "gfx_pool=0" "" ;;
 	# Four vCPUs, and the warm rows with 1, 2 and 4 threads at once.
 	smp4) boot smp4 "gfx_pool=$pool" ",-s" -smp 4 ;;
+	ttm) boot ttm "gfx_pool=$pool" "=-T,-r,5" ;;
+	ttm-stock) boot ttm-stock "gfx_pool=0" "=-T,-r,5" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
 	size-64M) boot "$b" "gfx_pool=64M gfx_pool.lend=0" "=-F,-n,4096,-r,9" ;;
 	size-1G) boot "$b" "gfx_pool=1G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 3G ;;
@@ -123,6 +128,20 @@ for big in 1G 8G; do
 			"size-$big:pool:WC:$v" "size-64M:pool:WC:$v"
 	done
 done
+# The TTM matrix: over the pool against stock TTM, per size, warm and cold.
+if [[ " $* " == *" ttm "* && " $* " == *" ttm-stock "* ]]; then
+	for d in WC UC; do
+		for n in 1 16 512 4096 16384; do
+			awk -F, -v d="$d" -v n="$n" '
+			NR > 1 && $2 == "ttm" && $3 == d && $5 == n { x[$1 ":" $4] = $6 }
+			END {	pw = x["ttm:pool_warm"]; sw = x["ttm-stock:stock_warm"]
+				pc = x["ttm:pool_cold"]; sc = x["ttm-stock:stock_cold"]
+				if (pw && sw && pc && sc)
+					printf "ratio: TTM %s, a tt of %d pages, over gfx_pool / stock: warm %.2fx (%d against %d ns/page), cold %.2fx (%d against %d)\n",
+					       d, n, pw / sw, pw, sw, pc / sc, pc, sc }' "$csv"
+		done
+	done
+fi
 if [ "$(wc -l < "$meta")" -gt 1 ]; then
 	awk -F, 'NR > 1 { printf "metadata: %s MiB pool: %d bytes, %.4f%%\n", $2, $3, 100 * $3 / ($2 * 1048576) }' "$meta"
 fi

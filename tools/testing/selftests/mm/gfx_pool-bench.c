@@ -42,6 +42,12 @@
  * _uc() made WC or UC ("per-page path") walks the resource tree for it.
  * ns per page mapped, same repeats.
  *
+ * With -T, only TTM as a driver sees it: one ttm_tt of 4 KiB, 64 KiB,
+ * 2 MiB, 16 MiB and 64 MiB populated and freed, WC and UC, warm (the tt
+ * populated once untimed first) and cold (drop_caches before each repeat:
+ * the pool lends its free blocks again, stock TTM's shrinker empties its
+ * pool types). Booted with gfx_pool=0 the same rows are stock TTM's.
+ *
  * With -F, only the rows that show whether a cost grows with the pool's
  * size: every block of the regions but FILL_FREE held in WB first (the
  * lowest ones, as a pool that does not lend lists them), then, in WC on
@@ -49,7 +55,7 @@
  * lists, and at order 10 (two blocks at once); and the pool's metadata.
  * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-F]
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-F]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
@@ -576,6 +582,51 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 	return failed;
 }
 
+/* -T: the ttm_tt sizes, in pages. */
+static const unsigned long ttm_tt_pages[] = { 1, 16, 512, 4096, 16384 };
+
+/*
+ * -T: TTM's populate and free of one ttm_tt per size, cold then warm, in
+ * WC and UC; over the pool, or stock TTM with gfx_pool=0.
+ * Return: 0, or 1 if a row failed.
+ */
+static int bench_ttm(int fd, bool pool_on, long *pool_splits)
+{
+	static const struct row_opts plain = {}, cold = { .cold = true };
+	static const int domains[] = { TEST_GFX_POOL_WC, TEST_GFX_POOL_UC };
+	const char *how = pool_on ? "pool" : "stock";
+	char tag[32], variant[32];
+	int failed = 0, d;
+	long stock_splits = 0;
+	unsigned int i;
+	__u64 ns;
+
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < sizeof(ttm_tt_pages) / sizeof(*ttm_tt_pages);
+		     i++) {
+			snprintf(tag, sizeof(tag), "%s, cold",
+				 pool_on ? " over gfx_pool" : ", gfx_pool=0");
+			snprintf(variant, sizeof(variant), "%s_cold", how);
+			pool_row(bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
+					   ttm_tt_pages[i], tag, variant, &cold),
+				 pool_on ? pool_splits : &stock_splits,
+				 &failed);
+			/* Once untimed: the pages it needs are ready. */
+			if (run_once(fd, TEST_GFX_POOL_TTM, domains[d],
+				     ttm_tt_pages[i], 0, &ns))
+				failed = 1;
+			snprintf(tag, sizeof(tag), "%s, warm",
+				 pool_on ? " over gfx_pool" : ", gfx_pool=0");
+			snprintf(variant, sizeof(variant), "%s_warm", how);
+			pool_row(bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
+					   ttm_tt_pages[i], tag, variant, &plain),
+				 pool_on ? pool_splits : &stock_splits,
+				 &failed);
+		}
+	}
+	return failed;
+}
+
 /*
  * -F: hold every region block but FILL_FREE in WB, in buffers of files
  * left open until exit, so that only a few blocks are free and a walk of
@@ -641,12 +692,15 @@ int main(int argc, char **argv)
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
 	bool pool_on, lends, zero = false, scale = false, fill = false;
-	bool faults = false;
+	bool faults = false, ttm = false;
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:r:zsfF")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTF")) != -1) {
 		switch (opt) {
+		case 'T':
+			ttm = true;
+			break;
 		case 'f':
 			faults = true;
 			break;
@@ -686,7 +740,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-F]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-F]\n",
 				argv[0]);
 			return 2;
 		}
@@ -721,7 +775,9 @@ int main(int argc, char **argv)
 	} else if (fill) {
 		failed |= bench_fill(fd, sizes[0], &pool_splits);
 	}
-	for (s = 0; s < nsizes && !fill; s++)
+	if (ttm)
+		failed |= bench_ttm(fd, pool_on, &pool_splits);
+	for (s = 0; s < nsizes && !fill && !ttm; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
 				     lends, zero, scale, faults, &pool_splits);
 	if (samples > 0 && pool_on) {
