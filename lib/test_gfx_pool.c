@@ -203,7 +203,7 @@ static void test_gfx_pool_ttm_fini(void)
 	drm_vma_offset_manager_destroy(&test_ttm.vma);
 }
 
-/* A ttm_tt of npages populated and unpopulated as a driver's BO would be. */
+/* A ttm_tt of npages populated and unpopulated as a user-visible BO's. */
 static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
@@ -227,6 +227,12 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 	tt->num_pages = cmd->npages;
 	tt->caching = cmd->domain == TEST_GFX_POOL_WC ? ttm_write_combined :
 							ttm_uncached;
+	/*
+	 * As ttm_tt_init() makes it for a ttm_bo_type_device BO, the kind a
+	 * driver maps to user space: its pages must come zeroed, also those
+	 * stock TTM takes fresh from the page allocator.
+	 */
+	tt->page_flags = TTM_TT_FLAG_ZERO_ALLOC;
 
 	t0 = ktime_get_ns();
 	ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
@@ -266,6 +272,8 @@ static void test_gfx_pool_ttm_fini(void)
  * @domain: its domain.
  * @per_page: its pages are the page allocator's, made @domain page by page.
  * @prefault: a fault maps TEST_GFX_POOL_PREFAULT pages, as TTM's does.
+ * @frag: the pages TEST_GFX_POOL_FRAGMENT keeps, or NULL.
+ * @nr_frag: how many.
  * @faults: pages the fault handler mapped.
  * @kernel_faults: those of them that the kernel faulted, in copy_to_user().
  * @map: this file's mappings, registered with gfx_pool.
@@ -279,6 +287,8 @@ struct test_gfx_pool_file {
 	u64 domain;
 	bool per_page;
 	bool prefault;
+	struct page **frag;
+	unsigned long nr_frag;
 	u64 faults;
 	u64 kernel_faults;
 	struct gfx_pool_mapping map;
@@ -387,6 +397,58 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->prefault = buf->flags & TEST_GFX_POOL_BUF_PREFAULT;
 	tf->faults = 0;
 	tf->kernel_faults = 0;
+	return 0;
+}
+
+static void test_gfx_pool_frag_free(struct test_gfx_pool_file *tf)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&tf->lock);
+	for (i = 0; i < tf->nr_frag; i++)
+		__free_page(tf->frag[i]);
+	kvfree(tf->frag);
+	tf->frag = NULL;
+	tf->nr_frag = 0;
+}
+
+/*
+ * TEST_GFX_POOL_FRAGMENT: take @npages pages (fewer if the allocator runs
+ * short first), then give back every other one. All are taken before any
+ * goes back, so that a freed page is not simply handed out again next.
+ */
+static int test_gfx_pool_fragment(struct test_gfx_pool_file *tf,
+				  unsigned long npages)
+{
+	unsigned long i, n;
+	struct page *page;
+
+	lockdep_assert_held(&tf->lock);
+	if (tf->frag)
+		return -EBUSY;
+	tf->frag = kvcalloc(npages, sizeof(*tf->frag), GFP_KERNEL);
+	if (!tf->frag)
+		return -ENOMEM;
+	for (n = 0; n < npages; n++) {
+		if (fatal_signal_pending(current))
+			break;
+		page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+		if (!page)
+			break;
+		tf->frag[n] = page;
+		cond_resched();
+	}
+	/* The odd ones go back: holes between the kept ones. */
+	for (i = 0; i < n; i++) {
+		if (i & 1)
+			__free_page(tf->frag[i]);
+		else
+			tf->frag[tf->nr_frag++] = tf->frag[i];
+	}
+	if (fatal_signal_pending(current)) {
+		test_gfx_pool_frag_free(tf);
+		return -EINTR;
+	}
 	return 0;
 }
 
@@ -672,10 +734,33 @@ static int test_gfx_pool_release(struct inode *inode, struct file *file)
 	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
 	mutex_lock(&tf->lock);
 	test_gfx_pool_buf_free(tf);
+	test_gfx_pool_frag_free(tf);
 	mutex_unlock(&tf->lock);
 	mutex_destroy(&tf->lock);
 	kfree(tf);
 	return 0;
+}
+
+static long test_gfx_pool_frag_ioctl(struct file *file, void __user *uarg)
+{
+	struct test_gfx_pool_file *tf = file->private_data;
+	struct test_gfx_pool_buf buf;
+	int ret;
+
+	if (copy_from_user(&buf, uarg, sizeof(buf)))
+		return -EFAULT;
+	if (!buf.npages || buf.npages > TEST_GFX_POOL_MAX_PAGES || buf.flags)
+		return -EINVAL;
+	/* __GFP_NORETRY stops it short of the OOM killer. */
+	if (buf.npages > totalram_pages())
+		return -ENOMEM;
+	mutex_lock(&tf->lock);
+	ret = test_gfx_pool_fragment(tf, buf.npages);
+	buf.npages = tf->nr_frag;
+	mutex_unlock(&tf->lock);
+	if (!ret && copy_to_user(uarg, &buf, sizeof(buf)))
+		ret = -EFAULT;
+	return ret;
 }
 
 static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
@@ -692,6 +777,8 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	case TEST_GFX_POOL_PTE:
 	case TEST_GFX_POOL_ZAP:
 		return test_gfx_pool_buf_ioctl(file, command, uarg);
+	case TEST_GFX_POOL_FRAGMENT:
+		return test_gfx_pool_frag_ioctl(file, uarg);
 	case TEST_GFX_POOL_BENCH:
 		break;
 	default:

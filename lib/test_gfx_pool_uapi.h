@@ -15,7 +15,10 @@ enum {
 	TEST_GFX_POOL_PER_PAGE = 0,
 	/* gfx_pool_alloc_pages() */
 	TEST_GFX_POOL_POOL = 1,
-	/* ttm_pool_alloc() of a WC or UC ttm_tt: over gfx_pool when it is on */
+	/*
+	 * ttm_pool_alloc() of a WC or UC ttm_tt, zeroed as a user-visible
+	 * BO's (TTM_TT_FLAG_ZERO_ALLOC): over gfx_pool when it is on
+	 */
 	TEST_GFX_POOL_TTM = 2,
 	/* the same from a GFP_DMA32 TTM device: TTM's own path, pool or not */
 	TEST_GFX_POOL_TTM_PER_PAGE = 3,
@@ -113,6 +116,15 @@ struct test_gfx_pool_buf {
 #define TEST_GFX_POOL_INFO	_IOWR('G', 0x03, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_PTE	_IOWR('G', 0x04, struct test_gfx_pool_buf)
 #define TEST_GFX_POOL_ZAP	_IOWR('G', 0x05, struct test_gfx_pool_buf)
+/*
+ * TEST_GFX_POOL_FRAGMENT: @npages (in) pages taken from the page allocator
+ * one by one, unmovable (fewer if it runs short: __GFP_NORETRY), then
+ * every other one given back; the rest are kept until the file is
+ * closed. What they leave free is scattered 4 KiB holes that compaction
+ * cannot close. @npages (out): the pages kept. -EBUSY if the file keeps
+ * some already; at most TEST_GFX_POOL_MAX_PAGES and RAM's size.
+ */
+#define TEST_GFX_POOL_FRAGMENT	_IOWR('G', 0x06, struct test_gfx_pool_buf)
 
 #define TEST_GFX_POOL_PTE_OTHER		(~0ULL)
 

@@ -15,6 +15,10 @@
 #   ttm      only TTM as a driver sees it (gfx_pool-bench -T): one ttm_tt
 #            of 4K, 64K, 2M, 16M, 64M, WC and UC, cold and warm, over
 #            the pool; ttm-stock the same with gfx_pool=0, stock TTM;
+#   frag     TTM under fragmentation (gfx_pool-bench -G): memory taken
+#            page by page, every other page given back, then a 64 MiB
+#            WC ttm_tt populated 25 times, cold; frag-stock the same with
+#            gfx_pool=0; p50, p99 and max;
 #   size-<S> (S: 64M, 1G, 8G) gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
 #            grow with the pool's size if anything walked its blocks
@@ -92,6 +96,8 @@ for b in "$@"; do
 	smp4) boot smp4 "gfx_pool=$pool" ",-s" -smp 4 ;;
 	ttm) boot ttm "gfx_pool=$pool" "=-T,-r,5" ;;
 	ttm-stock) boot ttm-stock "gfx_pool=0" "=-T,-r,5" ;;
+	frag) boot frag "gfx_pool=$pool" "=-G" ;;
+	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
 	size-64M) boot "$b" "gfx_pool=64M gfx_pool.lend=0" "=-F,-n,4096,-r,9" ;;
 	size-1G) boot "$b" "gfx_pool=1G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 3G ;;
@@ -128,6 +134,16 @@ for big in 1G 8G; do
 			"size-$big:pool:WC:$v" "size-64M:pool:WC:$v"
 	done
 done
+# Under fragmentation: the pool's populate latency against stock TTM's.
+if [[ " $* " == *" frag "* && " $* " == *" frag-stock "* ]]; then
+	awk -F, '
+	NR > 1 && $2 == "ttm_frag" { p50[$1] = $4; p99[$1] = $5; max[$1] = $6 }
+	END {	if (p50["frag"] && p50["frag-stock"])
+			printf "ratio: TTM WC 64M populate, fragmented, gfx_pool / stock: p50 %.2fx (%d against %d ns), p99 %.2fx (%d against %d), max %.2fx (%d against %d)\n",
+			       p50["frag"] / p50["frag-stock"], p50["frag"], p50["frag-stock"],
+			       p99["frag"] / p99["frag-stock"], p99["frag"], p99["frag-stock"],
+			       max["frag"] / max["frag-stock"], max["frag"], max["frag-stock"] }' "$lat"
+fi
 # The TTM matrix: over the pool against stock TTM, per size, warm and cold.
 if [[ " $* " == *" ttm "* && " $* " == *" ttm-stock "* ]]; then
 	for d in WC UC; do

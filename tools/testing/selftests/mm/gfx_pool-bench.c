@@ -48,6 +48,13 @@
  * the pool lends its free blocks again, stock TTM's shrinker empties its
  * pool types). Booted with gfx_pool=0 the same rows are stock TTM's.
  *
+ * With -G, TTM under fragmentation: all of MemAvailable but 16 MiB taken
+ * page by page and every other page given back (TEST_GFX_POOL_FRAGMENT),
+ * so that what is free is 4 KiB holes compaction cannot close; then 25
+ * times a 64 MiB WC ttm_tt populated and freed, after drop_caches (cold:
+ * the pool lends its free blocks again, stock TTM's pool types are
+ * emptied). p50, p99 and max of the populate.
+ *
  * With -F, only the rows that show whether a cost grows with the pool's
  * size: every block of the regions but FILL_FREE held in WB first (the
  * lowest ones, as a pool that does not lend lists them), then, in WC on
@@ -55,7 +62,7 @@
  * lists, and at order 10 (two blocks at once); and the pool's metadata.
  * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-F]
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
@@ -627,6 +634,75 @@ static int bench_ttm(int fd, bool pool_on, long *pool_splits)
 	return failed;
 }
 
+/* -G: samples, and what is left unfragmented. */
+#define FRAG_SAMPLES	25
+#define FRAG_SPARE_KB	(16 * 1024)
+
+/*
+ * -G: fragment memory, then the latency of populating a 64 MiB WC
+ * ttm_tt, FRAG_SAMPLES times, each after drop_caches.
+ * Return: 0, or 1 on error.
+ */
+static int bench_fragmented(int fd, bool pool_on, long *pool_splits)
+{
+	struct gfx_pool_dmap before, after;
+	struct test_gfx_pool_buf frag = {};
+	long avail = gfx_pool_read_key("/proc/meminfo", "MemAvailable");
+	struct test_gfx_pool_cmd cmd;
+	__u64 ns[FRAG_SAMPLES];
+	const char *name;
+	int hold, i, n = FRAG_SAMPLES;
+
+	if (avail < 2 * FRAG_SPARE_KB) {
+		printf("-G: MemAvailable %ld kB is too little\n", avail);
+		return 1;
+	}
+	frag.npages = (avail - FRAG_SPARE_KB) / 4;
+	hold = open(GFX_POOL_DEV, O_RDWR);
+	if (hold < 0 || ioctl(hold, TEST_GFX_POOL_FRAGMENT, &frag)) {
+		printf("-G: cannot fragment memory: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("fragmented: %llu pages kept of %ld kB available, every other one\n",
+	       (unsigned long long)frag.npages, avail);
+	if (gfx_pool_dmap_read(&before)) {
+		close(hold);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		write_str("/proc/sys/vm/drop_caches", "3");
+		if (gfx_pool_run(fd, TEST_GFX_POOL_TTM, TEST_GFX_POOL_WC,
+				 16384, &cmd)) {
+			printf("-G: sample %d: %s\n", i, strerror(errno));
+			close(hold);
+			return 1;
+		}
+		ns[i] = cmd.ns_alloc;
+	}
+	close(hold);
+	if (gfx_pool_dmap_read(&after))
+		return 1;
+	printf("2M->4K splits during the samples: %ld\n",
+	       after.splits_2m - before.splits_2m);
+	/* Over the pool, TTM's WC pages split nothing. */
+	if (pool_on)
+		*pool_splits += after.splits_2m - before.splits_2m;
+	qsort(ns, n, sizeof(*ns), cmp_u64);
+	name = pool_on ? "TTM WC 64M, fragmented, gfx_pool" :
+			 "TTM WC 64M, fragmented, stock";
+	printf("%-32s %7s %9s %9s %9s\n", "populate latency (ns)", "samples",
+	       "p50", "p99", "max");
+	printf("%-32s %7d %9llu %9llu %9llu\n", name, n,
+	       (unsigned long long)ns[n / 2],
+	       (unsigned long long)ns[(n * 99 + 99) / 100 - 1],
+	       (unsigned long long)ns[n - 1]);
+	printf("csv-latency,ttm_frag,%d,%llu,%llu,%llu\n", n,
+	       (unsigned long long)ns[n / 2],
+	       (unsigned long long)ns[(n * 99 + 99) / 100 - 1],
+	       (unsigned long long)ns[n - 1]);
+	return 0;
+}
+
 /*
  * -F: hold every region block but FILL_FREE in WB, in buffers of files
  * left open until exit, so that only a few blocks are free and a walk of
@@ -692,12 +768,15 @@ int main(int argc, char **argv)
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
 	bool pool_on, lends, zero = false, scale = false, fill = false;
-	bool faults = false, ttm = false;
+	bool faults = false, ttm = false, frag = false;
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTF")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTGF")) != -1) {
 		switch (opt) {
+		case 'G':
+			frag = true;
+			break;
 		case 'T':
 			ttm = true;
 			break;
@@ -740,7 +819,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-F]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]\n",
 				argv[0]);
 			return 2;
 		}
@@ -777,7 +856,9 @@ int main(int argc, char **argv)
 	}
 	if (ttm)
 		failed |= bench_ttm(fd, pool_on, &pool_splits);
-	for (s = 0; s < nsizes && !fill && !ttm; s++)
+	if (frag)
+		failed |= bench_fragmented(fd, pool_on, &pool_splits);
+	for (s = 0; s < nsizes && !fill && !ttm && !frag; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
 				     lends, zero, scale, faults, &pool_splits);
 	if (samples > 0 && pool_on) {
