@@ -62,7 +62,8 @@
  * lists, and at order 10 (two blocks at once); and the pool's metadata.
  * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
  *
- *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]
+ *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats]
+ *                  [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]
  *
  * Times are for comparing two rows of one run, not across machines.
  */

@@ -829,6 +829,35 @@ TEST_F(gfx_pool, prefault)
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
 }
 
+/*
+ * TEST_GFX_POOL_FRAGMENT keeps every other page it took, until close; a
+ * second call, no pages or flags are refused.
+ */
+TEST_F(gfx_pool, fragment)
+{
+	struct test_gfx_pool_buf buf = { .npages = 64 };
+	int fd = open(GFX_POOL_DEV, O_RDWR);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ioctl(fd, TEST_GFX_POOL_FRAGMENT, &buf));
+	EXPECT_EQ(32, buf.npages);
+	buf.npages = 64;
+	EXPECT_EQ(-1, ioctl(fd, TEST_GFX_POOL_FRAGMENT, &buf));
+	EXPECT_EQ(EBUSY, errno);
+	close(fd);
+	buf.npages = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_FRAGMENT, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.npages = 64;
+	buf.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_FRAGMENT, &buf));
+	EXPECT_EQ(EINVAL, errno);
+	buf.flags = 0;
+	buf.npages = TEST_GFX_POOL_MAX_PAGES + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_FRAGMENT, &buf));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(gfx_pool, bad_buffers)
 {
 	struct test_gfx_pool_buf buf = { .domain = TEST_GFX_POOL_WC, .npages = 4 };
