@@ -602,34 +602,35 @@ static int bench_ttm(int fd, bool pool_on, long *pool_splits)
 {
 	static const struct row_opts plain = {}, cold = { .cold = true };
 	static const int domains[] = { TEST_GFX_POOL_WC, TEST_GFX_POOL_UC };
-	const char *how = pool_on ? "pool" : "stock";
 	char tag[32], variant[32];
-	int failed = 0, d;
 	long stock_splits = 0;
+	int failed = 0, d, c;
 	unsigned int i;
 	__u64 ns;
 
 	for (d = 0; d < 2; d++) {
 		for (i = 0; i < sizeof(ttm_tt_pages) / sizeof(*ttm_tt_pages);
 		     i++) {
-			snprintf(tag, sizeof(tag), "%s, cold",
-				 pool_on ? " over gfx_pool" : ", gfx_pool=0");
-			snprintf(variant, sizeof(variant), "%s_cold", how);
-			pool_row(bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
-					   ttm_tt_pages[i], tag, variant, &cold),
-				 pool_on ? pool_splits : &stock_splits,
-				 &failed);
-			/* Once untimed: the pages it needs are ready. */
-			if (run_once(fd, TEST_GFX_POOL_TTM, domains[d],
-				     ttm_tt_pages[i], 0, &ns))
-				failed = 1;
-			snprintf(tag, sizeof(tag), "%s, warm",
-				 pool_on ? " over gfx_pool" : ", gfx_pool=0");
-			snprintf(variant, sizeof(variant), "%s_warm", how);
-			pool_row(bench_row(fd, TEST_GFX_POOL_TTM, domains[d],
-					   ttm_tt_pages[i], tag, variant, &plain),
-				 pool_on ? pool_splits : &stock_splits,
-				 &failed);
+			for (c = 1; c >= 0; c--) {
+				/* Warm: once untimed, so that its pages are ready. */
+				if (!c && run_once(fd, TEST_GFX_POOL_TTM,
+						   domains[d], ttm_tt_pages[i],
+						   0, &ns))
+					failed = 1;
+				snprintf(tag, sizeof(tag), "%s, %s",
+					 pool_on ? " over gfx_pool" :
+						   ", gfx_pool=0",
+					 c ? "cold" : "warm");
+				snprintf(variant, sizeof(variant), "%s_%s",
+					 pool_on ? "pool" : "stock",
+					 c ? "cold" : "warm");
+				pool_row(bench_row(fd, TEST_GFX_POOL_TTM,
+						   domains[d], ttm_tt_pages[i],
+						   tag, variant,
+						   c ? &cold : &plain),
+					 pool_on ? pool_splits : &stock_splits,
+					 &failed);
+			}
 		}
 	}
 	return failed;
