@@ -237,30 +237,44 @@ int gfx_pool_demote_gbpage(unsigned long pfn)
  * that is converted to WC, UC or NP is zeroed while it is wholly free and
  * still WB, through the direct map, which is cheap; after that only pages
  * given back dirty need zeroing again, through their own mapping. NP pages
- * have none, so they are zeroed through a mapping slot of each CPU's own,
- * a kernel PTE that is set, used and cleared with interrupts off and
- * flushed from the local TLB only, as kmap_local() does on 32-bit: no
- * vmap(), no TLB shootdown, and it works in atomic context.
+ * have none, so they are zeroed through mapping slots of each CPU's own:
+ * kernel PTEs set, used and cleared with interrupts off, on this CPU
+ * only. No vmap(), no TLB shootdown, and it works in atomic context.
+ *
+ * Each CPU has GFX_POOL_SLOTS of them and takes the next one each time;
+ * only when it has used all does it flush its TLB, once, for all of them
+ * (the slots' PTEs are not global, so a local flush drops them). Until
+ * then a cleared slot may linger in this CPU's TLB, reachable through the
+ * slot's address only, which nothing but this code uses: as vfree()
+ * leaves the TLB entries of freed pages to a lazy purge. One flush per
+ * GFX_POOL_SLOTS pages instead of one per page, which under QEMU's TCG
+ * costs a whole TLB flush each (a flush of one page inside its large-page
+ * range flushes everything).
  */
+#define GFX_POOL_SLOTS		64
 
 static struct vm_struct *gfx_pool_slot_area;
-static unsigned long gfx_pool_slot_base;	/* one page a CPU */
-static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte);
+static unsigned long gfx_pool_slot_base;	/* GFX_POOL_SLOTS pages a CPU */
+static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte[GFX_POOL_SLOTS]);
+/* The next slot to use; at GFX_POOL_SLOTS, flush first. */
+static DEFINE_PER_CPU(unsigned int, gfx_pool_slot_next);
 
 static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
 				       void *data)
 {
-	unsigned int cpu = (addr - gfx_pool_slot_base) >> PAGE_SHIFT;
+	unsigned long idx = (addr - gfx_pool_slot_base) >> PAGE_SHIFT;
+	unsigned int cpu = idx / GFX_POOL_SLOTS;
 
 	/* Slots of CPUs that can never exist stay unused. */
 	if (cpu_possible(cpu))
-		per_cpu(gfx_pool_slot_pte, cpu) = pte;
+		per_cpu(gfx_pool_slot_pte, cpu)[idx % GFX_POOL_SLOTS] = pte;
 	return 0;
 }
 
 int __init gfx_pool_slot_init(void)
 {
-	unsigned long size = (unsigned long)nr_cpu_ids << PAGE_SHIFT;
+	unsigned long size = ((unsigned long)nr_cpu_ids * GFX_POOL_SLOTS) <<
+			     PAGE_SHIFT;
 	struct vm_struct *area;
 	int ret;
 
@@ -293,17 +307,25 @@ void __init gfx_pool_slot_exit(void)
 static void gfx_pool_clear_np_page(struct page *page)
 {
 	unsigned long flags, addr;
+	unsigned int slot;
 	pte_t *ptep;
 
 	local_irq_save(flags);
-	addr = gfx_pool_slot_base + (smp_processor_id() << PAGE_SHIFT);
-	ptep = this_cpu_read(gfx_pool_slot_pte);
+	slot = this_cpu_read(gfx_pool_slot_next);
+	if (slot == GFX_POOL_SLOTS) {
+		/* Every slot was used since the last flush: drop them all. */
+		arch_gfx_pool_flush_slots();
+		slot = 0;
+	}
+	this_cpu_write(gfx_pool_slot_next, slot + 1);
+	addr = gfx_pool_slot_base +
+	       ((smp_processor_id() * GFX_POOL_SLOTS + slot) << PAGE_SHIFT);
+	ptep = this_cpu_read(gfx_pool_slot_pte[slot]);
 	/* WB is the memtype NP pages keep: this mapping is no alias. */
-	set_pte(ptep, mk_pte(page, PAGE_KERNEL));
+	set_pte(ptep, mk_pte(page, arch_gfx_pool_slot_prot()));
 	/* clear_page() is not instrumented: KASAN has no shadow here. */
 	clear_page((void *)addr);
 	pte_clear(&init_mm, addr, ptep);
-	arch_gfx_pool_flush_slot(addr);
 	local_irq_restore(flags);
 }
 

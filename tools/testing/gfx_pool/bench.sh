@@ -124,6 +124,10 @@ for d in WC UC; do
 	ratio "a fault on a $d mapping: gfx_pool / per-page path" \
 		"default:pool:$d:fault" "default:per_page:$d:fault"
 done
+for d in UC NP; do
+	ratio "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \
+		"default:pool:$d:warm_zero" "default:pool:WC:warm_zero"
+done
 # The same row across boots of different pool sizes, as it is: no other
 # way to compare sizes. (Against each boot's alloc_page() it would be
 # worse: under TCG that floor moves by up to 40% between boots, more

@@ -41,12 +41,22 @@ int arch_gfx_pool_reset(unsigned long addr, unsigned int nr,
 			enum gfx_pool_domain domain);
 
 /*
- * The pool's own mapping slot, one PTE per CPU, was changed: only this
- * CPU ever used it, so only this CPU's TLB entry goes.
+ * The protection of the pool's per-CPU zeroing slots: WB, and not global,
+ * so that arch_gfx_pool_flush_slots() drops them with a local flush.
  */
-static inline void arch_gfx_pool_flush_slot(unsigned long addr)
+static inline pgprot_t arch_gfx_pool_slot_prot(void)
 {
-	flush_tlb_one_kernel(addr);
+	return __pgprot(pgprot_val(PAGE_KERNEL) & ~_PAGE_GLOBAL);
+}
+
+/*
+ * This CPU used all its zeroing slots since the last call: drop what its
+ * TLB may hold of them (only this CPU ever used them). One local flush of
+ * the non-global entries, for all the slots at once.
+ */
+static inline void arch_gfx_pool_flush_slots(void)
+{
+	flush_tlb_local();
 }
 
 /*
