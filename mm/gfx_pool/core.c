@@ -117,8 +117,8 @@ const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 
 static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
 
-/* gfx_pool_pfn_to_block(), also for init once every region is set up. */
-static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
+/* The region block of @pfn, or NULL; also for init once regions are set up. */
+static struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
 {
 	struct gfx_pool_region *region;
 	unsigned long idx;
@@ -131,7 +131,14 @@ static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
 		if (pfn >= region->start_pfn && idx < region->nr_blocks)
 			return &region->blocks[idx];
 	}
-	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	return NULL;
+}
+
+/* gfx_pool_pfn_to_block(), also for init once every region is set up. */
+static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
+{
+	return gfx_pool_region_block(pfn) ?:
+	       xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
 }
 
 /*
@@ -1408,6 +1415,13 @@ out_count:
 }
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
+/* The domain of @block, or -ENOENT while it is lent or being converted. */
+static int gfx_pool_block_domain_now(const struct gfx_pool_block *block)
+{
+	/* A lent block is marked converting too. */
+	return READ_ONCE(block->converting) ? -ENOENT : READ_ONCE(block->domain);
+}
+
 /**
  * gfx_pool_pfn_domain() - the domain of a pool page, for architecture code
  * @pfn: any page frame.
@@ -1415,7 +1429,8 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
  * What x86 PAT's lookup_memtype() asks first, on every fault of a
  * VM_PFNMAP mapping, so that a pool page's memtype costs a look at its
  * block (one region compare, or an xarray lookup for a grown block)
- * instead of a walk of the resource tree. While a page is handed out its
+ * instead of a walk of the resource tree. A pfn that is not the pool's
+ * costs the region compares, and the xarray only while blocks are grown. While a page is handed out its
  * block cannot change domain; a page that is not (a driver that maps a
  * page it freed) may get a stale answer, as it would from PAT's own page
  * flags.
@@ -1430,11 +1445,22 @@ int gfx_pool_pfn_domain(unsigned long pfn)
 	struct gfx_pool_block *block;
 	int domain = -ENOENT;
 
+	if (!gfx_pool_is_ready())
+		return -ENOENT;
+	/* A region block lives as long as the pool: no RCU for it. */
+	block = gfx_pool_region_block(pfn);
+	if (block)
+		return gfx_pool_block_domain_now(block);
+	/*
+	 * Every other pfn a VM_PFNMAP fault inserts (MMIO, other drivers'
+	 * RAM) gets here: only a pool that has grown pays an xarray lookup.
+	 */
+	if (!atomic_long_read(&gfx_pool.nr_grown))
+		return -ENOENT;
 	rcu_read_lock();
-	block = gfx_pool_pfn_to_block(pfn);
-	/* A lent block is marked converting too. */
-	if (block && !READ_ONCE(block->converting))
-		domain = READ_ONCE(block->domain);
+	block = xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	if (block)
+		domain = gfx_pool_block_domain_now(block);
 	rcu_read_unlock();
 	return domain;
 }
