@@ -1430,10 +1430,10 @@ static int gfx_pool_block_domain_now(const struct gfx_pool_block *block)
  * VM_PFNMAP mapping, so that a pool page's memtype costs a look at its
  * block (one region compare, or an xarray lookup for a grown block)
  * instead of a walk of the resource tree. A pfn that is not the pool's
- * costs the region compares, and the xarray only while blocks are grown. While a page is handed out its
- * block cannot change domain; a page that is not (a driver that maps a
- * page it freed) may get a stale answer, as it would from PAT's own page
- * flags.
+ * costs the region compares, and the xarray only while blocks are grown.
+ * While a page is handed out its block cannot change domain; a page that
+ * is not (a driver that maps a page it freed) may get a stale answer, as
+ * it would from PAT's own page flags.
  *
  * Context: Any context; takes no lock.
  * Return: the domain of the block of @pfn, or -ENOENT if the pool does not
