@@ -249,14 +249,15 @@ int gfx_pool_demote_gbpage(unsigned long pfn)
  * only. No vmap(), no TLB shootdown, and it works in atomic context.
  *
  * Each CPU has GFX_POOL_SLOTS of them and takes the next one each time;
- * only when it has used all does it flush its TLB, once, for all of them
- * (the slots' PTEs are not global, so a local flush drops them). Until
- * then a cleared slot may linger in this CPU's TLB, reachable through the
- * slot's address only, which nothing but this code uses: as vfree()
- * leaves the TLB entries of freed pages to a lazy purge. One flush per
- * GFX_POOL_SLOTS pages instead of one per page, which under QEMU's TCG
- * costs a whole TLB flush each (a flush of one page inside its large-page
- * range flushes everything).
+ * only when it has used all does it flush its TLB, once, for all of them:
+ * a flush of everything, global entries and every PCID, because a slot
+ * used while one task's PCID was loaded is cached under that PCID and a
+ * flush of the current one would leave it. Until then a cleared slot may
+ * linger in this CPU's TLB, reachable through the slot's address only,
+ * which nothing but this code uses: as vfree() leaves the TLB entries of
+ * freed pages to a lazy purge. One flush per GFX_POOL_SLOTS pages instead
+ * of one per page, which under QEMU's TCG costs a whole TLB flush each (a
+ * flush of one page inside its large-page range flushes everything).
  */
 #define GFX_POOL_SLOTS		64
 
@@ -329,7 +330,7 @@ static void gfx_pool_clear_np_page(struct page *page)
 	       ((smp_processor_id() * GFX_POOL_SLOTS + slot) << PAGE_SHIFT);
 	ptep = this_cpu_read(gfx_pool_slot_pte[slot]);
 	/* WB is the memtype NP pages keep: this mapping is no alias. */
-	set_pte(ptep, mk_pte(page, arch_gfx_pool_slot_prot()));
+	set_pte(ptep, mk_pte(page, PAGE_KERNEL));
 	/* clear_page() is not instrumented: KASAN has no shadow here. */
 	clear_page((void *)addr);
 	pte_clear(&init_mm, addr, ptep);
@@ -867,8 +868,12 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 		atomic_long_inc(&gfx_pool.broken_blocks);
 		return false;
 	}
-	block->converting = false;
-	block->domain = now;
+	WRITE_ONCE(block->domain, now);
+	/*
+	 * Pairs with gfx_pool_block_domain_now(): a lockless reader that
+	 * sees the block done sees its new domain.
+	 */
+	smp_store_release(&block->converting, false);
 	node->domain[now].nr_blocks++;
 	__gfx_pool_block_list_free(node, block, failed);
 	gfx_pool_block_now_free(block);
@@ -1419,7 +1424,9 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 static int gfx_pool_block_domain_now(const struct gfx_pool_block *block)
 {
 	/* A lent block is marked converting too. */
-	return READ_ONCE(block->converting) ? -ENOENT : READ_ONCE(block->domain);
+	if (smp_load_acquire(&block->converting))
+		return -ENOENT;
+	return READ_ONCE(block->domain);
 }
 
 /**

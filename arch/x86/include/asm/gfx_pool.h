@@ -41,22 +41,16 @@ int arch_gfx_pool_reset(unsigned long addr, unsigned int nr,
 			enum gfx_pool_domain domain);
 
 /*
- * The protection of the pool's per-CPU zeroing slots: WB, and not global,
- * so that arch_gfx_pool_flush_slots() drops them with a local flush.
- */
-static inline pgprot_t arch_gfx_pool_slot_prot(void)
-{
-	return __pgprot(pgprot_val(PAGE_KERNEL) & ~_PAGE_GLOBAL);
-}
-
-/*
  * This CPU used all its zeroing slots since the last call: drop what its
- * TLB may hold of them (only this CPU ever used them). One local flush of
- * the non-global entries, for all the slots at once.
+ * TLB may hold of them (only this CPU ever used them), under any PCID.
+ * One flush of this CPU's whole TLB, global entries and all PCIDs
+ * (INVPCID, or a toggle of CR4.PGE), for all the slots at once: a flush
+ * of the loaded PCID alone would miss a slot cached while another task's
+ * PCID was loaded. Callable with interrupts off.
  */
 static inline void arch_gfx_pool_flush_slots(void)
 {
-	flush_tlb_local();
+	__flush_tlb_all();
 }
 
 /*
