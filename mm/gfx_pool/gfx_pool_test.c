@@ -1290,12 +1290,17 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 /* An order-10 allocation grows an aligned group of two blocks at once. */
 static void gfx_pool_grow_test_group(struct kunit *test)
 {
+	unsigned long meta;
 	struct page *page;
 
 	grow_setup(test, 2);
+	meta = gfx_pool_metadata_bytes();
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
 				    GFX_POOL_MAX_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* metadata_bytes counts the structs of grown blocks too. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_metadata_bytes(),
+			meta + 2 * sizeof(struct gfx_pool_block));
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(page_to_pfn(page),
 					   1UL << GFX_POOL_MAX_ORDER));
 	KUNIT_EXPECT_FALSE(test, in_region(page));
@@ -1307,6 +1312,7 @@ static void gfx_pool_grow_test_group(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
 			2);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_metadata_bytes(), meta);
 }
 
 /* No growth with a limit of 0, nor for an atomic caller: growing sleeps. */
