@@ -134,11 +134,19 @@ static struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
 	return NULL;
 }
 
-/* gfx_pool_pfn_to_block(), also for init once every region is set up. */
+/*
+ * gfx_pool_pfn_to_block(), also for init once every region is set up. A
+ * pfn outside the regions costs an xarray lookup only while the pool has
+ * grown blocks: every pfn a VM_PFNMAP fault inserts comes here (see
+ * gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
+ */
 static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
 {
-	return gfx_pool_region_block(pfn) ?:
-	       xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	struct gfx_pool_block *block = gfx_pool_region_block(pfn);
+
+	if (block || !atomic_long_read(&gfx_pool.nr_grown))
+		return block;
+	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
 }
 
 /*
@@ -620,20 +628,27 @@ static void __gfx_pool_block_unlist(struct gfx_pool_node *node,
 }
 
 /**
- * gfx_pool_pairs_init() - put the free pairs of the regions on pair lists
+ * gfx_pool_list_blocks() - put the region blocks that are not lent on lists
  *
- * Context: init, once every region's blocks are on their lists and before
- * the pool is ready.
+ * Each goes to the tail of its domain's free list, in physical order, and
+ * is paired with its neighbour like any block that becomes free.
+ *
+ * Context: init, once the blocks of every region are set up (so that a
+ * block's neighbour is too), before the pool is ready.
  */
-void __init gfx_pool_pairs_init(void)
+void __init gfx_pool_list_blocks(void)
 {
 	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
 	unsigned long i;
 
 	for (i = 0; i < gfx_pool.nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
-		if (block->listed_free)
-			__gfx_pool_pair_update(gfx_pool.node[block->nid], block);
+		if (block->lent)
+			continue;
+		node = gfx_pool.node[block->nid];
+		node->domain[block->domain].nr_blocks++;
+		__gfx_pool_block_list_free(node, block, true);
 	}
 }
 
@@ -713,16 +728,18 @@ static void __gfx_pool_block_take(struct gfx_pool_node *node,
 }
 
 /*
- * Will taking pages [@off, @off + @nr) leave the free order of @block, a
- * partly used block, as it is? While a block has a wholly free word of
- * its bitmap, its free order comes from those words alone; taking pages
- * of words that are partly used already changes none of them. That is
- * the common case of order 0, which fills a block word by word: the
- * lists are then left alone, and only one take in 64 recomputes.
- * Context: @node's lock held; before the pages are taken.
+ * Does a take or give of pages [@off, @off + @nr) of @block, a partly used
+ * block, leave its free order as it is? While a block has a wholly free
+ * word of its bitmap, its free order comes from those words alone; a take
+ * or give whose end words are partly used both before and after it
+ * changes none of them. Asked before a take (the words are partly used
+ * after it, as they were) and after a give (they were, as they are).
+ * That is the common case of order 0, which fills a block word by word:
+ * the lists are then left alone, and only one take in 64 recomputes.
+ * Context: @node's lock held.
  */
-static bool __gfx_pool_take_keeps_order(const struct gfx_pool_block *block,
-					unsigned long off, unsigned long nr)
+static bool __gfx_pool_keeps_order(const struct gfx_pool_block *block,
+				   unsigned long off, unsigned long nr)
 {
 	return block->free_order >= ilog2(BITS_PER_LONG) &&
 	       nr <= BITS_PER_LONG && block->used[BIT_WORD(off)] &&
@@ -760,7 +777,7 @@ static struct page *__gfx_pool_block_alloc(struct gfx_pool_node *node,
 	if (WARN_ON_ONCE(off >= GFX_POOL_BLOCK_PAGES))
 		return NULL;
 
-	keeps = was_partial && __gfx_pool_take_keeps_order(block, off, nr);
+	keeps = was_partial && __gfx_pool_keeps_order(block, off, nr);
 	__gfx_pool_block_take(node, block, off, nr, ac);
 	block->order[off] = ac->order + 1;
 	__gfx_pool_block_taken(node, block, was_partial, keeps);
@@ -840,7 +857,7 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 		off = find_first_zero_bit(block->used, GFX_POOL_BLOCK_PAGES);
 		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
 		k = min_t(unsigned long, end - off, max - n);
-		keeps = was_partial && __gfx_pool_take_keeps_order(block, off, k);
+		keeps = was_partial && __gfx_pool_keeps_order(block, off, k);
 		__gfx_pool_block_take(node, block, off, k, &ac);
 		for (i = off; i < off + k; i++) {
 			block->order[i] = GFX_POOL_ORDER_PCP;
@@ -1158,9 +1175,7 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 	bitmap_clear(block->used, off, nr);
 	block->nr_used -= nr;
 	node->domain[block->domain].nr_used -= nr;
-	/* As for a take: no word of the bitmap became wholly free. */
-	if (block->free_order >= ilog2(BITS_PER_LONG) && nr <= BITS_PER_LONG &&
-	    block->used[BIT_WORD(off)] && block->used[BIT_WORD(off + nr - 1)])
+	if (__gfx_pool_keeps_order(block, off, nr))
 		return;
 	__gfx_pool_block_relist(node, block);
 }
@@ -1452,20 +1467,8 @@ int gfx_pool_pfn_domain(unsigned long pfn)
 	struct gfx_pool_block *block;
 	int domain = -ENOENT;
 
-	if (!gfx_pool_is_ready())
-		return -ENOENT;
-	/* A region block lives as long as the pool: no RCU for it. */
-	block = gfx_pool_region_block(pfn);
-	if (block)
-		return gfx_pool_block_domain_now(block);
-	/*
-	 * Every other pfn a VM_PFNMAP fault inserts (MMIO, other drivers'
-	 * RAM) gets here: only a pool that has grown pays an xarray lookup.
-	 */
-	if (!atomic_long_read(&gfx_pool.nr_grown))
-		return -ENOENT;
-	rcu_read_lock();
-	block = xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	rcu_read_lock();	/* for a grown block */
+	block = gfx_pool_pfn_to_block(pfn);
 	if (block)
 		domain = gfx_pool_block_domain_now(block);
 	rcu_read_unlock();

@@ -352,7 +352,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				struct gfx_pool_block *block,
 				unsigned int now, bool failed);
 int gfx_pool_demote_gbpage(unsigned long pfn);
-void __init gfx_pool_pairs_init(void);
+void __init gfx_pool_list_blocks(void);
 int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
 void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);

@@ -639,7 +639,6 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 					struct gfx_pool_block *blocks)
 {
 	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
 	unsigned long i;
 
 	region->start_pfn = PHYS_PFN(region->base);
@@ -664,14 +663,9 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 			block->converting = true;
 			continue;
 		}
+		/* Listed by gfx_pool_list_blocks() once all are set up. */
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
-		/* Paired up by gfx_pool_pairs_init() once all are listed. */
-		node = gfx_pool.node[block->nid];
-		list_add_tail(&block->list, &node->domain[GFX_POOL_WB].free);
-		block->listed_free = true;
-		node->domain[GFX_POOL_WB].nr_free++;
-		node->domain[GFX_POOL_WB].nr_blocks++;
 	}
 	if (region->cma)
 		atomic_long_set(&region->nr_lent, region->nr_blocks);
@@ -726,7 +720,7 @@ static int __init gfx_pool_init(void)
 			gfx_pool.dma32 = false;
 	}
 	gfx_pool.nr_blocks = nr_blocks;
-	gfx_pool_pairs_init();
+	gfx_pool_list_blocks();
 
 	/* Without a region, any direct-map address tells: a node struct's. */
 	addr = gfx_pool.nr_regions ?
