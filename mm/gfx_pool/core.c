@@ -187,28 +187,39 @@ struct gfx_pool_region *gfx_pool_block_region(const struct gfx_pool_block *block
  * of <asm/gfx_pool.h>, over the whole block at @addr, so that its 2 MiB
  * entry stays one: entering a domain from WB, leaving it for WB, or
  * putting a block back to WB after a failed enter. fail_gfx_pool can make
- * any of them fail first.
+ * any of them fail first. Each failure is counted (direct_map_failures in
+ * debugfs).
  */
+static int gfx_pool_arch_failed(int ret)
+{
+	if (ret)
+		atomic_long_inc(&gfx_pool.direct_map_failures);
+	return ret;
+}
+
 static int gfx_pool_arch_enter(unsigned long addr, enum gfx_pool_domain to)
 {
 	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return -ENOMEM;
-	return arch_gfx_pool_enter(addr, GFX_POOL_BLOCK_PAGES, to);
+		return gfx_pool_arch_failed(-ENOMEM);
+	return gfx_pool_arch_failed(arch_gfx_pool_enter(addr, GFX_POOL_BLOCK_PAGES,
+							to));
 }
 
 /* The block at @addr, in domain @from, mapped WB (and present) again. */
 int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from)
 {
 	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return -ENOMEM;
-	return arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES, from);
+		return gfx_pool_arch_failed(-ENOMEM);
+	return gfx_pool_arch_failed(arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES,
+							from));
 }
 
 static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
 {
 	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return -ENOMEM;
-	return arch_gfx_pool_reset(addr, GFX_POOL_BLOCK_PAGES, to);
+		return gfx_pool_arch_failed(-ENOMEM);
+	return gfx_pool_arch_failed(arch_gfx_pool_reset(addr, GFX_POOL_BLOCK_PAGES,
+							to));
 }
 
 /*
@@ -223,23 +234,29 @@ static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
  * Context: Process context; the block is not on any list.
  * Return: 1 if a 1G page was demoted, 0 if the block was not mapped by
  * one, or a negative error: the block may then be half changed, or WC
- * with its memtype held, and must never be handed out.
+ * with its memtype held, and must not be handed out before
+ * gfx_pool_repair() puts it back to WB (@block->broken says how).
  */
-int gfx_pool_demote_gbpage(unsigned long pfn)
+int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
 {
-	unsigned long addr = (unsigned long)pfn_to_kaddr(pfn);
+	unsigned long addr = gfx_pool_block_addr(block);
 	int ret;
 
 	if (arch_gfx_pool_map_shift(addr) <= GFX_POOL_BLOCK_SHIFT)
 		return 0;
 	ret = gfx_pool_arch_enter(addr, GFX_POOL_WC);
-	if (!ret)
+	if (ret) {
+		block->broken = GFX_POOL_BROKEN_ENTER | GFX_POOL_WC;
+	} else {
 		ret = gfx_pool_leave_domain(addr, GFX_POOL_WC);
+		block->broken = GFX_POOL_BROKEN_LEAVE | GFX_POOL_WC;
+	}
 	if (ret) {
 		pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
-		       addr, ret, pfn);
+		       addr, ret, block->pfn);
 		return ret;
 	}
+	block->broken = 0;
 	atomic_long_inc(&gfx_pool.gbpage_demotions);
 	return 1;
 }
@@ -441,8 +458,9 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 		ret = gfx_pool_leave_domain(addr, from);
 	block->snapshot_mapped = false;
 	if (ret) {
-		pr_err("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
-		       block->pfn, gfx_pool_domain_names[from], ret);
+		pr_err_ratelimited("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
+				   block->pfn, gfx_pool_domain_names[from], ret);
+		block->broken = GFX_POOL_BROKEN_LEAVE | from;
 		return GFX_POOL_BROKEN;
 	}
 
@@ -465,12 +483,93 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 			    block->pfn, gfx_pool_domain_names[to], ret);
 	ret = gfx_pool_reset_wb(addr, to);
 	if (ret) {
-		pr_err("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
-		       block->pfn, ret);
+		pr_err_ratelimited("block at pfn %#lx: cannot put it back to wb (%d); block taken out of use\n",
+				   block->pfn, ret);
+		block->broken = GFX_POOL_BROKEN_ENTER | to;
 		return GFX_POOL_BROKEN;
 	}
 	return GFX_POOL_WB;
 }
+
+/*
+ * Get a broken block back to WB: do again what failed, then the 1G
+ * demotion if the block is still inside a 1G entry. CPA's changes over a
+ * whole 2 MiB are idempotent, so doing a step twice is harmless. Return:
+ * true if the block is WB and whole.
+ */
+static bool gfx_pool_repair_block(struct gfx_pool_block *block)
+{
+	unsigned long addr = gfx_pool_block_addr(block);
+	enum gfx_pool_domain domain = block->broken & GFX_POOL_BROKEN_DOMAIN;
+	int ret;
+
+	if (block->broken & GFX_POOL_BROKEN_LEAVE)
+		ret = gfx_pool_leave_domain(addr, domain);
+	else
+		ret = gfx_pool_reset_wb(addr, domain);
+	if (!ret) {
+		block->broken = 0;
+		ret = gfx_pool_demote_gbpage(block);
+	}
+	return ret >= 0;
+}
+
+/**
+ * gfx_pool_repair() - get broken blocks back into use
+ *
+ * A change of the direct map that fails half way (CPA ran out of memory
+ * for a page table, say) leaves its block broken: in no known state, so
+ * never handed out. Such failures are transient, so the idle work calls
+ * this some time after a block broke, and again while some stay broken.
+ * A grown block that is repaired can then go back to the page allocator.
+ *
+ * Context: Process context; may sleep. Takes every node's convert_lock.
+ * Return: the number of blocks repaired.
+ */
+unsigned long gfx_pool_repair(void)
+{
+	struct gfx_pool_block *block, *tmp;
+	struct gfx_pool_node *node;
+	unsigned long flags, done = 0;
+	LIST_HEAD(broken);
+	int nid;
+
+	if (!gfx_pool_is_ready() || !atomic_long_read(&gfx_pool.broken_blocks))
+		return 0;
+	for_each_node(nid) {
+		node = gfx_pool.node[nid];
+		if (!node)
+			continue;
+		mutex_lock(&node->convert_lock);
+		spin_lock_irqsave(&node->lock, flags);
+		list_splice_init(&node->broken, &broken);
+		spin_unlock_irqrestore(&node->lock, flags);
+		list_for_each_entry_safe(block, tmp, &broken, list) {
+			list_del_init(&block->list);
+			if (!gfx_pool_repair_block(block)) {
+				spin_lock_irqsave(&node->lock, flags);
+				list_add_tail(&block->list, &node->broken);
+				spin_unlock_irqrestore(&node->lock, flags);
+				continue;
+			}
+			pr_info_ratelimited("block at pfn %#lx: repaired, back in use\n",
+					    block->pfn);
+			spin_lock_irqsave(&node->lock, flags);
+			atomic_long_dec(&gfx_pool.broken_blocks);
+			/* Whatever the failed steps left in it: not zero. */
+			bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+			__gfx_pool_block_converted(node, block, GFX_POOL_WB, true);
+			spin_unlock_irqrestore(&node->lock, flags);
+			atomic_long_inc(&gfx_pool.repaired_total);
+			done++;
+		}
+		mutex_unlock(&node->convert_lock);
+	}
+	if (atomic_long_read(&gfx_pool.broken_blocks))
+		gfx_pool_repair_later();
+	return done;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair);
 
 /* === Allocation and free ================================================= */
 
@@ -870,6 +969,21 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 }
 
 /*
+ * @block, detached, is broken (@block->broken says how): on the node's
+ * broken list, still marked converting, so never handed out, given back
+ * or looked at by anyone but gfx_pool_repair().
+ * Context: @node's lock held, or init before the pool is ready.
+ */
+void __gfx_pool_block_broken(struct gfx_pool_node *node,
+			     struct gfx_pool_block *block)
+{
+	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
+	list_add_tail(&block->list, &node->broken);
+	atomic_long_inc(&gfx_pool.broken_blocks);
+	gfx_pool_repair_later();
+}
+
+/*
  * Put a wholly free block back on the lists after gfx_pool_convert() left
  * it in domain @now. A block that fell back to WB goes to the tail of the
  * WB list, so that the next conversion tries another block first.
@@ -881,8 +995,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 {
 	lockdep_assert_held(&node->lock);
 	if (now == GFX_POOL_BROKEN) {
-		/* Off every list and converting for good: never handed out. */
-		atomic_long_inc(&gfx_pool.broken_blocks);
+		__gfx_pool_block_broken(node, block);
 		return false;
 	}
 	WRITE_ONCE(block->domain, now);

@@ -34,11 +34,17 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 			   region->nr_blocks, region->cma ?
 			   atomic_long_read(&region->nr_lent) : 0);
 	}
-	seq_printf(m, "blocks: %lu\nmetadata_bytes: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\npages_in_use: %lu\n",
+	seq_printf(m, "blocks: %lu\nmetadata_bytes: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\nblocks_repaired: %ld\npages_in_use: %lu\n",
 		   gfx_pool.nr_blocks, gfx_pool_metadata_bytes(),
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
+		   atomic_long_read(&gfx_pool.repaired_total),
 		   gfx_pool_pages_in_use());
+	/* What failed, all time: each a step that was refused or undone. */
+	seq_printf(m, "direct_map_failures: %ld\ngrow_failures: %ld\ntake_back_failures: %ld\n",
+		   atomic_long_read(&gfx_pool.direct_map_failures),
+		   atomic_long_read(&gfx_pool.grow_failures),
+		   atomic_long_read(&gfx_pool.take_back_failures));
 	seq_printf(m, "lends: %s\nlent_blocks: %lu\nblocks_taken_back: %ld\nblocks_lent: %ld\n",
 		   gfx_pool_lends() ? "yes" : "no", gfx_pool_nr_lent(),
 		   atomic_long_read(&gfx_pool.taken_back_total),

@@ -205,7 +205,7 @@ static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
 	unsigned long flags;
 	int ret;
 
-	ret = gfx_pool_demote_gbpage(block->pfn);
+	ret = gfx_pool_demote_gbpage(block);
 	if (ret > 0)
 		pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages to %s\n",
 			block->pfn, how);
@@ -297,6 +297,7 @@ out_free_meta:
 	for (i = 0; i < span; i++)
 		kfree(blocks[i]);
 	atomic_long_sub(span, &gfx_pool.nr_grown);
+	atomic_long_inc(&gfx_pool.grow_failures);
 	return false;
 }
 
@@ -333,8 +334,10 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 		memalloc_noio_restore(scope);
 	else if (!(gfp & __GFP_FS))
 		memalloc_nofs_restore(scope);
-	if (!page)
+	if (!page) {
+		atomic_long_inc(&gfx_pool.take_back_failures);
 		return false;
+	}
 	gfx_pool_own_pages(page, nr);
 	for (i = 0; i < nr >> GFX_POOL_BLOCK_ORDER; i++) {
 		block = gfx_pool_pfn_to_block(page_to_pfn(page) +
@@ -773,8 +776,19 @@ unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_give_back);
 
+/*
+ * Broken blocks are tried again after GFX_POOL_IDLE, and every
+ * GFX_POOL_IDLE while some stay broken. Any context.
+ */
+void gfx_pool_repair_later(void)
+{
+	queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work,
+			   GFX_POOL_IDLE);
+}
+
 static void gfx_pool_idle_fn(struct work_struct *work)
 {
+	gfx_pool_repair();
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true);
 }
 

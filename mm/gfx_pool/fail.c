@@ -7,13 +7,19 @@
  * /sys/kernel/debug/fail_gfx_pool/.
  */
 
+#include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/init.h>
 
+#include <kunit/visibility.h>
+
 #include "gfx_pool.h"
 
 static DECLARE_FAULT_ATTR(fail_gfx_pool);
+
+/* Failures injected, all time: what a KUnit case balances the counts by. */
+static atomic_long_t gfx_pool_injected;
 
 static int __init gfx_pool_setup_fail(char *str)
 {
@@ -23,8 +29,37 @@ __setup("fail_gfx_pool=", gfx_pool_setup_fail);
 
 bool gfx_pool_should_fail(size_t size)
 {
-	return should_fail(&fail_gfx_pool, size);
+	if (!should_fail(&fail_gfx_pool, size))
+		return false;
+	atomic_long_inc(&gfx_pool_injected);
+	return true;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Fail every @interval-th fallible step with @probability percent, for
+ * ever, as writing the debugfs files would, but without the log of each
+ * failure (a case injects hundreds). A @probability of 0 turns injection
+ * off and puts the attribute back as it was at boot with no parameter.
+ */
+void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
+{
+	WRITE_ONCE(fail_gfx_pool.probability, 0);
+	fail_gfx_pool.interval = probability ? interval : 1;
+	fail_gfx_pool.verbose = probability ? 0 : 2;
+	fail_gfx_pool.count = 0;
+	atomic_set(&fail_gfx_pool.space, 0);
+	atomic_set(&fail_gfx_pool.times, probability ? -1 : 1);
+	WRITE_ONCE(fail_gfx_pool.probability, probability);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_set);
+
+unsigned long gfx_pool_fail_injected(void)
+{
+	return atomic_long_read(&gfx_pool_injected);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_injected);
+#endif
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 static int __init gfx_pool_fail_debugfs_init(void)

@@ -71,6 +71,12 @@ static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
  *	the others are simply full.
  * @snapshot_mapped: an NP block mapped present for the hibernation
  *	snapshot. Protected by the node's convert_lock, not its lock.
+ * @broken: zero, or what gfx_pool_repair() must do again to get a broken
+ *	block back to WB: %GFX_POOL_BROKEN_LEAVE or'ed with the domain
+ *	that the block failed to leave, or %GFX_POOL_BROKEN_ENTER with the
+ *	domain it failed to enter (and then to be put back to WB from). A
+ *	broken block is on its node's @broken list and marked converting
+ *	until then.
  * @lent: a block of a region that lends (elastic.c) is the page
  *	allocator's for now; it is then also off every list and marked
  *	converting. Protected by the node's convert_lock; read without it
@@ -103,6 +109,7 @@ struct gfx_pool_block {
 	bool lent;
 	bool grown;
 	u8 grown_shift;
+	u8 broken;
 	struct list_head grown_list;
 	unsigned long free_since;
 	struct rcu_head rcu;
@@ -195,6 +202,8 @@ struct gfx_pool_domain_lists {
  *	while it is held.
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @grown: the node's grown blocks. Protected by @convert_lock.
+ * @broken: blocks whose direct-map change failed half way, waiting for
+ *	gfx_pool_repair().
  * @domain: per-domain block lists and gauges.
  * @pairs: aligned pairs of this node's blocks (2 MiB blocks whose
  *	first pfn is aligned to 1 << %GFX_POOL_MAX_ORDER, and the block right
@@ -216,6 +225,7 @@ struct gfx_pool_node {
 	struct gfx_pool_domain_lists domain[GFX_POOL_NR_DOMAINS];
 	struct list_head pairs[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_DOMAINS];
 	struct list_head grown;
+	struct list_head broken;
 	struct gfx_pool_region *region;
 	bool snapshot;		/* NP blocks mapped for hibernation */
 	struct delayed_work warm_work;
@@ -236,7 +246,15 @@ struct gfx_pool_node {
  * @gbpage_demotions: 1 GiB direct-map pages demoted to 2 MiB, at init
  *	or when a block grew inside one.
  * @broken_blocks: blocks whose conversion failed half way and could
- *	not be put back to WB; they are never handed out again.
+ *	not be put back to WB; they are not handed out until
+ *	gfx_pool_repair() puts them back to WB.
+ * @repaired_total: broken blocks put back to WB, all time.
+ * @direct_map_failures: changes of the direct map (arch hooks) that
+ *	failed, all time.
+ * @grow_failures: blocks that could not grow because the page allocator
+ *	or the metadata allocation refused, all time.
+ * @take_back_failures: lent blocks that cma_alloc() could not take back,
+ *	all time.
  * @grown: blocks taken from the page allocator, by pfn >> 9.
  * @nr_grown: blocks in @grown.
  * @grow_limit: at most this many blocks may be grown; the
@@ -247,8 +265,9 @@ struct gfx_pool_node {
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
- * Everything but @gbpage_demotions, @broken_blocks, the growth fields,
- * @zaps and @image_pages is written only before @ready is set. The
+ * Everything but @gbpage_demotions, the counts of broken blocks and of
+ * failures, the growth fields, @zaps and @image_pages is written only
+ * before @ready is set. The
  * per-domain events are per-CPU counters, gfx_pool_events.
  */
 struct gfx_pool {
@@ -263,6 +282,10 @@ struct gfx_pool {
 	bool dma32;
 	atomic_long_t gbpage_demotions;
 	atomic_long_t broken_blocks;
+	atomic_long_t repaired_total;
+	atomic_long_t direct_map_failures;
+	atomic_long_t grow_failures;
+	atomic_long_t take_back_failures;
 	struct xarray grown;
 	atomic_long_t nr_grown;
 	unsigned long grow_limit;
@@ -338,6 +361,12 @@ static_assert(GFX_POOL_MAX_ORDER + 1 < GFX_POOL_ORDER_PCP);
 /* A conversion that leaves the block in no known state. */
 #define GFX_POOL_BROKEN		GFX_POOL_NR_DOMAINS
 
+/* What gfx_pool_repair() does again for a broken block: see @broken. */
+#define GFX_POOL_BROKEN_LEAVE	0x10
+#define GFX_POOL_BROKEN_ENTER	0x20
+#define GFX_POOL_BROKEN_DOMAIN	0x0f
+static_assert(GFX_POOL_NR_DOMAINS <= GFX_POOL_BROKEN_DOMAIN);
+
 /* core.c: blocks and domains */
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn);
 struct gfx_pool_region *gfx_pool_block_region(const struct gfx_pool_block *block);
@@ -351,7 +380,10 @@ void __gfx_pool_block_detach(struct gfx_pool_node *node,
 bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				struct gfx_pool_block *block,
 				unsigned int now, bool failed);
-int gfx_pool_demote_gbpage(unsigned long pfn);
+void __gfx_pool_block_broken(struct gfx_pool_node *node,
+			     struct gfx_pool_block *block);
+unsigned long gfx_pool_repair(void);
+int gfx_pool_demote_gbpage(struct gfx_pool_block *block);
 void __init gfx_pool_list_blocks(void);
 int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
@@ -383,6 +415,7 @@ void __gfx_pool_warm_check(struct gfx_pool_node *node,
 void gfx_pool_warm_fn(struct work_struct *work);
 unsigned int gfx_pool_warm_blocks(void);
 void gfx_pool_block_now_free(struct gfx_pool_block *block);
+void gfx_pool_repair_later(void);
 int __init gfx_pool_grow_init(void);
 
 /* region.c */
@@ -391,6 +424,10 @@ int gfx_pool_parse_size(const char *str, const char **end, u64 *val);
 /* fail.c: fault injection */
 #ifdef CONFIG_FAIL_GFX_POOL
 bool gfx_pool_should_fail(size_t size);
+#if IS_ENABLED(CONFIG_KUNIT)
+void gfx_pool_fail_set(unsigned long interval, unsigned long probability);
+unsigned long gfx_pool_fail_injected(void);
+#endif
 #else
 static inline bool gfx_pool_should_fail(size_t size)
 {

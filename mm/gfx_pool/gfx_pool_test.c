@@ -296,6 +296,11 @@ static int gfx_pool_test_init(struct kunit *test)
 {
 	gfx_pool_test_skip_unless_usable(test);
 	/*
+	 * A block broken at init (fail_gfx_pool= breaks one) is repaired
+	 * now, rather than by the idle work in the middle of some case.
+	 */
+	gfx_pool_repair();
+	/*
 	 * The cases count conversions and blocks, and follow pages back
 	 * into their blocks: no warm work, no per-CPU lists, but where a
 	 * case turns them on.
@@ -2246,6 +2251,286 @@ static void gfx_pool_test_check_param(struct kunit *test)
 /* === Suite =============================================================== */
 
 /* The parser needs no pool, so it is a suite of its own. */
+#ifdef CONFIG_FAIL_GFX_POOL
+/* === Injected failures =================================================== */
+
+#define INJECT_STEPS		300
+#define INJECT_SLOTS		16
+#define INJECT_FREE_BLOCKS	4	/* of the region, the rest held */
+#define INJECT_GROW		4	/* blocks the pool may grow by */
+
+struct inject_param {
+	unsigned long interval;
+	unsigned long probability;
+};
+
+static const struct inject_param inject_params[] = {
+	{ 1, 100 }, { 2, 100 }, { 3, 100 }, { 5, 100 }, { 7, 100 },
+	{ 1, 25 }, { 1, 50 },
+};
+
+static void inject_param_desc(const struct inject_param *p, char *desc)
+{
+	if (p->probability == 100)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "every %lu", p->interval);
+	else
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%lu%% at random",
+			 p->probability);
+}
+
+KUNIT_ARRAY_PARAM(inject, inject_params, inject_param_desc);
+
+/* The failures users see in debugfs, all kinds together. */
+static unsigned long failures_counted(void)
+{
+	return atomic_long_read(&gfx_pool.direct_map_failures) +
+	       atomic_long_read(&gfx_pool.grow_failures) +
+	       atomic_long_read(&gfx_pool.take_back_failures);
+}
+
+/*
+ * Every step that can be made to fail runs under some node's
+ * convert_lock: once each was taken, none is half way through.
+ */
+static void inject_quiesce(void)
+{
+	int nid;
+
+	for_each_node(nid) {
+		if (!gfx_pool.node[nid])
+			continue;
+		mutex_lock(&gfx_pool.node[nid]->convert_lock);
+		mutex_unlock(&gfx_pool.node[nid]->convert_lock);
+	}
+}
+
+static void inject_off(void *unused)
+{
+	gfx_pool_fail_set(0, 0);
+	inject_quiesce();
+}
+
+/* @pfn's block is WB, on the lists and wholly free. */
+static void expect_block_back(struct kunit *test, unsigned long pfn)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(pfn);
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	KUNIT_EXPECT_EQ(test, block->broken, 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(block->converting));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(block->domain), GFX_POOL_WB);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->listed_free));
+	expect_mapping(test, pfn, GFX_POOL_WB);
+}
+
+/*
+ * A block whose conversion failed half way is broken: not handed out, not
+ * given back, and counted. gfx_pool_repair() does the failed step again:
+ * the block is then WB under its 2M entry and in use again. The one free
+ * block is of the case's domain, and an allocation of another domain
+ * converts it: a WC, UC or NP block fails to leave its domain; a WB one
+ * fails to enter WC and then to be put back to WB.
+ */
+static void gfx_pool_inject_test_repair(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	enum gfx_pool_domain other = domain == GFX_POOL_WC ? GFX_POOL_UC :
+							     GFX_POOL_WC;
+	unsigned long repaired = atomic_long_read(&gfx_pool.repaired_total);
+	unsigned long failures = failures_counted();
+	struct gfx_pool_held_blocks *held;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	/* gfx_pool_test_init() repaired what init left broken. */
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
+				    GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, other,
+						     GFP_KERNEL,
+						     GFX_POOL_BLOCK_ORDER));
+	kunit_release_action(test, inject_off, NULL);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
+	/* WC, UC, NP: the leave; WB: the enter and the way back. */
+	KUNIT_EXPECT_EQ(test, failures_counted() - failures,
+			domain == GFX_POOL_WB ? 2 : 1);
+	/* Neither handed out nor free while broken. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
+						     GFP_KERNEL, 0));
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX,
+						 false), 0);
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_repair(), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.repaired_total),
+			repaired + 1);
+	expect_block_back(test, page_to_pfn(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
+	expect_pool_whole(test);
+}
+
+/*
+ * The pool's work with fail_gfx_pool failing every Nth fallible step, or
+ * steps at random: conversions both ways in every domain, orders 0 to
+ * 10, growth, blocks lent and taken back, blocks given back. Whatever
+ * fails, every page handed out is in the domain asked for under a 2M
+ * entry; each injected failure is counted once where users look; and
+ * once injection stops, every broken block is repaired and the pool is
+ * whole again.
+ */
+static void gfx_pool_inject_test_workload(struct kunit *test)
+{
+	const struct inject_param *p = test->param_value;
+	static const unsigned int orders[] = { 0, 1, 3, GFX_POOL_BLOCK_ORDER,
+					       GFX_POOL_MAX_ORDER };
+	unsigned long allocs[GFX_POOL_NR_DOMAINS], frees[GFX_POOL_NR_DOMAINS];
+	unsigned long injected, counted, handed = 0, grow, take_back;
+	struct gfx_pool_held_blocks *held;
+	struct random_slot *slots, *s;
+	enum gfx_pool_domain domain;
+	struct grow_ctx *ctx;
+	struct rnd_state rnd;
+	unsigned int i;
+	int d;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	slots = kunit_kcalloc(test, INJECT_SLOTS, sizeof(*slots), GFP_KERNEL);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, slots);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	/* A few free blocks, so that conversions, growth and lending all come. */
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	for (i = 0; i < INJECT_FREE_BLOCKS && held->nr; i++)
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+	gfx_pool_set_grow_limit(INJECT_GROW);
+
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
+		allocs[d] = gfx_pool_counter_read(d, GFX_POOL_ALLOCS);
+		frees[d] = gfx_pool_counter_read(d, GFX_POOL_FREES);
+	}
+	injected = gfx_pool_fail_injected();
+	counted = failures_counted();
+	grow = atomic_long_read(&gfx_pool.grow_failures);
+	take_back = atomic_long_read(&gfx_pool.take_back_failures);
+	prandom_seed_state(&rnd, 20080406 + p->interval * 100 + p->probability);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(p->interval, p->probability);
+
+	for (i = 0; i < INJECT_STEPS; i++) {
+		/* Now and then every free block goes: lent, or given back. */
+		if (i % 50 == 49)
+			gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+		s = &slots[prandom_u32_state(&rnd) % INJECT_SLOTS];
+		if (s->page) {
+			gfx_pool_free_pages(s->page, s->order);
+			s->page = NULL;
+			continue;
+		}
+		s->order = orders[prandom_u32_state(&rnd) % ARRAY_SIZE(orders)];
+		domain = prandom_u32_state(&rnd) % GFX_POOL_NR_DOMAINS;
+		s->page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
+					       s->order);
+		if (!s->page)
+			continue;
+		handed++;
+		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(s->page), domain);
+		expect_mapping(test, page_to_pfn(s->page), domain);
+	}
+	for (i = 0; i < INJECT_SLOTS; i++)
+		if (slots[i].page)
+			gfx_pool_free_pages(slots[i].page, slots[i].order);
+	kunit_release_action(test, inject_off, NULL);
+
+	injected = gfx_pool_fail_injected() - injected;
+	counted = failures_counted() - counted;
+	KUNIT_EXPECT_GT_MSG(test, injected, 0, "nothing was injected");
+	KUNIT_EXPECT_EQ_MSG(test, counted, injected,
+			    "%lu failures injected, %lu counted", injected,
+			    counted);
+	grow = atomic_long_read(&gfx_pool.grow_failures) - grow;
+	take_back = atomic_long_read(&gfx_pool.take_back_failures) - take_back;
+	kunit_info(test, "%lu failures injected (%lu direct map, %lu growing, %lu taking back), %lu allocations served, %lu blocks broken\n",
+		   injected, injected - grow - take_back, grow, take_back,
+		   handed, gfx_pool_nr_broken_blocks());
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    gfx_pool_counter_read(d, GFX_POOL_ALLOCS) - allocs[d],
+				    gfx_pool_counter_read(d, GFX_POOL_FREES) - frees[d],
+				    "%s: allocations and frees differ",
+				    gfx_pool_domain_names[d]);
+
+	/* Injection off: every broken block comes back, WB and whole. */
+	gfx_pool_repair();
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	expect_pool_whole(test);
+}
+
+#ifdef CONFIG_HIBERNATION
+/*
+ * Hibernation with the snapshot's mapping of an NP block failing: freeze
+ * fails with the error, so the PM core gives up, and thaw unmaps what was
+ * mapped; the block is NP all along. The next hibernation maps it.
+ */
+static void gfx_pool_inject_test_snapshot(struct kunit *test)
+{
+	struct page *page;
+	unsigned long n;
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
+				    GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
+							NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_EQ(test, gfx_pool_snapshot_map(true, &n), -ENOMEM);
+	kunit_release_action(test, inject_off, NULL);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+	kunit_release_action(test, snapshot_unmap, NULL);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
+							NULL), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_snapshot_map(true, &n), 0);
+	gfx_pool_test_expect_direct_map(test, page_address(page), GFX_POOL_WB,
+					PMD_SHIFT);
+	kunit_release_action(test, snapshot_unmap, NULL);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	expect_pool_whole(test);
+}
+#endif /* CONFIG_HIBERNATION */
+#endif /* CONFIG_FAIL_GFX_POOL */
+
 static struct kunit_case gfx_pool_param_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_parse, param_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_test_parse_nodes, node_param_gen_params),
@@ -2388,4 +2673,25 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 		  &gfx_pool_grow_test_suite, &gfx_pool_lend_test_suite,
 		  &gfx_pool_warm_test_suite, &gfx_pool_pcp_test_suite,
 		  &gfx_pool_numa_test_suite);
+#endif
+
+#ifdef CONFIG_FAIL_GFX_POOL
+static struct kunit_case gfx_pool_inject_test_cases[] = {
+	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
+	KUNIT_CASE_PARAM(gfx_pool_inject_test_workload, inject_gen_params),
+#ifdef CONFIG_HIBERNATION
+	KUNIT_CASE(gfx_pool_inject_test_snapshot),
+#endif
+	{}
+};
+
+/* fail_gfx_pool at work: the error paths, and the pool whole after them. */
+static struct kunit_suite gfx_pool_inject_test_suite = {
+	.name = "gfx_pool_inject",
+	.suite_init = gfx_pool_test_suite_init,
+	.init = gfx_pool_test_init,
+	.test_cases = gfx_pool_inject_test_cases,
+};
+
+kunit_test_suite(gfx_pool_inject_test_suite);
 #endif

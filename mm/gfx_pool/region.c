@@ -589,14 +589,14 @@ static void __init gfx_pool_demote_gbpages(struct gfx_pool_region *region)
 
 	for (; pfn < end; pfn = next) {
 		next = min(ALIGN(pfn + 1, PUD_SIZE >> PAGE_SHIFT), end);
-		ret = gfx_pool_demote_gbpage(pfn);
+		/* Not ready yet: gfx_pool_pfn_to_block() says NULL. */
+		block = &region->blocks[(pfn - region->start_pfn) >>
+					GFX_POOL_BLOCK_ORDER];
+		ret = gfx_pool_demote_gbpage(block);
 		if (ret < 0) {
-			/* Not ready yet: gfx_pool_pfn_to_block() says NULL. */
-			block = &region->blocks[(pfn - region->start_pfn) >>
-						GFX_POOL_BLOCK_ORDER];
 			node = gfx_pool.node[block->nid];
 			__gfx_pool_block_detach(node, block);
-			atomic_long_inc(&gfx_pool.broken_blocks);
+			__gfx_pool_block_broken(node, block);
 			continue;
 		}
 		if (ret)
@@ -621,6 +621,7 @@ static int __init gfx_pool_nodes_init(void)
 		mutex_init(&node->convert_lock);
 		spin_lock_init(&node->lock);
 		INIT_LIST_HEAD(&node->grown);
+		INIT_LIST_HEAD(&node->broken);
 		INIT_DELAYED_WORK(&node->warm_work, gfx_pool_warm_fn);
 		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 			INIT_LIST_HEAD(&node->domain[d].free);

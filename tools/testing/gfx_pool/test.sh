@@ -384,8 +384,9 @@ inject_stage() {
 		no_reports "$log"
 
 	# The demotion of the 1G page half done: set_memory_wc() worked,
-	# set_memory_wb() failed. That block is taken out of use; the
-	# pool's suite runs with the rest (exhaustion counts it out).
+	# set_memory_wb() failed. That block is taken out of use, and the
+	# first case of the pool's suite repairs it (gfx_pool_test_init()),
+	# so that the suite runs with the whole pool.
 	log=$build/test-inject-demote.log
 	echo "=== stage inject: failing the 1G demotion half way"
 	check "inject: half-failed 1G demotion: guest booted and finished" \
@@ -397,8 +398,11 @@ inject_stage() {
 		kunit_no_skips
 	check "inject: half-failed 1G demotion: the block was taken out of use" \
 		grep -qE 'gfx_pool: could not demote the 1G page at 0x[0-9a-f]+ \(-12\); block at pfn 0x[0-9a-f]+ taken out of use' "$log"
-	check "inject: half-failed 1G demotion: debugfs counts it broken" \
-		grep -q '^GFXPOOL-STATS: broken_blocks: 1' "$log"
+	check "inject: half-failed 1G demotion: the block was repaired" \
+		grep -qE 'gfx_pool: block at pfn 0x[0-9a-f]+: repaired, back in use' "$log"
+	check "inject: half-failed 1G demotion: debugfs counts the failure and the repair" \
+		all_stats "$log" 'broken_blocks: 0' 'blocks_repaired: 1' \
+		'direct_map_failures: 1'
 	check "inject: half-failed 1G demotion: no kernel warnings" \
 		no_reports "$log"
 }
@@ -406,6 +410,14 @@ inject_stage() {
 outside_range() {	# outside_range <hex start> <lo> <hi>: not in [lo, hi)
 	[ -n "$1" ] && [ "$1" != "?" ] || return 1
 	[ $((0x$1)) -lt $(($2)) ] || [ $((0x$1)) -ge $(($3)) ]
+}
+
+all_stats() {	# all_stats <log> <line>...: debugfs stats had every line
+	local f=$1 l
+	shift
+	for l in "$@"; do
+		stats_line "$f" "$l" || { echo "missing: $l"; return 1; }
+	done
 }
 
 all_grep() {	# all_grep <file> <pattern>...: every pattern is there
@@ -566,6 +578,10 @@ for stage in "$@"; do
 			no_reports "$build/test-debug.log"
 		check "debug: kmemleak scanned" grep -q '^GFXPOOL: kmemleak scanned' \
 			"$build/test-debug.log"
+		# fail_gfx_pool at run time: the pool's work with injected
+		# failures, under the checkers above (CONFIG_FAIL_GFX_POOL).
+		check "debug: the gfx_pool_inject suite ran and passed" \
+			grep -aq '^ok [0-9]* gfx_pool_inject$' "$build/test-debug.ktap"
 		;;
 	params)
 		params_stage
