@@ -6,6 +6,8 @@
 #   make test    every test: KUnit on 2M and 1G direct maps, the debug
 #                build, the user-space selftests; ends "N passed, N failed"
 #   make bench   the benchmark at several sizes and domains
+#   make stress  10 minutes of random traffic on 4 vCPUs, suspend cycles
+#                in the middle; the pool must end whole
 #   make check   checkpatch --strict, kernel-doc -Wall, W=1 build
 #
 # Everything happens under build/ (git-ignored); a second run is
@@ -23,7 +25,10 @@ T := $(REPO)/tools/testing/gfx_pool
 JOBS ?= $(shell nproc)
 
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-hibernate
+TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-stress debug-hibernate
+
+# `make stress`: how long, in seconds.
+STRESS_SECONDS ?= 600
 
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
@@ -41,11 +46,11 @@ KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
 	--kunitconfig=$(T)/guest.config
 KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
 
-SELFTESTS := gfx_pool-tests gfx_pool-bench
+SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench bench-deps test check deps tree kernel debug-kernel \
-	initramfs clean
+.PHONY: all run bench bench-deps test stress check deps tree kernel \
+	debug-kernel initramfs clean
 
 all: run
 
@@ -124,6 +129,11 @@ bench-deps: deps
 
 test: kernel debug-kernel initramfs
 	@$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)
+
+# Not part of `make test`: it takes STRESS_SECONDS (600) on its own. Its
+# 60-second version under the debug kernel is the debug-stress stage.
+stress: kernel initramfs
+	@GFX_POOL_STRESS_SECONDS=$(STRESS_SECONDS) $(T)/test.sh $(BUILD) $(KSRC) stress
 
 # --- Style ------------------------------------------------------------------
 

@@ -22,16 +22,20 @@
 #include <linux/fs.h>
 #include <linux/gfx_pool.h>
 #include <linux/gfx_pool_pm.h>
+#include <linux/irq_work.h>
 #include <linux/ktime.h>
+#include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pgtable.h>
 #include <linux/platform_device.h>
+#include <linux/prandom.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/suspend.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 
 #include <asm/set_memory.h>
@@ -262,6 +266,222 @@ static void test_gfx_pool_ttm_fini(void)
 }
 #endif
 
+/* === Stress ============================================================== */
+
+static const char *const stress_domain_names[] = { "wb", "wc", "uc", "np" };
+
+/* One allocation a stress file holds: NP pages carry no pattern. */
+struct test_gfx_pool_held {
+	struct page *page;
+	u64 stamp;
+	u8 order;
+	u8 domain;
+};
+
+/* A free handed to the timer or the irq_work. */
+struct test_gfx_pool_deferred {
+	struct llist_node node;
+	struct test_gfx_pool_held held;
+};
+
+/**
+ * struct test_gfx_pool_stress_state - what TEST_GFX_POOL_STRESS keeps
+ * @rnd: the file's random choices, seeded at its first slice.
+ * @slot: the allocations held between slices.
+ * @soft: frees for @timer, which runs in softirq context.
+ * @hard: frees for @work, which runs in hard interrupt context.
+ * @timer: frees @soft.
+ * @work: frees @hard.
+ * @corrupt: pages found with wrong contents, all slices.
+ */
+struct test_gfx_pool_stress_state {
+	struct rnd_state rnd;
+	struct test_gfx_pool_held slot[TEST_GFX_POOL_STRESS_SLOTS];
+	struct llist_head soft;
+	struct llist_head hard;
+	struct timer_list timer;
+	struct irq_work work;
+	atomic_long_t corrupt;
+};
+
+static u64 *stress_first(const struct test_gfx_pool_held *h)
+{
+	return page_address(h->page);
+}
+
+static u64 *stress_last(const struct test_gfx_pool_held *h)
+{
+	return (u64 *)(page_address(h->page) + (PAGE_SIZE << h->order)) - 1;
+}
+
+/* Any context: check the pattern, then free. */
+static void stress_free(struct test_gfx_pool_stress_state *st,
+			struct test_gfx_pool_held *h)
+{
+	if (h->domain != TEST_GFX_POOL_NP &&
+	    (READ_ONCE(*stress_first(h)) != h->stamp ||
+	     READ_ONCE(*stress_last(h)) != ~h->stamp)) {
+		pr_err_ratelimited("stress: pfn %#lx order %u %s: its pattern changed while it was held\n",
+				   page_to_pfn(h->page), h->order,
+				   stress_domain_names[h->domain]);
+		atomic_long_inc(&st->corrupt);
+	}
+	gfx_pool_free_pages(h->page, h->order);
+	h->page = NULL;
+}
+
+static void stress_free_list(struct test_gfx_pool_stress_state *st,
+			     struct llist_head *list)
+{
+	struct test_gfx_pool_deferred *d, *next;
+
+	llist_for_each_entry_safe(d, next, llist_del_all(list), node) {
+		stress_free(st, &d->held);
+		kfree(d);
+	}
+}
+
+static void stress_timer_fn(struct timer_list *t)
+{
+	struct test_gfx_pool_stress_state *st = from_timer(st, t, timer);
+
+	stress_free_list(st, &st->soft);
+}
+
+static void stress_irq_work_fn(struct irq_work *work)
+{
+	struct test_gfx_pool_stress_state *st =
+		container_of(work, struct test_gfx_pool_stress_state, work);
+
+	stress_free_list(st, &st->hard);
+}
+
+/* Hand @h's free to the timer or the irq_work; false if no memory. */
+static bool stress_defer(struct test_gfx_pool_stress_state *st,
+			 struct test_gfx_pool_held *h, bool hard)
+{
+	struct test_gfx_pool_deferred *d = kmalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d)
+		return false;
+	d->held = *h;
+	h->page = NULL;
+	if (hard) {
+		llist_add(&d->node, &st->hard);
+		irq_work_queue(&st->work);
+	} else if (llist_add(&d->node, &st->soft)) {
+		mod_timer(&st->timer, jiffies + 1);
+	}
+	return true;
+}
+
+/* Mostly small orders, as drivers ask; a block or a pair now and then. */
+static unsigned int stress_order(struct rnd_state *rnd)
+{
+	unsigned int r = prandom_u32_state(rnd) % 16;
+
+	if (r < 8)
+		return 0;
+	if (r < 11)
+		return r - 7;
+	if (r < 13)
+		return 4 + prandom_u32_state(rnd) % 5;
+	return r < 15 ? PMD_ORDER : MAX_PAGE_ORDER;
+}
+
+static void stress_alloc(struct test_gfx_pool_stress_state *st,
+			 struct test_gfx_pool_held *h,
+			 struct test_gfx_pool_stress *cmd)
+{
+	struct rnd_state *rnd = &st->rnd;
+	u32 r = prandom_u32_state(rnd);
+	gfp_t gfp = (r & 7 ? GFP_KERNEL : GFP_NOWAIT) |
+		    (r & 0x18 ? 0 : __GFP_ZERO);
+	int nid = r & 0x60 ? NUMA_NO_NODE :
+		  node_random(&node_states[N_MEMORY]);
+
+	h->domain = prandom_u32_state(rnd) % GFX_POOL_NR_DOMAINS;
+	h->order = stress_order(rnd);
+	h->page = gfx_pool_alloc_pages(nid, h->domain, gfp, h->order);
+	if (!h->page) {
+		cmd->failed++;
+		return;
+	}
+	cmd->allocs++;
+	if (h->domain == TEST_GFX_POOL_NP)
+		return;
+	if ((gfp & __GFP_ZERO) && (*stress_first(h) || *stress_last(h))) {
+		pr_err_ratelimited("stress: pfn %#lx order %u %s: __GFP_ZERO, but not zero\n",
+				   page_to_pfn(h->page), h->order,
+				   stress_domain_names[h->domain]);
+		atomic_long_inc(&st->corrupt);
+	}
+	h->stamp = ((u64)prandom_u32_state(rnd) << 32) | prandom_u32_state(rnd);
+	WRITE_ONCE(*stress_first(h), h->stamp);
+	WRITE_ONCE(*stress_last(h), ~h->stamp);
+}
+
+static struct test_gfx_pool_stress_state *stress_state_new(u64 seed)
+{
+	struct test_gfx_pool_stress_state *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return NULL;
+	prandom_seed_state(&st->rnd, seed);
+	init_llist_head(&st->soft);
+	init_llist_head(&st->hard);
+	timer_setup(&st->timer, stress_timer_fn, 0);
+	init_irq_work(&st->work, stress_irq_work_fn);
+	atomic_long_set(&st->corrupt, 0);
+	return st;
+}
+
+/* At close: nothing runs for the file any more; free what it holds. */
+static void stress_state_free(struct test_gfx_pool_stress_state *st)
+{
+	unsigned int i;
+
+	if (!st)
+		return;
+	irq_work_sync(&st->work);
+	timer_delete_sync(&st->timer);
+	stress_free_list(st, &st->soft);
+	stress_free_list(st, &st->hard);
+	for (i = 0; i < TEST_GFX_POOL_STRESS_SLOTS; i++)
+		if (st->slot[i].page)
+			stress_free(st, &st->slot[i]);
+	kfree(st);
+}
+
+static void test_gfx_pool_stress_slice(struct test_gfx_pool_stress_state *st,
+				       struct test_gfx_pool_stress *cmd)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(cmd->ms);
+	struct test_gfx_pool_held *h;
+	unsigned int i;
+	u32 how;
+
+	while (time_before(jiffies, end) && !fatal_signal_pending(current)) {
+		cond_resched();
+		cmd->ops++;
+		h = &st->slot[prandom_u32_state(&st->rnd) %
+			      TEST_GFX_POOL_STRESS_SLOTS];
+		if (!h->page) {
+			stress_alloc(st, h, cmd);
+			continue;
+		}
+		/* Half here, a quarter each in softirq and hard irq context. */
+		how = prandom_u32_state(&st->rnd) % 4;
+		if (how >= 2 && stress_defer(st, h, how == 3))
+			cmd->deferred++;
+		else
+			stress_free(st, h);
+	}
+	for (i = 0; i < TEST_GFX_POOL_STRESS_SLOTS; i++)
+		cmd->held += !!st->slot[i].page;
+	cmd->corrupt = atomic_long_read(&st->corrupt);
+}
+
 /* === Buffers mapped into user space ===================================== */
 
 /**
@@ -279,6 +499,7 @@ static void test_gfx_pool_ttm_fini(void)
  * @map: this file's mappings, registered with gfx_pool.
  * @free_at_sleep: on test_gfx_pool_free_at_sleep, if the buffer is to be
  *	freed when suspend or hibernation begins.
+ * @stress: what TEST_GFX_POOL_STRESS holds for this file, or NULL.
  */
 struct test_gfx_pool_file {
 	struct mutex lock;	/* protects the fields below */
@@ -293,6 +514,7 @@ struct test_gfx_pool_file {
 	u64 kernel_faults;
 	struct gfx_pool_mapping map;
 	struct list_head free_at_sleep;
+	struct test_gfx_pool_stress_state *stress;
 };
 
 /*
@@ -735,6 +957,7 @@ static int test_gfx_pool_release(struct inode *inode, struct file *file)
 	mutex_lock(&tf->lock);
 	test_gfx_pool_buf_free(tf);
 	test_gfx_pool_frag_free(tf);
+	stress_state_free(tf->stress);
 	mutex_unlock(&tf->lock);
 	mutex_destroy(&tf->lock);
 	kfree(tf);
@@ -763,6 +986,36 @@ static long test_gfx_pool_frag_ioctl(struct file *file, void __user *uarg)
 	return ret;
 }
 
+static long test_gfx_pool_stress_ioctl(struct file *file, void __user *uarg)
+{
+	struct test_gfx_pool_file *tf = file->private_data;
+	struct test_gfx_pool_stress cmd;
+	int ret = 0;
+
+	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
+		return -EFAULT;
+	if (!cmd.ms || cmd.ms > 1000 || cmd.flags)
+		return -EINVAL;
+	if (!gfx_pool_enabled())
+		return -ENODEV;
+	cmd.ops = 0;
+	cmd.allocs = 0;
+	cmd.failed = 0;
+	cmd.deferred = 0;
+	cmd.held = 0;
+	mutex_lock(&tf->lock);
+	if (!tf->stress)
+		tf->stress = stress_state_new(cmd.seed);
+	if (tf->stress)
+		test_gfx_pool_stress_slice(tf->stress, &cmd);
+	else
+		ret = -ENOMEM;
+	mutex_unlock(&tf->lock);
+	if (!ret && copy_to_user(uarg, &cmd, sizeof(cmd)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 				unsigned long arg)
 {
@@ -779,6 +1032,8 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 		return test_gfx_pool_buf_ioctl(file, command, uarg);
 	case TEST_GFX_POOL_FRAGMENT:
 		return test_gfx_pool_frag_ioctl(file, uarg);
+	case TEST_GFX_POOL_STRESS:
+		return test_gfx_pool_stress_ioctl(file, uarg);
 	case TEST_GFX_POOL_BENCH:
 		break;
 	default:

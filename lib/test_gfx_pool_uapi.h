@@ -126,6 +126,45 @@ struct test_gfx_pool_buf {
  */
 #define TEST_GFX_POOL_FRAGMENT	_IOWR('G', 0x06, struct test_gfx_pool_buf)
 
+/**
+ * struct test_gfx_pool_stress - one slice of TEST_GFX_POOL_STRESS
+ * @ms: (in) how long the slice runs, 1 to 1000 ms.
+ * @seed: (in) seeds the file's random choices at its first slice; ignored
+ *	after that.
+ * @flags: (in) 0.
+ * @ops: (out) allocations tried and frees done in this slice.
+ * @allocs: (out) allocations that succeeded in this slice.
+ * @failed: (out) allocations the pool refused in this slice: it was
+ *	exhausted, or an atomic one found no block of its domain with room.
+ * @deferred: (out) frees of this slice handed to a timer (softirq) or
+ *	an irq_work (hard interrupt) of this file.
+ * @held: (out) allocations the file holds after the slice.
+ * @corrupt: (out) pages of this file, all slices, whose contents were
+ *	wrong: a pattern written at allocation changed before the free, or
+ *	a __GFP_ZERO page was not zero. Must stay 0.
+ *
+ * Each slice allocates and frees at random in every domain, orders 0 to
+ * 10, with GFP_KERNEL or GFP_NOWAIT, some __GFP_ZERO, on the local node
+ * or a random one, holding up to TEST_GFX_POOL_STRESS_SLOTS allocations
+ * between slices; a free happens here, in the timer or in the irq_work.
+ * Slices are short so that the freezer stops the caller between two.
+ * Closing the file frees everything it holds.
+ */
+struct test_gfx_pool_stress {
+	__u64 ms;
+	__u64 seed;
+	__u64 flags;
+	__u64 ops;
+	__u64 allocs;
+	__u64 failed;
+	__u64 deferred;
+	__u64 held;
+	__u64 corrupt;
+};
+
+#define TEST_GFX_POOL_STRESS	_IOWR('G', 0x07, struct test_gfx_pool_stress)
+#define TEST_GFX_POOL_STRESS_SLOTS	128
+
 #define TEST_GFX_POOL_PTE_OTHER		(~0ULL)
 
 #define TEST_GFX_POOL_MAX_BUF_PAGES	262144UL

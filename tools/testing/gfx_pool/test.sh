@@ -412,6 +412,17 @@ outside_range() {	# outside_range <hex start> <lo> <hi>: not in [lo, hi)
 	[ $((0x$1)) -lt $(($2)) ] || [ $((0x$1)) -ge $(($3)) ]
 }
 
+# stress_churned <log>: the stress run converted blocks and lent and took
+# back some (vmstat counts since boot; the run is all the boot did).
+stress_churned() {
+	local v n
+	for v in gfx_pool_conversions gfx_pool_blocks_lent gfx_pool_blocks_taken_back; do
+		n=$(tr -d '\r' < "$1" | sed -n "s/^GFXPOOL-MEMINFO: $v \([0-9]*\)$/\1/p")
+		echo "    $v ${n:-?}"
+		[ "${n:-0}" -gt 0 ] || return 1
+	done
+}
+
 all_stats() {	# all_stats <log> <line>...: debugfs stats had every line
 	local f=$1 l
 	shift
@@ -670,6 +681,44 @@ for stage in "$@"; do
 			all_grep "$log" '^ok [0-9]* gfx_pool_grow' \
 			'^ *ok [0-9]* ttm_gfx_pool_grow'
 		check "grow-only: no kernel warnings" no_reports "$log"
+		;;
+	stress|debug-stress)
+		# gfx_pool-stress on 4 vCPUs over two nodes, with a small pool
+		# on each that lends and may grow a little, so that blocks are
+		# converted, lent, taken back, grown and given back all the
+		# time: frees in process, softirq and hardirq context, a
+		# suspend cycle at a pm_test level every 20 s, the shrinker
+		# every 5 s. `make stress` runs it for GFX_POOL_STRESS_SECONDS
+		# (600); make test runs 60 s under the debug kernel.
+		if [ "$stage" = stress ]; then
+			k=$kernel secs=${GFX_POOL_STRESS_SECONDS:-600}
+		else
+			k=$debug_kernel secs=60
+		fi
+		log=$build/test-$stage.log
+		stress_qemu="-smp 4,sockets=2,cores=2,threads=1
+			-object memory-backend-ram,id=m0,size=1G
+			-object memory-backend-ram,id=m1,size=1G
+			-numa node,nodeid=0,cpus=0-1,memdev=m0
+			-numa node,nodeid=1,cpus=2-3,memdev=m1"
+		echo "=== stage $stage: $secs s on 4 vCPUs, two nodes"
+		# shellcheck disable=SC2086
+		GFX_POOL_GUEST_TIMEOUT=$((secs * 3 + 900)) check "$stage: guest booted and finished" \
+			"$here/run-guest.sh" "$k" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=stress gfx_pool=0:64M,1:64M gfx_pool.grow_limit=64M gfxpool_stress=-s,$secs,-p,20,-d,5 suspend.pm_test_delay=0" \
+			$stress_qemu
+		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-STRESS: /    /p'
+		check "$stage: the pool ended whole, no page corrupted, suspend cycles done" \
+			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* sleeps=[1-9]' "$log"
+		check "$stage: frees ran in softirq and hardirq context" \
+			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* deferred=[1-9]' "$log"
+		check "$stage: blocks were converted, lent and taken back" \
+			stress_churned "$log"
+		check "$stage: no kernel warnings" no_reports "$log"
+		if [ "$stage" = debug-stress ]; then
+			check "debug-stress: kmemleak scanned" \
+				grep -q '^GFXPOOL: kmemleak scanned' "$log"
+		fi
 		;;
 	numa)
 		# Two nodes of 1 GiB: a region on each, every pool and TTM
