@@ -46,7 +46,7 @@ KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
 	--kunitconfig=$(T)/guest.config
 KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
 
-SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress
+SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
 .PHONY: all run bench bench-deps test stress check deps tree kernel \

@@ -2231,6 +2231,67 @@ static void gfx_pool_test_parse_many_nodes(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, why);
 }
 
+#define PARSE_FUZZ_STRINGS	20000
+#define PARSE_FUZZ_LEN		24
+
+/*
+ * Random strings over the parameter's own alphabet: every one is either
+ * taken, with a size and each node's size a multiple of 2 MiB and the
+ * nodes distinct, or refused with -EINVAL and a reason. Never anything
+ * else, and never a read past the string (KASAN in the debug build).
+ */
+static void gfx_pool_test_parse_fuzz(struct kunit *test)
+{
+	static const char alphabet[] = "0123456789xXkKmMgGtTpPeE@:,-+ ab";
+	unsigned int i, j, k, len, taken = 0;
+	struct gfx_pool_param p;
+	struct rnd_state rnd;
+	const char *why;
+	char *str;
+	int ret;
+
+	prandom_seed_state(&rnd, 20080406);
+	for (i = 0; i < PARSE_FUZZ_STRINGS; i++) {
+		len = prandom_u32_state(&rnd) % (PARSE_FUZZ_LEN + 1);
+		/* Exactly as long as the string: KASAN sees a read past it. */
+		str = kmalloc(len + 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, str);
+		for (j = 0; j < len; j++)
+			str[j] = alphabet[prandom_u32_state(&rnd) %
+					  (sizeof(alphabet) - 1)];
+		str[len] = '\0';
+		ret = gfx_pool_parse_param(str, &p, &why);
+		if (ret) {
+			KUNIT_EXPECT_EQ_MSG(test, ret, -EINVAL, "\"%s\"", str);
+			KUNIT_EXPECT_NOT_NULL_MSG(test, why, "\"%s\"", str);
+		} else {
+			taken++;
+			KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(p.size, SZ_2M),
+					      "\"%s\"", str);
+			KUNIT_EXPECT_TRUE_MSG(test, !p.fixed_base ||
+					      IS_ALIGNED(p.base, SZ_2M),
+					      "\"%s\"", str);
+			KUNIT_EXPECT_LE(test, p.nr_nodes, GFX_POOL_MAX_REGIONS);
+			for (j = 0; j < p.nr_nodes; j++) {
+				KUNIT_EXPECT_TRUE_MSG(test,
+						      IS_ALIGNED(p.nodes[j].size, SZ_2M),
+						      "\"%s\"", str);
+				for (k = 0; k < j; k++)
+					KUNIT_EXPECT_NE_MSG(test, p.nodes[j].nid,
+							    p.nodes[k].nid,
+							    "\"%s\"", str);
+			}
+			/* Whatever was taken, the check of it says yes or why not. */
+			ret = gfx_pool_check_param(&p, SZ_1G, &why);
+			KUNIT_EXPECT_TRUE(test, !ret || (ret == -E2BIG && why));
+		}
+		kfree(str);
+	}
+	/* The alphabet makes valid sizes too: both paths ran. */
+	KUNIT_EXPECT_GT(test, taken, 0);
+	KUNIT_EXPECT_LT(test, taken, PARSE_FUZZ_STRINGS);
+}
+
 static void gfx_pool_test_check_param(struct kunit *test)
 {
 	struct gfx_pool_param p = { .size = SZ_256M };
@@ -2535,6 +2596,7 @@ static struct kunit_case gfx_pool_param_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_parse, param_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_test_parse_nodes, node_param_gen_params),
 	KUNIT_CASE(gfx_pool_test_parse_many_nodes),
+	KUNIT_CASE(gfx_pool_test_parse_fuzz),
 	KUNIT_CASE(gfx_pool_test_check_param),
 	{}
 };

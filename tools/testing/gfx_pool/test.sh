@@ -690,10 +690,12 @@ for stage in "$@"; do
 		# suspend cycle at a pm_test level every 20 s, the shrinker
 		# every 5 s. `make stress` runs it for GFX_POOL_STRESS_SECONDS
 		# (600); make test runs 60 s under the debug kernel.
+		# Then gfx_pool-fuzz, in the same boot: random ioctls, maps,
+		# faults, forks and closes, the pool whole after them.
 		if [ "$stage" = stress ]; then
-			k=$kernel secs=${GFX_POOL_STRESS_SECONDS:-600}
+			k=$kernel secs=${GFX_POOL_STRESS_SECONDS:-600} steps=300000
 		else
-			k=$debug_kernel secs=60
+			k=$debug_kernel secs=60 steps=20000
 		fi
 		log=$build/test-$stage.log
 		stress_qemu="-smp 4,sockets=2,cores=2,threads=1
@@ -705,15 +707,17 @@ for stage in "$@"; do
 		# shellcheck disable=SC2086
 		GFX_POOL_GUEST_TIMEOUT=$((secs * 3 + 900)) check "$stage: guest booted and finished" \
 			"$here/run-guest.sh" "$k" "$initrd" "$log" \
-			"kunit.enable=0 gfxpool_mode=stress gfx_pool=0:64M,1:64M gfx_pool.grow_limit=64M gfxpool_stress=-s,$secs,-p,20,-d,5 suspend.pm_test_delay=0" \
+			"kunit.enable=0 gfxpool_mode=stress gfx_pool=0:64M,1:64M gfx_pool.grow_limit=64M gfxpool_stress=-s,$secs,-p,20,-d,5 gfxpool_fuzz=-n,$steps suspend.pm_test_delay=0" \
 			$stress_qemu
-		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-STRESS: /    /p'
+		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-\(STRESS\|FUZZ\): /    /p'
 		check "$stage: the pool ended whole, no page corrupted, suspend cycles done" \
 			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* sleeps=[1-9]' "$log"
 		check "$stage: frees ran in softirq and hardirq context" \
 			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* deferred=[1-9]' "$log"
 		check "$stage: blocks were converted, lent and taken back" \
 			stress_churned "$log"
+		check "$stage: fuzzing left the pool whole" \
+			grep -aq "^GFXPOOL-FUZZ: gfx_pool-fuzz: ok steps=$steps whole=yes" "$log"
 		check "$stage: no kernel warnings" no_reports "$log"
 		if [ "$stage" = debug-stress ]; then
 			check "debug-stress: kmemleak scanned" \

@@ -10,8 +10,10 @@
  * nothing.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -827,6 +829,109 @@ TEST_F(gfx_pool, prefault)
 	EXPECT_EQ(TEST_GFX_POOL_PREFAULT + 4, buf.faults);
 	munmap(map, len);
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
+}
+
+/* The PFN behind @addr, from /proc/self/pagemap (root sees PFNs), or 0. */
+static unsigned long pfn_of(void *addr)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	/* Bit 63: present; bits 0-54: the PFN. */
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/* Where physical @phys lies in /proc/kcore, from its RAM segments, or -1. */
+static off_t kcore_offset(int fd, unsigned long long phys)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	unsigned int i;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		return -1;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
+		    sizeof(ph))
+			return -1;
+		/* KCORE_RAM segments carry their physical address. */
+		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 &&
+		    phys >= ph.p_paddr && phys < ph.p_paddr + ph.p_memsz)
+			return ph.p_offset + (phys - ph.p_paddr);
+	}
+	return -1;
+}
+
+/*
+ * Readers of all memory with pool pages in use in every domain: reading
+ * /proc/kcore over each buffer's whole 2 MiB block (handed out and free
+ * pages, NP ones included), and dropping every cache, which runs every
+ * shrinker, the pool's too. Neither may oops (test.sh reads the log),
+ * nor split the direct map, nor take a page in use.
+ */
+TEST(readers_of_all_memory)
+{
+	int fd[4], kcore, d;
+	struct gfx_pool_dmap before, after;
+	long in_use = pool_pages_in_use();
+	size_t len = 16 * PAGE;
+	char *map[4], *block;
+	unsigned long pfn;
+	off_t off;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool (gfx_pool=0)");
+	kcore = open("/proc/kcore", O_RDONLY);
+	if (kcore < 0)
+		SKIP(return, "/proc/kcore: %s (CONFIG_PROC_KCORE?)",
+		     strerror(errno));
+	block = malloc(2UL << 20);
+	ASSERT_NE(NULL, block);
+	for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
+		struct test_gfx_pool_buf buf = { .domain = d, .npages = 16 };
+
+		fd[d] = open(GFX_POOL_DEV, O_RDWR);
+		ASSERT_LE(0, fd[d]);
+		ASSERT_EQ(0, ioctl(fd[d], TEST_GFX_POOL_ALLOC, &buf));
+		map[d] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      fd[d], 0);
+		ASSERT_NE(MAP_FAILED, map[d]);
+		memset(map[d], 0x5a, len);
+	}
+	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
+	for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
+		pfn = pfn_of(map[d]);
+		ASSERT_NE(0, pfn) TH_LOG("%s: no PFN in pagemap",
+					 gfx_pool_domain_names[d]);
+		off = kcore_offset(kcore, (pfn << 12) & ~((2ULL << 20) - 1));
+		ASSERT_LE(0, off) TH_LOG("%s: pfn %#lx is in no kcore segment",
+					 gfx_pool_domain_names[d], pfn);
+		EXPECT_EQ((ssize_t)(2UL << 20),
+			  pread(kcore, block, 2UL << 20, off))
+			TH_LOG("%s: reading kcore over pfn %#lx: %s",
+			       gfx_pool_domain_names[d], pfn, strerror(errno));
+	}
+	EXPECT_EQ(0, write_file("/proc/sys/vm/drop_caches", "3"));
+	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
+	EXPECT_EQ(before.splits_2m, after.splits_2m);
+	EXPECT_EQ(before.splits_1g, after.splits_1g);
+	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
+	for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
+		/* The buffers are intact, still the pool's. */
+		EXPECT_EQ(0x5a, map[d][len - 1]);
+		munmap(map[d], len);
+		close(fd[d]);
+	}
+	if (in_use >= 0)
+		EXPECT_EQ(in_use, pool_pages_in_use());
+	free(block);
+	close(kcore);
 }
 
 /*
