@@ -761,6 +761,7 @@ static int test_gfx_pool_pte(struct file *file, struct test_gfx_pool_buf *buf)
 		ret = follow_pfnmap_start(&args);
 		if (!ret) {
 			buf->pte_domain = test_gfx_pool_pte_domain(args.pgprot);
+			buf->pfn = args.pfn;
 			follow_pfnmap_end(&args);
 		} else {
 			ret = -ENOENT;	/* not faulted in */

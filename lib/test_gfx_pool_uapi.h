@@ -92,6 +92,8 @@ struct test_gfx_pool_cmd {
  *	values of @domain: TEST_GFX_POOL_WB, _WC, or _UC (x86 UC- or UC);
  *	TEST_GFX_POOL_PTE_OTHER for any other (WT, WP). An NP buffer is
  *	mapped WB, its pages' PAT type.
+ * @pfn: (out, PTE) the page frame that PTE maps (pagemap shows none for
+ *	a VM_PFNMAP mapping).
  *
  * TEST_GFX_POOL_ALLOC gives the file a zeroed buffer of pool pages (one at a
  * time; -EBUSY if it has one); mmap() of the file at offset 0 maps it in the
@@ -109,6 +111,7 @@ struct test_gfx_pool_buf {
 	__u64 addr;
 	__u64 pte_domain;
 	__u64 resumes;
+	__u64 pfn;
 };
 
 #define TEST_GFX_POOL_ALLOC	_IOWR('G', 0x01, struct test_gfx_pool_buf)

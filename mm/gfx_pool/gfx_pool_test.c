@@ -678,6 +678,127 @@ static void gfx_pool_test_random(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* === Claims of the rst ==================================================== */
+
+#define WAITERS	4
+
+struct waiter {
+	struct completion *start;
+	struct completion done;
+	struct page *page;
+};
+
+static int waiter_thread(void *data)
+{
+	struct waiter *w = data;
+
+	wait_for_completion(w->start);
+	w->page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL, 0);
+	complete(&w->done);
+	return 0;
+}
+
+/*
+ * "Waiters never convert two blocks where one would do": allocations
+ * that find no block of their domain at the same time wait for the one
+ * conversion and share its block, though a second free block is there.
+ */
+static void gfx_pool_test_one_conversion_for_waiters(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct completion start;
+	struct gfx_pool_block *first;
+	struct task_struct *task;
+	unsigned long conversions, off;
+	struct waiter *w;
+	int i, started = 0;
+
+	w = kunit_kcalloc(test, WAITERS, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (held->nr < 2 || gfx_pool_nr_free())
+		kunit_skip(test, "needs two blocks and no other user");
+	/* Two wholly free WB blocks, and no UC block with room. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	conversions = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_CONVERSIONS);
+
+	init_completion(&start);
+	for (i = 0; i < WAITERS; i++) {
+		w[i].start = &start;
+		init_completion(&w[i].done);
+		task = kthread_run(waiter_thread, &w[i], "gfx_pool_wait/%d", i);
+		if (IS_ERR(task)) {
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+			break;
+		}
+		started++;
+	}
+	complete_all(&start);
+	for (i = 0; i < started; i++)
+		wait_for_completion(&w[i].done);
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_UC,
+						    GFX_POOL_CONVERSIONS),
+			conversions + 1);
+	first = w[0].page ? page_block(w[0].page, &off) : NULL;
+	for (i = 0; i < started; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, w[i].page);
+		KUNIT_EXPECT_PTR_EQ(test, page_block(w[i].page, &off), first);
+		gfx_pool_free_pages(w[i].page, 0);
+	}
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
+#ifdef CONFIG_X86
+static bool direct_map_global(struct page *page)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+
+	return pte && (pte_flags(*pte) & _PAGE_GLOBAL);
+}
+
+/*
+ * "_PAGE_GLOBAL is restored when a block comes back from NP"
+ * (set_memory_p() does not restore it): a block through NP and back to
+ * WB has the global bit its 2M entry had before.
+ */
+static void gfx_pool_test_np_keeps_global(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *again;
+	bool global;
+
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a block and no other user");
+	page = held->pages[--held->nr];
+	global = direct_map_global(page);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(NUMA_NO_NODE,
+						       GFX_POOL_NP, GFP_KERNEL,
+						       GFX_POOL_BLOCK_ORDER),
+			    page);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	/* The only free block: WB again means NP left. */
+	again = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL,
+				     GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, again, page);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_WB);
+	KUNIT_EXPECT_EQ_MSG(test, direct_map_global(page), global,
+			    "the 2M entry was%s global before NP",
+			    global ? "" : " not");
+	kunit_info(test, "the direct map is%s global here\n",
+		   global ? "" : " not (PTI)");
+	gfx_pool_free_pages(again, GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+#endif
+
 /* === Concurrency ========================================================= */
 
 #define STRESS_THREADS	4
@@ -2622,6 +2743,10 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_best_fit),
 	KUNIT_CASE(gfx_pool_test_pairs),
 	KUNIT_CASE(gfx_pool_test_random),
+	KUNIT_CASE(gfx_pool_test_one_conversion_for_waiters),
+#ifdef CONFIG_X86
+	KUNIT_CASE(gfx_pool_test_np_keeps_global),
+#endif
 	KUNIT_CASE(gfx_pool_test_concurrent),
 	{}
 };

@@ -552,6 +552,11 @@ for stage in "$@"; do
 		check "1g: the 1G direct-map page over the pool was demoted once" \
 			grep -q 'gfx_pool: demoted the 1G direct-map page' \
 			"$build/test-1g.log"
+		# A whole, GiB-aligned pool: the 1G page it demoted mapped
+		# nothing else, so no memory outside it lost its 1G entry.
+		check "1g: a whole-GiB pool shares no 1G page with other memory" \
+			not_grep 'it also maps memory outside the pool' \
+			"$build/test-1g.log"
 		check "1g: no kernel warnings" no_reports "$build/test-1g.log"
 		;;
 	1g-shared)
@@ -687,7 +692,8 @@ for stage in "$@"; do
 		# on each that lends and may grow a little, so that blocks are
 		# converted, lent, taken back, grown and given back all the
 		# time: frees in process, softirq and hardirq context, a
-		# suspend cycle at a pm_test level every 20 s, the shrinker
+		# suspend cycle at a pm_test level every 15 s (freezer,
+		# devices, processors, core in turn), the shrinker
 		# every 5 s. `make stress` runs it for GFX_POOL_STRESS_SECONDS
 		# (600); make test runs 60 s under the debug kernel.
 		# Then gfx_pool-fuzz, in the same boot: random ioctls, maps,
@@ -707,7 +713,7 @@ for stage in "$@"; do
 		# shellcheck disable=SC2086
 		GFX_POOL_GUEST_TIMEOUT=$((secs * 3 + 900)) check "$stage: guest booted and finished" \
 			"$here/run-guest.sh" "$k" "$initrd" "$log" \
-			"kunit.enable=0 gfxpool_mode=stress gfx_pool=0:64M,1:64M gfx_pool.grow_limit=64M gfxpool_stress=-s,$secs,-p,20,-d,5 gfxpool_fuzz=-n,$steps suspend.pm_test_delay=0" \
+			"kunit.enable=0 gfxpool_mode=stress gfx_pool=0:64M,1:64M gfx_pool.grow_limit=64M gfxpool_stress=-s,$secs,-p,15,-d,5 gfxpool_fuzz=-n,$steps suspend.pm_test_delay=0" \
 			$stress_qemu
 		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-\(STRESS\|FUZZ\): /    /p'
 		check "$stage: the pool ended whole, no page corrupted, suspend cycles done" \

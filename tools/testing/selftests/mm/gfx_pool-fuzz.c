@@ -8,7 +8,8 @@
  * mappings may fault (SIGBUS after FREE, SIGSEGV after mprotect), which
  * is survived. At the end every file is closed and the pool must be
  * whole: as many pages in use as before, no block broken, as many frees
- * as allocations.
+ * as allocations. (The direct map may have been split: the fuzzer runs
+ * the per-page path, set_pages_array_*(), as well.)
  *
  *   gfx_pool-fuzz [-n steps] [-s seed]
  *
@@ -22,12 +23,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 
+#include "../kselftest.h"
 #include "gfx_pool_util.h"
 
-#define STATS		"/sys/kernel/debug/gfx_pool/stats"
 #define NR_FILES	4
 #define NR_MAPS		8
 #define PAGE		4096UL
@@ -67,7 +67,7 @@ static __u64 rnd_field(void)
 	case 1:
 		return rnd_below(17);
 	case 2:
-		return edges[rnd_below(sizeof(edges) / sizeof(edges[0]))];
+		return edges[rnd_below(ARRAY_SIZE(edges))];
 	default:
 		/* Large values are refused; these are never large and valid. */
 		return rnd() | (1ULL << 40);
@@ -89,29 +89,30 @@ struct map {
 static int files[NR_FILES] = { -1, -1, -1, -1 };
 static struct map maps[NR_MAPS];
 static sigjmp_buf fault_jmp;
-static volatile sig_atomic_t faults;
+static long faults;	/* counted in the handler, atomically */
 
 static void on_fault(int sig)
 {
-	faults++;
+	__atomic_fetch_add(&faults, 1, __ATOMIC_RELAXED);
 	siglongjmp(fault_jmp, 1);
 }
 
 /* Read or write a random word of a mapping; a fault is fine. */
 static void touch(struct map *m, bool write)
 {
-	volatile char *p;
+	uint64_t *p;
 
 	if (!m->addr)
 		return;
-	p = m->addr + (rnd_below(m->len / PAGE) * PAGE) +
-	    rnd_below(PAGE / 8) * 8;
+	p = (uint64_t *)(m->addr + rnd_below(m->len / PAGE) * PAGE) +
+	    rnd_below(PAGE / 8);
 	if (sigsetjmp(fault_jmp, 1))
 		return;
+	/* Atomic accesses: the compiler must neither drop nor merge them. */
 	if (write)
-		*(volatile uint64_t *)p = rnd();
+		__atomic_store_n(p, rnd(), __ATOMIC_RELAXED);
 	else
-		(void)*(volatile uint64_t *)p;
+		__atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 static void drop_maps_of(int file)
@@ -134,7 +135,7 @@ static int fuzz_ioctl(int fd)
 	void *p = arg;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(arg) / sizeof(arg[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(arg); i++)
 		arg[i] = rnd_field();
 	switch (rnd_below(10)) {
 	case 0:
@@ -150,7 +151,7 @@ static int fuzz_ioctl(int fd)
 		      ('G' << _IOC_TYPESHIFT);
 		break;
 	default:
-		cmd = commands[rnd_below(sizeof(commands) / sizeof(commands[0]))];
+		cmd = commands[rnd_below(ARRAY_SIZE(commands))];
 		break;
 	}
 	switch (rnd_below(16)) {
@@ -291,24 +292,10 @@ static void fuzz_step(void)
 	}
 }
 
-struct state {
-	long in_use, broken, allocs, frees;
-};
-
-static int read_state(struct state *s)
-{
-	s->in_use = gfx_pool_read_key(STATS, "pages_in_use");
-	s->broken = gfx_pool_read_key(STATS, "broken_blocks");
-	s->allocs = gfx_pool_read_key("/proc/vmstat", "gfx_pool_allocs");
-	s->frees = gfx_pool_read_key("/proc/vmstat", "gfx_pool_frees");
-	return s->in_use < 0 || s->broken < 0 || s->allocs < 0 ||
-	       s->frees < 0 ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long steps = 20000, i;
-	struct state before, after;
+	struct gfx_pool_whole before, after;
 	struct sigaction sa = {};
 	bool whole;
 	int opt;
@@ -327,9 +314,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (access(STATS, R_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	if (access(GFX_POOL_DEV, R_OK | W_OK) || read_state(&before)) {
+	if (gfx_pool_whole_read(&before)) {
 		printf("gfx_pool-fuzz: skip: no %s or no pool counters\n",
 		       GFX_POOL_DEV);
 		return 4;
@@ -346,18 +331,15 @@ int main(int argc, char **argv)
 		if (files[i] >= 0)
 			close(files[i]);
 
-	if (read_state(&after)) {
+	if (gfx_pool_whole_read(&after)) {
 		printf("gfx_pool-fuzz: not ok: the pool counters went away\n");
 		return 1;
 	}
-	whole = after.in_use == before.in_use && !after.broken &&
-		after.allocs - before.allocs == after.frees - before.frees;
-	printf("gfx_pool-fuzz: %lu steps, %ld faults survived; ", steps,
-	       (long)faults);
-	printf("pages in use %ld before, %ld after; broken blocks %ld; ",
-	       before.in_use, after.in_use, after.broken);
-	printf("allocations %ld, frees %ld\n", after.allocs - before.allocs,
-	       after.frees - before.frees);
+	/* Its BENCH and BUF_PER_PAGE commands run the per-page path: splits. */
+	whole = gfx_pool_whole_again(&before, &after, 0);
+	printf("gfx_pool-fuzz: %lu steps, %ld faults survived\n", steps,
+	       __atomic_load_n(&faults, __ATOMIC_RELAXED));
+	gfx_pool_whole_print("gfx_pool-fuzz", &before, &after);
 	printf("gfx_pool-fuzz: %s steps=%lu whole=%s\n", whole ? "ok" : "not ok",
 	       steps, whole ? "yes" : "no");
 	return whole ? 0 : 1;

@@ -30,13 +30,11 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "gfx_pool_util.h"
 
-#define STATS		"/sys/kernel/debug/gfx_pool/stats"
 #define SLICE_MS	100
 
 struct worker {
@@ -84,37 +82,6 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* The pool's state that must come back: see main(). */
-struct state {
-	long in_use, broken, allocs, frees, splits_2m, splits_1g, demotions;
-};
-
-static int read_state(struct state *s)
-{
-	s->in_use = gfx_pool_read_key(STATS, "pages_in_use");
-	s->broken = gfx_pool_read_key(STATS, "broken_blocks");
-	s->demotions = gfx_pool_read_key(STATS, "gbpage_demotions");
-	s->allocs = gfx_pool_read_key("/proc/vmstat", "gfx_pool_allocs");
-	s->frees = gfx_pool_read_key("/proc/vmstat", "gfx_pool_frees");
-	s->splits_2m = gfx_pool_read_key("/proc/vmstat", "direct_map_level2_splits");
-	s->splits_1g = gfx_pool_read_key("/proc/vmstat", "direct_map_level3_splits");
-	return s->in_use < 0 || s->broken < 0 || s->demotions < 0 ||
-	       s->allocs < 0 || s->frees < 0 || s->splits_2m < 0 ||
-	       s->splits_1g < 0 ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	int nthreads = sysconf(_SC_NPROCESSORS_ONLN), seconds = 60, pm_every = 0;
@@ -124,7 +91,7 @@ int main(int argc, char **argv)
 	unsigned long long corrupt = 0;
 	int ncpus = nthreads, sleeps = 0, sleep_errors = 0, errs = 0, i, opt;
 	char level_arg[256] = "freezer,devices,processors,core";
-	struct state before, after;
+	struct gfx_pool_whole before, after;
 	struct worker *w;
 	time_t start, next_pm, next_drop;
 	bool whole, ok;
@@ -160,15 +127,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gfx_pool-stress: bad arguments\n");
 		return 2;
 	}
-	if (access(STATS, R_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	if (access(GFX_POOL_DEV, R_OK | W_OK) || read_state(&before)) {
+	if (gfx_pool_whole_read(&before)) {
 		printf("gfx_pool-stress: skip: no %s or no pool counters\n",
 		       GFX_POOL_DEV);
 		return 4;
 	}
 	for (i = 0; pm_every && i < nlevels; i++) {
-		if (!write_file("/sys/power/pm_test", levels[i]))
+		if (!gfx_pool_write_file("/sys/power/pm_test", levels[i]))
 			continue;
 		printf("gfx_pool-stress: no pm_test level %s: no suspend cycles\n",
 		       levels[i]);
@@ -195,15 +160,15 @@ int main(int argc, char **argv)
 		if (time(NULL) >= start + seconds)
 			break;
 		if (drop_every && time(NULL) >= next_drop) {
-			if (!write_file("/proc/sys/vm/drop_caches", "2"))
+			if (!gfx_pool_write_file("/proc/sys/vm/drop_caches", "2"))
 				drops++;
 			next_drop = time(NULL) + drop_every;
 		}
 		if (!pm_every || time(NULL) < next_pm)
 			continue;
 		/* Returns once the system is back; the workers froze meanwhile. */
-		if (write_file("/sys/power/pm_test", levels[sleeps % nlevels]) ||
-		    write_file("/sys/power/state", "mem")) {
+		if (gfx_pool_write_file("/sys/power/pm_test", levels[sleeps % nlevels]) ||
+		    gfx_pool_write_file("/sys/power/state", "mem")) {
 			printf("gfx_pool-stress: suspend at pm_test level %s failed\n",
 			       levels[sleeps % nlevels]);
 			sleep_errors++;
@@ -225,8 +190,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (pm_every)
-		write_file("/sys/power/pm_test", "none");
-	if (read_state(&after)) {
+		gfx_pool_write_file("/sys/power/pm_test", "none");
+	if (gfx_pool_whole_read(&after)) {
 		printf("gfx_pool-stress: not ok: the pool counters went away\n");
 		return 1;
 	}
@@ -239,19 +204,8 @@ int main(int argc, char **argv)
 	       ops, ops / seconds, allocs);
 	printf("%llu refused, %llu frees in softirq or hardirq\n", failed,
 	       deferred);
-	printf("gfx_pool-stress: pages in use %ld before, %ld after; ",
-	       before.in_use, after.in_use);
-	printf("broken blocks %ld; allocations %ld, frees %ld\n", after.broken,
-	       after.allocs - before.allocs, after.frees - before.frees);
-	printf("gfx_pool-stress: direct-map splits 2M->4K %ld, 1G->2M %ld\n",
-	       after.splits_2m - before.splits_2m,
-	       after.splits_1g - before.splits_1g -
-	       (after.demotions - before.demotions));
-	whole = after.in_use == before.in_use && !after.broken &&
-		after.allocs - before.allocs == after.frees - before.frees &&
-		after.splits_2m == before.splits_2m &&
-		after.splits_1g - before.splits_1g ==
-		after.demotions - before.demotions;
+	gfx_pool_whole_print("gfx_pool-stress", &before, &after);
+	whole = gfx_pool_whole_again(&before, &after, 1);
 	if (!allocs)
 		printf("gfx_pool-stress: no allocation succeeded\n");
 	if (sleep_errors)

@@ -10,7 +10,6 @@
  * nothing.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -217,8 +216,6 @@ TEST_F(gfx_pool, bad_commands)
 	EXPECT_EQ(EFAULT, errno);
 }
 
-#define GFX_POOL_STATS	"/sys/kernel/debug/gfx_pool/stats"
-
 /* Pages in use, from debugfs; mounted here if nobody did. */
 static long pool_pages_in_use(void)
 {
@@ -335,18 +332,6 @@ static int buffer_pte_domain(struct buffer *b, __u64 *domain)
 	return 0;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * One sleep cycle as GFX_POOL_SLEEP says: a pm_test level of suspend to
  * RAM (freezer, devices, platform, processors, core), "mem" for a real
@@ -358,18 +343,18 @@ static int enter_sleep(const char *how)
 	int ret;
 
 	if (!strcmp(how, "disk")) {
-		write_file("/sys/power/pm_test", "none");
-		return write_file("/sys/power/state", "disk");
+		gfx_pool_write_file("/sys/power/pm_test", "none");
+		return gfx_pool_write_file("/sys/power/state", "disk");
 	}
 	if (!strcmp(how, "mem")) {
-		write_file("/sys/power/pm_test", "none");
-		write_file("/sys/power/mem_sleep", "deep");
-		write_file("/sys/class/rtc/rtc0/wakealarm", "0");
-		ret = write_file("/sys/class/rtc/rtc0/wakealarm", "+3");
-		return ret ?: write_file("/sys/power/state", "mem");
+		gfx_pool_write_file("/sys/power/pm_test", "none");
+		gfx_pool_write_file("/sys/power/mem_sleep", "deep");
+		gfx_pool_write_file("/sys/class/rtc/rtc0/wakealarm", "0");
+		ret = gfx_pool_write_file("/sys/class/rtc/rtc0/wakealarm", "+3");
+		return ret ?: gfx_pool_write_file("/sys/power/state", "mem");
 	}
-	ret = write_file("/sys/power/pm_test", how);
-	return ret ?: write_file("/sys/power/state", "mem");
+	ret = gfx_pool_write_file("/sys/power/pm_test", how);
+	return ret ?: gfx_pool_write_file("/sys/power/state", "mem");
 }
 
 FIXTURE(sleep)
@@ -831,39 +816,40 @@ TEST_F(gfx_pool, prefault)
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
 }
 
-/* The PFN behind @addr, from /proc/self/pagemap (root sees PFNs), or 0. */
-static unsigned long pfn_of(void *addr)
-{
-	uint64_t entry = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
+/* /proc/kcore's ELF64 header and program headers, as far as we read them. */
+struct kcore_ehdr {
+	unsigned char ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &entry, sizeof(entry),
-		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
-		entry = 0;
-	close(fd);
-	/* Bit 63: present; bits 0-54: the PFN. */
-	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
-}
+struct kcore_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define KCORE_PT_LOAD	1
 
 /* Where physical @phys lies in /proc/kcore, from its RAM segments, or -1. */
 static off_t kcore_offset(int fd, unsigned long long phys)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	struct kcore_ehdr eh;
+	struct kcore_phdr ph;
 	unsigned int i;
 
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
 		return -1;
-	for (i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
+	for (i = 0; i < eh.phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.phoff + i * sizeof(ph)) !=
 		    sizeof(ph))
 			return -1;
-		/* KCORE_RAM segments carry their physical address. */
-		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 &&
-		    phys >= ph.p_paddr && phys < ph.p_paddr + ph.p_memsz)
-			return ph.p_offset + (phys - ph.p_paddr);
+		/* KCORE_RAM segments carry their physical address, others ~0. */
+		if (ph.type == KCORE_PT_LOAD && ph.paddr != ~0ULL &&
+		    phys >= ph.paddr && phys < ph.paddr + ph.memsz)
+			return ph.offset + (phys - ph.paddr);
 	}
 	return -1;
 }
@@ -906,9 +892,11 @@ TEST(readers_of_all_memory)
 	}
 	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
 	for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
-		pfn = pfn_of(map[d]);
-		ASSERT_NE(0, pfn) TH_LOG("%s: no PFN in pagemap",
-					 gfx_pool_domain_names[d]);
+		struct test_gfx_pool_buf buf = { .addr = (uintptr_t)map[d] };
+
+		ASSERT_EQ(0, ioctl(fd[d], TEST_GFX_POOL_PTE, &buf));
+		pfn = buf.pfn;
+		ASSERT_NE(0, pfn) TH_LOG("%s: no PFN", gfx_pool_domain_names[d]);
 		off = kcore_offset(kcore, (pfn << 12) & ~((2ULL << 20) - 1));
 		ASSERT_LE(0, off) TH_LOG("%s: pfn %#lx is in no kcore segment",
 					 gfx_pool_domain_names[d], pfn);
@@ -917,7 +905,7 @@ TEST(readers_of_all_memory)
 			TH_LOG("%s: reading kcore over pfn %#lx: %s",
 			       gfx_pool_domain_names[d], pfn, strerror(errno));
 	}
-	EXPECT_EQ(0, write_file("/proc/sys/vm/drop_caches", "3"));
+	EXPECT_EQ(0, gfx_pool_write_file("/proc/sys/vm/drop_caches", "3"));
 	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
 	EXPECT_EQ(before.splits_2m, after.splits_2m);
 	EXPECT_EQ(before.splits_1g, after.splits_1g);
@@ -1244,7 +1232,7 @@ static int memcg_child(void)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		return 1;
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(CGROUP_TEST "/cgroup.procs", pid))
+	if (gfx_pool_write_file(CGROUP_TEST "/cgroup.procs", pid))
 		return 1;
 	before = memcg_current_kb();
 	if (before < 0)
@@ -1295,11 +1283,11 @@ TEST(memcg)
 		mount("none", CGROUP_ROOT, "cgroup2", 0, NULL);
 	ASSERT_EQ(0, access(CGROUP_ROOT "/cgroup.controllers", R_OK))
 		TH_LOG("no cgroup2 at %s: %s", CGROUP_ROOT, strerror(errno));
-	ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	ASSERT_EQ(0, gfx_pool_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		TH_LOG("no memory controller (CONFIG_MEMCG)");
 	ASSERT_TRUE(!mkdir(CGROUP_TEST, 0755) || errno == EEXIST);
 	snprintf(limit, sizeof(limit), "%ldK", MEMCG_MAX_KB);
-	ASSERT_EQ(0, write_file(CGROUP_TEST "/memory.max", limit));
+	ASSERT_EQ(0, gfx_pool_write_file(CGROUP_TEST "/memory.max", limit));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1345,7 +1333,7 @@ static int shrink_until(const char *key, long want)
 	int tries;
 
 	for (tries = 0; tries < 50; tries++) {
-		if (write_file("/proc/sys/vm/drop_caches", "2"))
+		if (gfx_pool_write_file("/proc/sys/vm/drop_caches", "2"))
 			return -1;
 		if (gfx_pool_read_key(GFX_POOL_STATS, key) == want)
 			return 0;
@@ -1402,7 +1390,7 @@ TEST(grow)
 	if (!pool_is_on()) {
 		/* A pool that is off stays off: no limit makes it grow. */
 		if (!access(GROW_LIMIT, W_OK))
-			EXPECT_EQ(-ENODEV, write_file(GROW_LIMIT, "64M"));
+			EXPECT_EQ(-ENODEV, gfx_pool_write_file(GROW_LIMIT, "64M"));
 		SKIP(return, "no pool");
 	}
 	pool_pages_in_use();	/* mounts debugfs if nobody did */
@@ -1411,14 +1399,14 @@ TEST(grow)
 	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
 	fclose(f);
 	/* Bad values are refused, and change nothing. */
-	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "3M"));
-	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "abc"));
-	EXPECT_EQ(-EINVAL, write_file(GROW_LIMIT, "-2M"));
-	ASSERT_EQ(0, write_file(GROW_LIMIT, "1G"));
+	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "3M"));
+	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "abc"));
+	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "-2M"));
+	ASSERT_EQ(0, gfx_pool_write_file(GROW_LIMIT, "1G"));
 	EXPECT_EQ(512, gfx_pool_read_key(GFX_POOL_STATS, "grow_limit_blocks"));
 
 	/* From a pool with nothing grown, and its region lent if it lends. */
-	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	ASSERT_EQ(0, gfx_pool_write_file("/proc/sys/vm/drop_caches", "2"));
 	region = gfx_pool_read_key(GFX_POOL_STATS, "blocks");
 	ASSERT_LE(0, region);
 	taken_before = gfx_pool_read_key(GFX_POOL_STATS, "blocks_taken_back");
@@ -1439,7 +1427,7 @@ TEST(grow)
 	if (grow > GROW_PAGES)
 		grow = GROW_PAGES;
 	if (grow < 512 * 16) {
-		write_file(GROW_LIMIT, old);
+		gfx_pool_write_file(GROW_LIMIT, old);
 		SKIP(return, "too little memory to grow");
 	}
 	fd = open(GFX_POOL_DEV, O_RDWR);
@@ -1453,7 +1441,7 @@ TEST(grow)
 			   region * 512 + grow, &cmd);
 	close(fd);
 	if (ret == -EOPNOTSUPP) {
-		write_file(GROW_LIMIT, old);
+		gfx_pool_write_file(GROW_LIMIT, old);
 		SKIP(return, "no TTM in this kernel");
 	}
 	grown = gfx_pool_read_key(GFX_POOL_STATS, "blocks_grown") - grown_before;
@@ -1482,7 +1470,7 @@ TEST(grow)
 	       free_before, free_after);
 	/* Back with the page allocator, but for a little metadata. */
 	EXPECT_GT(free_after + 32768, free_before);
-	EXPECT_EQ(0, write_file(GROW_LIMIT, old));
+	EXPECT_EQ(0, gfx_pool_write_file(GROW_LIMIT, old));
 }
 
 /* === Lending ============================================================ */
