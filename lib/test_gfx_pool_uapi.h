@@ -140,7 +140,7 @@ struct test_gfx_pool_buf {
  * @failed: (out) allocations the pool refused in this slice: it was
  *	exhausted, or an atomic one found no block of its domain with room.
  * @deferred: (out) frees of this slice handed to a timer (softirq) or
- *	an irq_work (hard interrupt) of this file.
+ *	an irq_work (hard interrupt; a thread on PREEMPT_RT) of this file.
  * @held: (out) allocations the file holds after the slice.
  * @corrupt: (out) pages of this file, all slices, whose contents were
  *	wrong: a pattern written at allocation changed before the free, or
@@ -150,8 +150,9 @@ struct test_gfx_pool_buf {
  * 10, with GFP_KERNEL or GFP_NOWAIT, some __GFP_ZERO, on the local node
  * or a random one, holding up to TEST_GFX_POOL_STRESS_SLOTS allocations
  * between slices; a free happens here, in the timer or in the irq_work.
- * Slices are short so that the freezer stops the caller between two.
- * Closing the file frees everything it holds.
+ * Slices are short so that the freezer stops the caller between two (the
+ * timer and the irq_work may still free meanwhile). Closing the file
+ * frees everything it holds.
  */
 struct test_gfx_pool_stress {
 	__u64 ms;

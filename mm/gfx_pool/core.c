@@ -199,27 +199,30 @@ static int gfx_pool_arch_failed(int ret)
 
 static int gfx_pool_arch_enter(unsigned long addr, enum gfx_pool_domain to)
 {
-	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return gfx_pool_arch_failed(-ENOMEM);
-	return gfx_pool_arch_failed(arch_gfx_pool_enter(addr, GFX_POOL_BLOCK_PAGES,
-							to));
+	int ret = -ENOMEM;
+
+	if (!gfx_pool_should_fail(GFX_POOL_FAIL_DIRECT_MAP, GFX_POOL_BLOCK_SIZE))
+		ret = arch_gfx_pool_enter(addr, GFX_POOL_BLOCK_PAGES, to);
+	return gfx_pool_arch_failed(ret);
 }
 
 /* The block at @addr, in domain @from, mapped WB (and present) again. */
 int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from)
 {
-	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return gfx_pool_arch_failed(-ENOMEM);
-	return gfx_pool_arch_failed(arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES,
-							from));
+	int ret = -ENOMEM;
+
+	if (!gfx_pool_should_fail(GFX_POOL_FAIL_DIRECT_MAP, GFX_POOL_BLOCK_SIZE))
+		ret = arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES, from);
+	return gfx_pool_arch_failed(ret);
 }
 
 static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
 {
-	if (gfx_pool_should_fail(GFX_POOL_BLOCK_SIZE))
-		return gfx_pool_arch_failed(-ENOMEM);
-	return gfx_pool_arch_failed(arch_gfx_pool_reset(addr, GFX_POOL_BLOCK_PAGES,
-							to));
+	int ret = -ENOMEM;
+
+	if (!gfx_pool_should_fail(GFX_POOL_FAIL_DIRECT_MAP, GFX_POOL_BLOCK_SIZE))
+		ret = arch_gfx_pool_reset(addr, GFX_POOL_BLOCK_PAGES, to);
+	return gfx_pool_arch_failed(ret);
 }
 
 /*
@@ -231,7 +234,8 @@ static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
  * and not at some later conversion. Memory outside the pool that the
  * large entry also maps keeps 2 MiB entries; nothing is ever mapped 4K.
  *
- * Context: Process context; the block is not on any list.
+ * Context: Process context; the block is off every list and marked
+ * converting, or (at init, before the pool is ready) nobody else's yet.
  * Return: 1 if a 1G page was demoted, 0 if the block was not mapped by
  * one, or a negative error: the block may then be half changed, or WC
  * with its memtype held, and must not be handed out before
@@ -249,14 +253,15 @@ int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
 		block->broken = GFX_POOL_BROKEN_ENTER | GFX_POOL_WC;
 	} else {
 		ret = gfx_pool_leave_domain(addr, GFX_POOL_WC);
-		block->broken = GFX_POOL_BROKEN_LEAVE | GFX_POOL_WC;
+		if (ret)
+			block->broken = GFX_POOL_BROKEN_LEAVE | GFX_POOL_WC;
 	}
 	if (ret) {
-		pr_err("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
-		       addr, ret, block->pfn);
+		/* Once at init; a repair that fails again says it rate-limited. */
+		pr_err_ratelimited("could not demote the 1G page at %#lx (%d); block at pfn %#lx taken out of use\n",
+				   addr, ret, block->pfn);
 		return ret;
 	}
-	block->broken = 0;
 	atomic_long_inc(&gfx_pool.gbpage_demotions);
 	return 1;
 }
@@ -312,7 +317,7 @@ int __init gfx_pool_slot_init(void)
 	int ret;
 
 	/* VM_IOREMAP: /proc/kcore reads the area as zeroes, never through it. */
-	area = gfx_pool_should_fail(size) ? NULL :
+	area = gfx_pool_should_fail(GFX_POOL_FAIL_INIT, size) ? NULL :
 		get_vm_area(size, VM_IOREMAP);
 	if (!area)
 		return -ENOMEM;
@@ -519,9 +524,10 @@ static bool gfx_pool_repair_block(struct gfx_pool_block *block)
  *
  * A change of the direct map that fails half way (CPA ran out of memory
  * for a page table, say) leaves its block broken: in no known state, so
- * never handed out. Such failures are transient, so the idle work calls
- * this some time after a block broke, and again while some stay broken.
- * A grown block that is repaired can then go back to the page allocator.
+ * never handed out. Such failures are transient, so a work (elastic.c)
+ * calls this some time after a block broke, and again, less and less
+ * often, while some stay broken. A grown block that is repaired can then
+ * go back to the page allocator.
  *
  * Context: Process context; may sleep. Takes every node's convert_lock.
  * Return: the number of blocks repaired.
@@ -556,6 +562,8 @@ unsigned long gfx_pool_repair(void)
 					    block->pfn);
 			spin_lock_irqsave(&node->lock, flags);
 			atomic_long_dec(&gfx_pool.broken_blocks);
+			if (block->grown)
+				atomic_long_dec(&gfx_pool.broken_grown);
 			/* Whatever the failed steps left in it: not zero. */
 			bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
 			__gfx_pool_block_converted(node, block, GFX_POOL_WB, true);
@@ -565,8 +573,6 @@ unsigned long gfx_pool_repair(void)
 		}
 		mutex_unlock(&node->convert_lock);
 	}
-	if (atomic_long_read(&gfx_pool.broken_blocks))
-		gfx_pool_repair_later();
 	return done;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair);
@@ -763,7 +769,8 @@ void __gfx_pool_block_detach(struct gfx_pool_node *node,
 	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
 	__gfx_pool_block_unlist(node, block);
 	node->domain[block->domain].nr_blocks--;
-	block->converting = true;
+	/* Read locklessly by gfx_pool_block_domain_now(). */
+	WRITE_ONCE(block->converting, true);
 }
 
 /*
@@ -970,8 +977,9 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 
 /*
  * @block, detached, is broken (@block->broken says how): on the node's
- * broken list, still marked converting, so never handed out, given back
- * or looked at by anyone but gfx_pool_repair().
+ * broken list, still marked converting, so never handed out, converted,
+ * given back or lent until gfx_pool_repair() gets it back; walks that
+ * skip converting blocks (the snapshot's, the shrinker's) pass it by.
  * Context: @node's lock held, or init before the pool is ready.
  */
 void __gfx_pool_block_broken(struct gfx_pool_node *node,
@@ -980,6 +988,8 @@ void __gfx_pool_block_broken(struct gfx_pool_node *node,
 	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
 	list_add_tail(&block->list, &node->broken);
 	atomic_long_inc(&gfx_pool.broken_blocks);
+	if (block->grown)
+		atomic_long_inc(&gfx_pool.broken_grown);
 	gfx_pool_repair_later();
 }
 
@@ -1823,7 +1833,7 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_free(void)
 	if (!gfx_pool_is_ready())
 		return 0;
 	total = (gfx_pool.nr_blocks -
-		 atomic_long_read(&gfx_pool.broken_blocks)) << GFX_POOL_BLOCK_ORDER;
+		 gfx_pool_broken_region_blocks()) << GFX_POOL_BLOCK_ORDER;
 	return total - min(total, gfx_pool_pages_in_use());
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_free);
@@ -1838,7 +1848,7 @@ VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_usable_blocks(void)
 {
 	if (!gfx_pool_is_ready())
 		return 0;
-	return gfx_pool.nr_blocks - atomic_long_read(&gfx_pool.broken_blocks);
+	return gfx_pool.nr_blocks - gfx_pool_broken_region_blocks();
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_usable_blocks);
 

@@ -34,12 +34,13 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 			   region->nr_blocks, region->cma ?
 			   atomic_long_read(&region->nr_lent) : 0);
 	}
-	seq_printf(m, "blocks: %lu\nmetadata_bytes: %lu\ngbpage_demotions: %ld\nbroken_blocks: %ld\nblocks_repaired: %ld\npages_in_use: %lu\n",
-		   gfx_pool.nr_blocks, gfx_pool_metadata_bytes(),
+	seq_printf(m, "blocks: %lu\nmetadata_bytes: %lu\n", gfx_pool.nr_blocks,
+		   gfx_pool_metadata_bytes());
+	seq_printf(m, "gbpage_demotions: %ld\nbroken_blocks: %ld\nblocks_repaired: %ld\n",
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
-		   atomic_long_read(&gfx_pool.repaired_total),
-		   gfx_pool_pages_in_use());
+		   atomic_long_read(&gfx_pool.repaired_total));
+	seq_printf(m, "pages_in_use: %lu\n", gfx_pool_pages_in_use());
 	/* What failed, all time: each a step that was refused or undone. */
 	seq_printf(m, "direct_map_failures: %ld\ngrow_failures: %ld\ntake_back_failures: %ld\n",
 		   atomic_long_read(&gfx_pool.direct_map_failures),

@@ -238,12 +238,13 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	if (!gfx_pool_grow_charge(span))
 		return false;
 	for (i = 0; i < span; i++) {
-		blocks[i] = gfx_pool_should_fail(sizeof(*block)) ? NULL :
-			kzalloc_node(sizeof(*block), meta_gfp, node->nid);
+		if (!gfx_pool_should_fail(GFX_POOL_FAIL_GROW, sizeof(*block)))
+			blocks[i] = kzalloc_node(sizeof(*block), meta_gfp,
+						 node->nid);
 		if (!blocks[i])
 			goto out_free_meta;
 	}
-	if (!gfx_pool_should_fail(PAGE_SIZE << border))
+	if (!gfx_pool_should_fail(GFX_POOL_FAIL_GROW, PAGE_SIZE << border))
 		page = alloc_pages_node(node->nid, gfx_pool_grow_gfp(gfp),
 					border);
 	if (!page)
@@ -328,7 +329,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 		scope = memalloc_noio_save();
 	else if (!(gfp & __GFP_FS))
 		scope = memalloc_nofs_save();
-	if (!gfx_pool_should_fail(nr << PAGE_SHIFT))
+	if (!gfx_pool_should_fail(GFX_POOL_FAIL_TAKE_BACK, nr << PAGE_SHIFT))
 		page = cma_alloc(region->cma, nr, border, true);
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(scope);
@@ -776,21 +777,55 @@ unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_give_back);
 
-/*
- * Broken blocks are tried again after GFX_POOL_IDLE, and every
- * GFX_POOL_IDLE while some stay broken. Any context.
- */
-void gfx_pool_repair_later(void)
-{
-	queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work,
-			   GFX_POOL_IDLE);
-}
-
 static void gfx_pool_idle_fn(struct work_struct *work)
 {
-	gfx_pool_repair();
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true);
 }
+
+/* === Repair ============================================================== */
+
+/*
+ * Broken blocks are tried again GFX_POOL_IDLE after one broke; while some
+ * stay broken, after twice as long each time, up to GFX_POOL_REPAIR_MAX:
+ * a block that CPA keeps refusing costs a CPA call every few minutes,
+ * not every few seconds. A repair that leaves none broken starts over.
+ */
+#define GFX_POOL_REPAIR_MAX	(64 * GFX_POOL_IDLE)
+
+static void gfx_pool_repair_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gfx_pool_repair_work, gfx_pool_repair_fn);
+static unsigned long gfx_pool_repair_delay = GFX_POOL_IDLE;
+
+static void gfx_pool_repair_fn(struct work_struct *work)
+{
+	gfx_pool_repair();
+	if (!atomic_long_read(&gfx_pool.broken_blocks)) {
+		WRITE_ONCE(gfx_pool_repair_delay, GFX_POOL_IDLE);
+		return;
+	}
+	WRITE_ONCE(gfx_pool_repair_delay,
+		   min_t(unsigned long, 2 * gfx_pool_repair_delay,
+			 GFX_POOL_REPAIR_MAX));
+	queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_repair_work,
+			   gfx_pool_repair_delay);
+}
+
+/* A block broke: have it repaired. Any context. */
+void gfx_pool_repair_later(void)
+{
+	/* Does nothing if a repair is pending already. */
+	queue_delayed_work(gfx_pool_workqueue(), &gfx_pool_repair_work,
+			   READ_ONCE(gfx_pool_repair_delay));
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* No repair runs behind a KUnit case's back until a block breaks again. */
+void gfx_pool_repair_cancel(void)
+{
+	cancel_delayed_work_sync(&gfx_pool_repair_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair_cancel);
+#endif
 
 /* === Shrinker ============================================================ */
 

@@ -18,8 +18,8 @@
 
 static DECLARE_FAULT_ATTR(fail_gfx_pool);
 
-/* Failures injected, all time: what a KUnit case balances the counts by. */
-static atomic_long_t gfx_pool_injected;
+/* Failures injected at each site, all time: what KUnit checks counts by. */
+static atomic_long_t gfx_pool_injected[GFX_POOL_NR_FAIL_SITES];
 
 static int __init gfx_pool_setup_fail(char *str)
 {
@@ -27,20 +27,24 @@ static int __init gfx_pool_setup_fail(char *str)
 }
 __setup("fail_gfx_pool=", gfx_pool_setup_fail);
 
-bool gfx_pool_should_fail(size_t size)
+bool gfx_pool_should_fail(enum gfx_pool_fail_site site, size_t size)
 {
 	if (!should_fail(&fail_gfx_pool, size))
 		return false;
-	atomic_long_inc(&gfx_pool_injected);
+	atomic_long_inc(&gfx_pool_injected[site]);
 	return true;
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
- * Fail every @interval-th fallible step with @probability percent, for
- * ever, as writing the debugfs files would, but without the log of each
- * failure (a case injects hundreds). A @probability of 0 turns injection
- * off and puts the attribute back as it was at boot with no parameter.
+ * For KUnit only: fail every @interval-th fallible step with @probability
+ * percent, for ever, as writing the debugfs files would, but without the
+ * log of each failure (a case injects hundreds). A @probability of 0
+ * turns injection off and puts the attribute back as it is at boot with
+ * no parameter: whatever fail_gfx_pool= or debugfs set is lost. The
+ * fields are written while other CPUs may be in should_fail(), which
+ * then sees the old or the new setting of each; @probability, written
+ * last, is what turns it on or off.
  */
 void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
 {
@@ -54,9 +58,9 @@ void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_set);
 
-unsigned long gfx_pool_fail_injected(void)
+unsigned long gfx_pool_fail_injected(enum gfx_pool_fail_site site)
 {
-	return atomic_long_read(&gfx_pool_injected);
+	return atomic_long_read(&gfx_pool_injected[site]);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_injected);
 #endif

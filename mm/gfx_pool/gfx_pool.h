@@ -93,8 +93,10 @@ static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
  *	that a lookup that raced with its giving back reads freed memory
  *	never.
  *
- * Everything but @pfn, @nid, @grown, @grown_list and @snapshot_mapped is
- * protected by the lock of the &struct gfx_pool_node of @nid.
+ * Everything but @pfn, @nid, @grown, @grown_list, @snapshot_mapped and
+ * @broken is protected by the lock of the &struct gfx_pool_node of @nid.
+ * @broken is written only by whoever has the block detached (converting)
+ * under the node's convert_lock, or by init.
  */
 struct gfx_pool_block {
 	struct list_head list;
@@ -203,7 +205,7 @@ struct gfx_pool_domain_lists {
  * @lock: protects @domain and every mutable field of this node's blocks.
  * @grown: the node's grown blocks. Protected by @convert_lock.
  * @broken: blocks whose direct-map change failed half way, waiting for
- *	gfx_pool_repair().
+ *	gfx_pool_repair(). Protected by @lock.
  * @domain: per-domain block lists and gauges.
  * @pairs: aligned pairs of this node's blocks (2 MiB blocks whose
  *	first pfn is aligned to 1 << %GFX_POOL_MAX_ORDER, and the block right
@@ -248,6 +250,7 @@ struct gfx_pool_node {
  * @broken_blocks: blocks whose conversion failed half way and could
  *	not be put back to WB; they are not handed out until
  *	gfx_pool_repair() puts them back to WB.
+ * @broken_grown: those of @broken_blocks that are grown blocks.
  * @repaired_total: broken blocks put back to WB, all time.
  * @direct_map_failures: changes of the direct map (arch hooks) that
  *	failed, all time.
@@ -267,8 +270,8 @@ struct gfx_pool_node {
  *
  * Everything but @gbpage_demotions, the counts of broken blocks and of
  * failures, the growth fields, @zaps and @image_pages is written only
- * before @ready is set. The
- * per-domain events are per-CPU counters, gfx_pool_events.
+ * before @ready is set. The per-domain events are per-CPU counters,
+ * gfx_pool_events.
  */
 struct gfx_pool {
 	struct gfx_pool_region region[GFX_POOL_MAX_REGIONS];
@@ -282,6 +285,7 @@ struct gfx_pool {
 	bool dma32;
 	atomic_long_t gbpage_demotions;
 	atomic_long_t broken_blocks;
+	atomic_long_t broken_grown;
 	atomic_long_t repaired_total;
 	atomic_long_t direct_map_failures;
 	atomic_long_t grow_failures;
@@ -312,6 +316,18 @@ static inline bool gfx_pool_is_ready(void)
 {
 	/* Pairs with the release in gfx_pool_init(): all set up is seen. */
 	return smp_load_acquire(&gfx_pool.ready);
+}
+
+/*
+ * Broken blocks of the regions: what the region counts leave out. Two
+ * reads, so a grown block breaking in between could make it negative.
+ */
+static inline unsigned long gfx_pool_broken_region_blocks(void)
+{
+	long n = atomic_long_read(&gfx_pool.broken_blocks) -
+		 atomic_long_read(&gfx_pool.broken_grown);
+
+	return max(n, 0L);
 }
 
 /* Blocks of all regions lent now. */
@@ -416,20 +432,32 @@ void gfx_pool_warm_fn(struct work_struct *work);
 unsigned int gfx_pool_warm_blocks(void);
 void gfx_pool_block_now_free(struct gfx_pool_block *block);
 void gfx_pool_repair_later(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+void gfx_pool_repair_cancel(void);
+#endif
 int __init gfx_pool_grow_init(void);
 
 /* region.c */
 int gfx_pool_parse_size(const char *str, const char **end, u64 *val);
 
-/* fail.c: fault injection */
+/* fail.c: fault injection, and where each failure is counted. */
+enum gfx_pool_fail_site {
+	GFX_POOL_FAIL_INIT,		/* metadata at init: the pool stays off */
+	GFX_POOL_FAIL_DIRECT_MAP,	/* an arch hook: direct_map_failures */
+	GFX_POOL_FAIL_GROW,		/* growing: grow_failures */
+	GFX_POOL_FAIL_TAKE_BACK,	/* cma_alloc(): take_back_failures */
+	GFX_POOL_NR_FAIL_SITES
+};
+
 #ifdef CONFIG_FAIL_GFX_POOL
-bool gfx_pool_should_fail(size_t size);
+bool gfx_pool_should_fail(enum gfx_pool_fail_site site, size_t size);
 #if IS_ENABLED(CONFIG_KUNIT)
 void gfx_pool_fail_set(unsigned long interval, unsigned long probability);
-unsigned long gfx_pool_fail_injected(void);
+unsigned long gfx_pool_fail_injected(enum gfx_pool_fail_site site);
 #endif
 #else
-static inline bool gfx_pool_should_fail(size_t size)
+static inline bool gfx_pool_should_fail(enum gfx_pool_fail_site site,
+					size_t size)
 {
 	return false;
 }

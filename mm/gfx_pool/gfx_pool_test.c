@@ -13,12 +13,14 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/gfx_pool.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/panic.h>
 #include <linux/pgtable.h>
 #include <linux/prandom.h>
+#include <linux/sched/task.h>
 #include <linux/suspend.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
@@ -241,6 +243,19 @@ static void expect_pool_whole(struct kunit *test)
 				    "the entry over pfn %#lx outside the pool was split",
 				    neighbour_pfn[n]);
 	}
+}
+
+/* A case's grow limit, restored at its end with every grown block given back. */
+struct grow_ctx {
+	unsigned long old_limit;
+};
+
+static void grow_restore(void *data)
+{
+	struct grow_ctx *ctx = data;
+
+	gfx_pool_set_grow_limit(ctx->old_limit);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
 }
 
 /* Fill or check @nr pages at @page, whatever the domain. */
@@ -683,71 +698,115 @@ static void gfx_pool_test_random(struct kunit *test)
 #define WAITERS	4
 
 struct waiter {
-	struct completion *start;
 	struct completion done;
+	struct task_struct *task;
 	struct page *page;
+	int nid;
 };
 
 static int waiter_thread(void *data)
 {
 	struct waiter *w = data;
 
-	wait_for_completion(w->start);
-	w->page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL, 0);
+	w->page = gfx_pool_alloc_pages(w->nid, GFX_POOL_UC, GFP_KERNEL, 0);
 	complete(&w->done);
 	return 0;
 }
 
+/* Wait up to 10 s until @task sleeps (on the node's convert_lock). */
+static bool waiter_blocked(struct task_struct *task)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (READ_ONCE(task->__state) & TASK_UNINTERRUPTIBLE)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
 /*
  * "Waiters never convert two blocks where one would do": allocations
- * that find no block of their domain at the same time wait for the one
- * conversion and share its block, though a second free block is there.
+ * that find no block of their domain wait for the node's conversion and
+ * share its block, though a second free block is there. The case holds
+ * the node's convert_lock until every waiter sleeps on it, so that all
+ * of them looked for a block before any conversion began.
  */
 static void gfx_pool_test_one_conversion_for_waiters(struct kunit *test)
 {
 	struct gfx_pool_held_blocks *held;
-	struct completion start;
-	struct gfx_pool_block *first;
-	struct task_struct *task;
+	struct gfx_pool_block *first = NULL;
+	struct gfx_pool_node *node;
 	unsigned long conversions, off;
+	struct grow_ctx *ctx;
 	struct waiter *w;
-	int i, started = 0;
+	int i, last, nid, started = 0;
 
 	w = kunit_kcalloc(test, WAITERS, sizeof(*w), GFP_KERNEL);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	/* No growth: a waiter must not find a block of its own there. */
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	if (held->nr < 2 || gfx_pool_nr_free())
 		kunit_skip(test, "needs two blocks and no other user");
-	/* Two wholly free WB blocks, and no UC block with room. */
+	/* Two wholly free WB blocks of one node, no UC block with room. */
+	last = held->nr - 1;
+	nid = page_to_nid(held->pages[last]);
+	for (i = last - 1; i >= 0; i--)
+		if (page_to_nid(held->pages[i]) == nid)
+			break;
+	if (i < 0)
+		kunit_skip(test, "needs two blocks on one node");
+	swap(held->pages[i], held->pages[last - 1]);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	node = gfx_pool.node[nid];
 	conversions = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_CONVERSIONS);
 
-	init_completion(&start);
+	mutex_lock(&node->convert_lock);
 	for (i = 0; i < WAITERS; i++) {
-		w[i].start = &start;
 		init_completion(&w[i].done);
-		task = kthread_run(waiter_thread, &w[i], "gfx_pool_wait/%d", i);
-		if (IS_ERR(task)) {
-			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		w[i].nid = nid;
+		w[i].task = kthread_create_on_node(waiter_thread, &w[i], nid,
+						   "gfx_pool_wait/%d", i);
+		if (IS_ERR(w[i].task)) {
+			KUNIT_FAIL(test, "kthread_create: %ld",
+				   PTR_ERR(w[i].task));
 			break;
 		}
+		get_task_struct(w[i].task);
+		wake_up_process(w[i].task);
 		started++;
 	}
-	complete_all(&start);
 	for (i = 0; i < started; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, waiter_blocked(w[i].task),
+				      "waiter %d never waited for the conversion",
+				      i);
+	mutex_unlock(&node->convert_lock);
+	for (i = 0; i < started; i++) {
 		wait_for_completion(&w[i].done);
+		put_task_struct(w[i].task);
+	}
 
 	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_UC,
 						    GFX_POOL_CONVERSIONS),
 			conversions + 1);
-	first = w[0].page ? page_block(w[0].page, &off) : NULL;
 	for (i = 0; i < started; i++) {
-		KUNIT_ASSERT_NOT_NULL(test, w[i].page);
+		KUNIT_EXPECT_NOT_NULL(test, w[i].page);
+		if (!w[i].page)
+			continue;
+		if (!first)
+			first = page_block(w[i].page, &off);
 		KUNIT_EXPECT_PTR_EQ(test, page_block(w[i].page, &off), first);
 		gfx_pool_free_pages(w[i].page, 0);
 	}
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
 	expect_pool_whole(test);
 }
 
@@ -1299,18 +1358,6 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 }
 
 /* === Growth ============================================================== */
-
-struct grow_ctx {
-	unsigned long old_limit;
-};
-
-static void grow_restore(void *data)
-{
-	struct grow_ctx *ctx = data;
-
-	gfx_pool_set_grow_limit(ctx->old_limit);
-	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
-}
 
 /*
  * Let the pool grow by @blocks for this case, with every region block
@@ -2430,9 +2477,6 @@ static void gfx_pool_test_check_param(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_check_param(&p, SZ_1G, &why), -E2BIG);
 }
 
-/* === Suite =============================================================== */
-
-/* The parser needs no pool, so it is a suite of its own. */
 #ifdef CONFIG_FAIL_GFX_POOL
 /* === Injected failures =================================================== */
 
@@ -2462,13 +2506,25 @@ static void inject_param_desc(const struct inject_param *p, char *desc)
 
 KUNIT_ARRAY_PARAM(inject, inject_params, inject_param_desc);
 
-/* The failures users see in debugfs, all kinds together. */
-static unsigned long failures_counted(void)
+/* What users see in debugfs of each site's failures, real or injected. */
+static unsigned long failures_counted(enum gfx_pool_fail_site site)
 {
-	return atomic_long_read(&gfx_pool.direct_map_failures) +
-	       atomic_long_read(&gfx_pool.grow_failures) +
-	       atomic_long_read(&gfx_pool.take_back_failures);
+	switch (site) {
+	case GFX_POOL_FAIL_DIRECT_MAP:
+		return atomic_long_read(&gfx_pool.direct_map_failures);
+	case GFX_POOL_FAIL_GROW:
+		return atomic_long_read(&gfx_pool.grow_failures);
+	case GFX_POOL_FAIL_TAKE_BACK:
+		return atomic_long_read(&gfx_pool.take_back_failures);
+	default:
+		return 0;
+	}
 }
+
+/* The sites a workload after init reaches. */
+static const enum gfx_pool_fail_site inject_sites[] = {
+	GFX_POOL_FAIL_DIRECT_MAP, GFX_POOL_FAIL_GROW, GFX_POOL_FAIL_TAKE_BACK,
+};
 
 /*
  * Every step that can be made to fail runs under some node's
@@ -2519,13 +2575,15 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	enum gfx_pool_domain other = domain == GFX_POOL_WC ? GFX_POOL_UC :
 							     GFX_POOL_WC;
 	unsigned long repaired = atomic_long_read(&gfx_pool.repaired_total);
-	unsigned long failures = failures_counted();
+	unsigned long failures = failures_counted(GFX_POOL_FAIL_DIRECT_MAP);
 	struct gfx_pool_held_blocks *held;
 	struct grow_ctx *ctx;
 	struct page *page;
 
 	/* gfx_pool_test_init() repaired what init left broken. */
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	/* The break below queues a repair GFX_POOL_IDLE later, not sooner. */
+	gfx_pool_repair_cancel();
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->old_limit = gfx_pool_set_grow_limit(0);
@@ -2549,8 +2607,8 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	kunit_release_action(test, inject_off, NULL);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
 	/* WC, UC, NP: the leave; WB: the enter and the way back. */
-	KUNIT_EXPECT_EQ(test, failures_counted() - failures,
-			domain == GFX_POOL_WB ? 2 : 1);
+	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_DIRECT_MAP) -
+			failures, domain == GFX_POOL_WB ? 2 : 1);
 	/* Neither handed out nor free while broken. */
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
 	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
@@ -2584,7 +2642,9 @@ static void gfx_pool_inject_test_workload(struct kunit *test)
 	static const unsigned int orders[] = { 0, 1, 3, GFX_POOL_BLOCK_ORDER,
 					       GFX_POOL_MAX_ORDER };
 	unsigned long allocs[GFX_POOL_NR_DOMAINS], frees[GFX_POOL_NR_DOMAINS];
-	unsigned long injected, counted, handed = 0, grow, take_back;
+	unsigned long injected[ARRAY_SIZE(inject_sites)];
+	unsigned long counted[ARRAY_SIZE(inject_sites)];
+	unsigned long handed = 0, total = 0;
 	struct gfx_pool_held_blocks *held;
 	struct random_slot *slots, *s;
 	enum gfx_pool_domain domain;
@@ -2614,10 +2674,10 @@ static void gfx_pool_inject_test_workload(struct kunit *test)
 		allocs[d] = gfx_pool_counter_read(d, GFX_POOL_ALLOCS);
 		frees[d] = gfx_pool_counter_read(d, GFX_POOL_FREES);
 	}
-	injected = gfx_pool_fail_injected();
-	counted = failures_counted();
-	grow = atomic_long_read(&gfx_pool.grow_failures);
-	take_back = atomic_long_read(&gfx_pool.take_back_failures);
+	for (i = 0; i < ARRAY_SIZE(inject_sites); i++) {
+		injected[i] = gfx_pool_fail_injected(inject_sites[i]);
+		counted[i] = failures_counted(inject_sites[i]);
+	}
 	prandom_seed_state(&rnd, 20080406 + p->interval * 100 + p->probability);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
 			0);
@@ -2648,17 +2708,29 @@ static void gfx_pool_inject_test_workload(struct kunit *test)
 			gfx_pool_free_pages(slots[i].page, slots[i].order);
 	kunit_release_action(test, inject_off, NULL);
 
-	injected = gfx_pool_fail_injected() - injected;
-	counted = failures_counted() - counted;
-	KUNIT_EXPECT_GT_MSG(test, injected, 0, "nothing was injected");
-	KUNIT_EXPECT_EQ_MSG(test, counted, injected,
-			    "%lu failures injected, %lu counted", injected,
-			    counted);
-	grow = atomic_long_read(&gfx_pool.grow_failures) - grow;
-	take_back = atomic_long_read(&gfx_pool.take_back_failures) - take_back;
-	kunit_info(test, "%lu failures injected (%lu direct map, %lu growing, %lu taking back), %lu allocations served, %lu blocks broken\n",
-		   injected, injected - grow - take_back, grow, take_back,
-		   handed, gfx_pool_nr_broken_blocks());
+	for (i = 0; i < ARRAY_SIZE(inject_sites); i++) {
+		injected[i] = gfx_pool_fail_injected(inject_sites[i]) -
+			      injected[i];
+		counted[i] = failures_counted(inject_sites[i]) - counted[i];
+		total += injected[i];
+	}
+	KUNIT_EXPECT_GT_MSG(test, total, 0, "nothing was injected");
+	/*
+	 * Each injected failure is counted once. The direct map fails only
+	 * when injected here; a real cma_alloc() or a growth can fail too
+	 * (a pinned page, a fragmented guest), so those count at least as
+	 * many.
+	 */
+	KUNIT_EXPECT_EQ_MSG(test, counted[0], injected[0],
+			    "direct map: %lu failures injected, %lu counted",
+			    injected[0], counted[0]);
+	for (i = 1; i < ARRAY_SIZE(inject_sites); i++)
+		KUNIT_EXPECT_GE_MSG(test, counted[i], injected[i],
+				    "site %u: %lu failures injected, %lu counted",
+				    inject_sites[i], injected[i], counted[i]);
+	kunit_info(test, "failures injected: %lu direct map, %lu growing, %lu taking back; %lu allocations served, %lu blocks broken\n",
+		   injected[0], injected[1], injected[2], handed,
+		   gfx_pool_nr_broken_blocks());
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		KUNIT_EXPECT_EQ_MSG(test,
 				    gfx_pool_counter_read(d, GFX_POOL_ALLOCS) - allocs[d],
@@ -2713,6 +2785,9 @@ static void gfx_pool_inject_test_snapshot(struct kunit *test)
 #endif /* CONFIG_HIBERNATION */
 #endif /* CONFIG_FAIL_GFX_POOL */
 
+/* === Suite =============================================================== */
+
+/* The parser needs no pool, so it is a suite of its own. */
 static struct kunit_case gfx_pool_param_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_parse, param_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_test_parse_nodes, node_param_gen_params),

@@ -613,8 +613,9 @@ static int __init gfx_pool_nodes_init(void)
 	int nid, d, o;
 
 	for_each_node_state(nid, N_MEMORY) {
-		node = gfx_pool_should_fail(sizeof(*node)) ? NULL :
-			kzalloc_node(sizeof(*node), GFP_KERNEL, nid);
+		node = NULL;
+		if (!gfx_pool_should_fail(GFX_POOL_FAIL_INIT, sizeof(*node)))
+			node = kzalloc_node(sizeof(*node), GFP_KERNEL, nid);
 		if (!node)
 			return -ENOMEM;
 		node->nid = nid;
@@ -702,7 +703,9 @@ static int __init gfx_pool_init(void)
 	if (!nr_blocks && !gfx_pool.grow_limit)
 		return 0;
 
-	if (nr_blocks && !gfx_pool_should_fail(nr_blocks * sizeof(*gfx_pool.blocks)))
+	if (nr_blocks &&
+	    !gfx_pool_should_fail(GFX_POOL_FAIL_INIT,
+				  nr_blocks * sizeof(*gfx_pool.blocks)))
 		gfx_pool.blocks = kvcalloc(nr_blocks, sizeof(*gfx_pool.blocks),
 					   GFP_KERNEL);
 	if (nr_blocks && !gfx_pool.blocks)

@@ -66,8 +66,6 @@ static void *worker_fn(void *arg)
 		cmd.ms = SLICE_MS;
 		cmd.seed = 20080406 + w->id;
 		if (ioctl(fd, TEST_GFX_POOL_STRESS, &cmd)) {
-			if (errno == EINTR)
-				continue;
 			w->err = errno;
 			break;
 		}

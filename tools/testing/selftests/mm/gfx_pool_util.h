@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What gfx_pool-tests and gfx_pool-bench share: reading the direct-map
- * counters and running one workload through /dev/test_gfx_pool.
+ * What gfx_pool-tests, -bench, -stress and -fuzz share: reading the
+ * direct-map counters, running one workload through /dev/test_gfx_pool,
+ * and checking that the pool is whole after a workload.
  */
 #ifndef __GFX_POOL_UTIL_H
 #define __GFX_POOL_UTIL_H
