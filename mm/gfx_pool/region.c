@@ -286,6 +286,19 @@ static int __init early_gfx_pool_lend(char *p)
 early_param("gfx_pool.lend", early_gfx_pool_lend);
 
 /*
+ * The least alignment of a region: a block's, or a pageblock's where the
+ * region is to be lent (CMA areas start and end on pageblocks, which are
+ * 4 MiB on x86 without CONFIG_HUGETLB_PAGE).
+ */
+static phys_addr_t __init gfx_pool_min_align(void)
+{
+	if (IS_ENABLED(CONFIG_CMA) && gfx_pool_lend)
+		return max_t(phys_addr_t, GFX_POOL_BLOCK_SIZE,
+			     CMA_MIN_ALIGNMENT_BYTES);
+	return GFX_POOL_BLOCK_SIZE;
+}
+
+/*
  * Make @region a CMA area, so that its blocks serve movable allocations
  * while the pool does not need them (elastic.c). A CMA area must lie in
  * one zone: not across the 16M or 4G boundaries, nor across nodes. Where
@@ -305,6 +318,12 @@ static void __init gfx_pool_reserve_lend(struct gfx_pool_region *region)
 	    early_pfn_to_nid(PHYS_PFN(addr + size - 1))) {
 		pr_info("the region at %pa spans zones or nodes; it is not lent\n",
 			&addr);
+		return;
+	}
+	/* A fixed base or size may be 2M-aligned only. */
+	if (!IS_ALIGNED(addr | size, CMA_MIN_ALIGNMENT_BYTES)) {
+		pr_info("the region at %pa is not aligned to %lu KiB, as CMA needs; it is not lent\n",
+			&addr, CMA_MIN_ALIGNMENT_BYTES >> 10);
 		return;
 	}
 	snprintf(name, sizeof(name), "gfx_pool%d", region->nid);
@@ -390,8 +409,8 @@ static void __init gfx_pool_reserve_on(phys_addr_t size, int nid)
 		return;
 	align = min_t(phys_addr_t, roundup_pow_of_two(size), SZ_1G);
 	addr = gfx_pool_place(size, align, nid);
-	if (!addr && align > GFX_POOL_BLOCK_SIZE)
-		addr = gfx_pool_place(size, GFX_POOL_BLOCK_SIZE, nid);
+	if (!addr && align > gfx_pool_min_align())
+		addr = gfx_pool_place(size, gfx_pool_min_align(), nid);
 	if (!addr) {
 		pr_err("gfx_pool=%s: no free range of %llu MiB on node %d; no region there\n",
 		       gfx_pool_cmdline, (unsigned long long)(size >> 20), nid);

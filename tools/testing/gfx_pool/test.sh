@@ -407,6 +407,11 @@ inject_stage() {
 		no_reports "$log"
 }
 
+off_512m() {	# off_512m <hex address>: given, and not 512M-aligned
+	echo "    region at 0x${1:-?}"
+	[ -n "$1" ] && [ $((0x$1 % 0x20000000)) -ne 0 ]
+}
+
 outside_range() {	# outside_range <hex start> <lo> <hi>: not in [lo, hi)
 	[ -n "$1" ] && [ "$1" != "?" ] || return 1
 	[ $((0x$1)) -lt $(($2)) ] || [ $((0x$1)) -ge $(($3)) ]
@@ -669,6 +674,21 @@ for stage in "$@"; do
 		check "lend: no KUnit case skipped" kunit_no_skips
 		check "lend: no selftest skipped" no_selftest_skips
 		check "lend: no kernel warnings" no_reports "$log"
+		# Both 512M-aligned windows taken (memmap= below, the initrd
+		# at the top of RAM): the region goes where it fits, aligned
+		# to a pageblock, and still lends. (Where KASLR put the kernel
+		# in the middle window, a 2M-aligned fallback once lost
+		# lending: CMA areas need 4M here.)
+		log=$build/test-lend-fallback.log
+		echo "=== stage lend: gfx_pool=512M, its aligned windows taken"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			'kunit.enable=0 gfxpool_mode=none nokaslr gfx_pool=512M memmap=64M$0x30000000' \
+			-m 1536M
+		check "lend: the fallback region is off 512M alignment" \
+			off_512m "$(sed -n 's/\r$//; s/.*gfx_pool: reserved 512 MiB at 0x\([0-9a-f]*\).*/\1/p' "$log")"
+		check "lend: the fallback region lends" \
+			grep -q 'gfx_pool: 256 blocks of 2M ready at .*, lent until needed' "$log"
+		check "lend: fallback boot: no kernel warnings" no_reports "$log"
 		;;
 	grow-only)
 		# No region: every page comes from blocks grown from the page
