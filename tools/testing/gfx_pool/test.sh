@@ -275,6 +275,11 @@ params_stage() {
 	gfx_pool.warm_blocks=x|warm_blocks: 1|gfx_pool.warm_blocks=x: not a number of blocks from 0 to 8
 	gfx_pool.grow_limit=3M|grow_limit_blocks: 0|gfx_pool.grow_limit=3M: not a size that is a multiple of 2M
 	gfx_pool.pcp=maybe|pcp: yes|gfx_pool.pcp=maybe: not a boolean
+	gfx_pool.warm_blocks=-1|warm_blocks: 1|gfx_pool.warm_blocks=-1: not a number of blocks from 0 to 8
+	gfx_pool.grow_limit=-2M|grow_limit_blocks: 0|gfx_pool.grow_limit=-2M: not a size that is a multiple of 2M
+	gfx_pool.grow_limit=18446744073709551615G|grow_limit_blocks: 0|gfx_pool.grow_limit=18446744073709551615G: not a size that is a multiple of 2M
+	gfx_pool.lend=maybe|lends: yes|ignoring gfx_pool.lend=maybe: not a boolean
+	gfx_pool.lend=|lends: yes|ignoring gfx_pool.lend=: not a boolean
 	LIST
 	# The last gfx_pool= wins, as with other parameters.
 	log=$build/test-params.log
