@@ -367,13 +367,19 @@ static void gfx_pool_clear_np_page(struct page *page)
 	local_irq_restore(flags);
 }
 
-/* Zero @nr pages from @page, which are in @domain, through their mapping. */
+/*
+ * Zero @nr pages from @page, which are in @domain, through their mapping;
+ * a poisoned one is not touched (init_on_free=1 of a poisoned page): it
+ * will never be handed out again.
+ */
 static void gfx_pool_clear_pages(struct page *page, unsigned long nr,
 				 enum gfx_pool_domain domain)
 {
 	unsigned long i;
 
 	for (i = 0; i < nr; i++) {
+		if (PageHWPoison(page + i))
+			continue;
 		if (domain == GFX_POOL_NP)
 			gfx_pool_clear_np_page(page + i);
 		else
@@ -1283,13 +1289,72 @@ static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
 	return ret;
 }
 
-/* Return pages [@off, @off + @nr) to @block, @zeroed or dirty. */
+/*
+ * Does any of the @nr pages from @page carry PG_hwpoison? memory_failure()
+ * sets it on a pool page, handed out or free, and can do no more with it:
+ * the page is PageReserved, neither on the LRU nor the buddy's, so it is
+ * "unhandlable" there. The pool takes it out of use itself, when it comes
+ * back or is about to be handed out.
+ */
+static bool gfx_pool_range_poisoned(const struct page *page, unsigned long nr)
+{
+	if (!IS_ENABLED(CONFIG_MEMORY_FAILURE))
+		return false;
+	for (; nr; nr--, page++)
+		if (unlikely(PageHWPoison(page)))
+			return true;
+	return false;
+}
+
+static void __gfx_pool_block_give(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  bool zeroed);
+
+/*
+ * Give pages [@off, @off + @nr) back, but keep each poisoned one handed
+ * out to nobody for good: its used bit stays set and its order record
+ * zero, so it is never handed out again, never freed (a free of it is
+ * refused), and its block never counts as wholly free, so it is never
+ * converted (the zeroing would read the page), lent or given back. What
+ * reads all memory (the hibernation snapshot, /proc/kcore) skips it.
+ */
+static void __gfx_pool_block_give_poisoned(struct gfx_pool_node *node,
+					   struct gfx_pool_block *block,
+					   unsigned long off, unsigned long nr,
+					   bool zeroed)
+{
+	struct page *page;
+	unsigned long i;
+
+	for (i = off; i < off + nr; i++) {
+		page = pfn_to_page(block->pfn + i);
+		if (!PageHWPoison(page)) {
+			__gfx_pool_block_give(node, block, i, 1, zeroed);
+			continue;
+		}
+		/* Offline, as free pages are: the snapshot and kcore skip it. */
+		gfx_pool_set_offline(page, 1, true);
+		atomic_long_inc(&gfx_pool.hwpoison_pages);
+		pr_warn_ratelimited("pfn %#lx is hardware poisoned: the pool keeps it out of use\n",
+				    block->pfn + i);
+	}
+}
+
+/*
+ * Return pages [@off, @off + @nr) to @block, @zeroed or dirty; a poisoned
+ * one stays out of use.
+ */
 static void __gfx_pool_block_give(struct gfx_pool_node *node,
 				  struct gfx_pool_block *block,
 				  unsigned long off, unsigned long nr,
 				  bool zeroed)
 {
 	lockdep_assert_held(&node->lock);
+	if (gfx_pool_range_poisoned(pfn_to_page(block->pfn + off), nr)) {
+		__gfx_pool_block_give_poisoned(node, block, off, nr, zeroed);
+		return;
+	}
 	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, true);
 	if (zeroed)
 		bitmap_clear(block->dirty, off, nr);
@@ -1302,6 +1367,29 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 		return;
 	__gfx_pool_block_relist(node, block);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(CONFIG_MEMORY_FAILURE)
+/*
+ * KUnit: give back a page that __gfx_pool_block_give_poisoned() kept out
+ * of use, once the case has cleared its PG_hwpoison. The kernel has no
+ * such way back: unpoison_memory() leaves reserved pages alone.
+ */
+void gfx_pool_unpoison(struct page *page)
+{
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	struct gfx_pool_node *node = gfx_pool.node[block->nid];
+	unsigned long off = page_to_pfn(page) - block->pfn;
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	if (!WARN_ON_ONCE(PageHWPoison(page) || !test_bit(off, block->used) ||
+			  block->order[off])) {
+		atomic_long_dec(&gfx_pool.hwpoison_pages);
+		__gfx_pool_block_give(node, block, off, 1, false);
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+#endif
 
 /**
  * __gfx_pool_give_pcp() - give pages of a per-CPU list back to their block
@@ -1432,6 +1520,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	 */
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
+again:
 	/* Order 0 on this CPU's node: its per-CPU list first, no lock. */
 	if (!order && nid == numa_mem_id()) {
 		page = gfx_pool_pcp_alloc(domain, &dirty);
@@ -1457,6 +1546,17 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 		goto exhausted;
 
 charge:
+	/*
+	 * A page poisoned while it was free: given back, it stays out of use
+	 * for good (see __gfx_pool_block_give_poisoned()), so each retry
+	 * meets one poisoned page fewer.
+	 */
+	if (gfx_pool_range_poisoned(page, 1UL << order)) {
+		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)), page,
+				 order, false);
+		page = NULL;
+		goto again;
+	}
 	/*
 	 * __GFP_ACCOUNT: charged to the caller's memcg as kernel memory, as
 	 * alloc_pages() charges it. Over the limit, the pages go back and

@@ -40,7 +40,10 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.gbpage_demotions),
 		   atomic_long_read(&gfx_pool.broken_blocks),
 		   atomic_long_read(&gfx_pool.repaired_total));
-	seq_printf(m, "pages_in_use: %lu\n", gfx_pool_pages_in_use());
+	/* Poisoned pages kept out of use count as in use, too. */
+	seq_printf(m, "pages_in_use: %lu\nhwpoison_pages: %ld\n",
+		   gfx_pool_pages_in_use(),
+		   atomic_long_read(&gfx_pool.hwpoison_pages));
 	/* What failed, all time: each a step that was refused or undone. */
 	seq_printf(m, "direct_map_failures: %ld\ngrow_failures: %ld\ntake_back_failures: %ld\n",
 		   atomic_long_read(&gfx_pool.direct_map_failures),

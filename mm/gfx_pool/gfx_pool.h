@@ -258,6 +258,9 @@ struct gfx_pool_node {
  *	or the metadata allocation refused, all time.
  * @take_back_failures: lent blocks that cma_alloc() could not take back,
  *	all time.
+ * @hwpoison_pages: pages that came back, or were about to be handed out,
+ *	with PG_hwpoison set, and are kept out of use for good (core.c). They
+ *	stay counted as pages in use.
  * @grown: blocks taken from the page allocator, by pfn >> 9.
  * @nr_grown: blocks in @grown.
  * @grow_limit: at most this many blocks may be grown; the
@@ -268,8 +271,8 @@ struct gfx_pool_node {
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
- * Everything but @gbpage_demotions, the counts of broken blocks and of
- * failures, the growth fields, @zaps and @image_pages is written only
+ * Everything but @gbpage_demotions, the counts of broken blocks, of
+ * failures and of poisoned pages, the growth fields, @zaps and @image_pages is written only
  * before @ready is set. The per-domain events are per-CPU counters,
  * gfx_pool_events.
  */
@@ -290,6 +293,7 @@ struct gfx_pool {
 	atomic_long_t direct_map_failures;
 	atomic_long_t grow_failures;
 	atomic_long_t take_back_failures;
+	atomic_long_t hwpoison_pages;
 	struct xarray grown;
 	atomic_long_t nr_grown;
 	unsigned long grow_limit;
@@ -490,6 +494,9 @@ int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 			 const char **why);
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
+#ifdef CONFIG_MEMORY_FAILURE
+void gfx_pool_unpoison(struct page *page);
+#endif
 #ifdef CONFIG_PM_SLEEP
 struct device;
 int gfx_pool_pm_zap(struct device *dev);

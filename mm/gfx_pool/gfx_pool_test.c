@@ -858,6 +858,89 @@ static void gfx_pool_test_np_keeps_global(struct kunit *test)
 }
 #endif
 
+#ifdef CONFIG_MEMORY_FAILURE
+/*
+ * "A page that memory_failure() poisons is taken out of use, and that
+ * page alone": memory_failure() sets PG_hwpoison on a pool page and gives
+ * up on it (a reserved page), so the case sets the flag as it does. A
+ * page poisoned while free is never handed out, one poisoned while in
+ * use is kept when it comes back, every other page of the block serves
+ * on, and a free of a poisoned page is refused.
+ */
+static void gfx_pool_test_hwpoison(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	struct gfx_pool_held_blocks *held;
+	struct page *block, *bad, **pages;
+	unsigned long refused;
+	unsigned int i, n;
+
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a block and no other user");
+	pages = kunit_kcalloc(test, GFX_POOL_BLOCK_PAGES, sizeof(*pages),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	/* The only free WC block, with a poisoned free page. */
+	block = held->pages[--held->nr];
+	gfx_pool_free_pages(block, GFX_POOL_BLOCK_ORDER);
+	bad = block + 5;
+	SetPageHWPoison(bad);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_NOWAIT,
+						     GFX_POOL_BLOCK_ORDER));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+
+	/* Every other page of the block, and only those. */
+	for (n = 0; n < GFX_POOL_BLOCK_PAGES; n++) {
+		pages[n] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						GFP_NOWAIT, 0);
+		if (!pages[n])
+			break;
+		KUNIT_EXPECT_PTR_NE(test, pages[n], bad);
+		KUNIT_EXPECT_LT(test, page_to_pfn(pages[n]) - page_to_pfn(block),
+				GFX_POOL_BLOCK_PAGES);
+	}
+	KUNIT_EXPECT_EQ(test, n, GFX_POOL_BLOCK_PAGES - 1);
+
+	refused = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED);
+	gfx_pool_free_pages(bad, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED),
+			refused + 1);
+
+	/* Poisoned in use: kept when it comes back, the rest serve on. */
+	SetPageHWPoison(pages[7]);
+	for (i = 0; i < n; i++)
+		gfx_pool_free_pages(pages[i], 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), baseline_in_use +
+			(held->nr << GFX_POOL_BLOCK_ORDER) + 2);
+	/*
+	 * Never wholly free again: no conversion reads the page to zero it,
+	 * and it is never lent or given back.
+	 */
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES - 2);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_pfn_to_block(page_to_pfn(block))->listed_free);
+
+	ClearPageHWPoison(bad);
+	ClearPageHWPoison(pages[7]);
+	gfx_pool_unpoison(bad);
+	gfx_pool_unpoison(pages[7]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						       GFP_NOWAIT,
+						       GFX_POOL_BLOCK_ORDER),
+			    block);
+	gfx_pool_free_pages(block, GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+#endif
+
 /* === Concurrency ========================================================= */
 
 #define STRESS_THREADS	4
@@ -2821,6 +2904,9 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_one_conversion_for_waiters),
 #ifdef CONFIG_X86
 	KUNIT_CASE(gfx_pool_test_np_keeps_global),
+#endif
+#ifdef CONFIG_MEMORY_FAILURE
+	KUNIT_CASE(gfx_pool_test_hwpoison),
 #endif
 	KUNIT_CASE(gfx_pool_test_concurrent),
 	{}

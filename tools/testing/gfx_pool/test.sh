@@ -604,6 +604,11 @@ for stage in "$@"; do
 			no_reports "$build/test-debug.log"
 		check "debug: kmemleak scanned" grep -q '^GFXPOOL: kmemleak scanned' \
 			"$build/test-debug.log"
+		# memory_failure() on pool pages (CONFIG_MEMORY_FAILURE is
+		# in debug.config only).
+		check "debug: the hwpoison case ran and passed" \
+			grep -aq '^ *ok [0-9]* gfx_pool_test_hwpoison$' \
+			"$build/test-debug.ktap"
 		# fail_gfx_pool at run time: the pool's work with injected
 		# failures, under the checkers above (CONFIG_FAIL_GFX_POOL).
 		check "debug: the gfx_pool_inject suite ran and passed" \
