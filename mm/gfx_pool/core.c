@@ -1316,7 +1316,7 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
  * out to nobody for good: its used bit stays set and its order record
  * zero, so it is never handed out again, never freed (a free of it is
  * refused), and its block never counts as wholly free, so it is never
- * converted (the zeroing would read the page), lent or given back. What
+ * converted (its zeroing would touch the page), lent or given back. What
  * reads all memory (the hibernation snapshot, /proc/kcore) skips it.
  */
 static void __gfx_pool_block_give_poisoned(struct gfx_pool_node *node,
@@ -1521,6 +1521,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
 again:
+	ac.dirty = false;	/* a retry's page says it anew */
 	/* Order 0 on this CPU's node: its per-CPU list first, no lock. */
 	if (!order && nid == numa_mem_id()) {
 		page = gfx_pool_pcp_alloc(domain, &dirty);

@@ -272,8 +272,8 @@ struct gfx_pool_node {
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
  * Everything but @gbpage_demotions, the counts of broken blocks, of
- * failures and of poisoned pages, the growth fields, @zaps and @image_pages is written only
- * before @ready is set. The per-domain events are per-CPU counters,
+ * failures and of poisoned pages, the growth fields, @zaps and
+ * @image_pages is written only before @ready is set. The per-domain events are per-CPU counters,
  * gfx_pool_events.
  */
 struct gfx_pool {
