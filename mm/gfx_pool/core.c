@@ -1058,6 +1058,9 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 		}
 		if (!block)
 			break;
+		/* Not converted: it is a partly used block now. */
+		if (__gfx_pool_block_keep_poisoned(node, block))
+			continue;
 		__gfx_pool_block_detach(node, block);
 		/*
 		 * Drop the lock for the conversion, which sleeps and sends IPIs. The
@@ -1185,13 +1188,20 @@ static struct page *gfx_pool_node_alloc_group_cold(struct gfx_pool_node *node,
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
 	unsigned long flags;
-	bool all = true;
+	bool all = true, kept;
 
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
-	group[0] = __gfx_pool_find_group(node, ac->domain, true);
-	if (!group[0])
-		goto out_unlock;
+	/* A group with a poisoned page is not free: each try has one fewer. */
+	do {
+		group[0] = __gfx_pool_find_group(node, ac->domain, true);
+		if (!group[0])
+			goto out_unlock;
+		kept = false;
+		for (i = 0; i < span; i++)
+			kept |= __gfx_pool_block_keep_poisoned(node,
+					gfx_pool_group_block(group[0], i));
+	} while (kept);
 	for (i = 0; i < span; i++) {
 		block = gfx_pool_group_block(group[0], i);
 		group[i] = block;
@@ -1312,6 +1322,18 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 				  bool zeroed);
 
 /*
+ * @page, poisoned, stays handed out to nobody. Offline, as free pages
+ * are: the snapshot and kcore skip it.
+ */
+static void gfx_pool_keep_poisoned(struct page *page)
+{
+	gfx_pool_set_offline(page, 1, true);
+	atomic_long_inc(&gfx_pool.hwpoison_pages);
+	pr_warn_ratelimited("pfn %#lx is hardware poisoned: the pool keeps it out of use\n",
+			    page_to_pfn(page));
+}
+
+/*
  * Give pages [@off, @off + @nr) back, but keep each poisoned one handed
  * out to nobody for good: its used bit stays set and its order record
  * zero, so it is never handed out again, never freed (a free of it is
@@ -1329,16 +1351,49 @@ static void __gfx_pool_block_give_poisoned(struct gfx_pool_node *node,
 
 	for (i = off; i < off + nr; i++) {
 		page = pfn_to_page(block->pfn + i);
-		if (!PageHWPoison(page)) {
+		if (PageHWPoison(page))
+			gfx_pool_keep_poisoned(page);
+		else
 			__gfx_pool_block_give(node, block, i, 1, zeroed);
-			continue;
-		}
-		/* Offline, as free pages are: the snapshot and kcore skip it. */
-		gfx_pool_set_offline(page, 1, true);
-		atomic_long_inc(&gfx_pool.hwpoison_pages);
-		pr_warn_ratelimited("pfn %#lx is hardware poisoned: the pool keeps it out of use\n",
-				    block->pfn + i);
 	}
+}
+
+/**
+ * __gfx_pool_block_keep_poisoned() - keep the poisoned pages of a free block
+ * @node: the node of @block.
+ * @block: a wholly free block, on its domain's free list.
+ *
+ * memory_failure() may poison a page of a block that is wholly free, and
+ * the pool would not see it until an allocation hands that page out.
+ * Before a free block is converted (which zeroes it), lent or given back
+ * (after which the page allocator or CMA could never take the page, and
+ * the block never back), each poisoned page of it is taken out of use as
+ * __gfx_pool_block_give_poisoned() does for one that comes back. The rest
+ * of the block serves as a partly used block. One flag read per page,
+ * against a conversion that writes all of them.
+ *
+ * Context: @node's lock held.
+ * Return: true if @block had a poisoned page and is no longer wholly free.
+ */
+bool __gfx_pool_block_keep_poisoned(struct gfx_pool_node *node,
+				    struct gfx_pool_block *block)
+{
+	struct gfx_pool_alloc_ctx ac = { .domain = block->domain };
+	struct page *page = pfn_to_page(block->pfn);
+	unsigned long i;
+
+	lockdep_assert_held(&node->lock);
+	if (likely(!gfx_pool_range_poisoned(page, GFX_POOL_BLOCK_PAGES)))
+		return false;
+	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
+		if (!PageHWPoison(page + i))
+			continue;
+		/* Its order record stays 0: a free of it is refused. */
+		__gfx_pool_block_take(node, block, i, 1, &ac);
+		gfx_pool_keep_poisoned(page + i);
+	}
+	__gfx_pool_block_taken(node, block, false, false);
+	return true;
 }
 
 /*
@@ -1631,7 +1686,12 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		zero = want_init_on_free();
 		if (zero)
 			gfx_pool_clear_pages(page, 1, domain);
-		if (!gfx_pool_pcp_free(block, page, domain, !zero))
+		/*
+		 * A poisoned page goes to its block, which keeps it at once:
+		 * on a per-CPU list it would be counted only when taken off.
+		 */
+		if (gfx_pool_range_poisoned(page, 1) ||
+		    !gfx_pool_pcp_free(block, page, domain, !zero))
 			gfx_pool_release(block, page, 0, zero);
 		goto out_count;
 	}

@@ -513,7 +513,10 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
 		spin_unlock_irqrestore(&node->lock, flags);
 		return 0;
 	}
-	block = __gfx_pool_spare_block(node, domain);
+	/* Each block with a poisoned page is kept, partly used: one fewer. */
+	do {
+		block = __gfx_pool_spare_block(node, domain);
+	} while (block && __gfx_pool_block_keep_poisoned(node, block));
 	if (block)
 		__gfx_pool_block_detach(node, block);
 	spin_unlock_irqrestore(&node->lock, flags);
@@ -633,7 +636,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	lockdep_assert_held(&node->convert_lock);
 	spin_lock_irqsave(&node->lock, flags);
 	if (block->nr_used || block->converting ||
-	    (keep_warm && __gfx_pool_block_is_warm(node, block)))
+	    (keep_warm && __gfx_pool_block_is_warm(node, block)) ||
+	    __gfx_pool_block_keep_poisoned(node, block))
 		goto out_keep;
 	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
 		if (page_ref_count(page + i) != 1 ||

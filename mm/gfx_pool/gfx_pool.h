@@ -397,6 +397,8 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 			      enum gfx_pool_domain to);
 void __gfx_pool_block_detach(struct gfx_pool_node *node,
 			     struct gfx_pool_block *block);
+bool __gfx_pool_block_keep_poisoned(struct gfx_pool_node *node,
+				    struct gfx_pool_block *block);
 bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 				struct gfx_pool_block *block,
 				unsigned int now, bool failed);

@@ -569,20 +569,15 @@ static void gfx_pool_test_best_fit(struct kunit *test)
 }
 
 /*
- * Order 10 finds two free aligned blocks of its domain on the pair lists,
- * with no walk: an atomic request (no conversion allowed) gets exactly the
- * pair given back, and one free block of a pair is no pair.
+ * Of the blocks in @held, an aligned pair of one node, moved to the end:
+ * its first block last, the other before it.
+ * Return: its first block, or NULL if there is none.
  */
-static void gfx_pool_test_pairs(struct kunit *test)
+static struct page *held_pair_last(struct gfx_pool_held_blocks *held)
 {
-	struct gfx_pool_held_blocks *held;
-	struct page *page, *first = NULL;
+	struct page *first = NULL;
 	unsigned long i, j;
 
-	if (baseline_in_use)
-		kunit_skip(test, "other users hold %lu pool pages",
-			   baseline_in_use);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_UC);
 	/* A held block at an aligned pfn whose neighbour is held too. */
 	for (i = 0; i < held->nr && !first; i++) {
 		if (!IS_ALIGNED(page_to_pfn(held->pages[i]),
@@ -601,6 +596,24 @@ static void gfx_pool_test_pairs(struct kunit *test)
 			swap(held->pages[j], held->pages[held->nr - 2]);
 		}
 	}
+	return first;
+}
+
+/*
+ * Order 10 finds two free aligned blocks of its domain on the pair lists,
+ * with no walk: an atomic request (no conversion allowed) gets exactly the
+ * pair given back, and one free block of a pair is no pair.
+ */
+static void gfx_pool_test_pairs(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *first;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_UC);
+	first = held_pair_last(held);
 	if (!first)
 		kunit_skip(test, "no two held blocks form an aligned pair");
 
@@ -936,6 +949,95 @@ static void gfx_pool_test_hwpoison(struct kunit *test)
 						       GFX_POOL_BLOCK_ORDER),
 			    block);
 	gfx_pool_free_pages(block, GFX_POOL_BLOCK_ORDER);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
+/*
+ * A page poisoned while its block is wholly free is kept out of use
+ * before the block is converted, which would zero it: the group path
+ * (order 10) and the single-block path each find theirs. Neither block is
+ * converted; both stay in their domain and serve on, partly used. With
+ * the poison gone, the same group converts and is handed out.
+ */
+static void gfx_pool_test_hwpoison_free_block(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	struct gfx_pool_held_blocks *held;
+	struct page *first, *bad[2], *page;
+	unsigned long conversions;
+	struct grow_ctx *ctx;
+	int nid;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	/* No growth and no warm work: the cold paths meet the blocks. */
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	gfx_pool_test_warm_blocks(test, 0);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold pool pages");
+	first = held_pair_last(held);
+	if (!first)
+		kunit_skip(test, "no two held blocks form an aligned pair");
+	nid = page_to_nid(first);
+	/* The pair, wholly free and WC: nothing else is free. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	bad[0] = first + 3;
+	bad[1] = first + GFX_POOL_BLOCK_PAGES + 9;
+	conversions = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_CONVERSIONS);
+
+	SetPageHWPoison(bad[1]);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, GFP_KERNEL | __GFP_THISNODE,
+				    GFX_POOL_MAX_ORDER);
+	KUNIT_EXPECT_NULL(test, page);
+	if (page)
+		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_pfn_to_block(page_to_pfn(bad[1]))->listed_free);
+	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(bad[1])));
+
+	SetPageHWPoison(bad[0]);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, GFP_KERNEL | __GFP_THISNODE,
+				    0);
+	KUNIT_EXPECT_NULL(test, page);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_UC,
+						    GFX_POOL_CONVERSIONS),
+			conversions);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 2 * GFX_POOL_BLOCK_PAGES - 2);
+	expect_mapping(test, page_to_pfn(first), GFX_POOL_WC);
+	expect_mapping(test, page_to_pfn(bad[1]) + 1, GFX_POOL_WC);
+	expect_lists_consistent(test);
+
+	/* The rest serve on in their domain. */
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_NOWAIT | __GFP_THISNODE, 3);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page) {
+		KUNIT_EXPECT_LT(test, page_to_pfn(page) - page_to_pfn(first),
+				1UL << GFX_POOL_MAX_ORDER);
+		gfx_pool_free_pages(page, 3);
+	}
+
+	ClearPageHWPoison(bad[0]);
+	ClearPageHWPoison(bad[1]);
+	gfx_pool_unpoison(bad[0]);
+	gfx_pool_unpoison(bad[1]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, GFP_KERNEL | __GFP_THISNODE,
+				    GFX_POOL_MAX_ORDER);
+	KUNIT_EXPECT_PTR_EQ(test, page, first);
+	if (page)
+		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
@@ -1638,6 +1740,45 @@ static void gfx_pool_grow_test_held_page(struct kunit *test)
 			1);
 }
 
+#ifdef CONFIG_MEMORY_FAILURE
+/*
+ * A grown block with a page poisoned while the block was wholly free is
+ * not given back: the page allocator would never hand that page out
+ * again (nor CMA take a lent block that holds one). It serves on without
+ * the page, and goes back once the page is whole again.
+ */
+static void gfx_pool_grow_test_hwpoison(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	unsigned long in_use;
+	struct page *page;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL,
+				    GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	in_use = gfx_pool_pages_in_use();
+	SetPageHWPoison(page + 3);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page + 3));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use + 1);
+
+	ClearPageHWPoison(page + 3);
+	gfx_pool_unpoison(page + 3);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+}
+#endif
+
 /* === Lending ============================================================= */
 
 static int gfx_pool_lend_test_init(struct kunit *test)
@@ -1721,6 +1862,49 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 			0);
 	expect_pool_whole(test);
 }
+
+#ifdef CONFIG_MEMORY_FAILURE
+/*
+ * A region block with a page poisoned while the block was wholly free is
+ * not lent: CMA could never isolate the block again, so it would count
+ * as lent for good and every take-back of it would fail. Every other
+ * block is lent; that one once its page is whole again.
+ */
+static void gfx_pool_lend_test_hwpoison(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	struct gfx_pool_held_blocks *held;
+	unsigned long nr_blocks;
+	struct page *bad;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	nr_blocks = gfx_pool.nr_blocks - gfx_pool_nr_broken_blocks();
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	KUNIT_ASSERT_EQ(test, held->nr, nr_blocks);
+	bad = held->pages[0] + 17;
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+
+	SetPageHWPoison(bad);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			nr_blocks - 1);
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks - 1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_pfn_to_block(page_to_pfn(bad))->lent);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(bad));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+
+	ClearPageHWPoison(bad);
+	gfx_pool_unpoison(bad);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+	expect_pool_whole(test);
+}
+#endif
 
 /* Wholly free blocks of @domain on @node. */
 static unsigned long count_warm(struct gfx_pool_node *node,
@@ -2126,6 +2310,57 @@ static void gfx_pool_pcp_test_cpu_dead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 	expect_pool_whole(test);
 }
+
+#ifdef CONFIG_MEMORY_FAILURE
+/*
+ * A page poisoned while it sits on a per-CPU list is kept out of use by
+ * whatever takes it off: the allocation that pops it, which hands out
+ * another page, or a drain.
+ */
+static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	struct page *page[2], *again;
+	unsigned int i;
+
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	/* One CPU throughout: the lists are per CPU. */
+	migrate_disable();
+	page[0] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOWAIT, 0);
+	page[1] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOWAIT, 0);
+	if (!page[0] || !page[1]) {
+		migrate_enable();
+		gfx_pool_free_pages(page[0], 0);
+		KUNIT_FAIL(test, "no two WC pages");
+		return;
+	}
+	/* Last in, first out: the next allocation pops page[1]. */
+	gfx_pool_free_pages(page[1], 0);
+	SetPageHWPoison(page[1]);
+	again = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOWAIT, 0);
+	gfx_pool_free_pages(page[0], 0);
+	SetPageHWPoison(page[0]);
+	migrate_enable();
+	KUNIT_EXPECT_NOT_NULL(test, again);
+	KUNIT_EXPECT_PTR_NE(test, again, page[1]);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+	gfx_pool_free_pages(again, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), baseline_in_use + 2);
+	for (i = 0; i < ARRAY_SIZE(page); i++) {
+		KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page[i])));
+		ClearPageHWPoison(page[i]);
+		gfx_pool_unpoison(page[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+	expect_pool_whole(test);
+}
+#endif
 
 /* With the lists off, a freed page is back in its block at once. */
 static void gfx_pool_pcp_test_off(struct kunit *test)
@@ -2907,6 +3142,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 #endif
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_test_hwpoison),
+	KUNIT_CASE(gfx_pool_test_hwpoison_free_block),
 #endif
 	KUNIT_CASE(gfx_pool_test_concurrent),
 	{}
@@ -2925,6 +3161,9 @@ static struct kunit_case gfx_pool_grow_test_cases[] = {
 	KUNIT_CASE(gfx_pool_grow_test_not_allowed),
 	KUNIT_CASE(gfx_pool_grow_test_lower_limit),
 	KUNIT_CASE(gfx_pool_grow_test_held_page),
+#ifdef CONFIG_MEMORY_FAILURE
+	KUNIT_CASE(gfx_pool_grow_test_hwpoison),
+#endif
 	{}
 };
 
@@ -2940,6 +3179,9 @@ static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),
+#ifdef CONFIG_MEMORY_FAILURE
+	KUNIT_CASE(gfx_pool_lend_test_hwpoison),
+#endif
 	{}
 };
 
@@ -2970,6 +3212,9 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_drain_for_block),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
+#ifdef CONFIG_MEMORY_FAILURE
+	KUNIT_CASE(gfx_pool_pcp_test_hwpoison),
+#endif
 	{}
 };
 

@@ -587,8 +587,9 @@ for stage in "$@"; do
 		# 6.12 (kmemleak reports them); they run in the other stages.
 		# Two sleep cycles too, so that lockdep sees the zap and the
 		# faults around it.
+		# Then, last, memory_failure() through the hwpoison injector.
 		GFX_POOL_GUEST_TIMEOUT=1800 boot debug "$debug_kernel" \
-			"kunit.filter_glob=*gfx_pool* gfxpool_sleep=devices,core suspend.pm_test_delay=0"
+			"kunit.filter_glob=*gfx_pool* gfxpool_sleep=devices,core suspend.pm_test_delay=0 gfxpool_hwpoison=1"
 		# A clean log means nothing if the checkers were not on.
 		check "debug: no KUnit case skipped" kunit_no_skips
 		check "debug: no selftest skipped" no_selftest_skips
@@ -606,9 +607,18 @@ for stage in "$@"; do
 			"$build/test-debug.log"
 		# memory_failure() on pool pages (CONFIG_MEMORY_FAILURE is
 		# in debug.config only).
-		check "debug: the hwpoison case ran and passed" \
-			grep -aq '^ *ok [0-9]* gfx_pool_test_hwpoison$' \
-			"$build/test-debug.ktap"
+		check "debug: the hwpoison cases ran and passed" \
+			all_grep "$build/test-debug.ktap" \
+			'^ *ok [0-9]* gfx_pool_test_hwpoison$' \
+			'^ *ok [0-9]* gfx_pool_test_hwpoison_free_block$' \
+			'^ *ok [0-9]* gfx_pool_pcp_test_hwpoison$' \
+			'^ *ok [0-9]* gfx_pool_grow_test_hwpoison$' \
+			'^ *ok [0-9]* gfx_pool_lend_test_hwpoison$'
+		check "debug: the hwpoison selftest ran and passed" \
+			grep -aq '^GFXPOOL-SELFTEST: ok [0-9]* hwpoison.in_use_and_free' \
+			"$build/test-debug.log"
+		check "debug: two pages kept for poison, at the end" \
+			stats_line "$build/test-debug.log" "hwpoison_pages: 2"
 		# fail_gfx_pool at run time: the pool's work with injected
 		# failures, under the checkers above (CONFIG_FAIL_GFX_POOL).
 		check "debug: the gfx_pool_inject suite ran and passed" \

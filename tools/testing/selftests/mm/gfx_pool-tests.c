@@ -1563,4 +1563,134 @@ TEST_F_TIMEOUT(lend, round_trip, 600)
 	munmap(mem, half * sizeof(*mem));
 }
 
+/* === Memory failure ===================================================== */
+
+/*
+ * memory_failure() on pool pages, through the hwpoison injector
+ * (CONFIG_HWPOISON_INJECT, the debug kernel): a page in use and a free
+ * page, each taken out of use alone and counted, and the direct map not
+ * split. The two pages stay out of the pool for the rest of the boot (and
+ * the kernel counts them in HardwareCorrupted), so the fixture runs only
+ * when GFX_POOL_HWPOISON=1 says so, after the others (gfxpool_hwpoison=1
+ * in the test guest).
+ */
+#define HWPOISON_INJECT	"/sys/kernel/debug/hwpoison/corrupt-pfn"
+
+FIXTURE(hwpoison)
+{
+};
+
+FIXTURE_SETUP(hwpoison)
+{
+}
+
+FIXTURE_TEARDOWN(hwpoison)
+{
+}
+
+static long hwpoison_kept(void)
+{
+	return gfx_pool_read_key(GFX_POOL_STATS, "hwpoison_pages");
+}
+
+/* The PFN behind page @i of @b's mapping, which must be faulted in. */
+static int buffer_pfn(struct buffer *b, unsigned long i, __u64 *pfn)
+{
+	struct test_gfx_pool_buf buf = {
+		.addr = (uintptr_t)b->map + i * PAGE,
+	};
+
+	if (ioctl(b->fd, TEST_GFX_POOL_PTE, &buf))
+		return -errno;
+	*pfn = buf.pfn;
+	return 0;
+}
+
+/*
+ * memory_failure() finds a pool page "unhandlable" (it is reserved), so
+ * the write fails with EBUSY once the flag is set: its result is not the
+ * test, what the pool does after it is.
+ */
+static void hwpoison_inject(__u64 pfn)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%#llx", (unsigned long long)pfn);
+	gfx_pool_write_file(HWPOISON_INJECT, val);
+}
+
+TEST_F(hwpoison, in_use_and_free)
+{
+	struct buffer a = { .fd = -1 }, b = { .fd = -1 };
+	long kept, in_use, corrupted_kb;
+	struct gfx_pool_dmap before, after;
+	cpu_set_t cpus, old_cpus;
+	__u64 bad[2], pfn;
+	unsigned long i;
+
+	if (!getenv("GFX_POOL_HWPOISON") ||
+	    strcmp(getenv("GFX_POOL_HWPOISON"), "1"))
+		SKIP(return, "it poisons two pages for good: GFX_POOL_HWPOISON=1 runs it");
+	if (!pool_is_on())
+		SKIP(return, "no pool (gfx_pool=0)");
+	in_use = pool_pages_in_use();	/* mounts debugfs */
+	if (access(HWPOISON_INJECT, W_OK))
+		SKIP(return, "%s: %s (CONFIG_HWPOISON_INJECT?)",
+		     HWPOISON_INJECT, strerror(errno));
+	kept = hwpoison_kept();
+	corrupted_kb = gfx_pool_read_key("/proc/meminfo", "HardwareCorrupted");
+	ASSERT_LE(0, in_use);
+	ASSERT_LE(0, kept);
+	ASSERT_LE(0, corrupted_kb);
+	ASSERT_EQ(0, gfx_pool_dmap_read(&before));
+	/* One CPU: a page freed to its per-CPU list is the next it hands out. */
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old_cpus), &old_cpus));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+
+	/* In use: the buffer serves on; freed, that page alone stays out. */
+	ASSERT_EQ(0, buffer_open(&a, TEST_GFX_POOL_WC));
+	buffer_fill(&a);
+	ASSERT_EQ(0, buffer_pfn(&a, 5, &bad[0]));
+	hwpoison_inject(bad[0]);
+	/* QEMU's memory is not really bad: the data is all there. */
+	EXPECT_EQ(-1, buffer_check(&a));
+	EXPECT_EQ(kept, hwpoison_kept());
+	buffer_close(&a);
+	EXPECT_EQ(kept + 1, hwpoison_kept());
+	EXPECT_EQ(in_use + 1, pool_pages_in_use());
+
+	/* Free: poisoned after its buffer is gone, never handed out again. */
+	ASSERT_EQ(0, buffer_open(&b, TEST_GFX_POOL_WC));
+	buffer_fill(&b);
+	ASSERT_EQ(0, buffer_pfn(&b, 0, &bad[1]));
+	buffer_close(&b);
+	hwpoison_inject(bad[1]);
+	b.fd = -1;
+	b.map = NULL;
+	ASSERT_EQ(0, buffer_open(&b, TEST_GFX_POOL_WC));
+	buffer_fill(&b);
+	for (i = 0; i < BUF_PAGES; i++) {
+		ASSERT_EQ(0, buffer_pfn(&b, i, &pfn));
+		EXPECT_NE(bad[0], pfn);
+		EXPECT_NE(bad[1], pfn);
+	}
+	EXPECT_EQ(-1, buffer_check(&b));
+	/* The allocation met it, and kept it out. */
+	EXPECT_EQ(kept + 2, hwpoison_kept());
+	buffer_close(&b);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(old_cpus), &old_cpus));
+
+	EXPECT_EQ(in_use + 2, pool_pages_in_use());
+	EXPECT_EQ(corrupted_kb + 2 * PAGE / 1024,
+		  gfx_pool_read_key("/proc/meminfo", "HardwareCorrupted"));
+	ASSERT_EQ(0, gfx_pool_dmap_read(&after));
+	EXPECT_EQ(before.splits_2m, after.splits_2m);
+	EXPECT_EQ(before.splits_1g, after.splits_1g);
+	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
+	TH_LOG("hwpoison: pfns %#llx (in use) and %#llx (free) kept out of use",
+	       (unsigned long long)bad[0], (unsigned long long)bad[1]);
+}
+
 TEST_HARNESS_MAIN
