@@ -7,6 +7,8 @@
  * /sys/kernel/debug/fail_gfx_pool/.
  */
 
+#define pr_fmt(fmt) "gfx_pool: " fmt
+
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
@@ -21,9 +23,17 @@ static DECLARE_FAULT_ATTR(fail_gfx_pool);
 /* Failures injected at each site, all time: what KUnit checks counts by. */
 static atomic_long_t gfx_pool_injected[GFX_POOL_NR_FAIL_SITES];
 
+/*
+ * setup_fault_attr() says only "failed to parse arguments", naming no
+ * attribute: say which, and what it was given. Either way the value is
+ * ours, not init's.
+ */
 static int __init gfx_pool_setup_fail(char *str)
 {
-	return setup_fault_attr(&fail_gfx_pool, str);
+	if (!setup_fault_attr(&fail_gfx_pool, str))
+		pr_err("fail_gfx_pool=%s: not <interval>,<probability>,<space>,<times>; no failures will be injected\n",
+		       str);
+	return 1;
 }
 __setup("fail_gfx_pool=", gfx_pool_setup_fail);
 

@@ -370,6 +370,30 @@ inject_stage() {
 	3 node
 	LIST
 
+	# Malformed fail_gfx_pool= values, five in one boot: a message for
+	# each that names it and its value (setup_fault_attr()'s own names
+	# neither), injection left off, the pool up and whole.
+	log=$build/test-inject-malformed.log
+	echo "=== stage inject: malformed fail_gfx_pool= values"
+	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
+		"$args fail_gfx_pool= fail_gfx_pool=x fail_gfx_pool=1,100 fail_gfx_pool=1,100,0 fail_gfx_pool=1;100;0;1"
+	check "inject: malformed fail_gfx_pool=: the boot goes on" \
+		grep -q '^GFXPOOL: end' "$log"
+	check "inject: malformed fail_gfx_pool=: each one refused, named with its value" \
+		all_grep "$log" \
+		'gfx_pool: fail_gfx_pool=: not <interval>,<probability>,<space>,<times>; no failures will be injected' \
+		'gfx_pool: fail_gfx_pool=x: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1,100: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1,100,0: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1;100;0;1: not <interval>'
+	check "inject: malformed fail_gfx_pool=: nothing injected, the pool up" \
+		sh -c '! grep -q "FAULT_INJECTION: forcing a failure" "$1" &&
+			grep -q "gfx_pool: 32 blocks of 2M ready" "$1"' sh "$log"
+	check "inject: malformed fail_gfx_pool=: no failure counted" \
+		all_stats "$log" 'broken_blocks: 0' 'direct_map_failures: 0'
+	check "inject: malformed fail_gfx_pool=: no kernel warnings" \
+		no_reports "$log"
+
 	# The same failure with a lent region: CMA has had it since
 	# core_initcall, so it stays lent; MemTotal counts it as it counts
 	# a region given back.
