@@ -25,7 +25,7 @@ T := $(REPO)/tools/testing/gfx_pool
 JOBS ?= $(shell nproc)
 
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-stress debug-hibernate
+TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-stress debug-hibernate kdump
 
 # `make stress`: how long, in seconds.
 STRESS_SECONDS ?= 600
@@ -46,7 +46,8 @@ KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
 	--kunitconfig=$(T)/guest.config
 KBUILD_OPTS := --arch=x86_64 --jobs=$(JOBS) --make_options CC="ccache gcc"
 
-SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz
+SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
+	gfx_pool-kdump
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
 .PHONY: all run bench bench-deps test stress check deps tree kernel \

@@ -436,6 +436,30 @@ inject_stage() {
 		no_reports "$log"
 }
 
+# The kdump stage's initramfs: the test guest's, and after it a second
+# archive with the capture kernel (the debug bzImage) and its initrd (the
+# test guest's again) under /kdump; the kernel unpacks both.
+make_kdump_initrd() {	# make_kdump_initrd <out>
+	local dir
+	dir=$(mktemp -d)
+	mkdir -p "$dir/kdump"
+	cp "$debug_kernel" "$dir/kdump/bzImage"
+	cp "$initrd" "$dir/kdump/initrd"
+	{ cat "$initrd"; (cd "$dir" && find kdump | cpio -o -H newc --quiet); } > "$1"
+	rm -rf "$dir"
+}
+
+# Split the kdump stage's log in two: the crashed kernel, up to the
+# crash it asked for, and the capture kernel, from its first line.
+split_kdump_log() {	# split_kdump_log <log>
+	tr -d '\r' < "$1" | awk -v a="${1%.log}-crashed.log" -v b="${1%.log}-capture.log" '
+		/sysrq: Trigger a crash/ { crashed = 1 }
+		/Linux version / { boots++ }
+		!crashed { print > a }
+		boots >= 2 { print > b }'
+	touch "${1%.log}-crashed.log" "${1%.log}-capture.log"
+}
+
 off_512m() {	# off_512m <hex address>: given, and not 512M-aligned
 	echo "    region at 0x${1:-?}"
 	[ -n "$1" ] && [ $((0x$1 % 0x20000000)) -ne 0 ]
@@ -693,6 +717,35 @@ for stage in "$@"; do
 		# small buffers and one cycle: the debug kernel is slow.
 		GFX_POOL_GUEST_TIMEOUT=1800 hibernate_stage debug-hibernate \
 			"$debug_kernel" 1 0 ""
+		;;
+	kdump)
+		# A crash dump over the pool, under the debug kernel (it has
+		# kexec_file_load(), CRASH_DUMP and sysrq): the crashing
+		# kernel holds WB, WC, UC and NP pool pages, filled through
+		# user mappings, and crashes; the capture kernel (the same
+		# bzImage, in the crashkernel= reservation beside the pool's
+		# region, with no pool of its own) reads them back from
+		# /proc/vmcore, every word, and reports nothing.
+		kdump_initrd=$build/initramfs-kdump.cpio
+		make_kdump_initrd "$kdump_initrd"
+		log=$build/test-kdump.log
+		capture=console=ttyS0,panic=-1,oops=panic,pci=noacpi,nr_cpus=1,irqpoll,reset_devices,kunit.enable=0,gfx_pool=0,gfxpool_mode=vmcore
+		echo "=== stage kdump: crashkernel=512M gfx_pool=64M, a crash, the capture kernel"
+		GFX_POOL_GUEST_TIMEOUT=1200 check "kdump: both kernels booted, the capture kernel finished" \
+			"$here/run-guest.sh" "$debug_kernel" "$kdump_initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=kdump crashkernel=512M gfx_pool=64M gfxpool_capture=$capture"
+		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-KDUMP: /    /p'
+		check "kdump: the crashkernel= and the pool's reservations side by side" \
+			all_grep "$log" 'crashkernel reserved: ' 'gfx_pool: reserved 64 MiB at '
+		check "kdump: crashed with pool pages of every domain in use" \
+			grep -aq '^GFXPOOL-KDUMP: gfx_pool-kdump: crashing with 8 pool pages in use in each domain' "$log"
+		check "kdump: every word of those pages intact in /proc/vmcore" \
+			grep -aq '^GFXPOOL-KDUMP: gfx_pool-kdump: ok pages=32' "$log"
+		split_kdump_log "$log"
+		check "kdump: no kernel warnings before the crash" \
+			no_reports "${log%.log}-crashed.log"
+		check "kdump: no kernel warnings in the capture kernel" \
+			no_reports "${log%.log}-capture.log"
 		;;
 	lend)
 		# The region lent while idle (CMA), in a small guest: with
