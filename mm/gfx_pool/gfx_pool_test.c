@@ -1041,6 +1041,81 @@ static void gfx_pool_test_hwpoison_free_block(struct kunit *test)
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
+
+/*
+ * The warm work, too, keeps a poisoned page of the spare block it would
+ * convert: WB asks for a warm block, WC has two free to spare, each with
+ * a poisoned page. The first is kept instead of converted, and then WC
+ * has none to spare: nothing is converted.
+ */
+static void gfx_pool_test_hwpoison_warm(struct kunit *test)
+{
+	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
+	struct gfx_pool_block *spare[2];
+	struct gfx_pool_held_blocks *held;
+	unsigned long conversions;
+	struct page *page, *bad[2];
+	struct grow_ctx *ctx;
+	unsigned int i, kept;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	gfx_pool_test_warm_blocks(test, 0);
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
+	if (held->nr < 3 || gfx_pool_nr_free())
+		kunit_skip(test, "needs three blocks and no other user");
+	/* Three free WC blocks of one node; a WB page converts one. */
+	for (i = 0; i < 3; i++)
+		gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	if (page_to_nid(held->pages[held->nr]) != numa_mem_id() ||
+	    page_to_nid(held->pages[held->nr + 1]) != numa_mem_id() ||
+	    page_to_nid(held->pages[held->nr + 2]) != numa_mem_id())
+		kunit_skip(test, "needs the three blocks on this CPU's node");
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < 2; i++) {
+		spare[i] = gfx_pool_pfn_to_block(page_to_pfn(held->pages[held->nr + i]));
+		if (spare[i] == gfx_pool_pfn_to_block(page_to_pfn(page)))
+			spare[i] = gfx_pool_pfn_to_block(page_to_pfn(held->pages[held->nr + 2]));
+		bad[i] = pfn_to_page(spare[i]->pfn + 1 + i);
+		SetPageHWPoison(bad[i]);
+	}
+	conversions = gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_CONVERSIONS);
+
+	/* WB's block wholly free again, then taken: WB is short of warm. */
+	gfx_pool_set_warm_blocks(1);
+	gfx_pool_free_pages(page, 0);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_warm_flush();
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WB,
+						    GFX_POOL_CONVERSIONS),
+			conversions);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned + 1);
+	kept = !spare[0]->listed_free + !spare[1]->listed_free;
+	KUNIT_EXPECT_EQ(test, kept, 1);
+
+	gfx_pool_set_warm_blocks(0);
+	gfx_pool_warm_flush();
+	for (i = 0; i < 2; i++) {
+		ClearPageHWPoison(bad[i]);
+		if (!spare[i]->listed_free)
+			gfx_pool_unpoison(bad[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
+			poisoned);
+	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
 #endif
 
 /* === Concurrency ========================================================= */
@@ -3143,6 +3218,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_test_hwpoison),
 	KUNIT_CASE(gfx_pool_test_hwpoison_free_block),
+	KUNIT_CASE(gfx_pool_test_hwpoison_warm),
 #endif
 	KUNIT_CASE(gfx_pool_test_concurrent),
 	{}

@@ -659,6 +659,7 @@ for stage in "$@"; do
 			all_grep "$build/test-debug.ktap" \
 			'^ *ok [0-9]* gfx_pool_test_hwpoison$' \
 			'^ *ok [0-9]* gfx_pool_test_hwpoison_free_block$' \
+			'^ *ok [0-9]* gfx_pool_test_hwpoison_warm$' \
 			'^ *ok [0-9]* gfx_pool_pcp_test_hwpoison$' \
 			'^ *ok [0-9]* gfx_pool_grow_test_hwpoison$' \
 			'^ *ok [0-9]* gfx_pool_lend_test_hwpoison$'
