@@ -25,7 +25,7 @@ T := $(REPO)/tools/testing/gfx_pool
 JOBS ?= $(shell nproc)
 
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep hibernate debug inject debug-stress debug-hibernate kdump
+TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep drm drm-hibernate hibernate debug inject debug-stress debug-hibernate kdump
 
 # `make stress`: how long, in seconds.
 STRESS_SECONDS ?= 600
@@ -51,7 +51,7 @@ SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
 .PHONY: all run bench bench-deps test stress check deps tree kernel \
-	debug-kernel initramfs clean
+	debug-kernel uapi initramfs clean
 
 all: run
 
@@ -100,9 +100,16 @@ debug-kernel: tree
 
 # --- Guest user space -------------------------------------------------------
 
-$(BUILD)/bin/%: tree
+# The kernel's UAPI headers, as kselftest builds against them
+# (<drm/drm.h> is in no Debian package the build installs).
+UAPI := $(BUILD)/hdr/usr/include
+
+uapi: tree
+	@cd $(KSRC) && $(MAKE) -s ARCH=x86_64 O=$(BUILD)/hdr headers
+
+$(BUILD)/bin/%: tree uapi
 	@mkdir -p $(BUILD)/bin
-	@gcc -static -pthread -O2 -Wall -Werror -o $@.tmp \
+	@gcc -static -pthread -O2 -Wall -Werror -isystem $(UAPI) -o $@.tmp \
 		$(KSRC)/tools/testing/selftests/mm/$*.c && mv $@.tmp $@
 
 initramfs: $(PROGRAMS)

@@ -17,7 +17,11 @@
 # evaluating _PRT. Under the slow debug kernel, ACPICA gave the PIIX
 # _PRT's AML loop up (AE_AML_LOOP_TIMEOUT) and the virtio disk never got
 # its interrupt; the BIOS table needs no AML. ACPI itself (S3, S4, the
-# RTC wake-up) is untouched.
+# RTC wake-up) is untouched. GFX_POOL_GUEST_PCI replaces it: the drm
+# stages set it empty, because with pci=noacpi the kernel scans PCI
+# without the host bridge's ACPI windows, then refuses every BAR inside
+# them ("can't claim; address conflict with PNP0A03:00"), and the display
+# devices' drivers fail to probe.
 set -uo pipefail
 kernel=$1 initrd=$2 log=$3 args=$4
 shift 4
@@ -27,7 +31,7 @@ stall=${GFX_POOL_GUEST_STALL:-300}
 qemu-system-x86_64 -accel tcg -machine pc -smp 2 -m 2G \
 	-nodefaults -nographic -no-reboot -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic pci=noacpi $args" "$@" \
+	-append "console=ttyS0 panic=-1 oops=panic ${GFX_POOL_GUEST_PCI-pci=noacpi} $args" "$@" \
 	< /dev/null > "$log" 2>&1 &
 qemu=$!
 

@@ -719,6 +719,44 @@ for stage in "$@"; do
 		GFX_POOL_GUEST_TIMEOUT=1800 hibernate_stage debug-hibernate \
 			"$debug_kernel" 1 0 ""
 		;;
+	drm)
+		# Real TTM-based drivers, not written here: bochs-drm (-device
+		# VGA, the VRAM helpers) and qxl (-device qxl), built in. A
+		# process maps a dumb buffer of each through /dev/dri/card*,
+		# then goes through the pm_test levels that suspend devices
+		# and a real S3 cycle. Each time the pool's zap leaves none of
+		# the buffers' pages mapped, they fault back in through the
+		# driver's own handler with every word intact, and no driver
+		# hangs.
+		log=$build/test-drm.log
+		echo "=== stage drm: -device VGA -device qxl, gfx_pool=64M"
+		GFX_POOL_GUEST_PCI= check "drm: guest booted and finished" \
+			"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=64M gfxpool_drm=devices,platform,processors,core,mem suspend.pm_test_delay=0" \
+			-device VGA -device qxl
+		count_selftests "$log"
+		check "drm: no selftest skipped" no_selftest_skips
+		check "drm: bochs-drm and qxl bound their devices" all_grep "$log" \
+			'Initialized bochs-drm ' 'Initialized qxl '
+		check "drm: the dumb-buffer test passed at all five cycles" \
+			test "$(tr -d '\r' < "$log" | grep -c '^GFXPOOL-SELFTEST: ok [0-9]* drm\.dumb_buffer_through_sleep$')" = 5
+		check "drm: both drivers' buffers zapped by S3, faulted back, intact" \
+			all_grep "$log" 'bochs-drm: mem, zapped and faulted back, data intact' \
+			'qxl: mem, zapped and faulted back, data intact'
+		check "drm: no kernel warnings" no_reports "$log"
+		;;
+	drm-hibernate)
+		# The same dumb buffers through a real hibernation: the test
+		# hibernates in the first boot, and the resumed process checks
+		# them in the second.
+		GFX_POOL_GUEST_PCI= hibernate_stage drm-hibernate "$kernel" 1 0 \
+			"gfx_pool=64M gfxpool_hibernate_test=drm.dumb_buffer_through_sleep" \
+			-device VGA -device qxl
+		check "drm-hibernate: both drivers' buffers zapped by hibernation, faulted back, intact" \
+			all_grep "$build/test-drm-hibernate-1.log" \
+			'bochs-drm: disk, zapped and faulted back, data intact' \
+			'qxl: disk, zapped and faulted back, data intact'
+		;;
 	kdump)
 		# A crash dump over the pool, under the debug kernel (it has
 		# kexec_file_load(), CRASH_DUMP and sysrq): the crashing

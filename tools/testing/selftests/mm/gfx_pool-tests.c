@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <drm/drm.h>
+
 #include "../kselftest_harness.h"
 #include "gfx_pool_util.h"
 
@@ -1561,6 +1563,157 @@ TEST_F_TIMEOUT(lend, round_trip, 600)
 		close(b[d].fd);
 	}
 	munmap(mem, half * sizeof(*mem));
+}
+
+/* === Real DRM drivers through sleep ===================================== */
+
+/*
+ * Dumb buffers of the TTM-based drivers that QEMU emulates: bochs-drm
+ * (-device VGA, the VRAM helpers) and qxl (-device qxl). The pool zaps
+ * the user mappings of every TTM device around sleep, not only those of
+ * pool pages, so a dumb buffer mapped into a process must be zapped
+ * (mappings_zapped counts each device once), fault back in through the
+ * driver's own fault handler, and keep every word; no driver may hang.
+ * GFX_POOL_SLEEP names the cycle, as for the sleep fixture, and every
+ * /dev/dri/card* is tested. The test guest runs it with those devices
+ * (gfxpool_drm=<cycle,...>); the selftests mode leaves it out.
+ */
+#define DRM_CARDS	4
+#define DUMB_SIDE	256	/* pixels of 32 bits: 256 KiB */
+
+struct dumb {
+	int fd;
+	char driver[32];
+	__u32 handle;
+	__u64 size;
+	unsigned int *map;
+};
+
+FIXTURE(drm)
+{
+	struct dumb card[DRM_CARDS];
+	int nr;
+	const char *how;
+};
+
+static int dumb_open(struct dumb *b, const char *path)
+{
+	struct drm_mode_create_dumb create = {
+		.width = DUMB_SIDE, .height = DUMB_SIDE, .bpp = 32,
+	};
+	struct drm_version version = {
+		.name = b->driver, .name_len = sizeof(b->driver) - 1,
+	};
+	struct drm_mode_map_dumb map = {};
+
+	b->fd = open(path, O_RDWR);
+	if (b->fd < 0)
+		return -errno;
+	if (ioctl(b->fd, DRM_IOCTL_VERSION, &version) ||
+	    ioctl(b->fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	b->handle = create.handle;
+	b->size = create.size;
+	map.handle = create.handle;
+	if (ioctl(b->fd, DRM_IOCTL_MODE_MAP_DUMB, &map))
+		return -errno;
+	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      b->fd, map.offset);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void dumb_close(struct dumb *b)
+{
+	struct drm_mode_destroy_dumb destroy = { .handle = b->handle };
+
+	if (b->map)
+		munmap(b->map, b->size);
+	if (b->handle)
+		ioctl(b->fd, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy);
+	if (b->fd >= 0)
+		close(b->fd);
+}
+
+FIXTURE_SETUP(drm)
+{
+	char path[32];
+	int i, ret;
+
+	memset(self->card, 0, sizeof(self->card));
+	for (i = 0; i < DRM_CARDS; i++)
+		self->card[i].fd = -1;
+	self->how = getenv("GFX_POOL_SLEEP");
+	if (!self->how)
+		SKIP(return, "set GFX_POOL_SLEEP to a pm_test level or mem");
+	for (i = 0; i < DRM_CARDS; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		if (access(path, F_OK))
+			continue;
+		ret = dumb_open(&self->card[self->nr], path);
+		ASSERT_EQ(0, ret) TH_LOG("%s: a dumb buffer: %s", path,
+					 strerror(-ret));
+		TH_LOG("%s: %s, a %llu KiB dumb buffer", path,
+		       self->card[self->nr].driver,
+		       (unsigned long long)self->card[self->nr].size / 1024);
+		self->nr++;
+	}
+	if (!self->nr)
+		SKIP(return, "no /dev/dri/card*: no DRM device");
+}
+
+FIXTURE_TEARDOWN(drm)
+{
+	int i;
+
+	for (i = 0; i < DRM_CARDS; i++)
+		dumb_close(&self->card[i]);
+}
+
+TEST_F_TIMEOUT(drm, dumb_buffer_through_sleep, 600)
+{
+	bool zaps = sleep_zaps(self->how);
+	unsigned long w, words;
+	long zapped;
+	int i;
+
+	pool_pages_in_use();	/* mounts debugfs */
+	zapped = gfx_pool_read_key(GFX_POOL_STATS, "mappings_zapped");
+	ASSERT_LE(0, zapped) TH_LOG("%s: no mappings_zapped", GFX_POOL_STATS);
+	for (i = 0; i < self->nr; i++) {
+		struct dumb *b = &self->card[i];
+
+		words = b->size / sizeof(*b->map);
+		for (w = 0; w < words; w++)
+			b->map[w] = pattern(i, w);
+	}
+
+	ASSERT_EQ(0, enter_sleep(self->how)) TH_LOG("sleep %s", self->how);
+
+	/*
+	 * Each card is one TTM device, whose mapping TTM registered: the
+	 * pool zapped each once, and nothing else is registered here (this
+	 * process has no /dev/test_gfx_pool open). The mappings are
+	 * VM_PFNMAP, which /proc/self/pagemap and mincore() cannot see.
+	 */
+	EXPECT_EQ(zapped + (zaps ? self->nr : 0),
+		  gfx_pool_read_key(GFX_POOL_STATS, "mappings_zapped"))
+		TH_LOG("mappings zapped by %s", self->how);
+	for (i = 0; i < self->nr; i++) {
+		struct dumb *b = &self->card[i];
+
+		words = b->size / sizeof(*b->map);
+		for (w = 0; w < words; w++)
+			if (b->map[w] != pattern(i, w))
+				break;
+		EXPECT_EQ(words, w) TH_LOG("%s: word %lu changed across %s",
+					   b->driver, w, self->how);
+		TH_LOG("%s: %s, %s, data intact", b->driver, self->how,
+		       zaps ? "zapped and faulted back" : "not zapped");
+	}
 }
 
 /* === Memory failure ===================================================== */
