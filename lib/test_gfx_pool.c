@@ -34,6 +34,7 @@
 #include <linux/prandom.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/suspend.h>
 #include <linux/timer.h>
 #include <linux/uaccess.h>
@@ -68,6 +69,48 @@ static int per_page_reset(struct page **pages, unsigned long n, u64 domain)
 		return 0;
 	return set_pages_array_wb(pages, n);
 }
+
+#ifdef CONFIG_X86
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Does a 4K entry map the direct map at @pfn? */
+static bool direct_map_4k(unsigned long pfn)
+{
+	unsigned int level;
+
+	return lookup_address((unsigned long)pfn_to_kaddr(pfn), &level) &&
+	       level == PG_LEVEL_4K;
+}
+
+#define PFNS_PER_PMD	(1UL << (PMD_SHIFT - PAGE_SHIFT))
+
+/*
+ * The distinct 2M regions of the direct map that @n pages sit in and
+ * that a 2M or 1G entry maps now: one of the pages of each, by PFN, into
+ * @region (the pages stay held, so each stays mapped).
+ * Return: how many.
+ */
+static unsigned long large_regions(struct page **pages, unsigned long n,
+				   unsigned long *region)
+{
+	unsigned long i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		region[i] = page_to_pfn(pages[i]);
+	sort(region, n, sizeof(*region), cmp_ulong, NULL);
+	/* In place: region[i - 1] is never overwritten before it is read. */
+	for (i = 0; i < n; i++)
+		if ((!i || region[i] / PFNS_PER_PMD != region[i - 1] / PFNS_PER_PMD) &&
+		    !direct_map_4k(region[i]))
+			region[nr++] = region[i];
+	return nr;
+}
+#endif
 
 /* Free @n allocations of @order. */
 static void bench_free(struct page **pages, unsigned long n, u64 method,
@@ -131,15 +174,32 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 
 	cmd->ns_set = 0;
 	cmd->ns_reset = 0;
+	cmd->regions = 0;
+	cmd->regions_split = 0;
 	if (cmd->method == TEST_GFX_POOL_PER_PAGE) {
+		unsigned long *region = NULL;
 		int err;
 
+#ifdef CONFIG_X86
+		if (cmd->domain != TEST_GFX_POOL_WB) {
+			/* Untimed: t1 is taken again after it. */
+			region = kvmalloc_array(n, sizeof(*region), GFP_KERNEL);
+			if (region)
+				cmd->regions = large_regions(pages, n, region);
+			t1 = ktime_get_ns();
+		}
+#endif
 		ret = per_page_set(pages, n, cmd->domain);
 		t0 = ktime_get_ns();
 		cmd->ns_set = t0 - t1;
 		/* Back to WB even after a failed set: it may have done part. */
 		err = per_page_reset(pages, n, cmd->domain);
 		cmd->ns_reset = ktime_get_ns() - t0;
+#ifdef CONFIG_X86
+		for (i = 0; region && i < cmd->regions; i++)
+			cmd->regions_split += direct_map_4k(region[i]);
+#endif
+		kvfree(region);
 		if (err) {
 			/* Pages of unknown caching must not go back to the buddy. */
 			pr_err("set_pages_array_wb() failed: %d; leaking %lu pages\n",

@@ -48,6 +48,10 @@ enum {
  * @ns_set: (out) time to change their caching (per-page only, else 0).
  * @ns_reset: (out) time to change it back to WB (per-page only, else 0).
  * @ns_free: (out) time to free all pages.
+ * @regions: (out, per-page WC and UC only) the 2M regions of the direct
+ *	map the pages sit in that a 2M or 1G entry mapped before the set.
+ * @regions_split: (out, the same) how many of those 4K entries map after
+ *	the reset to WB: the per-page path's splits, which nothing undoes.
  *
  * The pages are held all at once, then freed: N pages cost ns_alloc +
  * ns_set + ns_reset + ns_free.
@@ -62,6 +66,8 @@ struct test_gfx_pool_cmd {
 	__u64 ns_set;
 	__u64 ns_reset;
 	__u64 ns_free;
+	__u64 regions;
+	__u64 regions_split;
 };
 
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
