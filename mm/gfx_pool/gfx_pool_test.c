@@ -258,6 +258,22 @@ static void grow_restore(void *data)
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
 }
 
+/*
+ * No growth for the rest of the case: the limit 0 until its end, then
+ * back as it was, with every grown block given back.
+ * Return: the restore's data, for a case that releases it sooner.
+ */
+static struct grow_ctx *grow_none(struct kunit *test)
+{
+	struct grow_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->old_limit = gfx_pool_set_grow_limit(0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
+							ctx), 0);
+	return ctx;
+}
+
 /* Fill or check @nr pages at @page, whatever the domain. */
 static void *map_for_test(struct page *page, unsigned long nr,
 			  enum gfx_pool_domain domain)
@@ -757,13 +773,9 @@ static void gfx_pool_test_one_conversion_for_waiters(struct kunit *test)
 	int i, last, nid, started = 0;
 
 	w = kunit_kcalloc(test, WAITERS, sizeof(*w), GFP_KERNEL);
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	/* No growth: a waiter must not find a block of its own there. */
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	ctx = grow_none(test);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	if (held->nr < 2 || gfx_pool_nr_free())
 		kunit_skip(test, "needs two blocks and no other user");
@@ -966,15 +978,10 @@ static void gfx_pool_test_hwpoison_free_block(struct kunit *test)
 	struct gfx_pool_held_blocks *held;
 	struct page *first, *bad[2], *page;
 	unsigned long conversions;
-	struct grow_ctx *ctx;
 	int nid;
 
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	/* No growth and no warm work: the cold paths meet the blocks. */
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	grow_none(test);
 	gfx_pool_test_warm_blocks(test, 0);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
 	if (gfx_pool_nr_free())
@@ -1055,14 +1062,9 @@ static void gfx_pool_test_hwpoison_warm(struct kunit *test)
 	struct gfx_pool_held_blocks *held;
 	unsigned long conversions;
 	struct page *page, *bad[2];
-	struct grow_ctx *ctx;
 	unsigned int i, kept;
 
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	grow_none(test);
 	gfx_pool_test_warm_blocks(test, 0);
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
@@ -1626,18 +1628,12 @@ static void gfx_pool_test_direct_map(struct kunit *test)
  */
 static void grow_setup(struct kunit *test, unsigned long blocks)
 {
-	struct grow_ctx *ctx;
-
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
 	if (gfx_pool_nr_grown())
 		kunit_skip(test, "the pool has grown already");
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	grow_none(test);
 	gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 0);
 	gfx_pool_set_grow_limit(blocks);
@@ -2977,11 +2973,7 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
 	/* The break below queues a repair GFX_POOL_IDLE later, not sooner. */
 	gfx_pool_repair_cancel();
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	ctx = grow_none(test);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	if (!held->nr || gfx_pool_nr_free())
 		kunit_skip(test, "needs a free block and no other user");
@@ -3050,13 +3042,9 @@ static void gfx_pool_inject_test_workload(struct kunit *test)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
 	slots = kunit_kcalloc(test, INJECT_SLOTS, sizeof(*slots), GFP_KERNEL);
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, slots);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	/* A few free blocks, so that conversions, growth and lending all come. */
-	ctx->old_limit = gfx_pool_set_grow_limit(0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, grow_restore,
-							ctx), 0);
+	ctx = grow_none(test);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	for (i = 0; i < INJECT_FREE_BLOCKS && held->nr; i++)
 		gfx_pool_free_pages(held->pages[--held->nr],
