@@ -145,6 +145,69 @@ gfx_pool_hold_all_blocks(struct kunit *test, enum gfx_pool_domain domain)
 	return held;
 }
 
+/* Pages of one order that a KUnit case holds, given back as blocks are. */
+struct gfx_pool_held_pages {
+	struct page **pages;
+	unsigned long nr;
+	unsigned int order;
+};
+
+static inline void gfx_pool_held_pages_release(void *data)
+{
+	struct gfx_pool_held_pages *held = data;
+
+	while (held->nr)
+		gfx_pool_free_pages(held->pages[--held->nr], held->order);
+}
+
+/*
+ * Leave the pool exactly @left free pages, all in one block of @domain on
+ * @nid, so that the next allocation runs it dry part way: every other
+ * block is held whole, and the rest of that block is held in pages of
+ * @order (@left a multiple of 1 << @order, so that what is left is free
+ * in aligned runs of that order). Skips when other users hold part of the
+ * pool. The case turns the per-CPU lists and the warm work off first.
+ */
+static inline void gfx_pool_test_leave_free(struct kunit *test, int nid,
+					    enum gfx_pool_domain domain,
+					    unsigned int order,
+					    unsigned long left)
+{
+	unsigned long block = 1UL << GFX_POOL_BLOCK_ORDER, i;
+	struct gfx_pool_held_blocks *blocks;
+	struct gfx_pool_held_pages *held;
+	struct page *page;
+
+	KUNIT_ASSERT_EQ(test, left % (1UL << order), 0);
+	KUNIT_ASSERT_LT(test, left, block);
+	blocks = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
+	for (i = 0; i < blocks->nr && page_to_nid(blocks->pages[i]) != nid; i++)
+		;
+	if (i == blocks->nr)
+		kunit_skip(test, "no block of the pool on node %d", nid);
+	swap(blocks->pages[i], blocks->pages[blocks->nr - 1]);
+	gfx_pool_free_pages(blocks->pages[--blocks->nr], GFX_POOL_BLOCK_ORDER);
+
+	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	held->order = order;
+	held->pages = kunit_kcalloc(test, block >> order, sizeof(*held->pages),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held->pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_held_pages_release,
+							held), 0);
+	while (gfx_pool_nr_free() > left) {
+		page = gfx_pool_alloc_pages(nid, domain,
+					    GFP_KERNEL | __GFP_THISNODE, order);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		held->pages[held->nr++] = page;
+	}
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), left);
+}
+
 static inline void gfx_pool_warm_blocks_restore(void *data)
 {
 	gfx_pool_set_warm_blocks((unsigned long)data);

@@ -205,6 +205,54 @@ static void agp_gfx_pool_fallback(struct kunit *test)
 }
 
 /*
+ * The pool runs dry in the middle of one agp_generic_alloc_pages(): it has
+ * half the pages asked for, in one UC block. agpgart takes those first,
+ * under the block's 2M entry, and the rest from the page allocator, made
+ * UC page by page (each counted as exhausted); agp_generic_destroy_pages()
+ * gives each page back where it came from.
+ */
+static void agp_gfx_pool_dry_midway(struct kunit *test)
+{
+	const unsigned long left = NR_PAGES / 2;
+	struct agp_test_priv *priv = test->priv;
+	unsigned long exhausted, in_use, i, pooled = 0;
+	struct agp_memory mem = {};
+	bool from_pool;
+
+	if (priv->pool_end > priv->limit)
+		kunit_skip(test, "the GART does not reach the whole pool");
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	gfx_pool_test_leave_free(test, first_online_node, GFX_POOL_UC, 0, left);
+
+	mem.pages = kunit_kcalloc(test, NR_PAGES, sizeof(*mem.pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mem.pages);
+	in_use = gfx_pool_pages_in_use();
+	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
+	KUNIT_ASSERT_EQ(test, agp_generic_alloc_pages(&priv->bridge, &mem,
+						      NR_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mem.page_count, NR_PAGES);
+	for (i = 0; i < NR_PAGES; i++) {
+		from_pool = gfx_pool_owns_page(mem.pages[i]);
+		KUNIT_EXPECT_EQ_MSG(test, from_pool, i < left, "page %lu", i);
+		KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(mem.pages[i]) + 1),
+				priv->limit);
+		expect_uc(test, mem.pages[i], from_pool);
+		pooled += from_pool;
+	}
+	KUNIT_EXPECT_EQ(test, pooled, left);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use + left);
+	KUNIT_EXPECT_EQ(test,
+			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
+			exhausted + NR_PAGES - left);
+
+	agp_generic_destroy_pages(&mem);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), left);
+}
+
+/*
  * A GART whose limit falls inside the pool: with every block below the
  * limit in use, agpgart must not get one of the free blocks above it.
  */
@@ -266,6 +314,7 @@ static struct kunit_case agp_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(agp_gfx_pool_one_page, agp_test_addr_bits_gen_params),
 	KUNIT_CASE_PARAM(agp_gfx_pool_many_pages, agp_test_addr_bits_gen_params),
 	KUNIT_CASE_PARAM(agp_gfx_pool_fallback, agp_test_addr_bits_gen_params),
+	KUNIT_CASE_PARAM(agp_gfx_pool_dry_midway, agp_test_addr_bits_gen_params),
 	KUNIT_CASE(agp_gfx_pool_beyond_limit),
 	{}
 };

@@ -262,6 +262,53 @@ static void ttm_gfx_pool_partial_fallback(struct kunit *test)
 }
 
 /*
+ * The pool runs dry in the middle of one ttm_tt below a PMD: it has 8 WC
+ * pages left, free as one aligned order-3 run, and the tt has 12. TTM takes
+ * its order-3 chunk from the pool, under the block's 2M entry, then falls
+ * back for the order-2 rest, counted once, which set_pages_array_wc() makes
+ * WC in 4K entries. Freeing gives the pool its 8 pages back.
+ */
+static void ttm_gfx_pool_dry_midway(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long left = 8, num_pages = 12;
+	int nid = first_online_node;
+	unsigned long fallbacks, in_use;
+	struct ttm_pool *pool;
+	struct ttm_tt *tt;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	gfx_pool_test_leave_free(test, nid, GFX_POOL_WC, 3, left);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
+	fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
+	in_use = gfx_pool_pages_in_use();
+
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(tt->pages[0]));
+	KUNIT_EXPECT_EQ(test, tt->pages[0]->private, 3);
+	expect_direct_map(test, tt->pages[0], ttm_write_combined, PMD_SHIFT);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(tt->pages[left]));
+	KUNIT_EXPECT_EQ(test, tt->pages[left]->private, 2);
+	expect_direct_map(test, tt->pages[left], ttm_write_combined,
+			  PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
+			fallbacks + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use + left);
+
+	ttm_pool_free(pool, tt);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), left);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
+/*
  * The page allocator's free pages: those free in the zones, and those the
  * per-CPU lists hold. Half a GiB freed page by page can leave tens of MiB
  * on those lists (their high mark tunes itself up), more on a guest with
@@ -424,6 +471,7 @@ static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
+	KUNIT_CASE(ttm_gfx_pool_dry_midway),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
 	KUNIT_CASE(ttm_gfx_pool_numa),
 	KUNIT_CASE_SLOW(ttm_gfx_pool_grow),
