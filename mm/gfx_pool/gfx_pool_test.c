@@ -1852,19 +1852,26 @@ static void gfx_pool_grow_test_hwpoison(struct kunit *test)
 
 /* === Lending ============================================================= */
 
-static int gfx_pool_lend_test_init(struct kunit *test)
+/* Skip a case that counts lent blocks unless every region lends. */
+static void skip_unless_every_region_lends(struct kunit *test)
 {
-	int ret = gfx_pool_test_init(test);
 	unsigned int r;
 
-	if (!ret && !gfx_pool_lends())
+	if (!gfx_pool_lends())
 		kunit_skip(test, "the region is not lent: CONFIG_CMA=n or gfx_pool.lend=0");
-	/* The counts below are of every block: each region must lend. */
-	for (r = 0; !ret && r < gfx_pool.nr_regions; r++)
+	for (r = 0; r < gfx_pool.nr_regions; r++)
 		if (!gfx_pool.region[r].cma)
 			kunit_skip(test,
 				   "region %u does not lend: it spans zones or nodes, or no CMA area was left",
 				   r);
+}
+
+static int gfx_pool_lend_test_init(struct kunit *test)
+{
+	int ret = gfx_pool_test_init(test);
+
+	if (!ret)
+		skip_unless_every_region_lends(test);
 	return ret;
 }
 
@@ -3013,6 +3020,71 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 }
 
 /*
+ * Taking a lent block back fails (cma_alloc() could not migrate what the
+ * page allocator put there): the allocation fails as an exhausted pool
+ * does, the failure is counted once, and the block stays lent and the page
+ * allocator's. The next allocation takes that very block back and serves
+ * from it.
+ */
+static void gfx_pool_inject_test_take_back(struct kunit *test)
+{
+	unsigned long failures = failures_counted(GFX_POOL_FAIL_TAKE_BACK);
+	unsigned long injected = gfx_pool_fail_injected(GFX_POOL_FAIL_TAKE_BACK);
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	unsigned long taken, pfn;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	skip_unless_every_region_lends(test);
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	ctx = grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	KUNIT_ASSERT_EQ(test, count_lent_blocks(), 0);
+	/* One block back, and lent: the only one the pool could use. */
+	pfn = page_to_pfn(held->pages[held->nr - 1]);
+	block = gfx_pool_pfn_to_block(pfn);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(block->lent));
+
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL, 0));
+	kunit_release_action(test, inject_off, NULL);
+	KUNIT_EXPECT_EQ(test, gfx_pool_fail_injected(GFX_POOL_FAIL_TAKE_BACK) -
+			injected, 1);
+	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_TAKE_BACK) -
+			failures, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_EQ(test, count_lent_blocks(), 1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), 0);
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_pfn_to_block(page_to_pfn(page)),
+			    block);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
+	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
+	expect_pool_whole(test);
+}
+
+/*
  * The pool's work with fail_gfx_pool failing every Nth fallible step, or
  * steps at random: conversions both ways in every domain, orders 0 to
  * 10, growth, blocks lent and taken back, blocks given back. Whatever
@@ -3335,6 +3407,7 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 #ifdef CONFIG_FAIL_GFX_POOL
 static struct kunit_case gfx_pool_inject_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
+	KUNIT_CASE(gfx_pool_inject_test_take_back),
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_workload, inject_gen_params),
 #ifdef CONFIG_HIBERNATION
 	KUNIT_CASE(gfx_pool_inject_test_snapshot),
