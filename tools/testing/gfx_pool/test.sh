@@ -243,13 +243,66 @@ boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
 }
 
 # Bad gfx_pool= values: the boot goes on, the pool stays off, and the
-# message names the value. One short boot each, with KUnit off.
+# message names the value. Short boots with KUnit off; a boot per value
+# only where one boot cannot tell the values apart (params_stage).
 stats_line() {	# stats_line <log> <line>: debugfs stats had exactly <line>
 	tr -d '\r' < "$1" | grep -qxF "GFXPOOL-STATS: $2"
 }
 
+# gfx_pool= values the parser refuses, each with what it says.
+params_parse_list() {
+	cat <<-'LIST'
+	abc|ignoring gfx_pool=abc: the size is not a number; the pool stays off
+	|ignoring gfx_pool=: no size given
+	3M|ignoring gfx_pool=3M: the size is not a multiple of 2M
+	64M@|ignoring gfx_pool=64M@: no base address after '@'
+	64M@1M|ignoring gfx_pool=64M@1M: the base is not 2M aligned
+	0:64M,0:64M|ignoring gfx_pool=0:64M,0:64M: a node is given twice
+	0:3M|ignoring gfx_pool=0:3M: a node's size is not a multiple of 2M
+	LIST
+}
+
+# Bad values of the run-time parameters: the value, the stats line of
+# the default it keeps, and what it says.
+params_runtime_list() {
+	cat <<-'LIST'
+	gfx_pool.warm_blocks=9|warm_blocks: 1|gfx_pool.warm_blocks=9: not a number of blocks from 0 to 8
+	gfx_pool.warm_blocks=x|warm_blocks: 1|gfx_pool.warm_blocks=x: not a number of blocks from 0 to 8
+	gfx_pool.grow_limit=3M|grow_limit_blocks: 0|gfx_pool.grow_limit=3M: not a size that is a multiple of 2M
+	gfx_pool.pcp=maybe|pcp: yes|gfx_pool.pcp=maybe: not a boolean
+	gfx_pool.warm_blocks=-1|warm_blocks: 1|gfx_pool.warm_blocks=-1: not a number of blocks from 0 to 8
+	gfx_pool.grow_limit=-2M|grow_limit_blocks: 0|gfx_pool.grow_limit=-2M: not a size that is a multiple of 2M
+	gfx_pool.grow_limit=18446744073709551615G|grow_limit_blocks: 0|gfx_pool.grow_limit=18446744073709551615G: not a size that is a multiple of 2M
+	gfx_pool.lend=maybe|lends: yes|ignoring gfx_pool.lend=maybe: not a boolean
+	gfx_pool.lend=|lends: yes|ignoring gfx_pool.lend=: not a boolean
+	LIST
+}
+
 params_stage() {
-	local value msg log
+	local value msg log args param default
+
+	# The parser's refusals, all in one boot: gfx_pool_parse_param()
+	# judges each value as it is parsed and says why at once (its KUnit
+	# table checks every value's verdict). The last gfx_pool= wins, so
+	# the good one in front of them must not: the pool stays off.
+	log=$build/test-params-parse.log
+	args="gfx_pool=64M"
+	while IFS='|' read -r value msg; do
+		args="$args gfx_pool=$value"
+	done < <(params_parse_list)
+	echo "=== stage params: $args"
+	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"kunit.enable=0 gfxpool_mode=none $args"
+	check "params: refused by the parser: boots" grep -q '^GFXPOOL: end' "$log"
+	while IFS='|' read -r value msg; do
+		check "params: gfx_pool=$value says \"$msg\"" \
+			grep -qF "gfx_pool: $msg" "$log"
+	done < <(params_parse_list)
+	check "params: a later bad gfx_pool= wins over an earlier good one" \
+		not_grep 'GFXPOOL-STATS\|gfx_pool: reserved' "$log"
+
+	# What only the machine can judge, against the gfx_pool= that won:
+	# one boot each.
 	while IFS='|' read -r value msg; do
 		log=$build/test-params.log
 		echo "=== stage params: gfx_pool=$value"
@@ -261,52 +314,32 @@ params_stage() {
 		check "params: gfx_pool=$value leaves the pool off" \
 			not_grep 'GFXPOOL-STATS\|gfx_pool: reserved' "$log"
 	done <<-'LIST'
-	abc|ignoring gfx_pool=abc: the size is not a number; the pool stays off
-	|ignoring gfx_pool=: no size given
 	0|off (gfx_pool=0)
-	3M|ignoring gfx_pool=3M: the size is not a multiple of 2M
-	64M@|ignoring gfx_pool=64M@: no base address after '@'
-	64M@1M|ignoring gfx_pool=64M@1M: the base is not 2M aligned
 	64M@0x200000000|ignoring gfx_pool=64M@0x200000000: the range is not all RAM
 	64G|ignoring gfx_pool=64G: more than half of RAM
-	0:64M,0:64M|ignoring gfx_pool=0:64M,0:64M: a node is given twice
-	0:3M|ignoring gfx_pool=0:3M: a node's size is not a multiple of 2M
 	5:64M|ignoring gfx_pool=5:64M: node 5 has no memory
 	LIST
-	# The run-time parameters: a bad value is refused with a message,
-	# the pool comes up with the default.
-	local param default
+
+	# The run-time parameters refuse each bad value as it is set, with
+	# a message, and keep their default: all in one boot, behind a bad
+	# gfx_pool= that a later good one overrides.
+	log=$build/test-params-runtime.log
+	args="gfx_pool=abc gfx_pool=64M"
 	while IFS='|' read -r param default msg; do
-		log=$build/test-params.log
-		echo "=== stage params: gfx_pool=64M $param"
-		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-			"kunit.enable=0 gfxpool_mode=none gfx_pool=64M $param"
-		check "params: $param boots" grep -q '^GFXPOOL: end' "$log"
+		args="$args $param"
+	done < <(params_runtime_list)
+	echo "=== stage params: $args"
+	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"kunit.enable=0 gfxpool_mode=none $args"
+	check "params: run-time parameters refused: boots" \
+		grep -q '^GFXPOOL: end' "$log"
+	check "params: a later good gfx_pool= wins over an earlier bad one" \
+		grep -q 'gfx_pool: reserved 64 MiB' "$log"
+	while IFS='|' read -r param default msg; do
 		check "params: $param says \"$msg\"" grep -qF "gfx_pool: $msg" "$log"
 		check "params: $param leaves the pool on with $default" \
 			stats_line "$log" "$default"
-	done <<-'LIST'
-	gfx_pool.warm_blocks=9|warm_blocks: 1|gfx_pool.warm_blocks=9: not a number of blocks from 0 to 8
-	gfx_pool.warm_blocks=x|warm_blocks: 1|gfx_pool.warm_blocks=x: not a number of blocks from 0 to 8
-	gfx_pool.grow_limit=3M|grow_limit_blocks: 0|gfx_pool.grow_limit=3M: not a size that is a multiple of 2M
-	gfx_pool.pcp=maybe|pcp: yes|gfx_pool.pcp=maybe: not a boolean
-	gfx_pool.warm_blocks=-1|warm_blocks: 1|gfx_pool.warm_blocks=-1: not a number of blocks from 0 to 8
-	gfx_pool.grow_limit=-2M|grow_limit_blocks: 0|gfx_pool.grow_limit=-2M: not a size that is a multiple of 2M
-	gfx_pool.grow_limit=18446744073709551615G|grow_limit_blocks: 0|gfx_pool.grow_limit=18446744073709551615G: not a size that is a multiple of 2M
-	gfx_pool.lend=maybe|lends: yes|ignoring gfx_pool.lend=maybe: not a boolean
-	gfx_pool.lend=|lends: yes|ignoring gfx_pool.lend=: not a boolean
-	LIST
-	# The last gfx_pool= wins, as with other parameters.
-	log=$build/test-params.log
-	echo "=== stage params: gfx_pool=abc gfx_pool=64M"
-	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-		"kunit.enable=0 gfxpool_mode=none gfx_pool=abc gfx_pool=64M"
-	check "params: a later good gfx_pool= wins over an earlier bad one" \
-		grep -q 'gfx_pool: reserved 64 MiB' "$log"
-	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-		"kunit.enable=0 gfxpool_mode=none gfx_pool=64M gfx_pool=abc"
-	check "params: a later bad gfx_pool= wins over an earlier good one" \
-		not_grep 'gfx_pool: reserved' "$log"
+	done < <(params_runtime_list)
 	# A fixed range across the middle of RAM, where KASLR would often
 	# put the kernel: the decompressor keeps out of it, every boot.
 	local where="" at
