@@ -386,15 +386,37 @@ grew_by() {	# grew_by <before> <after> <delta>: after - before == delta
 # in the order gfx_pool_init() takes them: the block array, the zeroing
 # slot, the node, then the 1G demotion's set_memory_wc() and _wb().
 inject_stage() {
-	local log=$build/test-inject.log on n what mt
+	local log on n what mt
 	# gfx_pool.lend=0: the region is the pool's until init gives it back.
 	local args="nokaslr kunit.enable=0 gfxpool_mode=none gfx_pool=64M gfx_pool.lend=0"
 
-	echo "=== stage inject: $args (reference)"
-	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" "$args"
+	# Malformed fail_gfx_pool= values, five in one boot: a message for
+	# each that names it and its value (setup_fault_attr()'s own names
+	# neither), injection left off, the pool up and whole. With nothing
+	# injected, this boot is also the reference: MemTotal with the pool
+	# on, for the boots below that fail it.
+	log=$build/test-inject-malformed.log
+	echo "=== stage inject: malformed fail_gfx_pool= values"
+	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
+		"$args fail_gfx_pool= fail_gfx_pool=x fail_gfx_pool=1,100 fail_gfx_pool=1,100,0 fail_gfx_pool=1;100;0;1"
+	check "inject: malformed fail_gfx_pool=: the boot goes on" \
+		grep -q '^GFXPOOL: end' "$log"
+	check "inject: malformed fail_gfx_pool=: each one refused, named with its value" \
+		all_grep "$log" \
+		'gfx_pool: fail_gfx_pool=: not <interval>,<probability>,<space>,<times>; no failures will be injected' \
+		'gfx_pool: fail_gfx_pool=x: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1,100: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1,100,0: not <interval>' \
+		'gfx_pool: fail_gfx_pool=1;100;0;1: not <interval>'
 	on=$(memtotal "$log")
-	check "inject: the reference boot reserved the pool" \
-		grep -q 'gfx_pool: 32 blocks of 2M ready' "$log"
+	check "inject: malformed fail_gfx_pool=: nothing injected, the pool up" \
+		sh -c '! grep -q "FAULT_INJECTION: forcing a failure" "$1" &&
+			grep -q "gfx_pool: 32 blocks of 2M ready" "$1"' sh "$log"
+	check "inject: malformed fail_gfx_pool=: no failure counted" \
+		all_stats "$log" 'broken_blocks: 0' 'direct_map_failures: 0'
+	check "inject: malformed fail_gfx_pool=: no kernel warnings" \
+		no_reports "$log"
+
 	while read -r n what; do
 		log=$build/test-inject-$n.log
 		echo "=== stage inject: failing the $what"
@@ -417,30 +439,6 @@ inject_stage() {
 	2 zeroing slot
 	3 node
 	LIST
-
-	# Malformed fail_gfx_pool= values, five in one boot: a message for
-	# each that names it and its value (setup_fault_attr()'s own names
-	# neither), injection left off, the pool up and whole.
-	log=$build/test-inject-malformed.log
-	echo "=== stage inject: malformed fail_gfx_pool= values"
-	"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
-		"$args fail_gfx_pool= fail_gfx_pool=x fail_gfx_pool=1,100 fail_gfx_pool=1,100,0 fail_gfx_pool=1;100;0;1"
-	check "inject: malformed fail_gfx_pool=: the boot goes on" \
-		grep -q '^GFXPOOL: end' "$log"
-	check "inject: malformed fail_gfx_pool=: each one refused, named with its value" \
-		all_grep "$log" \
-		'gfx_pool: fail_gfx_pool=: not <interval>,<probability>,<space>,<times>; no failures will be injected' \
-		'gfx_pool: fail_gfx_pool=x: not <interval>' \
-		'gfx_pool: fail_gfx_pool=1,100: not <interval>' \
-		'gfx_pool: fail_gfx_pool=1,100,0: not <interval>' \
-		'gfx_pool: fail_gfx_pool=1;100;0;1: not <interval>'
-	check "inject: malformed fail_gfx_pool=: nothing injected, the pool up" \
-		sh -c '! grep -q "FAULT_INJECTION: forcing a failure" "$1" &&
-			grep -q "gfx_pool: 32 blocks of 2M ready" "$1"' sh "$log"
-	check "inject: malformed fail_gfx_pool=: no failure counted" \
-		all_stats "$log" 'broken_blocks: 0' 'direct_map_failures: 0'
-	check "inject: malformed fail_gfx_pool=: no kernel warnings" \
-		no_reports "$log"
 
 	# The same failure with a lent region: CMA has had it since
 	# core_initcall, so it stays lent; MemTotal counts it as it counts
