@@ -24,8 +24,12 @@ DEBUG_DIR := $(BUILD)/kunit-debug
 T := $(REPO)/tools/testing/gfx_pool
 JOBS ?= $(shell nproc)
 
-# The stages of `make test`; see tools/testing/gfx_pool/test.sh.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep drm drm-hibernate hibernate debug inject debug-stress debug-hibernate kdump
+# The stages of `make test`; see tools/testing/gfx_pool/test.sh. The debug
+# kernel's stages run in two lanes at once ("a,b+c,d"): each guest keeps
+# about one core busy.
+TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep \
+	drm drm-hibernate hibernate \
+	inject,debug-hibernate+debug,debug-stress,kdump
 
 # `make stress`: how long, in seconds.
 STRESS_SECONDS ?= 600
@@ -135,8 +139,11 @@ bench-deps: deps
 	@$(MAKE) -s deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
 		DEPS_STAMP=$(BUILD)/.deps-bench
 
-test: kernel debug-kernel initramfs
-	@$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)
+# The debug kernel is built by test.sh, in the background while the plain
+# kernel's stages boot, and only when a stage needs it.
+test: kernel initramfs
+	@GFX_POOL_DEBUG_BUILD="$(MAKE) -s -C $(REPO) debug-kernel" \
+		$(T)/test.sh $(BUILD) $(KSRC) $(TEST_STAGES)
 
 # Not part of `make test`: it takes STRESS_SECONDS (600) on its own. Its
 # 60-second version under the debug kernel is the debug-stress stage.

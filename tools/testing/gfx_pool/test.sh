@@ -3,6 +3,9 @@
 #
 #   test.sh <build-dir> <kernel-tree> <stage>...
 #
+# A <stage> may also be lanes that run at once, "a,b+c,d": a then b in
+# one lane, c then d in the other (run_lanes).
+#
 # Boot the test guests and count what they report. Each stage is one QEMU
 # boot: the built-in KUnit suites run during boot (they see the
 # DirectMap counts and lookup_address(), not the vmstat split events,
@@ -637,7 +640,62 @@ not_grep() {
 kernel=$build/kunit/arch/x86/boot/bzImage
 debug_kernel=$build/kunit-debug/arch/x86/boot/bzImage
 
-for stage in "$@"; do
+# The stages that boot the debug kernel.
+needs_debug_kernel() {	# needs_debug_kernel <stage>
+	case $1 in
+	debug|inject|debug-stress|debug-hibernate|kdump) return 0 ;;
+	esac
+	return 1
+}
+
+# make test has the debug kernel built here, in the background, while the
+# stages on the plain kernel boot (GFX_POOL_DEBUG_BUILD is the command): a
+# TCG guest mostly keeps one of its two vCPUs busy, and the build, at the
+# lowest priority, takes the core that is left. The first stage that
+# needs the debug kernel waits for it. From a fresh clone that is ten
+# minutes less than building both kernels first.
+debug_build_pid="" debug_build_rc=0
+debug_build_log=$build/kernel-debug.out
+stop_debug_build() {
+	[ -n "$debug_build_pid" ] && kill -- "-$debug_build_pid" 2>/dev/null
+}
+if [ -n "${GFX_POOL_DEBUG_BUILD:-}" ]; then
+	for stage in "$@"; do
+		needs_debug_kernel "$stage" || continue
+		echo "=== building the debug kernel in the background (log: $debug_build_log)"
+		debug_build_t0=$SECONDS
+		setsid nice -n 19 bash -c "$GFX_POOL_DEBUG_BUILD" \
+			> "$debug_build_log" 2>&1 < /dev/null &
+		debug_build_pid=$!
+		trap stop_debug_build EXIT
+		break
+	done
+fi
+
+wait_debug_build() {
+	local t0=$SECONDS
+
+	[ -n "$debug_build_pid" ] || return 0
+	echo "=== waiting for the debug kernel, started $((SECONDS - debug_build_t0)) s ago"
+	wait "$debug_build_pid"
+	debug_build_rc=$?
+	debug_build_pid=""
+	echo "    (waited $((SECONDS - t0)) s)"
+	cat "$debug_build_log"
+	check "the debug kernel built" [ "$debug_build_rc" -eq 0 ]
+}
+
+debug_kernel_ready() {
+	wait_debug_build
+	[ "$debug_build_rc" -eq 0 ] && [ -f "$debug_kernel" ] ||
+		{ fail "$stage: no debug kernel to boot"; return 1; }
+}
+
+run_stage() {	# run_stage <stage>
+	stage=$1
+	if needs_debug_kernel "$stage"; then
+		debug_kernel_ready || return
+	fi
 	case $stage in
 	2m)
 		boot 2m "$kernel" ""
@@ -983,6 +1041,60 @@ for stage in "$@"; do
 		echo "unknown stage $stage" >&2
 		exit 2
 		;;
+	esac
+}
+
+# Lanes: "a,b+c,d" runs the stages a then b in one lane and c then d in
+# another, both at once. A TCG guest mostly keeps one of its vCPUs busy
+# (KUnit, the selftests and kmemleak's scans run on one CPU), so on two
+# cores two guests take little longer than one. Each lane's output is
+# kept apart and printed whole, lane by lane, once all have ended; its
+# counts are added to the totals then. Stages in a lane must not share
+# files: each writes only logs and images named after itself.
+run_lanes() {	# run_lanes <lane>+<lane>...
+	local lane i=0 n pids=() outs=() counts=()
+	local p f s fl
+
+	# Only this shell can wait for the build: before the lanes start.
+	for stage in ${1//[+,]/ }; do
+		needs_debug_kernel "$stage" && wait_debug_build
+	done
+	for lane in ${1//+/ }; do
+		outs[i]=$build/lane-$i.out counts[i]=$build/lane-$i.counts
+		rm -f "${outs[i]}" "${counts[i]}"
+		(
+			passed=0 failed=0 skipped=0 failures=""
+			for stage in ${lane//,/ }; do
+				run_stage "$stage"
+			done
+			{
+				echo "$passed $failed $skipped"
+				echo -n "$failures"
+			} > "${counts[i]}"
+		) > "${outs[i]}" 2>&1 &
+		pids[i]=$!
+		i=$((i + 1))
+	done
+	echo "=== lanes: $1 (${#pids[@]} at once)"
+	for ((n = 0; n < i; n++)); do
+		wait "${pids[n]}"
+		cat "${outs[n]}"
+		if ! read -r p f s < "${counts[n]}"; then
+			fail "lane $n of $1 ended without its counts"
+			continue
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		skipped=$((skipped + s))
+		fl=$(tail -n +2 "${counts[n]}")
+		[ -z "$fl" ] || failures="$failures$fl"
+	done
+}
+
+for stage in "$@"; do
+	case $stage in
+	*+*) run_lanes "$stage" ;;
+	*) run_stage "$stage" ;;
 	esac
 done
 
