@@ -660,7 +660,8 @@ stop_debug_build() {
 	[ -n "$debug_build_pid" ] && kill -- "-$debug_build_pid" 2>/dev/null
 }
 if [ -n "${GFX_POOL_DEBUG_BUILD:-}" ]; then
-	for stage in "$@"; do
+	# Lanes too: the stages of "a,b+c,d".
+	for stage in ${*//[+,]/ }; do
 		needs_debug_kernel "$stage" || continue
 		echo "=== building the debug kernel in the background (log: $debug_build_log)"
 		debug_build_t0=$SECONDS
