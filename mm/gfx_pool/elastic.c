@@ -197,6 +197,24 @@ static void gfx_pool_disown_pages(struct page *page, unsigned long nr)
 		ClearPageReserved(page + i);
 }
 
+/*
+ * The 1G window over a block of a region also maps memory outside that
+ * region: as at init (gfx_pool_demote_gbpages()), the message says so.
+ * A grown block's window always does; "to grow" says that already.
+ */
+static const char *gfx_pool_gbpage_shared(const struct gfx_pool_block *block)
+{
+	const struct gfx_pool_region *region = gfx_pool_block_region(block);
+	unsigned long start = ALIGN_DOWN(block->pfn, PUD_SIZE >> PAGE_SHIFT);
+	unsigned long end = start + (PUD_SIZE >> PAGE_SHIFT);
+
+	if (!region || (start >= region->start_pfn &&
+			end <= region->start_pfn +
+			       (region->nr_blocks << GFX_POOL_BLOCK_ORDER)))
+		return "";
+	return " (it also maps memory outside the pool)";
+}
+
 /* A block comes in: demoted from 1G if need be, WB and on the lists. */
 static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block,
@@ -207,8 +225,8 @@ static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
 
 	ret = gfx_pool_demote_gbpage(block);
 	if (ret > 0)
-		pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages to %s\n",
-			block->pfn, how);
+		pr_info("demoted the 1G direct-map page over pfn %#lx to 2M pages to %s%s\n",
+			block->pfn, how, gfx_pool_gbpage_shared(block));
 	spin_lock_irqsave(&node->lock, flags);
 	/* Whatever the last user left there: not zero. */
 	bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
