@@ -9,9 +9,9 @@
 #ifndef _LINUX_GFX_POOL_H
 #define _LINUX_GFX_POOL_H
 
-#include <linux/bug.h>
 #include <linux/gfp_types.h>
 #include <linux/mm_types.h>
+#include <linux/printk.h>
 #include <linux/types.h>
 
 struct page;
@@ -60,8 +60,13 @@ static inline struct page *gfx_pool_alloc_pages(int nid,
 
 static inline void gfx_pool_free_pages(struct page *page, unsigned int order)
 {
-	/* No pool page can exist, so whatever this is, it is not ours. */
-	WARN_ON_ONCE(page);
+	/*
+	 * No pool page can exist, so whatever this is, it is not ours:
+	 * refused with an error, as the pool refuses misuse, never a WARN.
+	 */
+	if (page)
+		pr_err_ratelimited("gfx_pool: %pS freed a page, but this kernel has no pool\n",
+				   __builtin_return_address(0));
 }
 
 static inline bool gfx_pool_owns_page(const struct page *page)
