@@ -1376,6 +1376,91 @@ static long free_kb(void)
 	return kb;
 }
 
+#define PARAMS		"/sys/module/gfx_pool/parameters/"
+
+/* A parameter's value as sysfs shows it, newline included. */
+static int read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ret = fgets(buf, len, f) ? 0 : -EIO;
+	fclose(f);
+	return ret;
+}
+
+/* Pages on the per-CPU lists, all domains: debugfs "pcp_pages: WB n ...". */
+static long pcp_list_pages(void)
+{
+	char line[256], name[8];
+	long total = -1, n;
+	int off, used;
+	FILE *f;
+
+	f = fopen(GFX_POOL_STATS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "pcp_pages:", 10))
+			continue;
+		total = 0;
+		for (off = 10; sscanf(line + off, " %7s %ld%n", name, &n,
+				      &used) == 2; off += used)
+			total += n;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * The run-time parameters refuse a bad value with -EINVAL and keep the
+ * one they had; turning the per-CPU lists off drains them at once.
+ */
+TEST(run_time_parameters)
+{
+	static const char *const bad_warm[] = { "9", "x", "-1", "1x" };
+	static const char *const bad_pcp[] = { "maybe", "2" };
+	char warm[32], pcp[32], now[32];
+	struct test_gfx_pool_cmd cmd;
+	unsigned int i;
+	int fd;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+	ASSERT_EQ(0, read_param("warm_blocks", warm, sizeof(warm)));
+	ASSERT_EQ(0, read_param("pcp", pcp, sizeof(pcp)));
+	for (i = 0; i < ARRAY_SIZE(bad_warm); i++) {
+		EXPECT_EQ(-EINVAL, gfx_pool_write_file(PARAMS "warm_blocks",
+						       bad_warm[i]));
+		ASSERT_EQ(0, read_param("warm_blocks", now, sizeof(now)));
+		EXPECT_STREQ(warm, now);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_pcp); i++) {
+		EXPECT_EQ(-EINVAL, gfx_pool_write_file(PARAMS "pcp", bad_pcp[i]));
+		ASSERT_EQ(0, read_param("pcp", now, sizeof(now)));
+		EXPECT_STREQ(pcp, now);
+	}
+
+	/* Order-0 pages freed with the lists on stay on them, until off. */
+	ASSERT_EQ(0, gfx_pool_write_file(PARAMS "pcp", "Y"));
+	fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gfx_pool_run(fd, TEST_GFX_POOL_POOL, TEST_GFX_POOL_WC, 64,
+				  &cmd));
+	close(fd);
+	EXPECT_LT(0, pcp_list_pages());
+	ASSERT_EQ(0, gfx_pool_write_file(PARAMS "pcp", "N"));
+	EXPECT_EQ(0, pcp_list_pages());
+	EXPECT_EQ(0, gfx_pool_write_file(PARAMS "pcp", pcp));
+	EXPECT_EQ(0, gfx_pool_write_file(PARAMS "warm_blocks", warm));
+}
+
 #define GROW_LIMIT	"/sys/module/gfx_pool/parameters/grow_limit"
 #define GROW_PAGES	131072L	/* 512 MiB */
 
