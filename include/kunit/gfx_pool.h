@@ -57,6 +57,7 @@ unsigned long gfx_pool_set_grow_limit(unsigned long blocks);
 unsigned long gfx_pool_give_back(int nid, unsigned long nr, bool idle_only);
 unsigned int gfx_pool_set_warm_blocks(unsigned int blocks);
 void gfx_pool_warm_flush(void);
+void gfx_pool_idle_flush(void);
 unsigned long gfx_pool_pcp_drain(int nid);
 bool gfx_pool_pcp_enable(bool on);
 

@@ -598,6 +598,21 @@ void gfx_pool_warm_flush(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_warm_flush);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * gfx_pool_idle_flush() - wait for the idle work queued now to finish
+ *
+ * For the tests: what gfx_pool_set_grow_limit() queued has been done.
+ *
+ * Context: Process context.
+ */
+void gfx_pool_idle_flush(void)
+{
+	flush_delayed_work(&gfx_pool_idle_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_idle_flush);
+#endif
+
 /* === Giving back ========================================================= */
 
 /* Blocks that go back when idle: grown ones, and a region's if it lends. */

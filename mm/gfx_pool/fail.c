@@ -56,17 +56,34 @@ bool gfx_pool_should_fail(enum gfx_pool_fail_site site, size_t size)
  * then sees the old or the new setting of each; @probability, written
  * last, is what turns it on or off.
  */
-void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
+static void __gfx_pool_fail_set(unsigned long interval,
+				unsigned long probability, int times)
 {
 	WRITE_ONCE(fail_gfx_pool.probability, 0);
 	fail_gfx_pool.interval = probability ? interval : 1;
 	fail_gfx_pool.verbose = probability ? 0 : 2;
 	fail_gfx_pool.count = 0;
 	atomic_set(&fail_gfx_pool.space, 0);
-	atomic_set(&fail_gfx_pool.times, probability ? -1 : 1);
+	atomic_set(&fail_gfx_pool.times, probability ? times : 1);
 	WRITE_ONCE(fail_gfx_pool.probability, probability);
 }
+
+void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
+{
+	__gfx_pool_fail_set(interval, probability, -1);
+}
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_set);
+
+/*
+ * For KUnit only: fail the next fallible step, and no other, so that a
+ * case sees what the steps after a failure do. gfx_pool_fail_set(0, 0)
+ * puts the attribute back afterwards.
+ */
+void gfx_pool_fail_next(void)
+{
+	__gfx_pool_fail_set(1, 100, 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_next);
 
 unsigned long gfx_pool_fail_injected(enum gfx_pool_fail_site site)
 {

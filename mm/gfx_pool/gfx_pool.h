@@ -459,6 +459,7 @@ enum gfx_pool_fail_site {
 bool gfx_pool_should_fail(enum gfx_pool_fail_site site, size_t size);
 #if IS_ENABLED(CONFIG_KUNIT)
 void gfx_pool_fail_set(unsigned long interval, unsigned long probability);
+void gfx_pool_fail_next(void);
 unsigned long gfx_pool_fail_injected(enum gfx_pool_fail_site site);
 #endif
 #else
@@ -505,6 +506,7 @@ int gfx_pool_pm_zap(struct device *dev);
 #endif
 #ifdef CONFIG_HIBERNATION
 int gfx_pool_snapshot_map(bool present, unsigned long *n);
+void gfx_pool_mark_all_dirty(void);
 #endif
 #endif
 

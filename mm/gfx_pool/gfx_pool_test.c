@@ -204,20 +204,30 @@ static void expect_pool_whole(struct kunit *test)
 	struct gfx_pool_block *block;
 	unsigned int shift;
 	unsigned long i;
-	int n;
+	int n, got;
 
 	for (i = 0; i < gfx_pool.nr_blocks; i++) {
 		block = &gfx_pool.blocks[i];
 		KUNIT_ASSERT_PTR_EQ(test, gfx_pool_pfn_to_block(block->pfn), block);
 		shift = arch_gfx_pool_map_shift(pfn_addr(block->pfn));
-		/* A lent block keeps its 1G page until it is taken back. */
-		if (READ_ONCE(block->lent))
+		/*
+		 * A lent block keeps its 1G page until it is taken back, and
+		 * went back to WB before it was lent: the page allocator's
+		 * memory, present and without a PAT bit.
+		 */
+		if (READ_ONCE(block->lent)) {
 			KUNIT_EXPECT_GE_MSG(test, shift, PMD_SHIFT,
 					    "lent block %lu is split", i);
-		else
+			got = arch_gfx_pool_map_domain(pfn_addr(block->pfn));
+			KUNIT_EXPECT_TRUE_MSG(test, got == GFX_POOL_WB ||
+					      got == -EOPNOTSUPP,
+					      "lent block %lu is mapped %d, not WB",
+					      i, got);
+		} else {
 			KUNIT_EXPECT_EQ_MSG(test, shift, PMD_SHIFT,
 					    "block %lu is not mapped by a 2M entry",
 					    i);
+		}
 		KUNIT_EXPECT_EQ_MSG(test, block->nr_used,
 				    bitmap_weight(block->used,
 						  GFX_POOL_BLOCK_PAGES),
@@ -1504,6 +1514,9 @@ static void gfx_pool_test_free_state(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(page)));
 	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(page + 1)));
+	/* In use, as free: the pool's, never the page allocator's. */
+	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	KUNIT_EXPECT_TRUE(test, PageReserved(page + 1));
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 2)) ||
 			  gfx_pool_page_domain(page + 2) >= 0);
 	vaddr = map_for_test(page, 2, domain);
@@ -1514,6 +1527,7 @@ static void gfx_pool_test_free_state(struct kunit *test)
 	gfx_pool_free_pages(page, 1);
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page)));
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
+	KUNIT_EXPECT_TRUE(test, PageReserved(page));
 	/* Only the pool touches a free page; the test may look, once. */
 	vaddr = map_for_test(page, 2, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -1778,9 +1792,9 @@ static void gfx_pool_grow_test_lower_limit(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_grown(), 2);
 	gfx_pool_free_pages(a, GFX_POOL_BLOCK_ORDER);
 	given_back = atomic_long_read(&gfx_pool.given_back_total);
+	/* The limit lowered queues the idle work at once, which gives back. */
 	gfx_pool_set_grow_limit(0);
-	/* The idle work may have done it already; this waits for nothing. */
-	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true);
+	gfx_pool_idle_flush();
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
 			given_back + 1);
@@ -2212,6 +2226,31 @@ static void gfx_pool_warm_test_off(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
+}
+
+/*
+ * The warm work never grows the pool. With the region all held and room
+ * to grow two blocks, the first WC allocation grows one for itself and
+ * leaves WC short of its warm block; the work it queues finds no free or
+ * lent block to convert, and grows none.
+ */
+static void gfx_pool_warm_test_never_grows(struct kunit *test)
+{
+	unsigned long warmed;
+	struct page *page;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 1);
+	grow_setup(test, 2);
+	warmed = atomic_long_read(&gfx_pool.warmed_total);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
+	gfx_pool_free_pages(page, 0);
 }
 
 /* The domains a block is converted to: WB blocks need no warm work. */
@@ -2973,7 +3012,9 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	unsigned long repaired = atomic_long_read(&gfx_pool.repaired_total);
 	unsigned long failures = failures_counted(GFX_POOL_FAIL_DIRECT_MAP);
 	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
 	struct grow_ctx *ctx;
+	unsigned long flags;
 	struct page *page;
 
 	/* gfx_pool_test_init() repaired what init left broken. */
@@ -2989,6 +3030,15 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 				    GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	/*
+	 * Its conversion zeroed it and nothing wrote it since: say so, so
+	 * that only the repair can mark its pages dirty.
+	 */
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	spin_lock_irqsave(&gfx_pool.node[block->nid]->lock, flags);
+	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
+	spin_unlock_irqrestore(&gfx_pool.node[block->nid]->lock, flags);
 
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
 			0);
@@ -3013,10 +3063,39 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.repaired_total),
 			repaired + 1);
 	expect_block_back(test, page_to_pfn(page));
+	/* Whatever the failed step left in it, it is zeroed before use. */
+	KUNIT_EXPECT_TRUE(test, bitmap_full(block->dirty, GFX_POOL_BLOCK_PAGES));
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	kunit_release_action(test, grow_restore, ctx);
 	expect_pool_whole(test);
+}
+
+/*
+ * Hold every block of the pool but one, which is lent: the only block an
+ * allocation could use. Growth is off until the case ends.
+ */
+static struct gfx_pool_block *lend_one_block(struct kunit *test,
+					     struct gfx_pool_held_blocks **held,
+					     struct grow_ctx **ctx)
+{
+	struct gfx_pool_block *block;
+
+	skip_unless_every_region_lends(test);
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	*ctx = grow_none(test);
+	*held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!(*held)->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	KUNIT_ASSERT_EQ(test, count_lent_blocks(), 0);
+	block = gfx_pool_pfn_to_block(page_to_pfn((*held)->pages[(*held)->nr - 1]));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	gfx_pool_free_pages((*held)->pages[--(*held)->nr], GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(block->lent));
+	return block;
 }
 
 /*
@@ -3036,22 +3115,8 @@ static void gfx_pool_inject_test_take_back(struct kunit *test)
 	struct grow_ctx *ctx;
 	struct page *page;
 
-	skip_unless_every_region_lends(test);
-	gfx_pool_test_pcp(test, false);
-	gfx_pool_test_warm_blocks(test, 0);
-	ctx = grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (!held->nr || gfx_pool_nr_free())
-		kunit_skip(test, "needs a free block and no other user");
-	KUNIT_ASSERT_EQ(test, count_lent_blocks(), 0);
-	/* One block back, and lent: the only one the pool could use. */
-	pfn = page_to_pfn(held->pages[held->nr - 1]);
-	block = gfx_pool_pfn_to_block(pfn);
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
-			1);
-	KUNIT_ASSERT_TRUE(test, READ_ONCE(block->lent));
-
+	block = lend_one_block(test, &held, &ctx);
+	pfn = block->pfn;
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
 			0);
@@ -3077,6 +3142,45 @@ static void gfx_pool_inject_test_take_back(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(block->lent));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
 			taken + 1);
+	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
+	gfx_pool_free_pages(page, 0);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
+	expect_pool_whole(test);
+}
+
+/*
+ * Where the limit allows, a take-back that fails makes the pool grow
+ * instead: only the take-back fails (gfx_pool_fail_next()), and the
+ * allocation is served from a block grown from the page allocator, in
+ * its domain under a 2M entry, while the block that could not be taken
+ * back stays lent.
+ */
+static void gfx_pool_inject_test_take_back_grows(struct kunit *test)
+{
+	unsigned long failures = failures_counted(GFX_POOL_FAIL_TAKE_BACK);
+	unsigned long injected = gfx_pool_fail_injected(GFX_POOL_FAIL_TAKE_BACK);
+	unsigned long grown = gfx_pool_nr_grown();
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	block = lend_one_block(test, &held, &ctx);
+	gfx_pool_set_grow_limit(1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_next();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	kunit_release_action(test, inject_off, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, gfx_pool_fail_injected(GFX_POOL_FAIL_TAKE_BACK) -
+			injected, 1);
+	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_TAKE_BACK) -
+			failures, 1);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), grown + 1);
 	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
 	gfx_pool_free_pages(page, 0);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
@@ -3332,6 +3436,7 @@ static struct kunit_suite gfx_pool_lend_test_suite = {
 static struct kunit_case gfx_pool_warm_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_warm_test_ahead, converted_domain_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_warm_test_off, converted_domain_gen_params),
+	KUNIT_CASE(gfx_pool_warm_test_never_grows),
 	{}
 };
 
@@ -3377,10 +3482,105 @@ static struct kunit_suite gfx_pool_numa_test_suite = {
 };
 
 #ifdef CONFIG_PM_SLEEP
+#ifdef CONFIG_HIBERNATION
+/* @page, of @domain, holds @c in every byte. */
+static bool page_holds(struct kunit *test, struct page *page,
+		       enum gfx_pool_domain domain, int c)
+{
+	void *vaddr = map_for_test(page, 1, domain);
+	bool ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	ret = !memchr_inv(vaddr, c, PAGE_SIZE);
+	unmap_for_test(vaddr, domain);
+	return ret;
+}
+
+/*
+ * Leave the free @page as a restore does: data the boot kernel wrote,
+ * behind the pool's back, under a dirty bit from the image that says the
+ * page is zero.
+ */
+static void restored_over(struct kunit *test, struct page *page,
+			  enum gfx_pool_domain domain)
+{
+	unsigned long pfn = page_to_pfn(page), flags;
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(pfn);
+	struct gfx_pool_node *node;
+	void *vaddr;
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	memset(vaddr, 0x5a, PAGE_SIZE);
+	unmap_for_test(vaddr, domain);
+	node = gfx_pool.node[block->nid];
+	spin_lock_irqsave(&node->lock, flags);
+	clear_bit(pfn - block->pfn, block->dirty);
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * After a restore, free pages hold whatever the boot kernel left there,
+ * and the dirty bits that came with the image say nothing about that:
+ * restore_early marks every page dirty (gfx_pool_mark_all_dirty()), so
+ * that the next zeroing allocation zeroes it. Zeroing means __GFP_ZERO,
+ * and with init_on_alloc=1 (stage init-on) every allocation. The pool's
+ * one free page is left as a restore leaves it, three times: unmarked
+ * first (the control: the pool trusts its bit and hands the data out),
+ * then marked, for __GFP_ZERO and for a plain GFP_KERNEL.
+ */
+static void gfx_pool_pm_test_restore_dirty(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	int nid = first_online_node;
+	struct page *page;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	grow_none(test);
+	gfx_pool_test_leave_free(test, nid, domain, 0, 1);
+	page = gfx_pool_alloc_pages(nid, domain, gfp, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_free_pages(page, 0);
+
+	restored_over(test, page, domain);
+	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain,
+						       gfp | __GFP_ZERO, 0),
+			    page);
+	KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0x5a),
+			      "a page whose bit says zero was zeroed again");
+	gfx_pool_free_pages(page, 0);
+
+	restored_over(test, page, domain);
+	gfx_pool_mark_all_dirty();
+	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain,
+						       gfp | __GFP_ZERO, 0),
+			    page);
+	KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0),
+			      "__GFP_ZERO after a restore handed out old data");
+	gfx_pool_free_pages(page, 0);
+
+	restored_over(test, page, domain);
+	gfx_pool_mark_all_dirty();
+	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain, gfp, 0),
+			    page);
+	if (want_init_on_alloc(GFP_KERNEL))
+		KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0),
+				      "init_on_alloc=1 handed out old data");
+	else
+		KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0x5a),
+				      "zeroed without __GFP_ZERO or init_on_alloc");
+	gfx_pool_free_pages(page, 0);
+}
+#endif /* CONFIG_HIBERNATION */
+
 static struct kunit_case gfx_pool_pm_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pm_test_zap),
 #ifdef CONFIG_HIBERNATION
 	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
+	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty, domain_gen_params),
 #endif
 	{}
 };
@@ -3408,6 +3608,7 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 static struct kunit_case gfx_pool_inject_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
 	KUNIT_CASE(gfx_pool_inject_test_take_back),
+	KUNIT_CASE(gfx_pool_inject_test_take_back_grows),
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_workload, inject_gen_params),
 #ifdef CONFIG_HIBERNATION
 	KUNIT_CASE(gfx_pool_inject_test_snapshot),

@@ -262,7 +262,7 @@ static int gfx_pool_thaw_early(struct device *dev)
  * every page dirty, so that the next zeroing allocation zeroes it; on a
  * page in use the bit is harmless, its free sets or clears it anyway.
  */
-static void gfx_pool_mark_all_dirty(void)
+VISIBLE_IF_KUNIT void gfx_pool_mark_all_dirty(void)
 {
 	struct gfx_pool_block *block;
 	struct gfx_pool_node *node;
@@ -289,6 +289,7 @@ static void gfx_pool_mark_all_dirty(void)
 		mutex_unlock(&node->convert_lock);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_mark_all_dirty);
 
 /*
  * In the image kernel, after the boot kernel wrote every page back; or in
