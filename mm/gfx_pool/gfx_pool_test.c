@@ -15,6 +15,7 @@
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/gfx_pool.h>
+#include <linux/irq_work.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/panic.h>
@@ -1578,6 +1579,63 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 	gfx_pool_free_pages(keep, 0);
 }
 
+/* An allocation made in hard interrupt context, by an irq_work. */
+struct irq_alloc {
+	struct irq_work work;
+	enum gfx_pool_domain domain;
+	struct page *page;
+	bool hardirq;
+	int nid;
+};
+
+static void irq_alloc_fn(struct irq_work *work)
+{
+	struct irq_alloc *a = container_of(work, struct irq_alloc, work);
+
+	a->hardirq = in_hardirq();
+	a->page = gfx_pool_alloc_pages(a->nid, a->domain,
+				       GFP_ATOMIC | __GFP_ZERO, 0);
+}
+
+/*
+ * GFP_ATOMIC | __GFP_ZERO in hard interrupt context: served from a block
+ * already in the domain (atomic allocations never convert), and zeroed
+ * there, NP through the CPU's mapping slot. The pool's one free page is
+ * dirty, so the zeroing must happen in the interrupt.
+ */
+static void gfx_pool_test_alloc_in_irq(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	struct irq_alloc a = { .domain = domain, .nid = first_online_node };
+	struct page *page;
+	u8 *vaddr;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	grow_none(test);
+	gfx_pool_test_leave_free(test, a.nid, domain, 0, 1);
+	page = gfx_pool_alloc_pages(a.nid, domain, GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	memset(vaddr, 0x77, PAGE_SIZE);
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(page, 0);
+
+	init_irq_work(&a.work, irq_alloc_fn);
+	irq_work_queue(&a.work);
+	irq_work_sync(&a.work);
+	KUNIT_EXPECT_TRUE(test, a.hardirq);
+	KUNIT_ASSERT_PTR_EQ(test, a.page, page);
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
+	expect_mapping(test, page_to_pfn(page), domain);
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(page, 0);
+}
+
 /* === Direct map ========================================================== */
 
 /* Blocks with no page in use, whoever else holds pages of the pool. */
@@ -1672,6 +1730,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
 	unsigned long grown = atomic_long_read(&gfx_pool.grown_total);
 	unsigned long given_back = atomic_long_read(&gfx_pool.given_back_total);
+	unsigned long failed = atomic_long_read(&gfx_pool.grow_failures);
 	unsigned long exhausted;
 	struct page *page, *big;
 	unsigned int shift[2];
@@ -1707,6 +1766,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_EXHAUSTED),
 			exhausted + 1);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 2);
+	/* Exhausted at the limit: not a failure to grow. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grow_failures), failed);
 
 	shift[0] = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(page)));
 	shift[1] = gfx_pool_block_shift(gfx_pool_pfn_to_block(page_to_pfn(big)));
@@ -2378,6 +2439,38 @@ static void gfx_pool_pcp_test_drain_for_block(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/*
+ * Giving blocks back drains the per-CPU lists first: a grown block whose
+ * pages all sit on a list is wholly free, and goes back to the page
+ * allocator at once.
+ */
+static void gfx_pool_pcp_test_give_back_drains(struct kunit *test)
+{
+	struct page *page, *second;
+
+	grow_setup(test, 1);
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	second = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	if (second)
+		gfx_pool_free_pages(second, 0);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	/* Not "idle only": the block was just freed. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX,
+						 false), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
 struct pcp_on_cpu {
 	struct completion done;
 	enum gfx_pool_domain domain;
@@ -2602,6 +2695,20 @@ static void gfx_pool_numa_test_node_full(struct kunit *test)
 		KUNIT_EXPECT_NE(test, page_to_nid(page), region->nid);
 		gfx_pool_free_pages(page, 0);
 	}
+	/*
+	 * Where the pool may grow, it grows on the node asked for (with
+	 * __GFP_THISNODE) before it tries the other node's blocks.
+	 */
+	gfx_pool_set_grow_limit(1);
+	page = gfx_pool_alloc_pages(region->nid, GFX_POOL_UC, GFP_KERNEL, 0);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	if (page) {
+		KUNIT_EXPECT_EQ(test, page_to_nid(page), region->nid);
+		KUNIT_EXPECT_FALSE(test, in_region(page));
+		gfx_pool_free_pages(page, 0);
+	}
+	gfx_pool_set_grow_limit(0);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
 	for (i = 0; i < held; i++)
 		gfx_pool_free_pages(pages[i], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_set_grow_limit(old_limit);
@@ -3371,6 +3478,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_conversion_fails),
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
+	KUNIT_CASE_PARAM(gfx_pool_test_alloc_in_irq, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_exhaustion),
 	KUNIT_CASE(gfx_pool_test_best_fit),
 	KUNIT_CASE(gfx_pool_test_pairs),
@@ -3451,6 +3559,7 @@ static struct kunit_suite gfx_pool_warm_test_suite = {
 static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_pcp_test_round_trip, domain_gen_params),
 	KUNIT_CASE(gfx_pool_pcp_test_drain_for_block),
+	KUNIT_CASE(gfx_pool_pcp_test_give_back_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
 #ifdef CONFIG_MEMORY_FAILURE
