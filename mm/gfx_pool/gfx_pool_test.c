@@ -3630,6 +3630,22 @@ static void restored_over(struct kunit *test, struct page *page,
 }
 
 /*
+ * The free @page left as a restore leaves it, restore_early's marking
+ * done if @mark, then allocated again with @gfp: the pool's one free page,
+ * so it must come back.
+ */
+static void restore_take(struct kunit *test, struct page *page,
+			 enum gfx_pool_domain domain, bool mark, gfp_t gfp)
+{
+	restored_over(test, page, domain);
+	if (mark)
+		gfx_pool_mark_all_dirty();
+	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(page_to_nid(page),
+						       domain, gfp, 0),
+			    page);
+}
+
+/*
  * After a restore, free pages hold whatever the boot kernel left there,
  * and the dirty bits that came with the image say nothing about that:
  * restore_early marks every page dirty (gfx_pool_mark_all_dirty()), so
@@ -3654,27 +3670,17 @@ static void gfx_pool_pm_test_restore_dirty(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	gfx_pool_free_pages(page, 0);
 
-	restored_over(test, page, domain);
-	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain,
-						       gfp | __GFP_ZERO, 0),
-			    page);
+	restore_take(test, page, domain, false, gfp | __GFP_ZERO);
 	KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0x5a),
 			      "a page whose bit says zero was zeroed again");
 	gfx_pool_free_pages(page, 0);
 
-	restored_over(test, page, domain);
-	gfx_pool_mark_all_dirty();
-	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain,
-						       gfp | __GFP_ZERO, 0),
-			    page);
+	restore_take(test, page, domain, true, gfp | __GFP_ZERO);
 	KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0),
 			      "__GFP_ZERO after a restore handed out old data");
 	gfx_pool_free_pages(page, 0);
 
-	restored_over(test, page, domain);
-	gfx_pool_mark_all_dirty();
-	KUNIT_ASSERT_PTR_EQ(test, gfx_pool_alloc_pages(nid, domain, gfp, 0),
-			    page);
+	restore_take(test, page, domain, true, gfp);
 	if (want_init_on_alloc(GFP_KERNEL))
 		KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, page, domain, 0),
 				      "init_on_alloc=1 handed out old data");
