@@ -507,6 +507,7 @@ int gfx_pool_pm_zap(struct device *dev);
 #ifdef CONFIG_HIBERNATION
 int gfx_pool_snapshot_map(bool present, unsigned long *n);
 void gfx_pool_mark_all_dirty(void);
+int gfx_pool_freeze_late(struct device *dev);
 #endif
 #endif
 

@@ -3592,6 +3592,32 @@ static struct kunit_suite gfx_pool_numa_test_suite = {
 
 #ifdef CONFIG_PM_SLEEP
 #ifdef CONFIG_HIBERNATION
+/*
+ * freeze_late drains the per-CPU lists before it counts the pages that go
+ * into the image: a page on a list is free, so it stays out of the image
+ * as free pages do.
+ */
+static void gfx_pool_pm_test_freeze_drains(struct kunit *test)
+{
+	unsigned long in_use;
+	struct page *page;
+
+	gfx_pool_test_pcp(test, true);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	in_use = gfx_pool_pages_in_use();
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
+							NULL), 0);
+	KUNIT_ASSERT_EQ(test, gfx_pool_freeze_late(NULL), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.image_pages), in_use);
+	kunit_release_action(test, snapshot_unmap, NULL);
+}
+#endif /* CONFIG_HIBERNATION */
+
+#ifdef CONFIG_HIBERNATION
 /* @page, of @domain, holds @c in every byte. */
 static bool page_holds(struct kunit *test, struct page *page,
 		       enum gfx_pool_domain domain, int c)
@@ -3696,6 +3722,7 @@ static struct kunit_case gfx_pool_pm_test_cases[] = {
 #ifdef CONFIG_HIBERNATION
 	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
 	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty, domain_gen_params),
+	KUNIT_CASE(gfx_pool_pm_test_freeze_drains),
 #endif
 	{}
 };

@@ -227,7 +227,7 @@ VISIBLE_IF_KUNIT int gfx_pool_snapshot_map(bool present, unsigned long *n)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_snapshot_map);
 
-static int gfx_pool_freeze_late(struct device *dev)
+VISIBLE_IF_KUNIT int gfx_pool_freeze_late(struct device *dev)
 {
 	unsigned long in_use, n;
 	int ret;
@@ -245,6 +245,7 @@ static int gfx_pool_freeze_late(struct device *dev)
 		 in_use, n);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_freeze_late);
 
 /* In the kernel that took the snapshot: the pool was not touched. */
 static int gfx_pool_thaw_early(struct device *dev)
