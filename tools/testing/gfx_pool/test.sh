@@ -249,7 +249,10 @@ boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
 # message names the value. Short boots with KUnit off; a boot per value
 # only where one boot cannot tell the values apart (params_stage).
 stats_line() {	# stats_line <log> <line>: debugfs stats had exactly <line>
-	tr -d '\r' < "$1" | grep -qxF "GFXPOOL-STATS: $2"
+	# Not grep -q: under pipefail, a grep that stops at the first match
+	# can leave tr writing to a closed pipe, and its SIGPIPE fails the
+	# check (seen once, in a lane, on a line that was there).
+	tr -d '\r' < "$1" | grep -xF "GFXPOOL-STATS: $2" > /dev/null
 }
 
 # gfx_pool= values the parser refuses, each with what it says.
@@ -465,12 +468,20 @@ inject_stage() {
 	# set_memory_wb() failed. That block is taken out of use, and the
 	# first case of the pool's suite repairs it (gfx_pool_test_init()),
 	# so that the suite runs with the whole pool.
+	#
+	# la57=off: 1G pages without 5-level paging. In 6.12 identify_cpu()
+	# zeroes the boot CPU's feature bits while it reads them again, so
+	# pgtable_l5_enabled() says no for a moment; KASAN, asked about a
+	# direct-map address in an interrupt that lands then, takes the
+	# 4-level layout and reports a wild-memory-access in
+	# do_raw_spin_lock() (seen once here, before the pool ran a line).
+	# The plain kernel's 1g stages keep 5-level paging.
 	log=$build/test-inject-demote.log
 	echo "=== stage inject: failing the 1G demotion half way"
 	check "inject: half-failed 1G demotion: guest booted and finished" \
 		"$here/run-guest.sh" "$debug_kernel" "$initrd" "$log" \
 		"nokaslr gfxpool_mode=none gfx_pool=1G gfx_pool.lend=0 fail_gfx_pool=5,100,0,1 kunit.filter_glob=gfx_pool.*" \
-		-cpu max -m 5G
+		-cpu max,la57=off -m 5G
 	count_kunit "$log"
 	check "inject: half-failed 1G demotion: no KUnit case skipped" \
 		kunit_no_skips
