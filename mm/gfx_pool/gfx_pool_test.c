@@ -1540,6 +1540,18 @@ static void gfx_pool_test_free_state(struct kunit *test)
 	unmap_for_test(vaddr, domain);
 }
 
+/* Fill the order-0 @page with @c and free it: a dirty free page. */
+static void free_dirty(struct kunit *test, struct page *page,
+		       enum gfx_pool_domain domain, int c)
+{
+	void *vaddr = map_for_test(page, 1, domain);
+
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	memset(vaddr, c, PAGE_SIZE);
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(page, 0);
+}
+
 /*
  * An atomic __GFP_ZERO allocation of NP pages works (through the CPU's
  * mapping slot, no vmap()), and so does init_on_alloc=1 with GFP_ATOMIC.
@@ -1562,11 +1574,7 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 	page = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
 				    GFP_ATOMIC | __GFP_THISNODE, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	vaddr = map_for_test(page, 1, GFX_POOL_NP);
-	KUNIT_ASSERT_NOT_NULL(test, vaddr);
-	memset(vaddr, 0x3c, PAGE_SIZE);
-	unmap_for_test(vaddr, GFX_POOL_NP);
-	gfx_pool_free_pages(page, 0);
+	free_dirty(test, page, GFX_POOL_NP, 0x3c);
 
 	page = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
 				    GFP_ATOMIC | __GFP_ZERO | __GFP_THISNODE, 0);
@@ -1616,11 +1624,7 @@ static void gfx_pool_test_alloc_in_irq(struct kunit *test)
 	gfx_pool_test_leave_free(test, a.nid, domain, 0, 1);
 	page = gfx_pool_alloc_pages(a.nid, domain, GFP_KERNEL | __GFP_THISNODE, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	vaddr = map_for_test(page, 1, domain);
-	KUNIT_ASSERT_NOT_NULL(test, vaddr);
-	memset(vaddr, 0x77, PAGE_SIZE);
-	unmap_for_test(vaddr, domain);
-	gfx_pool_free_pages(page, 0);
+	free_dirty(test, page, domain, 0x77);
 
 	init_irq_work(&a.work, irq_alloc_fn);
 	irq_work_queue(&a.work);
