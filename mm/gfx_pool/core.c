@@ -289,13 +289,16 @@ int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
  * of one per page, which under QEMU's TCG costs a whole TLB flush each (a
  * flush of one page inside its large-page range flushes everything).
  */
-#define GFX_POOL_SLOTS		64
 
 static struct vm_struct *gfx_pool_slot_area;
 static unsigned long gfx_pool_slot_base;	/* GFX_POOL_SLOTS pages a CPU */
 static DEFINE_PER_CPU(pte_t *, gfx_pool_slot_pte[GFX_POOL_SLOTS]);
 /* The next slot to use; at GFX_POOL_SLOTS, flush first. */
 static DEFINE_PER_CPU(unsigned int, gfx_pool_slot_next);
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Flushes of the slots, for the tests: one per GFX_POOL_SLOTS pages. */
+static DEFINE_PER_CPU(unsigned long, gfx_pool_slot_flushes);
+#endif
 
 static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
 				       void *data)
@@ -342,7 +345,7 @@ void __init gfx_pool_slot_exit(void)
 }
 
 /* Zero one page of an NP block. Context: any; takes no lock. */
-static void gfx_pool_clear_np_page(struct page *page)
+VISIBLE_IF_KUNIT void gfx_pool_clear_np_page(struct page *page)
 {
 	unsigned long flags, addr;
 	unsigned int slot;
@@ -353,6 +356,9 @@ static void gfx_pool_clear_np_page(struct page *page)
 	if (slot == GFX_POOL_SLOTS) {
 		/* Every slot was used since the last flush: drop them all. */
 		arch_gfx_pool_flush_slots();
+#if IS_ENABLED(CONFIG_KUNIT)
+		this_cpu_inc(gfx_pool_slot_flushes);
+#endif
 		slot = 0;
 	}
 	this_cpu_write(gfx_pool_slot_next, slot + 1);
@@ -366,6 +372,31 @@ static void gfx_pool_clear_np_page(struct page *page)
 	pte_clear(&init_mm, addr, ptep);
 	local_irq_restore(flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_clear_np_page);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * gfx_pool_slot_flushes_read() - this CPU's flushes of its zeroing slots
+ * @next: set to the slot this CPU uses next (at %GFX_POOL_SLOTS, it
+ *	flushes first).
+ * @clear: set if every slot of this CPU maps nothing.
+ *
+ * For the tests, which call it with preemption off, to read one CPU.
+ *
+ * Return: the flushes of this CPU so far.
+ */
+unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear)
+{
+	unsigned int i;
+
+	*next = this_cpu_read(gfx_pool_slot_next);
+	*clear = true;
+	for (i = 0; i < GFX_POOL_SLOTS; i++)
+		*clear &= pte_none(ptep_get(this_cpu_read(gfx_pool_slot_pte[i])));
+	return this_cpu_read(gfx_pool_slot_flushes);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_slot_flushes_read);
+#endif
 
 /*
  * Zero @nr pages from @page, which are in @domain, through their mapping;

@@ -170,12 +170,13 @@ static bool gfx_pool_grow_charge(unsigned long nr)
  * reserves; on this node, and below 4 GiB if the region is, so that the
  * pool can go on serving __GFP_DMA32.
  */
-static gfp_t gfx_pool_grow_gfp(gfp_t gfp)
+VISIBLE_IF_KUNIT gfp_t gfx_pool_grow_gfp(gfp_t gfp)
 {
 	return (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS)) |
 	       __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN |
 	       __GFP_NOMEMALLOC | (gfx_pool.dma32 ? __GFP_DMA32 : 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_grow_gfp);
 
 /* @nr pages at @page, each with its own refcount, become the pool's. */
 static void gfx_pool_own_pages(struct page *page, unsigned long nr)
@@ -611,6 +612,21 @@ void gfx_pool_idle_flush(void)
 	flush_delayed_work(&gfx_pool_idle_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_idle_flush);
+
+/**
+ * gfx_pool_idle_due() - when the idle work runs next
+ * @when: set to the jiffies it is due at, if it is queued.
+ *
+ * For the tests.
+ *
+ * Return: true if the idle work is queued.
+ */
+bool gfx_pool_idle_due(unsigned long *when)
+{
+	*when = READ_ONCE(gfx_pool_idle_work.timer.expires);
+	return delayed_work_pending(&gfx_pool_idle_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_idle_due);
 #endif
 
 /* === Giving back ========================================================= */
@@ -862,6 +878,39 @@ void gfx_pool_repair_cancel(void)
 	cancel_delayed_work_sync(&gfx_pool_repair_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair_cancel);
+
+/**
+ * gfx_pool_repair_due() - when the repair work runs next
+ * @when: set to the jiffies it is due at, if it is queued.
+ *
+ * For the tests.
+ *
+ * Return: true if the repair work is queued.
+ */
+bool gfx_pool_repair_due(unsigned long *when)
+{
+	*when = READ_ONCE(gfx_pool_repair_work.timer.expires);
+	return delayed_work_pending(&gfx_pool_repair_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair_due);
+
+/**
+ * gfx_pool_repair_run() - run the repair work now, in the caller
+ * @delay: set to the delay it queues the next repair with, or would.
+ *
+ * For the tests: one step of the backoff, without waiting for it.
+ *
+ * Context: Process context; may sleep.
+ * Return: true if it queued another repair (some blocks stay broken).
+ */
+bool gfx_pool_repair_run(unsigned long *delay)
+{
+	cancel_delayed_work_sync(&gfx_pool_repair_work);
+	gfx_pool_repair_fn(&gfx_pool_repair_work.work);
+	*delay = READ_ONCE(gfx_pool_repair_delay);
+	return delayed_work_pending(&gfx_pool_repair_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_repair_run);
 #endif
 
 /* === Shrinker ============================================================ */
@@ -918,6 +967,32 @@ static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 	mutex_unlock(&node->convert_lock);
 	return done ? done << GFX_POOL_BLOCK_ORDER : SHRINK_STOP;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * gfx_pool_shrink() - what the shrinker does for a node under pressure
+ * @nid: the node.
+ * @nr: pages to scan for.
+ * @count: set to what the shrinker counts first.
+ *
+ * For the tests.
+ *
+ * Context: Process context; may sleep.
+ * Return: the pages the scan freed, or %SHRINK_STOP.
+ */
+unsigned long gfx_pool_shrink(int nid, unsigned long nr, unsigned long *count)
+{
+	struct shrink_control sc = {
+		.gfp_mask = GFP_KERNEL,
+		.nid = nid,
+		.nr_to_scan = nr,
+	};
+
+	*count = gfx_pool_shrink_count(NULL, &sc);
+	return gfx_pool_shrink_scan(NULL, &sc);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_shrink);
+#endif
 
 int __init gfx_pool_grow_init(void)
 {

@@ -157,6 +157,10 @@ struct gfx_pool_param {
  * @start_pfn: first page frame.
  * @nr_blocks: number of 2 MiB blocks.
  * @blocks: its blocks, in physical order, within &gfx_pool.blocks.
+ * @align: the alignment the pool placed it at: its size rounded up to
+ *	a power of two, at most 1 GiB, or the least alignment (a block's, or
+ *	a pageblock's if it is to lend) where no such range was free; 0 for
+ *	a fixed base.
  * @nid: the node its memory is on (of its first block, if it spans).
  * @cma: with CONFIG_CMA and gfx_pool.lend, the region is this CMA area,
  *	and its blocks are lent while the pool does not need them; NULL if
@@ -171,6 +175,7 @@ struct gfx_pool_region {
 	unsigned long start_pfn;
 	unsigned long nr_blocks;
 	struct gfx_pool_block *blocks;
+	phys_addr_t align;
 	int nid;
 	struct cma *cma;
 	atomic_long_t nr_lent;
@@ -375,6 +380,9 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 #define GFX_POOL_ORDER_PCP	U8_MAX
 static_assert(GFX_POOL_MAX_ORDER + 1 < GFX_POOL_ORDER_PCP);
 
+/* Mapping slots of each CPU for zeroing NP pages (core.c). */
+#define GFX_POOL_SLOTS		64
+
 /* How long a block stays wholly free before it is given back. */
 #define GFX_POOL_IDLE		(10 * HZ)
 
@@ -497,6 +505,14 @@ int gfx_pool_check_param(const struct gfx_pool_param *param, phys_addr_t ram,
 			 const char **why);
 unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
+void gfx_pool_clear_np_page(struct page *page);
+unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear);
+gfp_t gfx_pool_grow_gfp(gfp_t gfp);
+bool gfx_pool_idle_due(unsigned long *when);
+bool gfx_pool_repair_due(unsigned long *when);
+bool gfx_pool_repair_run(unsigned long *delay);
+unsigned long gfx_pool_shrink(int nid, unsigned long nr,
+			      unsigned long *count);
 #ifdef CONFIG_MEMORY_FAILURE
 void gfx_pool_unpoison(struct page *page);
 #endif

@@ -11,6 +11,7 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/cma.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/delay.h>
@@ -1587,6 +1588,48 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 	gfx_pool_free_pages(keep, 0);
 }
 
+/*
+ * NP pages are zeroed through this CPU's mapping slots, one slot a page:
+ * one TLB flush each time all GFX_POOL_SLOTS were used, not one a page,
+ * and no slot left mapping a page afterwards.
+ */
+static void gfx_pool_test_np_slots(struct kunit *test)
+{
+	const unsigned int nr = 2 * GFX_POOL_SLOTS + 3, order = 8;
+	unsigned int start, next, i;
+	unsigned long flushes;
+	struct page *page;
+	bool clear;
+	u8 *vaddr;
+
+	BUILD_BUG_ON(nr > 1U << order);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
+				    order);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	vaddr = map_for_test(page, nr, GFX_POOL_NP);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	memset(vaddr, 0x5a, nr << PAGE_SHIFT);
+	unmap_for_test(vaddr, GFX_POOL_NP);
+
+	/* One CPU's slots and count; the checks after, as they may sleep. */
+	preempt_disable();
+	flushes = gfx_pool_slot_flushes_read(&start, &clear);
+	for (i = 0; i < nr; i++)
+		gfx_pool_clear_np_page(page + i);
+	flushes = gfx_pool_slot_flushes_read(&next, &clear) - flushes;
+	preempt_enable();
+
+	/* The slot after @start is used first; at GFX_POOL_SLOTS, a flush. */
+	KUNIT_EXPECT_EQ(test, flushes, (start + nr - 1) / GFX_POOL_SLOTS);
+	KUNIT_EXPECT_EQ(test, next, (start + nr - 1) % GFX_POOL_SLOTS + 1);
+	KUNIT_EXPECT_TRUE(test, clear);
+	vaddr = map_for_test(page, nr, GFX_POOL_NP);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, nr << PAGE_SHIFT));
+	unmap_for_test(vaddr, GFX_POOL_NP);
+	gfx_pool_free_pages(page, order);
+}
+
 /* An allocation made in hard interrupt context, by an irq_work. */
 struct irq_alloc {
 	struct irq_work work;
@@ -1695,24 +1738,100 @@ static void gfx_pool_test_direct_map(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/*
+ * Where the regions went. One the pool placed (no base given) is never in
+ * the first 16 MiB (ZONE_DMA), and is aligned to its size rounded up to a
+ * power of two, at most 1 GiB, so that it touches no more GiB windows of
+ * the direct map than its size needs (unless no such range was free: then
+ * at the least alignment). A region CMA cannot take (across 16 MiB, 4 GiB
+ * or a node boundary, or off pageblocks) is not lent.
+ */
+static void gfx_pool_test_placement(struct kunit *test)
+{
+	const struct gfx_pool_region *region;
+	phys_addr_t end, want;
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		end = region->base + region->size;
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(region->base | region->size,
+						   GFX_POOL_BLOCK_SIZE));
+		KUNIT_EXPECT_EQ(test, region->nid,
+				pfn_to_nid(PHYS_PFN(region->base)));
+		if ((region->base < SZ_16M && end > SZ_16M) ||
+		    (region->base < SZ_4G && end > SZ_4G) ||
+		    pfn_to_nid(PHYS_PFN(region->base)) !=
+		    pfn_to_nid(PHYS_PFN(end - 1)) ||
+		    !IS_ALIGNED(region->base | region->size,
+				CMA_MIN_ALIGNMENT_BYTES))
+			KUNIT_EXPECT_NULL_MSG(test, region->cma,
+					      "region %u is lent, but CMA cannot take it",
+					      r);
+		if (!region->align)	/* a fixed base: exactly where asked */
+			continue;
+		KUNIT_EXPECT_GE_MSG(test, region->base, (phys_addr_t)SZ_16M,
+				    "region %u", r);
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(region->base,
+						       region->align),
+				      "region %u at %pa", r, &region->base);
+		want = min_t(phys_addr_t, roundup_pow_of_two(region->size),
+			     SZ_1G);
+		if (region->align != want) {
+			/* No range free at @want: the least alignment. */
+			KUNIT_EXPECT_LE_MSG(test, region->align,
+					    max_t(phys_addr_t,
+						  GFX_POOL_BLOCK_SIZE,
+						  CMA_MIN_ALIGNMENT_BYTES),
+					    "region %u", r);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test,
+				    DIV_ROUND_UP(end, SZ_1G) -
+				    region->base / SZ_1G,
+				    DIV_ROUND_UP(region->size, SZ_1G),
+				    "region %u touches more GiB windows than it needs",
+				    r);
+	}
+}
+
 /* === Growth ============================================================== */
+
+/* Skip a case that counts lent blocks unless every region lends. */
+static void skip_unless_every_region_lends(struct kunit *test)
+{
+	unsigned int r;
+
+	if (!gfx_pool_lends())
+		kunit_skip(test, "the region is not lent: CONFIG_CMA=n or gfx_pool.lend=0");
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		if (!gfx_pool.region[r].cma)
+			kunit_skip(test,
+				   "region %u does not lend: it spans zones or nodes, or no CMA area was left",
+				   r);
+}
 
 /*
  * Let the pool grow by @blocks for this case, with every region block
  * held so that whatever the case allocates must grow it. Undone at the
  * end of the case: the limit restored and every grown block given back.
+ * Return: the region blocks held, which the case may free some of.
  */
-static void grow_setup(struct kunit *test, unsigned long blocks)
+static struct gfx_pool_held_blocks *grow_setup(struct kunit *test,
+					       unsigned long blocks)
 {
+	struct gfx_pool_held_blocks *held;
+
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
 	if (gfx_pool_nr_grown())
 		kunit_skip(test, "the pool has grown already");
 	grow_none(test);
-	gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 0);
 	gfx_pool_set_grow_limit(blocks);
+	return held;
 }
 
 static bool in_region(struct page *page)
@@ -1890,6 +2009,127 @@ static void gfx_pool_grow_test_held_page(struct kunit *test)
 			1);
 }
 
+/*
+ * A grown block that becomes wholly free stays GFX_POOL_IDLE: the free
+ * queues the idle work that far ahead, a give-back of idle blocks leaves
+ * the block while it is young, and the work gives it back once it is old.
+ */
+static void gfx_pool_grow_test_idle(struct kunit *test)
+{
+	unsigned long given_back, when, flags;
+	struct gfx_pool_block *block;
+	struct page *page;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	KUNIT_ASSERT_TRUE(test, block && block->grown);
+	/* What an earlier case queued runs now, and finds nothing free. */
+	gfx_pool_idle_flush();
+	KUNIT_EXPECT_FALSE(test, gfx_pool_idle_due(&when));
+
+	gfx_pool_free_pages(page, 0);
+	KUNIT_ASSERT_TRUE(test, gfx_pool_idle_due(&when));
+	KUNIT_EXPECT_TRUE(test, time_after(when, jiffies));
+	KUNIT_EXPECT_FALSE(test, time_after(when, jiffies + GFX_POOL_IDLE));
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
+			0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+
+	/* Free for GFX_POOL_IDLE: the work, run now, gives it back. */
+	spin_lock_irqsave(&gfx_pool.node[block->nid]->lock, flags);
+	block->free_since = jiffies - GFX_POOL_IDLE - 1;
+	spin_unlock_irqrestore(&gfx_pool.node[block->nid]->lock, flags);
+	given_back = atomic_long_read(&gfx_pool.given_back_total);
+	gfx_pool_idle_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
+			given_back + 1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	/* Nothing young is left: the work does not queue itself again. */
+	KUNIT_EXPECT_FALSE(test, gfx_pool_idle_due(&when));
+}
+
+/*
+ * Under memory pressure the shrinker gives grown blocks back before the
+ * region's: with one of each wholly free on a node, a scan for one
+ * block's worth of pages takes the grown one and leaves the region's.
+ */
+static void gfx_pool_grow_test_grown_first(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	unsigned long count, freed, i;
+	struct page *page;
+	int nid;
+
+	skip_unless_every_region_lends(test);
+	held = grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_FALSE(test, in_region(page));
+	nid = page_to_nid(page);
+	for (i = 0; i < held->nr && page_to_nid(held->pages[i]) != nid; i++)
+		;
+	if (i == held->nr)
+		kunit_skip(test, "no region block on node %d", nid);
+	block = gfx_pool_pfn_to_block(page_to_pfn(held->pages[i]));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	swap(held->pages[i], held->pages[held->nr - 1]);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(page, 0);
+
+	freed = gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count);
+	/* Both blocks, and nothing else: the rest is held. */
+	KUNIT_EXPECT_EQ(test, count, 2 * GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, freed, GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
+	/* The next scan lends the region's. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count),
+			GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+}
+
+/*
+ * A pool wholly below 4 GiB grows below 4 GiB too, so that it goes on
+ * serving __GFP_DMA32; a pool that is not asks the page allocator for
+ * no zone, and refuses __GFP_DMA32.
+ */
+static void gfx_pool_grow_test_dma32(struct kunit *test)
+{
+	bool below = gfx_pool.nr_regions > 0;
+	struct page *page;
+	unsigned int r;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++)
+		if (gfx_pool.region[r].base + gfx_pool.region[r].size > SZ_4G)
+			below = false;
+	KUNIT_EXPECT_EQ(test, gfx_pool.dma32, below);
+	KUNIT_EXPECT_EQ(test, !!(gfx_pool_grow_gfp(GFP_KERNEL) & __GFP_DMA32),
+			below);
+	/* Only the caller's reclaim rules: an atomic caller never sleeps. */
+	KUNIT_EXPECT_FALSE(test, gfx_pool_grow_gfp(GFP_ATOMIC) &
+			   __GFP_DIRECT_RECLAIM);
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_FALSE(test, in_region(page));
+	if (below)
+		KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(page) + 1),
+				(phys_addr_t)SZ_4G);
+	gfx_pool_free_pages(page, 0);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_DMA32, 0);
+	KUNIT_EXPECT_EQ(test, !!page, below);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+}
+
 #ifdef CONFIG_MEMORY_FAILURE
 /*
  * A grown block with a page poisoned while the block was wholly free is
@@ -1930,20 +2170,6 @@ static void gfx_pool_grow_test_hwpoison(struct kunit *test)
 #endif
 
 /* === Lending ============================================================= */
-
-/* Skip a case that counts lent blocks unless every region lends. */
-static void skip_unless_every_region_lends(struct kunit *test)
-{
-	unsigned int r;
-
-	if (!gfx_pool_lends())
-		kunit_skip(test, "the region is not lent: CONFIG_CMA=n or gfx_pool.lend=0");
-	for (r = 0; r < gfx_pool.nr_regions; r++)
-		if (!gfx_pool.region[r].cma)
-			kunit_skip(test,
-				   "region %u does not lend: it spans zones or nodes, or no CMA area was left",
-				   r);
-}
 
 static int gfx_pool_lend_test_init(struct kunit *test)
 {
@@ -3182,6 +3408,71 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* Repair what a case left broken: the backoff starts over. */
+static void repair_reset(void *unused)
+{
+	unsigned long delay;
+
+	gfx_pool_repair_run(&delay);
+}
+
+/*
+ * The first repair is queued GFX_POOL_IDLE after a block broke; while
+ * the block stays broken, each next one twice as long after, up to 64
+ * times GFX_POOL_IDLE. A repair that leaves none broken starts over.
+ */
+static void gfx_pool_inject_test_repair_backoff(struct kunit *test)
+{
+	unsigned long failures, delay, want, when;
+	struct gfx_pool_held_blocks *held;
+	unsigned int i;
+	bool queued;
+
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	/* Nothing broken: nothing queued, and the backoff at its start. */
+	KUNIT_EXPECT_FALSE(test, gfx_pool_repair_run(&delay));
+	KUNIT_EXPECT_EQ(test, delay, (unsigned long)GFX_POOL_IDLE);
+	grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, repair_reset,
+							NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL,
+						     GFX_POOL_BLOCK_ORDER));
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
+	KUNIT_ASSERT_TRUE(test, gfx_pool_repair_due(&when));
+	KUNIT_EXPECT_TRUE(test, time_after(when, jiffies));
+	KUNIT_EXPECT_FALSE(test, time_after(when, jiffies + GFX_POOL_IDLE));
+
+	/* Every try fails while injection is on, and is counted. */
+	for (i = 1, want = GFX_POOL_IDLE; i <= 8; i++) {
+		want = min(2 * want, 64UL * GFX_POOL_IDLE);
+		failures = failures_counted(GFX_POOL_FAIL_DIRECT_MAP);
+		queued = gfx_pool_repair_run(&delay);
+		KUNIT_EXPECT_TRUE_MSG(test, queued, "try %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, delay, want, "try %u", i);
+		KUNIT_EXPECT_GT_MSG(test,
+				    failures_counted(GFX_POOL_FAIL_DIRECT_MAP),
+				    failures, "try %u", i);
+		KUNIT_EXPECT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
+	}
+
+	kunit_release_action(test, inject_off, NULL);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_repair_run(&delay));
+	KUNIT_EXPECT_EQ(test, delay, (unsigned long)GFX_POOL_IDLE);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
 /*
  * Hold every block of the pool but one, which is lent: the only block an
  * allocation could use. Growth is off until the case ends.
@@ -3474,6 +3765,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
+	KUNIT_CASE(gfx_pool_test_placement),
 	KUNIT_CASE_PARAM(gfx_pool_test_zero, domain_gen_params),
 #ifdef CONFIG_X86_PAT
 	KUNIT_CASE_PARAM(gfx_pool_test_memtype, domain_gen_params),
@@ -3482,6 +3774,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_conversion_fails),
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
+	KUNIT_CASE(gfx_pool_test_np_slots),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_in_irq, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_exhaustion),
 	KUNIT_CASE(gfx_pool_test_best_fit),
@@ -3513,6 +3806,9 @@ static struct kunit_case gfx_pool_grow_test_cases[] = {
 	KUNIT_CASE(gfx_pool_grow_test_not_allowed),
 	KUNIT_CASE(gfx_pool_grow_test_lower_limit),
 	KUNIT_CASE(gfx_pool_grow_test_held_page),
+	KUNIT_CASE(gfx_pool_grow_test_idle),
+	KUNIT_CASE(gfx_pool_grow_test_grown_first),
+	KUNIT_CASE(gfx_pool_grow_test_dma32),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_grow_test_hwpoison),
 #endif
@@ -3753,6 +4049,7 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 #ifdef CONFIG_FAIL_GFX_POOL
 static struct kunit_case gfx_pool_inject_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
+	KUNIT_CASE(gfx_pool_inject_test_repair_backoff),
 	KUNIT_CASE(gfx_pool_inject_test_take_back),
 	KUNIT_CASE(gfx_pool_inject_test_take_back_grows),
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_workload, inject_gen_params),

@@ -373,8 +373,12 @@ static phys_addr_t __init gfx_pool_node_memory(int nid)
 	return PFN_PHYS(pages);
 }
 
-/* Record a region memblock just reserved, and lend it if it may. */
-static void __init gfx_pool_add_region(phys_addr_t addr, phys_addr_t size)
+/*
+ * Record a region memblock just reserved at @align (0: at a fixed base),
+ * and lend it if it may.
+ */
+static void __init gfx_pool_add_region(phys_addr_t addr, phys_addr_t size,
+				       phys_addr_t align)
 {
 	struct gfx_pool_region *region = &gfx_pool.region[gfx_pool.nr_regions++];
 
@@ -387,6 +391,7 @@ static void __init gfx_pool_add_region(phys_addr_t addr, phys_addr_t size)
 	kmemleak_ignore_phys(addr);
 	region->base = addr;
 	region->size = size;
+	region->align = align;
 	region->nid = early_pfn_to_nid(PHYS_PFN(addr));
 	gfx_pool_reserve_lend(region);
 	pr_info("reserved %llu MiB at %pa%s on node %d\n",
@@ -409,14 +414,16 @@ static void __init gfx_pool_reserve_on(phys_addr_t size, int nid)
 		return;
 	align = min_t(phys_addr_t, roundup_pow_of_two(size), SZ_1G);
 	addr = gfx_pool_place(size, align, nid);
-	if (!addr && align > gfx_pool_min_align())
-		addr = gfx_pool_place(size, gfx_pool_min_align(), nid);
+	if (!addr && align > gfx_pool_min_align()) {
+		align = gfx_pool_min_align();
+		addr = gfx_pool_place(size, align, nid);
+	}
 	if (!addr) {
 		pr_err("gfx_pool=%s: no free range of %llu MiB on node %d; no region there\n",
 		       gfx_pool_cmdline, (unsigned long long)(size >> 20), nid);
 		return;
 	}
-	gfx_pool_add_region(addr, size);
+	gfx_pool_add_region(addr, size, align);
 }
 
 /*
@@ -555,7 +562,7 @@ static void __init __gfx_pool_reserve(void)
 		       gfx_pool_cmdline);
 		return;
 	}
-	gfx_pool_add_region(addr, param->size);
+	gfx_pool_add_region(addr, param->size, 0);
 }
 
 /**

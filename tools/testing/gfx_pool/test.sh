@@ -255,6 +255,10 @@ stats_line() {	# stats_line <log> <line>: debugfs stats had exactly <line>
 	tr -d '\r' < "$1" | grep -xF "GFXPOOL-STATS: $2" > /dev/null
 }
 
+stats_value() {	# stats_value <log> <field>: the number debugfs stats gave it
+	tr -d '\r' < "$1" | sed -n "s/^GFXPOOL-STATS: $2: \([0-9]*\)\$/\1/p"
+}
+
 # gfx_pool= values the parser refuses, each with what it says.
 params_parse_list() {
 	cat <<-'LIST'
@@ -733,6 +737,14 @@ run_stage() {	# run_stage <stage>
 		check "1g: a whole-GiB pool shares no 1G page with other memory" \
 			not_grep 'it also maps memory outside the pool' \
 			"$build/test-1g.log"
+		# Growth demotes more (the KUnit growth cases): each 1G page
+		# demoted is said once and counted once.
+		check "1g: a block grown under a 1G page demoted it" \
+			grep -aq 'gfx_pool: demoted the 1G direct-map page over pfn 0x[0-9a-f]* to 2M pages to grow' \
+			"$build/test-1g.log"
+		check "1g: every 1G demotion is in the log and in debugfs's gbpage_demotions" \
+			test "$(grep -ac 'gfx_pool: demoted the 1G direct-map page over pfn' "$build/test-1g.log")" = \
+			"$(stats_value "$build/test-1g.log" gbpage_demotions)"
 		check "1g: no kernel warnings" no_reports "$build/test-1g.log"
 		;;
 	1g-shared)
