@@ -689,6 +689,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	    __gfx_pool_block_keep_poisoned(node, block))
 		goto out_keep;
 	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++) {
+		/* A page freed while mapped is Offline once it is unmapped. */
+		gfx_pool_set_offline(page + i, 1, true);
 		if (page_ref_count(page + i) != 1 ||
 		    !folio_test_offline(page_folio(page + i))) {
 			pr_warn_ratelimited("block at pfn %#lx: page %#lx still held or mapped; the block is kept\n",

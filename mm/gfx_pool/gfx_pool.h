@@ -429,6 +429,10 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 			 unsigned long nr, bool dirty);
 
 /* pcp.c: per-CPU lists of free order-0 pages */
+/* Pages a CPU keeps per domain, and how many move to or from a block. */
+#define GFX_POOL_PCP_HIGH	128
+#define GFX_POOL_PCP_BATCH	32
+
 struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty);
 bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
 		       enum gfx_pool_domain domain, bool dirty);
@@ -518,7 +522,11 @@ void gfx_pool_unpoison(struct page *page);
 #endif
 #ifdef CONFIG_PM_SLEEP
 struct device;
+struct notifier_block;
 int gfx_pool_pm_zap(struct device *dev);
+int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
+		       void *unused);
+bool gfx_pool_pm_set_can_hibernate(bool can);
 #endif
 #ifdef CONFIG_HIBERNATION
 int gfx_pool_snapshot_map(bool present, unsigned long *n);

@@ -674,6 +674,52 @@ static void gfx_pool_test_pairs(struct kunit *test)
 }
 
 /*
+ * An order-10 allocation that must convert takes the free pair with the
+ * fewest conversion steps: for UC, a WB pair (a step a block) rather than
+ * a WC one (two a block, through WB).
+ */
+static void gfx_pool_test_pair_fewest_steps(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct gfx_pool_held_blocks *held;
+	struct page *wc, *wb, *page;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	wc = held_pair_last(held);
+	if (!wc)
+		kunit_skip(test, "no two held blocks form an aligned pair");
+	nid = page_to_nid(wc);
+	/* The only free pair: converted to WC whole, then freed so. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, GFX_POOL_MAX_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, page, wc);
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+
+	wb = held_pair_last(held);
+	if (!wb || page_to_nid(wb) != nid)
+		kunit_skip(test, "no second aligned pair on node %d", nid);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_MAX_ORDER);
+	KUNIT_EXPECT_PTR_EQ(test, page, wb);
+	if (page) {
+		expect_mapping(test, page_to_pfn(page), GFX_POOL_UC);
+		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	}
+	/* The WC pair was left as it was. */
+	expect_mapping(test, page_to_pfn(wc), GFX_POOL_WC);
+	expect_mapping(test, page_to_pfn(wc) + GFX_POOL_BLOCK_PAGES, GFX_POOL_WC);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
+/*
  * Random allocations and frees over all domains, mostly small orders:
  * a shadow bitmap of the pool proves no page is handed out twice.
  */
@@ -1318,6 +1364,13 @@ static void domain_desc(const enum gfx_pool_domain *d, char *desc)
 
 KUNIT_ARRAY_PARAM(domain, all_domains, domain_desc);
 
+/* The domains a block is converted to: WB blocks need no warm work. */
+static const enum gfx_pool_domain converted_domains[] = {
+	GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
+};
+
+KUNIT_ARRAY_PARAM(converted_domain, converted_domains, domain_desc);
+
 /*
  * Dirty a whole block, give it back, then take it again with __GFP_ZERO,
  * once as one order-9 allocation and once page by page: no byte of the
@@ -1446,6 +1499,23 @@ static void gfx_pool_test_misuse(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
 						     GFP_KERNEL | GFP_DMA, 0));
 	gfx_pool_free_pages(NULL, 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
+
+	/*
+	 * An order-10 allocation records its order in its first block
+	 * only: neither of its blocks is freed as a block of its own.
+	 */
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
+				    GFX_POOL_MAX_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	refused_wc = gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED);
+	gfx_pool_free_pages(page + GFX_POOL_BLOCK_PAGES, GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED),
+			refused_wc + 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(),
+			in_use + (1UL << GFX_POOL_MAX_ORDER));
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
 }
 
@@ -1628,6 +1698,47 @@ static void gfx_pool_test_np_slots(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, nr << PAGE_SHIFT));
 	unmap_for_test(vaddr, GFX_POOL_NP);
 	gfx_pool_free_pages(page, order);
+}
+
+/*
+ * A block converted out of WB is zeroed on its way, while it is still WB
+ * (through the direct map, never through the new mapping): an allocation
+ * of the whole block without __GFP_ZERO gets zeroes, and none of its
+ * pages is left marked dirty.
+ */
+static void gfx_pool_test_convert_zeroes(struct kunit *test)
+{
+	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct page *page, *got;
+	void *vaddr;
+
+	grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	page = held->pages[--held->nr];
+	memset(page_address(page), 0xa5, GFX_POOL_BLOCK_SIZE);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	/* init_on_free=1 zeroed it as it was freed. */
+	if (!want_init_on_free())
+		KUNIT_EXPECT_TRUE(test, bitmap_full(block->dirty,
+						    GFX_POOL_BLOCK_PAGES));
+
+	got = gfx_pool_alloc_pages(page_to_nid(page), domain,
+				   GFP_KERNEL | __GFP_THISNODE,
+				   GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(block->domain), domain);
+	KUNIT_EXPECT_TRUE(test, bitmap_empty(block->dirty, GFX_POOL_BLOCK_PAGES));
+	vaddr = map_for_test(page, GFX_POOL_BLOCK_PAGES, domain);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, GFX_POOL_BLOCK_SIZE));
+	unmap_for_test(vaddr, domain);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
 }
 
 /* An allocation made in hard interrupt context, by an irq_work. */
@@ -1868,6 +1979,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
 	KUNIT_EXPECT_TRUE(test, PageReserved(page));
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
+	/* The memtype on fault: the grown block's domain, from the xarray. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(page_to_pfn(page)), domain);
 	expect_mapping(test, page_to_pfn(page), domain);
 	vaddr = map_for_test(page, 1, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -1904,6 +2017,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(big));
+	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(page_to_pfn(page)), -ENOENT);
 	KUNIT_EXPECT_FALSE(test, PageReserved(page));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
@@ -2010,6 +2124,61 @@ static void gfx_pool_grow_test_held_page(struct kunit *test)
 }
 
 /*
+ * A page freed while a driver still maps it (vm_insert_page() leaves a
+ * mapcount) is not marked free and keeps its block from going back; once
+ * it is unmapped, the block goes back.
+ */
+static void gfx_pool_grow_test_mapped_page(struct kunit *test)
+{
+	struct page *page;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* As a user mapping's rmap would; nothing else looks at it here. */
+	atomic_inc(&page->_mapcount);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(page)));
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			0);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
+	atomic_dec(&page->_mapcount);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
+/*
+ * The shrinker only tries the node's convert_lock: the allocation that
+ * holds it may be the one in reclaim. Held, the scan stops and gives
+ * nothing back; free, the same scan gives the block back.
+ */
+static void gfx_pool_grow_test_shrink_trylock(struct kunit *test)
+{
+	struct gfx_pool_node *node;
+	unsigned long count;
+	struct page *page;
+	int nid;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	nid = page_to_nid(page);
+	node = gfx_pool.node[nid];
+	gfx_pool_free_pages(page, 0);
+
+	mutex_lock(&node->convert_lock);
+	KUNIT_EXPECT_EQ(test, gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count),
+			SHRINK_STOP);
+	mutex_unlock(&node->convert_lock);
+	KUNIT_EXPECT_EQ(test, count, GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count),
+			GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+}
+
+/*
  * A grown block that becomes wholly free stays GFX_POOL_IDLE: the free
  * queues the idle work that far ahead, a give-back of idle blocks leaves
  * the block while it is young, and the work gives it back once it is old.
@@ -2095,25 +2264,35 @@ static void gfx_pool_grow_test_grown_first(struct kunit *test)
 }
 
 /*
- * A pool wholly below 4 GiB grows below 4 GiB too, so that it goes on
- * serving __GFP_DMA32; a pool that is not asks the page allocator for
- * no zone, and refuses __GFP_DMA32.
+ * Growth asks the page allocator lightly: the caller's reclaim and I/O
+ * rules, on the node, one try, no reserves, no warning. A pool wholly
+ * below 4 GiB grows below 4 GiB too, so that it goes on serving
+ * __GFP_DMA32; a pool that is not asks for no zone, and refuses
+ * __GFP_DMA32.
  */
-static void gfx_pool_grow_test_dma32(struct kunit *test)
+static void gfx_pool_grow_test_gfp(struct kunit *test)
 {
+	const gfp_t light = __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN |
+			    __GFP_NOMEMALLOC;
 	bool below = gfx_pool.nr_regions > 0;
 	struct page *page;
 	unsigned int r;
+	gfp_t gfp;
 
 	for (r = 0; r < gfx_pool.nr_regions; r++)
 		if (gfx_pool.region[r].base + gfx_pool.region[r].size > SZ_4G)
 			below = false;
 	KUNIT_EXPECT_EQ(test, gfx_pool.dma32, below);
-	KUNIT_EXPECT_EQ(test, !!(gfx_pool_grow_gfp(GFP_KERNEL) & __GFP_DMA32),
-			below);
+	gfp = gfx_pool_grow_gfp(GFP_KERNEL | __GFP_ZERO | __GFP_COMP);
+	KUNIT_EXPECT_EQ(test, gfp & ~__GFP_DMA32, GFP_KERNEL | light);
+	KUNIT_EXPECT_EQ(test, !!(gfp & __GFP_DMA32), below);
 	/* Only the caller's reclaim rules: an atomic caller never sleeps. */
-	KUNIT_EXPECT_FALSE(test, gfx_pool_grow_gfp(GFP_ATOMIC) &
-			   __GFP_DIRECT_RECLAIM);
+	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_ATOMIC) & ~__GFP_DMA32,
+			__GFP_KSWAPD_RECLAIM | light);
+	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_NOIO) & ~__GFP_DMA32,
+			GFP_NOIO | light);
+	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_NOFS) & ~__GFP_DMA32,
+			GFP_NOFS | light);
 
 	grow_setup(test, 1);
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
@@ -2244,6 +2423,96 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, true),
 			0);
 	expect_pool_whole(test);
+}
+
+/*
+ * Hold every block of the pool but one, which is lent: the only block an
+ * allocation could use. Growth is off until the case ends.
+ */
+static struct gfx_pool_block *lend_one_block(struct kunit *test,
+					     struct gfx_pool_held_blocks **held,
+					     struct grow_ctx **ctx)
+{
+	struct gfx_pool_block *block;
+
+	skip_unless_every_region_lends(test);
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	*ctx = grow_none(test);
+	*held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!(*held)->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	KUNIT_ASSERT_EQ(test, count_lent_blocks(), 0);
+	block = gfx_pool_pfn_to_block(page_to_pfn((*held)->pages[(*held)->nr - 1]));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	gfx_pool_free_pages((*held)->pages[--(*held)->nr], GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_ASSERT_TRUE(test, READ_ONCE(block->lent));
+	return block;
+}
+
+/*
+ * Taking a block back migrates, and sleeps: an atomic allocation never
+ * does. With the one free block lent, GFP_ATOMIC gets nothing and the
+ * block stays lent, the page allocator's: the pool gives no memtype for
+ * its pages. GFP_KERNEL then takes it back.
+ */
+static void gfx_pool_lend_test_atomic(struct kunit *test)
+{
+	unsigned long taken;
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	block = lend_one_block(test, &held, &ctx);
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(block->pfn), -ENOENT);
+	preempt_disable();
+	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
+				    GFP_ATOMIC | __GFP_THISNODE, 0);
+	preempt_enable();
+	KUNIT_EXPECT_NULL(test, page);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken);
+
+	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_pfn_to_block(page_to_pfn(page)),
+			    block);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(block->pfn), GFX_POOL_WB);
+	gfx_pool_free_pages(page, 0);
+}
+
+/*
+ * A full node takes a lent block of its region back before it grows,
+ * even with growth allowed: the region's memory is the pool's to use.
+ */
+static void gfx_pool_lend_test_take_back_first(struct kunit *test)
+{
+	unsigned long taken;
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	block = lend_one_block(test, &held, &ctx);
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	gfx_pool_set_grow_limit(1);
+	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_pfn_to_block(page_to_pfn(page)),
+			    block);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	gfx_pool_free_pages(page, 0);
 }
 
 #ifdef CONFIG_MEMORY_FAILURE
@@ -2520,6 +2789,62 @@ static void gfx_pool_warm_test_off(struct kunit *test)
 }
 
 /*
+ * The warm work converts a wholly free block another domain can spare,
+ * WB's first, as an allocation's own conversion does: with spare WB
+ * blocks and a spare UC one, a WC allocation and the WC warm block after
+ * it both come out of WB, and the UC block is left alone.
+ */
+static void gfx_pool_warm_test_wb_first(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_node *node;
+	struct page *page;
+	unsigned long i, n;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs free blocks and no other user");
+	nid = page_to_nid(held->pages[held->nr - 1]);
+	node = gfx_pool.node[nid];
+	/* Four blocks of @nid last, one more of it held: WB stays in use. */
+	for (i = 0, n = 0; i < held->nr; i++) {
+		if (page_to_nid(held->pages[i]) != nid)
+			continue;
+		swap(held->pages[i], held->pages[n]);
+		n++;
+	}
+	if (n < 5)
+		kunit_skip(test, "needs five blocks on node %d", nid);
+	for (i = 0; i < 4; i++)
+		swap(held->pages[n - 1 - i], held->pages[held->nr - 1 - i]);
+	for (i = 0; i < 4; i++)
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC,
+				    GFP_KERNEL | __GFP_THISNODE,
+				    GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, count_warm(node, GFX_POOL_WB), 3);
+	KUNIT_ASSERT_EQ(test, count_warm(node, GFX_POOL_UC), 1);
+
+	gfx_pool_test_warm_blocks(test, 1);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 1);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WB), 1);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_UC), 1);
+	gfx_pool_free_pages(page, 0);
+}
+
+/*
  * The warm work never grows the pool. With the region all held and room
  * to grow two blocks, the first WC allocation grows one for itself and
  * leaves WC short of its warm block; the work it queues finds no free or
@@ -2543,13 +2868,6 @@ static void gfx_pool_warm_test_never_grows(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
 	gfx_pool_free_pages(page, 0);
 }
-
-/* The domains a block is converted to: WB blocks need no warm work. */
-static const enum gfx_pool_domain converted_domains[] = {
-	GFX_POOL_WC, GFX_POOL_UC, GFX_POOL_NP,
-};
-
-KUNIT_ARRAY_PARAM(converted_domain, converted_domains, domain_desc);
 
 /* === Per-CPU lists ======================================================= */
 
@@ -2801,6 +3119,57 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 	expect_pool_whole(test);
 }
 #endif
+
+/*
+ * A CPU's list is filled GFX_POOL_PCP_BATCH (32) pages at a time from a
+ * block, and hands them out in block order; holding GFX_POOL_PCP_HIGH
+ * (128), the next free gives a batch back first.
+ */
+static void gfx_pool_pcp_test_batches(struct kunit *test)
+{
+	const unsigned int nr = GFX_POOL_PCP_HIGH + 1;
+	unsigned long filled = 0, left;
+	struct page **pages, *page;
+	unsigned int i, got = 0;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();	/* one CPU's list, whatever the scheduler does */
+	/* A WC block with room, and an empty list. */
+	page = gfx_pool_alloc_pages(numa_mem_id(), GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	for (; got < nr; got++) {
+		pages[got] = gfx_pool_alloc_pages(numa_mem_id(), GFX_POOL_WC,
+						  GFP_KERNEL | __GFP_THISNODE,
+						  0);
+		if (!pages[got])
+			break;
+		if (!got)
+			filled = gfx_pool_pcp_count(GFX_POOL_WC);
+	}
+	/* An empty list again, then every page freed onto it. */
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	for (i = 0; i < got; i++)
+		gfx_pool_free_pages(pages[i], 0);
+	left = gfx_pool_pcp_count(GFX_POOL_WC);
+	migrate_enable();
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+
+	KUNIT_ASSERT_EQ(test, got, nr);
+	KUNIT_EXPECT_EQ(test, filled, GFX_POOL_PCP_BATCH - 1);
+	for (i = 1; i < GFX_POOL_PCP_BATCH; i++)
+		KUNIT_EXPECT_EQ_MSG(test, page_to_pfn(pages[i]),
+				    page_to_pfn(pages[0]) + i, "page %u", i);
+	KUNIT_EXPECT_EQ(test, left, GFX_POOL_PCP_HIGH + 1 - GFX_POOL_PCP_BATCH);
+	expect_pool_whole(test);
+}
 
 /* With the lists off, a freed page is back in its block at once. */
 static void gfx_pool_pcp_test_off(struct kunit *test)
@@ -3408,6 +3777,45 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/*
+ * A grown block broken by a failed conversion is neither handed out nor
+ * given back; repaired, it goes back to the page allocator.
+ */
+static void gfx_pool_inject_test_repair_grown(struct kunit *test)
+{
+	unsigned long given_back = atomic_long_read(&gfx_pool.given_back_total);
+	struct page *page;
+
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	gfx_pool_repair_cancel();
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_KERNEL,
+				    GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_FALSE(test, in_region(page));
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+						     GFP_KERNEL,
+						     GFX_POOL_BLOCK_ORDER));
+	kunit_release_action(test, inject_off, NULL);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_repair(), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
+			given_back + 1);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
 /* Repair what a case left broken: the backoff starts over. */
 static void repair_reset(void *unused)
 {
@@ -3471,33 +3879,6 @@ static void gfx_pool_inject_test_repair_backoff(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
-}
-
-/*
- * Hold every block of the pool but one, which is lent: the only block an
- * allocation could use. Growth is off until the case ends.
- */
-static struct gfx_pool_block *lend_one_block(struct kunit *test,
-					     struct gfx_pool_held_blocks **held,
-					     struct grow_ctx **ctx)
-{
-	struct gfx_pool_block *block;
-
-	skip_unless_every_region_lends(test);
-	gfx_pool_test_pcp(test, false);
-	gfx_pool_test_warm_blocks(test, 0);
-	*ctx = grow_none(test);
-	*held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (!(*held)->nr || gfx_pool_nr_free())
-		kunit_skip(test, "needs a free block and no other user");
-	KUNIT_ASSERT_EQ(test, count_lent_blocks(), 0);
-	block = gfx_pool_pfn_to_block(page_to_pfn((*held)->pages[(*held)->nr - 1]));
-	KUNIT_ASSERT_NOT_NULL(test, block);
-	gfx_pool_free_pages((*held)->pages[--(*held)->nr], GFX_POOL_BLOCK_ORDER);
-	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
-			1);
-	KUNIT_ASSERT_TRUE(test, READ_ONCE(block->lent));
-	return block;
 }
 
 /*
@@ -3775,10 +4156,13 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
 	KUNIT_CASE(gfx_pool_test_np_slots),
+	KUNIT_CASE_PARAM(gfx_pool_test_convert_zeroes,
+			 converted_domain_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_in_irq, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_exhaustion),
 	KUNIT_CASE(gfx_pool_test_best_fit),
 	KUNIT_CASE(gfx_pool_test_pairs),
+	KUNIT_CASE(gfx_pool_test_pair_fewest_steps),
 	KUNIT_CASE(gfx_pool_test_random),
 	KUNIT_CASE(gfx_pool_test_one_conversion_for_waiters),
 #ifdef CONFIG_X86
@@ -3808,7 +4192,9 @@ static struct kunit_case gfx_pool_grow_test_cases[] = {
 	KUNIT_CASE(gfx_pool_grow_test_held_page),
 	KUNIT_CASE(gfx_pool_grow_test_idle),
 	KUNIT_CASE(gfx_pool_grow_test_grown_first),
-	KUNIT_CASE(gfx_pool_grow_test_dma32),
+	KUNIT_CASE(gfx_pool_grow_test_gfp),
+	KUNIT_CASE(gfx_pool_grow_test_shrink_trylock),
+	KUNIT_CASE(gfx_pool_grow_test_mapped_page),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_grow_test_hwpoison),
 #endif
@@ -3825,6 +4211,8 @@ static struct kunit_suite gfx_pool_grow_test_suite = {
 
 static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
+	KUNIT_CASE(gfx_pool_lend_test_atomic),
+	KUNIT_CASE(gfx_pool_lend_test_take_back_first),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),
 #ifdef CONFIG_MEMORY_FAILURE
@@ -3845,6 +4233,7 @@ static struct kunit_case gfx_pool_warm_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_warm_test_ahead, converted_domain_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_warm_test_off, converted_domain_gen_params),
 	KUNIT_CASE(gfx_pool_warm_test_never_grows),
+	KUNIT_CASE(gfx_pool_warm_test_wb_first),
 	{}
 };
 
@@ -3862,6 +4251,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_give_back_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
+	KUNIT_CASE(gfx_pool_pcp_test_batches),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_pcp_test_hwpoison),
 #endif
@@ -4015,11 +4405,41 @@ static void gfx_pool_pm_test_restore_dirty(struct kunit *test)
 				      "zeroed without __GFP_ZERO or init_on_alloc");
 	gfx_pool_free_pages(page, 0);
 }
+
+static void can_hibernate_restore(void *data)
+{
+	gfx_pool_pm_set_can_hibernate((unsigned long)data);
+}
+
+/*
+ * Without the PM device, which maps NP blocks for the image, the
+ * notifier refuses hibernation rather than lose their data; suspend is
+ * not refused, nor hibernation with the device.
+ */
+static void gfx_pool_pm_test_no_device(struct kunit *test)
+{
+	bool old = gfx_pool_pm_set_can_hibernate(false);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							can_hibernate_restore,
+							(void *)(unsigned long)old),
+			0);
+	KUNIT_EXPECT_TRUE(test, old);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_notify(NULL, PM_HIBERNATION_PREPARE,
+						 NULL),
+			notifier_from_errno(-ENODEV));
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_notify(NULL, PM_SUSPEND_PREPARE,
+						 NULL), NOTIFY_OK);
+	gfx_pool_pm_set_can_hibernate(true);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pm_notify(NULL, PM_HIBERNATION_PREPARE,
+						 NULL), NOTIFY_OK);
+}
 #endif /* CONFIG_HIBERNATION */
 
 static struct kunit_case gfx_pool_pm_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pm_test_zap),
 #ifdef CONFIG_HIBERNATION
+	KUNIT_CASE(gfx_pool_pm_test_no_device),
 	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
 	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty, domain_gen_params),
 	KUNIT_CASE(gfx_pool_pm_test_freeze_drains),
@@ -4050,6 +4470,7 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 static struct kunit_case gfx_pool_inject_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
 	KUNIT_CASE(gfx_pool_inject_test_repair_backoff),
+	KUNIT_CASE(gfx_pool_inject_test_repair_grown),
 	KUNIT_CASE(gfx_pool_inject_test_take_back),
 	KUNIT_CASE(gfx_pool_inject_test_take_back_grows),
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_workload, inject_gen_params),

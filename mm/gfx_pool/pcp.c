@@ -41,10 +41,6 @@
 
 #include "gfx_pool.h"
 
-/* Pages a CPU keeps per domain, and how many move to or from a block. */
-#define GFX_POOL_PCP_HIGH	128
-#define GFX_POOL_PCP_BATCH	32
-
 /* A list entry: the page, and whether it may hold old data (bit 0). */
 #define GFX_POOL_PCP_DIRTY	1UL	/* as __gfx_pool_take_pcp() sets it */
 

@@ -125,8 +125,8 @@ VISIBLE_IF_KUNIT int gfx_pool_pm_zap(struct device *dev)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_zap);
 
-static int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
-			      void *unused)
+VISIBLE_IF_KUNIT int gfx_pool_pm_notify(struct notifier_block *nb,
+					unsigned long event, void *unused)
 {
 	/* Without the PM device an image would lose the NP blocks' data. */
 	if (event == PM_HIBERNATION_PREPARE && IS_ENABLED(CONFIG_HIBERNATION) &&
@@ -136,6 +136,19 @@ static int gfx_pool_pm_notify(struct notifier_block *nb, unsigned long event,
 	}
 	return NOTIFY_OK;
 }
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_notify);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For the tests: as if the PM device had (@can) or had not registered.
+ * Return: what it was.
+ */
+bool gfx_pool_pm_set_can_hibernate(bool can)
+{
+	return xchg(&gfx_pool_can_hibernate, can);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pm_set_can_hibernate);
+#endif
 
 static struct notifier_block gfx_pool_pm_nb = {
 	.notifier_call = gfx_pool_pm_notify,

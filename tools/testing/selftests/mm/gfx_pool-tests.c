@@ -264,6 +264,74 @@ TEST(debugfs_stats)
 	EXPECT_EQ(4, rows);
 }
 
+/*
+ * Read the debugfs blocks file: count its rows and grown rows, and check
+ * each. Return: 0, or -1 if a row does not parse.
+ */
+static int read_blocks(struct __test_metadata *_metadata, long *rows,
+		       long *grown_rows)
+{
+	char line[256], name[16], domain[8], level[8], tail[16];
+	unsigned long pfn;
+	unsigned int used;
+	int nid;
+	FILE *f;
+
+	*rows = *grown_rows = 0;
+	f = fopen(GFX_POOL_BLOCKS, "r");
+	if (!f || !fgets(line, sizeof(line), f))	/* the header */
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		tail[0] = '\0';
+		if (sscanf(line, "%15s %lx %d %7s %u %7s %15s", name, &pfn, &nid,
+			   domain, &used, level, tail) < 6) {
+			fclose(f);
+			return -1;
+		}
+		++*rows;
+		*grown_rows += name[0] == 'g';
+		EXPECT_TRUE(!strcmp(domain, "wb") || !strcmp(domain, "wc") ||
+			    !strcmp(domain, "uc") || !strcmp(domain, "np"))
+			TH_LOG("%s", line);
+		EXPECT_EQ(0, pfn % 512) TH_LOG("%s", line);
+		EXPECT_LE(used, 512) TH_LOG("%s", line);
+		/* A lent block may still sit under a 1G page: not ours. */
+		if (!strcmp(tail, "lent"))
+			EXPECT_TRUE(!strcmp(level, "2M") || !strcmp(level, "1G"))
+				TH_LOG("%s", line);
+		else
+			EXPECT_STREQ("2M", level) TH_LOG("%s", line);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The debugfs blocks file: a row a block, the region's and then the grown
+ * ones, as many as stats counts; each at a 2M-aligned pfn, in a domain,
+ * with no more pages in use than a block has, and mapped by a 2M entry.
+ */
+TEST(debugfs_blocks)
+{
+	long rows, grown_rows, blocks, grown = -1;
+	int tries;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+	/* The idle work may give a grown block back while we read. */
+	for (tries = 0; tries < 10; tries++) {
+		grown = gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks");
+		ASSERT_EQ(0, read_blocks(_metadata, &rows, &grown_rows))
+			TH_LOG("%s: unreadable", GFX_POOL_BLOCKS);
+		if (grown == gfx_pool_read_key(GFX_POOL_STATS, "grown_blocks"))
+			break;
+	}
+	blocks = gfx_pool_read_key(GFX_POOL_STATS, "blocks");
+	EXPECT_EQ(blocks + grown, rows);
+	EXPECT_EQ(grown, grown_rows);
+}
+
 /* === User mappings, suspend and hibernation ============================ */
 
 #define BUF_PAGES	64
@@ -1220,15 +1288,36 @@ static int memcg_buffer(__u64 npages)
 	return fd;
 }
 
+/* The exhausted column of debugfs stats for the WC row, or -1. */
+static long debugfs_wc_exhausted(void)
+{
+	long blocks, in_use, allocs, frees, conversions, exhausted, refused;
+	char line[256];
+	long n = -1;
+	FILE *f;
+
+	f = fopen(GFX_POOL_STATS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "wc %ld %ld %ld %ld %ld %ld %ld", &blocks,
+			   &in_use, &allocs, &frees, &conversions, &exhausted,
+			   &refused) == 7)
+			n = exhausted;
+	fclose(f);
+	return n;
+}
+
 /*
  * In the cgroup: a buffer that fits is charged to it, one beyond
- * memory.max is refused with ENOMEM (and whatever it took is uncharged),
- * and closing the first gives its charge back. The exit status says which
- * step went wrong.
+ * memory.max is refused with ENOMEM (and whatever it took is uncharged;
+ * the pool had room, so it is not counted as exhausted), and closing the
+ * first gives its charge back. The exit status says which step went
+ * wrong.
  */
 static int memcg_child(void)
 {
-	long before, charged, after;
+	long before, charged, after, exhausted;
 	cpu_set_t cpus;
 	char pid[16];
 	int fd, big;
@@ -1256,11 +1345,16 @@ static int memcg_child(void)
 	       before, charged, MEMCG_BUF * 4);
 	if (charged < before + MEMCG_BUF * 4)
 		return 3;
+	exhausted = debugfs_wc_exhausted();
+	if (exhausted < 0)
+		return 8;
 	big = memcg_buffer(MEMCG_MAX_KB / 4 * 2);
 	if (big != -ENOMEM)
 		return 4;
 	if (memcg_current_kb() > charged + 256)
 		return 5;
+	if (debugfs_wc_exhausted() != exhausted)
+		return 7;
 	close(fd);
 	after = memcg_current_kb();
 	printf("# memcg: %ld kB charged after closing it\n", after);
@@ -1283,6 +1377,8 @@ TEST(memcg)
 		"a buffer beyond memory.max was not refused with ENOMEM",
 		"the refused buffer left a charge behind",
 		"closing the buffer did not uncharge it",
+		"the refused buffer was counted as exhausted",
+		"no debugfs stats to read",
 	};
 	char limit[32];
 	int status;
@@ -1290,6 +1386,7 @@ TEST(memcg)
 
 	if (!pool_is_on())
 		SKIP(return, "no pool");
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
 	if (access(CGROUP_ROOT "/cgroup.controllers", R_OK))
 		mount("none", CGROUP_ROOT, "cgroup2", 0, NULL);
 	ASSERT_EQ(0, access(CGROUP_ROOT "/cgroup.controllers", R_OK))
@@ -1308,7 +1405,7 @@ TEST(memcg)
 	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
 					      WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("%s", WEXITSTATUS(status) < 7 ?
+		TH_LOG("%s", WEXITSTATUS(status) < ARRAY_SIZE(why) ?
 		       why[WEXITSTATUS(status)] : "?");
 	rmdir(CGROUP_TEST);
 }
@@ -1479,7 +1576,7 @@ TEST(grow)
 	long grown_now, grown, given, grow, taken_before;
 	struct gfx_pool_dmap before, after;
 	struct test_gfx_pool_cmd cmd;
-	char old[32] = "0M";
+	char old[32] = "0M", now[32] = "";
 	int fd, ret;
 	FILE *f;
 
@@ -1498,6 +1595,11 @@ TEST(grow)
 	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "3M"));
 	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "abc"));
 	EXPECT_EQ(-EINVAL, gfx_pool_write_file(GROW_LIMIT, "-2M"));
+	f = fopen(GROW_LIMIT, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(now, sizeof(now), f));
+	fclose(f);
+	EXPECT_STREQ(old, now);
 	ASSERT_EQ(0, gfx_pool_write_file(GROW_LIMIT, "1G"));
 	EXPECT_EQ(512, gfx_pool_read_key(GFX_POOL_STATS, "grow_limit_blocks"));
 

@@ -19,6 +19,7 @@
 
 #define GFX_POOL_DEV	"/dev/test_gfx_pool"
 #define GFX_POOL_STATS	"/sys/kernel/debug/gfx_pool/stats"
+#define GFX_POOL_BLOCKS	"/sys/kernel/debug/gfx_pool/blocks"
 
 /* The direct-map state that a workload must not change. */
 struct gfx_pool_dmap {

@@ -163,6 +163,59 @@ static void ttm_gfx_pool_populate(struct kunit *test)
 }
 
 /*
+ * A TTM pool that allocates through the DMA API (use_dma_alloc) or below
+ * 4 GiB (use_dma32) keeps TTM's own path: no page of its WC ttm_tts is
+ * gfx_pool's, and no fallback is counted, for it never asked the pool.
+ */
+static void ttm_gfx_pool_dma_pools(struct kunit *test)
+{
+	static const char * const names[] = { "use_dma_alloc", "use_dma32" };
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = 4;
+	struct ttm_buffer_object *bo;
+	unsigned long fallbacks, i;
+	struct ttm_pool *pool;
+	struct ttm_tt *tt;
+	unsigned int pass;
+
+	for (pass = 0; pass < ARRAY_SIZE(names); pass++) {
+		bo = kunit_kzalloc(test, sizeof(*bo), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, bo);
+		bo->base.size = num_pages << PAGE_SHIFT;
+		bo->type = ttm_bo_type_kernel;
+		tt = kunit_kzalloc(test, sizeof(*tt), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, tt);
+		/* With DMA addresses, which use_dma_alloc fills in. */
+		KUNIT_ASSERT_EQ(test, ttm_sg_tt_init(tt, bo, 0,
+						     ttm_write_combined), 0);
+		pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pool);
+		ttm_pool_init(pool, priv->devs->dev, NUMA_NO_NODE, pass == 0,
+			      pass == 1);
+		fallbacks = ttm_pool_gfx_pool_fallbacks(ttm_write_combined);
+
+		KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+		for (i = 0; i < num_pages; i++) {
+			KUNIT_EXPECT_FALSE_MSG(test,
+					       gfx_pool_owns_page(tt->pages[i]),
+					       "%s: page %lu is gfx_pool's",
+					       names[pass], i);
+			if (pass == 1)
+				KUNIT_EXPECT_LE_MSG(test,
+						    page_to_pfn(tt->pages[i]),
+						    PHYS_PFN(SZ_4G) - 1,
+						    "use_dma32: page %lu", i);
+		}
+		KUNIT_EXPECT_EQ_MSG(test,
+				    ttm_pool_gfx_pool_fallbacks(ttm_write_combined),
+				    fallbacks, "%s", names[pass]);
+		ttm_pool_free(pool, tt);
+		ttm_tt_fini(tt);
+		ttm_pool_fini(pool);
+	}
+}
+
+/*
  * With gfx_pool exhausted, TTM takes pages from the page allocator, at the
  * order it wanted (the pool has nothing left, so no smaller order is tried
  * there), changes their caching page by page as it always did, and counts
@@ -470,6 +523,7 @@ static void ttm_gfx_pool_numa(struct kunit *test)
 static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
+	KUNIT_CASE(ttm_gfx_pool_dma_pools),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	KUNIT_CASE(ttm_gfx_pool_dry_midway),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
