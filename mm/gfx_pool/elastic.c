@@ -69,6 +69,7 @@
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include "gfx_pool.h"
@@ -324,6 +325,19 @@ out_free_meta:
 /* === Taking lent blocks back ============================================ */
 
 /*
+ * cma_alloc() of @nr pages of @region, aligned to @order. KUnit may stand
+ * in for it, to see the scope the caller's gfp put around it.
+ */
+VISIBLE_IF_KUNIT struct page *gfx_pool_cma_alloc(struct gfx_pool_region *region,
+						 unsigned long nr,
+						 unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_cma_alloc, region, nr, order);
+	return cma_alloc(region->cma, nr, order, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_cma_alloc);
+
+/*
  * Take back a lent block of the region (two, aligned, for an order-10
  * allocation): cma_alloc() migrates what the page allocator put there.
  * It allocates with GFP_KERNEL; a caller that may not enter the
@@ -349,7 +363,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	else if (!(gfp & __GFP_FS))
 		scope = memalloc_nofs_save();
 	if (!gfx_pool_should_fail(GFX_POOL_FAIL_TAKE_BACK, nr << PAGE_SHIFT))
-		page = cma_alloc(region->cma, nr, border, true);
+		page = gfx_pool_cma_alloc(region, nr, border);
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(scope);
 	else if (!(gfp & __GFP_FS))

@@ -512,6 +512,8 @@ unsigned long gfx_pool_nr_broken_blocks(void);
 void gfx_pool_clear_np_page(struct page *page);
 unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear);
 gfp_t gfx_pool_grow_gfp(gfp_t gfp);
+struct page *gfx_pool_cma_alloc(struct gfx_pool_region *region,
+				unsigned long nr, unsigned int order);
 bool gfx_pool_idle_due(unsigned long *when);
 bool gfx_pool_repair_due(unsigned long *when);
 bool gfx_pool_repair_run(unsigned long *delay);

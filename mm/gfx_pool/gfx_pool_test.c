@@ -597,11 +597,25 @@ static void gfx_pool_test_best_fit(struct kunit *test)
 }
 
 /*
- * Of the blocks in @held, an aligned pair of one node, moved to the end:
- * its first block last, the other before it.
+ * Every block held in WB for the case, with no growth: the blocks the
+ * case frees are the only free ones. Skips if other users hold pages.
+ */
+static struct gfx_pool_held_blocks *hold_pool(struct kunit *test)
+{
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	grow_none(test);
+	return gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+}
+
+/*
+ * Of the blocks in @held, an aligned pair of one node (@nid, unless it
+ * is NUMA_NO_NODE), moved to the end: its first block last, the other
+ * before it.
  * Return: its first block, or NULL if there is none.
  */
-static struct page *held_pair_last(struct gfx_pool_held_blocks *held)
+static struct page *held_pair_last(struct gfx_pool_held_blocks *held, int nid)
 {
 	struct page *first = NULL;
 	unsigned long i, j;
@@ -610,6 +624,8 @@ static struct page *held_pair_last(struct gfx_pool_held_blocks *held)
 	for (i = 0; i < held->nr && !first; i++) {
 		if (!IS_ALIGNED(page_to_pfn(held->pages[i]),
 				1UL << GFX_POOL_MAX_ORDER))
+			continue;
+		if (nid != NUMA_NO_NODE && page_to_nid(held->pages[i]) != nid)
 			continue;
 		for (j = 0; j < held->nr; j++)
 			if (held->pages[j] == held->pages[i] + GFX_POOL_BLOCK_PAGES &&
@@ -641,7 +657,7 @@ static void gfx_pool_test_pairs(struct kunit *test)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_UC);
-	first = held_pair_last(held);
+	first = held_pair_last(held, NUMA_NO_NODE);
 	if (!first)
 		kunit_skip(test, "no two held blocks form an aligned pair");
 
@@ -685,12 +701,8 @@ static void gfx_pool_test_pair_fewest_steps(struct kunit *test)
 	struct page *wc, *wb, *page;
 	int nid;
 
-	if (baseline_in_use)
-		kunit_skip(test, "other users hold %lu pool pages",
-			   baseline_in_use);
-	grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	wc = held_pair_last(held);
+	held = hold_pool(test);
+	wc = held_pair_last(held, NUMA_NO_NODE);
 	if (!wc)
 		kunit_skip(test, "no two held blocks form an aligned pair");
 	nid = page_to_nid(wc);
@@ -701,8 +713,8 @@ static void gfx_pool_test_pair_fewest_steps(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, page, wc);
 	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 
-	wb = held_pair_last(held);
-	if (!wb || page_to_nid(wb) != nid)
+	wb = held_pair_last(held, nid);
+	if (!wb)
 		kunit_skip(test, "no second aligned pair on node %d", nid);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
@@ -1044,7 +1056,7 @@ static void gfx_pool_test_hwpoison_free_block(struct kunit *test)
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
 	if (gfx_pool_nr_free())
 		kunit_skip(test, "other users hold pool pages");
-	first = held_pair_last(held);
+	first = held_pair_last(held, NUMA_NO_NODE);
 	if (!first)
 		kunit_skip(test, "no two held blocks form an aligned pair");
 	nid = page_to_nid(first);
@@ -2489,6 +2501,60 @@ static void gfx_pool_lend_test_atomic(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 }
 
+/* Stands in for gfx_pool_cma_alloc(): notes the scope it runs in. */
+static struct page *cma_alloc_scope(struct gfx_pool_region *region,
+				    unsigned long nr, unsigned int order)
+{
+	struct kunit *test = kunit_get_current_test();
+	unsigned int *scope = test->priv;
+
+	*scope = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
+	return cma_alloc(region->cma, nr, order, true);
+}
+
+/*
+ * Taking a block back migrates, which may start I/O: a caller that may
+ * not (GFP_NOIO), or may not enter the filesystem (GFP_NOFS), gets that
+ * honoured around cma_alloc() through the scope API, and only there.
+ */
+static void gfx_pool_lend_test_take_back_scope(struct kunit *test)
+{
+	static const struct {
+		gfp_t gfp;
+		unsigned int scope;
+	} cases[] = {
+		{ GFP_KERNEL, 0 },
+		{ GFP_NOFS, PF_MEMALLOC_NOFS },
+		{ GFP_NOIO, PF_MEMALLOC_NOIO },
+	};
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	unsigned int scope, i;
+	struct grow_ctx *ctx;
+	struct page *page;
+
+	block = lend_one_block(test, &held, &ctx);
+	test->priv = &scope;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		scope = UINT_MAX;
+		kunit_activate_static_stub(test, gfx_pool_cma_alloc,
+					   cma_alloc_scope);
+		page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
+					    cases[i].gfp | __GFP_THISNODE, 0);
+		kunit_deactivate_static_stub(test, gfx_pool_cma_alloc);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, page, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, scope, cases[i].scope, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, current->flags &
+				    (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS), 0,
+				    "case %u: the scope outlived the call", i);
+		gfx_pool_free_pages(page, 0);
+		/* Lent again for the next case. */
+		KUNIT_ASSERT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX,
+							 false), 1);
+	}
+	test->priv = NULL;
+}
+
 /*
  * A full node takes a lent block of its region back before it grows,
  * even with growth allowed: the region's memory is the pool's to use.
@@ -2802,11 +2868,7 @@ static void gfx_pool_warm_test_wb_first(struct kunit *test)
 	unsigned long i, n;
 	int nid;
 
-	if (baseline_in_use)
-		kunit_skip(test, "other users hold %lu pool pages",
-			   baseline_in_use);
-	grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	held = hold_pool(test);
 	if (!held->nr || gfx_pool_nr_free())
 		kunit_skip(test, "needs free blocks and no other user");
 	nid = page_to_nid(held->pages[held->nr - 1]);
@@ -3121,6 +3183,85 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 #endif
 
 /*
+ * The same for an order-10 allocation: pages of one block of the only
+ * free aligned pair on this CPU's list keep the pair from forming; the
+ * allocation drains the lists and gets the pair.
+ */
+static void gfx_pool_pcp_test_drain_for_pair(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct gfx_pool_held_blocks *held;
+	struct page *first, *page, *big;
+	int nid;
+
+	held = hold_pool(test);
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();
+	nid = numa_mem_id();
+	first = held_pair_last(held, nid);
+	if (!first) {
+		migrate_enable();
+		kunit_skip(test, "no aligned pair of held blocks on node %d",
+			   nid);
+	}
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	/* One block of the pair WC, pages of it on this CPU's list. */
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	gfx_pool_free_pages(gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0), 0);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 1);
+
+	big = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_MAX_ORDER);
+	migrate_enable();
+	KUNIT_EXPECT_PTR_EQ(test, big, first);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	if (big) {
+		expect_mapping(test, page_to_pfn(big) +
+			       (1UL << GFX_POOL_MAX_ORDER) - 1, GFX_POOL_UC);
+		gfx_pool_free_pages(big, GFX_POOL_MAX_ORDER);
+	}
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	expect_pool_whole(test);
+}
+
+/*
+ * Under memory pressure the shrinker counts the pages on per-CPU lists
+ * and drains them, so that the block they kept goes back.
+ */
+static void gfx_pool_pcp_test_shrink_drains(struct kunit *test)
+{
+	unsigned long count, pcp;
+	struct page *page, *second;
+	int nid;
+
+	grow_setup(test, 1);
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	second = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	if (second)
+		gfx_pool_free_pages(second, 0);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_grown(), 1);
+	nid = page_to_nid(page);
+	pcp = gfx_pool_pcp_count(GFX_POOL_WC);
+	KUNIT_EXPECT_GT(test, pcp, 0);
+	/* The block holds pages on the lists only: it counts them alone. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count),
+			GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, count, pcp);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
+/*
  * A CPU's list is filled GFX_POOL_PCP_BATCH (32) pages at a time from a
  * block, and hands them out in block order; holding GFX_POOL_PCP_HIGH
  * (128), the next free gives a batch back first.
@@ -3244,6 +3385,43 @@ static void gfx_pool_numa_test_thisnode(struct kunit *test)
 			gfx_pool_free_pages(page, numa_orders[o]);
 		}
 	}
+	expect_pool_whole(test);
+}
+
+/*
+ * Only pages of a CPU's own node go through its per-CPU lists: an
+ * order-0 page of another node comes from that node's blocks and, freed,
+ * goes straight back to its block.
+ */
+static void gfx_pool_numa_test_pcp_other_node(struct kunit *test)
+{
+	struct gfx_pool_region *region = NULL;
+	unsigned int r, used;
+	struct page *page;
+	int nid;
+
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	migrate_disable();
+	nid = numa_mem_id();
+	for (r = 0; r < gfx_pool.nr_regions && !region; r++)
+		if (gfx_pool.region[r].nid != nid)
+			region = &gfx_pool.region[r];
+	if (!region) {
+		migrate_enable();
+		kunit_skip(test, "no region off node %d", nid);
+	}
+	page = gfx_pool_alloc_pages(region->nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	used = page ? block_used(page) : 0;
+	if (page)
+		gfx_pool_free_pages(page, 0);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, page_to_nid(page), region->nid);
+	/* No list was filled for it, and its free went to its block. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
+	KUNIT_EXPECT_EQ(test, block_used(page), used - 1);
 	expect_pool_whole(test);
 }
 
@@ -3976,9 +4154,11 @@ static void gfx_pool_inject_test_take_back_grows(struct kunit *test)
  * steps at random: conversions both ways in every domain, orders 0 to
  * 10, growth, blocks lent and taken back, blocks given back. Whatever
  * fails, every page handed out is in the domain asked for under a 2M
- * entry; each injected failure is counted once where users look; and
- * once injection stops, every broken block is repaired and the pool is
- * whole again.
+ * entry; each injected failure is counted where users look (a direct-map
+ * one exactly once; growth and take-back at least as often as injected,
+ * as those also fail for real: gfx_pool_inject.take_back counts one
+ * alone); and once injection stops, every broken block is repaired and
+ * the pool is whole again.
  */
 static void gfx_pool_inject_test_workload(struct kunit *test)
 {
@@ -4213,6 +4393,7 @@ static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
 	KUNIT_CASE(gfx_pool_lend_test_atomic),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_first),
+	KUNIT_CASE(gfx_pool_lend_test_take_back_scope),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),
 #ifdef CONFIG_MEMORY_FAILURE
@@ -4249,6 +4430,8 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_pcp_test_round_trip, domain_gen_params),
 	KUNIT_CASE(gfx_pool_pcp_test_drain_for_block),
 	KUNIT_CASE(gfx_pool_pcp_test_give_back_drains),
+	KUNIT_CASE(gfx_pool_pcp_test_drain_for_pair),
+	KUNIT_CASE(gfx_pool_pcp_test_shrink_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
 	KUNIT_CASE(gfx_pool_pcp_test_batches),
@@ -4269,6 +4452,7 @@ static struct kunit_suite gfx_pool_pcp_test_suite = {
 static struct kunit_case gfx_pool_numa_test_cases[] = {
 	KUNIT_CASE(gfx_pool_numa_test_thisnode),
 	KUNIT_CASE(gfx_pool_numa_test_node_full),
+	KUNIT_CASE(gfx_pool_numa_test_pcp_other_node),
 	{}
 };
 
@@ -4406,6 +4590,27 @@ static void gfx_pool_pm_test_restore_dirty(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 }
 
+/* A restore marks the pages of grown blocks dirty too, not only the region's. */
+static void gfx_pool_pm_test_restore_dirty_grown(struct kunit *test)
+{
+	struct gfx_pool_block *block;
+	unsigned long flags;
+	struct page *page;
+
+	grow_setup(test, 1);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	KUNIT_ASSERT_TRUE(test, block && block->grown);
+	gfx_pool_free_pages(page, 0);
+	spin_lock_irqsave(&gfx_pool.node[block->nid]->lock, flags);
+	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
+	spin_unlock_irqrestore(&gfx_pool.node[block->nid]->lock, flags);
+
+	gfx_pool_mark_all_dirty();
+	KUNIT_EXPECT_TRUE(test, bitmap_full(block->dirty, GFX_POOL_BLOCK_PAGES));
+}
+
 static void can_hibernate_restore(void *data)
 {
 	gfx_pool_pm_set_can_hibernate((unsigned long)data);
@@ -4442,6 +4647,7 @@ static struct kunit_case gfx_pool_pm_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pm_test_no_device),
 	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
 	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty, domain_gen_params),
+	KUNIT_CASE(gfx_pool_pm_test_restore_dirty_grown),
 	KUNIT_CASE(gfx_pool_pm_test_freeze_drains),
 #endif
 	{}

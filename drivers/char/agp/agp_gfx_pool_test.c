@@ -33,11 +33,15 @@ struct agp_test_priv {
 	u64 pool_start, pool_end;
 };
 
-static const unsigned int agp_test_addr_bits[] = { 32, 40 };
+/* 0: a driver that says nothing, which agpgart takes as 32 bits. */
+static const unsigned int agp_test_addr_bits[] = { 32, 40, 0 };
 
 static void agp_test_addr_bits_desc(const unsigned int *bits, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-bit GART", *bits);
+	if (*bits)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-bit GART", *bits);
+	else
+		strscpy(desc, "GART of unsaid width", KUNIT_PARAM_DESC_SIZE);
 }
 
 KUNIT_ARRAY_PARAM(agp_test_addr_bits, agp_test_addr_bits,
@@ -60,7 +64,7 @@ static int agp_gfx_pool_test_init(struct kunit *test)
 	/* The one case without a parameter has a 32-bit bridge. */
 	bits = test->param_value ? *(const unsigned int *)test->param_value : 32;
 	priv->driver.gart_addr_bits = bits;
-	priv->limit = BIT_ULL(bits);
+	priv->limit = bits ? BIT_ULL(bits) : SZ_4G;
 	priv->bridge.driver = &priv->driver;
 
 	/* The generic helpers count on the global bridge. */
@@ -170,6 +174,46 @@ static void agp_gfx_pool_many_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
 	for (i = 0; i < NR_PAGES; i++)
 		KUNIT_EXPECT_NULL(test, mem.pages[i]);
+}
+
+/*
+ * The pages intel-gtt maps itself (its scratch page, i8xx cursor pages):
+ * agp_alloc_uc_pages() takes them from the pool's UC domain where it can
+ * serve below the limit, under the 2M entry; with the pool exhausted from
+ * the page allocator, made UC page by page. agp_free_uc_pages() puts each
+ * back where it came from: the fallback's pages WB again.
+ */
+static void agp_gfx_pool_uc_pages(struct kunit *test)
+{
+	struct agp_test_priv *priv = test->priv;
+	struct gfx_pool_held_blocks *held;
+	struct page *page;
+	bool from_pool;
+	int i;
+
+	page = agp_alloc_uc_pages(AGP_TEST_GFP, 2, priv->limit);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < 4; i++)
+		expect_source(test, page + i, priv->limit);
+	from_pool = gfx_pool_owns_page(page);
+	agp_free_uc_pages(page, 2);
+	if (from_pool)
+		KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
+	page = agp_alloc_uc_pages(AGP_TEST_GFP, 2, priv->limit);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page + i));
+		expect_uc(test, page + i, false);
+	}
+	agp_free_uc_pages(page, 2);
+	for (i = 0; i < 4; i++)
+		gfx_pool_test_expect_direct_map(test, page_address(page + i),
+						GFX_POOL_WB, PAGE_SHIFT);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 }
 
 /*
@@ -314,6 +358,7 @@ static struct kunit_case agp_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(agp_gfx_pool_one_page, agp_test_addr_bits_gen_params),
 	KUNIT_CASE_PARAM(agp_gfx_pool_many_pages, agp_test_addr_bits_gen_params),
 	KUNIT_CASE_PARAM(agp_gfx_pool_fallback, agp_test_addr_bits_gen_params),
+	KUNIT_CASE_PARAM(agp_gfx_pool_uc_pages, agp_test_addr_bits_gen_params),
 	KUNIT_CASE_PARAM(agp_gfx_pool_dry_midway, agp_test_addr_bits_gen_params),
 	KUNIT_CASE(agp_gfx_pool_beyond_limit),
 	{}

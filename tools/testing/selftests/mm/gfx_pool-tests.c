@@ -296,11 +296,12 @@ static int read_blocks(struct __test_metadata *_metadata, long *rows,
 		EXPECT_EQ(0, pfn % 512) TH_LOG("%s", line);
 		EXPECT_LE(used, 512) TH_LOG("%s", line);
 		/* A lent block may still sit under a 1G page: not ours. */
-		if (!strcmp(tail, "lent"))
+		if (!strcmp(tail, "lent")) {
 			EXPECT_TRUE(!strcmp(level, "2M") || !strcmp(level, "1G"))
 				TH_LOG("%s", line);
-		else
+		} else {
 			EXPECT_STREQ("2M", level) TH_LOG("%s", line);
+		}
 	}
 	fclose(f);
 	return 0;
