@@ -335,9 +335,21 @@ static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 	return 0;
 }
 
+/* The end check of every case, as the last of its cleanups. */
+static void pool_whole_at_end(void *data)
+{
+	expect_pool_whole(data);
+}
+
 static int gfx_pool_test_init(struct kunit *test)
 {
 	gfx_pool_test_skip_unless_usable(test);
+	/*
+	 * Registered first, so run last: after every block, page and
+	 * setting the case holds has been given back.
+	 */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pool_whole_at_end,
+							test), 0);
 	/*
 	 * A block broken at init (fail_gfx_pool= breaks one) is repaired
 	 * now, rather than by the idle work in the middle of some case.
@@ -607,6 +619,21 @@ static struct gfx_pool_held_blocks *hold_pool(struct kunit *test)
 			   baseline_in_use);
 	grow_none(test);
 	return gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+}
+
+/* Move a block of @nid in @held to its end. Return: it, or NULL. */
+static struct page *held_on_node_last(struct gfx_pool_held_blocks *held,
+				      int nid)
+{
+	unsigned long i;
+
+	for (i = 0; i < held->nr; i++) {
+		if (page_to_nid(held->pages[i]) != nid)
+			continue;
+		swap(held->pages[i], held->pages[held->nr - 1]);
+		return held->pages[held->nr - 1];
+	}
+	return NULL;
 }
 
 /*
@@ -1452,7 +1479,7 @@ static void gfx_pool_test_zero(struct kunit *test)
  */
 static void gfx_pool_test_misuse(struct kunit *test)
 {
-	unsigned long refused_wb, refused_wc, frees, in_use;
+	unsigned long refused_wb, refused_wc, frees, in_use, exhausted;
 	struct page *page, *buddy;
 
 	refused_wb = gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_REFUSED);
@@ -1507,9 +1534,16 @@ static void gfx_pool_test_misuse(struct kunit *test)
 						     GFP_KERNEL, 0));
 	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WC, GFX_POOL_REFUSED),
 			refused_wc + 7);
-	/* Pages the pool cannot give: ZONE_DMA. */
+	/* Pages the pool cannot give, ZONE_DMA: exhausted, not misuse. */
+	refused_wb = gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_REFUSED);
+	exhausted = gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_EXHAUSTED);
 	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB,
 						     GFP_KERNEL | GFP_DMA, 0));
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WB,
+						    GFX_POOL_EXHAUSTED),
+			exhausted + 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(GFX_POOL_WB, GFX_POOL_REFUSED),
+			refused_wb);
 	gfx_pool_free_pages(NULL, 0);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use);
 
@@ -2236,12 +2270,14 @@ static void gfx_pool_grow_test_idle(struct kunit *test)
  * Under memory pressure the shrinker gives grown blocks back before the
  * region's: with one of each wholly free on a node, a scan for one
  * block's worth of pages takes the grown one and leaves the region's.
+ * (A lend case, so that the grow-only stage, which has no region, does
+ * not pick it.)
  */
-static void gfx_pool_grow_test_grown_first(struct kunit *test)
+static void gfx_pool_lend_test_region_last(struct kunit *test)
 {
 	struct gfx_pool_held_blocks *held;
 	struct gfx_pool_block *block;
-	unsigned long count, freed, i;
+	unsigned long count, freed;
 	struct page *page;
 	int nid;
 
@@ -2251,13 +2287,10 @@ static void gfx_pool_grow_test_grown_first(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_FALSE(test, in_region(page));
 	nid = page_to_nid(page);
-	for (i = 0; i < held->nr && page_to_nid(held->pages[i]) != nid; i++)
-		;
-	if (i == held->nr)
+	if (!held_on_node_last(held, nid))
 		kunit_skip(test, "no region block on node %d", nid);
-	block = gfx_pool_pfn_to_block(page_to_pfn(held->pages[i]));
+	block = gfx_pool_pfn_to_block(page_to_pfn(held->pages[held->nr - 1]));
 	KUNIT_ASSERT_NOT_NULL(test, block);
-	swap(held->pages[i], held->pages[held->nr - 1]);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(page, 0);
 
@@ -3425,6 +3458,95 @@ static void gfx_pool_numa_test_pcp_other_node(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+struct alloc_on_cpu {
+	struct completion done;
+	struct page *page;
+	int nid;
+};
+
+static int alloc_on_cpu_fn(void *data)
+{
+	struct alloc_on_cpu *arg = data;
+
+	arg->nid = numa_mem_id();
+	arg->page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL,
+					 3);
+	complete(&arg->done);
+	return 0;
+}
+
+/*
+ * NUMA_NO_NODE is the calling CPU's node: a thread on a CPU of each node
+ * with a region gets a page of that node.
+ */
+static void gfx_pool_numa_test_local_node(struct kunit *test)
+{
+	struct alloc_on_cpu arg;
+	struct task_struct *task;
+	unsigned int r, cpu, tried = 0;
+	int nid;
+
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		nid = gfx_pool.region[r].nid;
+		cpu = cpumask_first_and(cpumask_of_node(nid), cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			continue;
+		init_completion(&arg.done);
+		arg.page = NULL;
+		task = kthread_create(alloc_on_cpu_fn, &arg, "gfx_pool_test/%u",
+				      cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		kthread_bind(task, cpu);
+		wake_up_process(task);
+		wait_for_completion(&arg.done);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, arg.page, "node %d", nid);
+		KUNIT_EXPECT_EQ(test, arg.nid, nid);
+		KUNIT_EXPECT_EQ_MSG(test, page_to_nid(arg.page), nid,
+				    "from CPU %u", cpu);
+		gfx_pool_free_pages(arg.page, 3);
+		tried++;
+	}
+	KUNIT_EXPECT_GE_MSG(test, tried, 2, "no CPU on the regions' nodes");
+}
+
+/*
+ * Without __GFP_THISNODE, a full node still takes a lent block of its own
+ * region back before it takes another node's free block: a node's
+ * allocations stay on it while its region has blocks at all.
+ */
+static void gfx_pool_numa_test_take_back_first(struct kunit *test)
+{
+	int a = gfx_pool.region[0].nid, b = NUMA_NO_NODE;
+	struct gfx_pool_held_blocks *held;
+	unsigned long taken;
+	struct page *page;
+	unsigned int r;
+
+	skip_unless_every_region_lends(test);
+	for (r = 1; r < gfx_pool.nr_regions && b == NUMA_NO_NODE; r++)
+		if (gfx_pool.region[r].nid != a)
+			b = gfx_pool.region[r].nid;
+	held = hold_pool(test);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
+	/* A block of @a lent, one of @b free: the only blocks to be had. */
+	KUNIT_ASSERT_NOT_NULL(test, held_on_node_last(held, a));
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(a, 1, false), 1);
+	KUNIT_ASSERT_NOT_NULL(test, held_on_node_last(held, b));
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	/* The lent block counts as free: the pool may take it back. */
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_free(), 2 * GFX_POOL_BLOCK_PAGES);
+
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	page = gfx_pool_alloc_pages(a, GFX_POOL_WB, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, page_to_nid(page), a);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+	gfx_pool_free_pages(page, 0);
+}
+
 /*
  * With its own region full, a __GFP_THISNODE request for a node gets
  * nothing, however much another node has; without it, the other node's
@@ -3593,6 +3715,10 @@ static const struct param_case param_cases[] = {
 	{ "0x4000000", 0, SZ_64M, 0, false },
 	{ "64m", 0, SZ_64M, 0, false },
 	{ "1T", 0, 1ULL << 40, 0, false },
+	{ "65536K", 0, SZ_64M, 0, false },
+	{ "1P", 0, 1ULL << 50, 0, false },
+	{ "1E", 0, 1ULL << 60, 0, false },
+	{ "16E", -EINVAL },
 	{ "16384P", -EINVAL },
 	{ "17592186044418M", -EINVAL },
 	{ "99999999999999999999999", -EINVAL },
@@ -4286,7 +4412,8 @@ static void gfx_pool_inject_test_snapshot(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
 			0);
 	gfx_pool_fail_set(1, 100);
-	KUNIT_EXPECT_EQ(test, gfx_pool_snapshot_map(true, &n), -ENOMEM);
+	/* freeze_late fails with it, and hibernation stops. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_freeze_late(NULL), -ENOMEM);
 	kunit_release_action(test, inject_off, NULL);
 	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
 	kunit_release_action(test, snapshot_unmap, NULL);
@@ -4371,7 +4498,6 @@ static struct kunit_case gfx_pool_grow_test_cases[] = {
 	KUNIT_CASE(gfx_pool_grow_test_lower_limit),
 	KUNIT_CASE(gfx_pool_grow_test_held_page),
 	KUNIT_CASE(gfx_pool_grow_test_idle),
-	KUNIT_CASE(gfx_pool_grow_test_grown_first),
 	KUNIT_CASE(gfx_pool_grow_test_gfp),
 	KUNIT_CASE(gfx_pool_grow_test_shrink_trylock),
 	KUNIT_CASE(gfx_pool_grow_test_mapped_page),
@@ -4394,6 +4520,7 @@ static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_atomic),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_first),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_scope),
+	KUNIT_CASE(gfx_pool_lend_test_region_last),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),
 #ifdef CONFIG_MEMORY_FAILURE
@@ -4453,6 +4580,8 @@ static struct kunit_case gfx_pool_numa_test_cases[] = {
 	KUNIT_CASE(gfx_pool_numa_test_thisnode),
 	KUNIT_CASE(gfx_pool_numa_test_node_full),
 	KUNIT_CASE(gfx_pool_numa_test_pcp_other_node),
+	KUNIT_CASE(gfx_pool_numa_test_take_back_first),
+	KUNIT_CASE(gfx_pool_numa_test_local_node),
 	{}
 };
 

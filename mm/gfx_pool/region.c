@@ -374,6 +374,27 @@ static phys_addr_t __init gfx_pool_node_memory(int nid)
 }
 
 /*
+ * Is all of [@base, @base + @size) RAM? memblock_is_region_memory() asks
+ * for one memblock region, and memblock splits its regions where nodes
+ * meet: a range across two nodes is RAM all the same.
+ */
+static bool __init gfx_pool_range_is_ram(phys_addr_t base, phys_addr_t size)
+{
+	phys_addr_t start, end, at = base;
+	u64 i;
+
+	for_each_mem_range(i, &start, &end) {
+		if (start > at)
+			break;		/* a hole at @at: the ranges are sorted */
+		if (end > at)
+			at = end;
+		if (at >= base + size)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Record a region memblock just reserved at @align (0: at a fixed base),
  * and lend it if it may.
  */
@@ -509,7 +530,6 @@ static void __init __gfx_pool_reserve(void)
 {
 	struct gfx_pool_param *param = &gfx_pool_param;
 	phys_addr_t ram = memblock_phys_mem_size();
-	phys_addr_t addr = 0;
 	const char *why;
 	unsigned int i;
 
@@ -549,20 +569,25 @@ static void __init __gfx_pool_reserve(void)
 		gfx_pool_reserve_split(param->size);
 		return;
 	}
-	if (!memblock_is_region_memory(param->base, param->size)) {
+	if (!gfx_pool_range_is_ram(param->base, param->size)) {
 		pr_err("ignoring gfx_pool=%s: the range is not all RAM; the pool stays off\n",
 		       gfx_pool_cmdline);
 		return;
 	}
-	/* The window is exactly the range: all of it or nothing. */
-	addr = memblock_phys_alloc_range(param->size, GFX_POOL_BLOCK_SIZE,
-					 param->base, param->base + param->size);
-	if (!addr) {
+	/*
+	 * Exactly the range, all of it or nothing. Not through
+	 * memblock_phys_alloc_range(): it finds free ranges within one
+	 * memblock region, so never one across nodes.
+	 */
+	if (memblock_is_region_reserved(param->base, param->size) ||
+	    memblock_reserve(param->base, param->size)) {
 		pr_err("ignoring gfx_pool=%s: the range is already in use; the pool stays off\n",
 		       gfx_pool_cmdline);
 		return;
 	}
-	gfx_pool_add_region(addr, param->size, 0);
+	/* As a memblock allocation is: gfx_pool_add_region() ignores it. */
+	kmemleak_alloc_phys(param->base, param->size, 0);
+	gfx_pool_add_region(param->base, param->size, 0);
 }
 
 /**

@@ -328,6 +328,7 @@ params_stage() {
 	done <<-'LIST'
 	0|off (gfx_pool=0)
 	64M@0x200000000|ignoring gfx_pool=64M@0x200000000: the range is not all RAM
+	64M@16M nokaslr|ignoring gfx_pool=64M@16M: the range is already in use
 	64G|ignoring gfx_pool=64G: more than half of RAM
 	5:64M|ignoring gfx_pool=5:64M: node 5 has no memory
 	LIST
@@ -653,9 +654,18 @@ powered_off() {	# powered_off <log>
 
 # The pool's own messages around one image: made in <before>, restored
 # in <after>.
+# The NP blocks freeze_late mapped for the last image of <before>, and
+# that restore_early put back to NP in <after>: the same number.
 image_logs() {	# image_logs <before> <after>
+	local mapped unmapped
+
 	all_grep "$1" 'gfx_pool gfx_pool: [0-9]* pages in use go into the image' &&
-		all_grep "$2" 'gfx_pool gfx_pool: restored: free pages marked dirty'
+		all_grep "$2" 'gfx_pool gfx_pool: restored: free pages marked dirty' ||
+		return 1
+	mapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: [0-9]* pages in use go into the image; \([0-9]*\) NP blocks mapped for it$/\1/p' "$1" | tail -n 1)
+	unmapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: restored: free pages marked dirty, \([0-9]*\) NP blocks unmapped$/\1/p' "$2" | head -n 1)
+	[ -n "$mapped" ] && [ "$mapped" = "$unmapped" ] ||
+		{ echo "NP blocks: ${mapped:-?} mapped for the image, ${unmapped:-?} unmapped after the restore"; return 1; }
 }
 
 above_4g() {	# above_4g <log>: the pool's base, as reserved, is at 4G or more

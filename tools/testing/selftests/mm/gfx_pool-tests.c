@@ -1346,6 +1346,9 @@ static int memcg_child(void)
 	       before, charged, MEMCG_BUF * 4);
 	if (charged < before + MEMCG_BUF * 4)
 		return 3;
+	/* The pages handed out, not the blocks they came from. */
+	if (charged > before + MEMCG_BUF * 4 + 256)
+		return 9;
 	exhausted = debugfs_wc_exhausted();
 	if (exhausted < 0)
 		return 8;
@@ -1380,6 +1383,7 @@ TEST(memcg)
 		"closing the buffer did not uncharge it",
 		"the refused buffer was counted as exhausted",
 		"no debugfs stats to read",
+		"more was charged than the buffer's pages",
 	};
 	char limit[32];
 	int status;

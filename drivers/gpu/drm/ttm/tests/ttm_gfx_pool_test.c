@@ -163,6 +163,40 @@ static void ttm_gfx_pool_populate(struct kunit *test)
 }
 
 /*
+ * TTM over the pool asks for zeroed pages: a page another user of the
+ * pool left its data in comes to a ttm_tt zeroed.
+ */
+static void ttm_gfx_pool_zeroed(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	int nid = first_online_node;
+	struct ttm_pool *pool;
+	struct page *page;
+	struct ttm_tt *tt;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	gfx_pool_test_leave_free(test, nid, GFX_POOL_WC, 0, 1);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	memset(page_address(page), 0xa5, PAGE_SIZE);
+	gfx_pool_free_pages(page, 0);
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, 1);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	KUNIT_EXPECT_PTR_EQ(test, tt->pages[0], page);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(page_address(tt->pages[0]), 0,
+					    PAGE_SIZE));
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
+/*
  * A TTM pool that allocates through the DMA API (use_dma_alloc) or below
  * 4 GiB (use_dma32) keeps TTM's own path: no page of its WC ttm_tts is
  * gfx_pool's, and no fallback is counted, for it never asked the pool.
@@ -524,6 +558,7 @@ static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
 	KUNIT_CASE(ttm_gfx_pool_dma_pools),
+	KUNIT_CASE(ttm_gfx_pool_zeroed),
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	KUNIT_CASE(ttm_gfx_pool_dry_midway),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
