@@ -3083,11 +3083,11 @@ static void gfx_pool_pcp_test_drain_for_block(struct kunit *test)
 }
 
 /*
- * Giving blocks back drains the per-CPU lists first: a grown block whose
- * pages all sit on a list is wholly free, and goes back to the page
- * allocator at once.
+ * With the per-CPU lists on, the pool grown by one block whose pages in
+ * use all sit on this CPU's WC list: the pool holds nothing else.
+ * Return: the first page it handed out, free now.
  */
-static void gfx_pool_pcp_test_give_back_drains(struct kunit *test)
+static struct page *grown_block_on_pcp(struct kunit *test)
 {
 	struct page *page, *second;
 
@@ -3103,6 +3103,19 @@ static void gfx_pool_pcp_test_give_back_drains(struct kunit *test)
 	migrate_enable();
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_NOT_NULL(test, second);
+	return page;
+}
+
+/*
+ * Giving blocks back drains the per-CPU lists first: a grown block whose
+ * pages all sit on a list is wholly free, and goes back to the page
+ * allocator at once.
+ */
+static void gfx_pool_pcp_test_give_back_drains(struct kunit *test)
+{
+	struct page *page;
+
+	page = grown_block_on_pcp(test);
 	KUNIT_EXPECT_FALSE(test, in_region(page));
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
 	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
@@ -3266,21 +3279,10 @@ static void gfx_pool_pcp_test_drain_for_pair(struct kunit *test)
 static void gfx_pool_pcp_test_shrink_drains(struct kunit *test)
 {
 	unsigned long count, pcp;
-	struct page *page, *second;
+	struct page *page;
 	int nid;
 
-	grow_setup(test, 1);
-	gfx_pool_test_pcp(test, true);
-	migrate_disable();
-	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
-	second = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
-	if (page)
-		gfx_pool_free_pages(page, 0);
-	if (second)
-		gfx_pool_free_pages(second, 0);
-	migrate_enable();
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_NOT_NULL(test, second);
+	page = grown_block_on_pcp(test);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_grown(), 1);
 	nid = page_to_nid(page);
 	pcp = gfx_pool_pcp_count(GFX_POOL_WC);
@@ -3292,6 +3294,54 @@ static void gfx_pool_pcp_test_shrink_drains(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
+}
+
+/*
+ * A list is filled from partly used blocks first, so that what users
+ * hold stays packed: with a WC block partly used and another wholly free,
+ * the first page through the list comes from the partly used one.
+ */
+static void gfx_pool_pcp_test_fill_partial_first(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct gfx_pool_held_blocks *held;
+	struct page *keep, *whole, *page;
+	int nid;
+
+	held = hold_pool(test);
+	if (gfx_pool_nr_free())
+		kunit_skip(test, "other users hold part of the pool");
+	migrate_disable();
+	nid = numa_mem_id();
+	if (!held_on_node_last(held, nid)) {
+		migrate_enable();
+		kunit_skip(test, "no block on node %d", nid);
+	}
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	if (!held_on_node_last(held, nid)) {
+		migrate_enable();
+		kunit_skip(test, "no second block on node %d", nid);
+	}
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	/* Lists off: one WC block partly used, one wholly free in WC. */
+	keep = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+	whole = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp,
+				     GFX_POOL_BLOCK_ORDER);
+	if (whole)
+		gfx_pool_free_pages(whole, GFX_POOL_BLOCK_ORDER);
+
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_pfn_to_block(page_to_pfn(page)),
+			    gfx_pool_pfn_to_block(page_to_pfn(keep)));
+	gfx_pool_free_pages(page, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	gfx_pool_free_pages(keep, 0);
 }
 
 /*
@@ -4562,6 +4612,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
 	KUNIT_CASE(gfx_pool_pcp_test_batches),
+	KUNIT_CASE(gfx_pool_pcp_test_fill_partial_first),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_pcp_test_hwpoison),
 #endif

@@ -1124,6 +1124,23 @@ run_stage() {	# run_stage <stage>
 			not_grep 'gfx_pool: reserved .* on node 1' "$log"
 		check "numa: gfx_pool=768M on unequal nodes: no kernel warnings" \
 			no_reports "$log"
+		# No room on node 1 for its share (two memmap= holes leave
+		# it no free 400M, though 400M is under half of what it has):
+		# said so, no region there, node 0 keeps its own.
+		log=$build/test-numa-noroom.log
+		echo "=== stage numa: gfx_pool=0:64M,1:400M, two holes in node 1"
+		# shellcheck disable=SC2086
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			'kunit.enable=0 gfxpool_mode=none gfx_pool=0:64M,1:400M memmap=100M$0x50000000 memmap=100M$0x68000000' \
+			$numa_qemu
+		check "numa: no room for node 1's share: said, and node 0 keeps its own" \
+			all_grep "$log" \
+			'gfx_pool: gfx_pool=0:64M,1:400M: no free range of 400 MiB on node 1; no region there' \
+			'gfx_pool: reserved 64 MiB at .* on node 0'
+		check "numa: no room for node 1's share: no region on node 1" \
+			not_grep 'gfx_pool: reserved .* on node 1' "$log"
+		check "numa: no room for node 1's share: no kernel warnings" \
+			no_reports "$log"
 		;;
 	off)
 		# gfx_pool=0 must be unpatched 6.12: TTM's own suites pass, the

@@ -554,6 +554,60 @@ static void ttm_gfx_pool_numa(struct kunit *test)
 	ttm_pool_fini(pool);
 }
 
+/*
+ * TTM asks with __GFP_THISNODE above order 0: with node 1's pool blocks
+ * all in use, a device on node 1 gets no pool page of node 0 at those
+ * orders, but node-1 pages of the page allocator, as without the pool.
+ */
+static void ttm_gfx_pool_numa_full(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = SZ_4M >> PAGE_SHIFT;
+	unsigned long i, cap = gfx_pool_nr_usable_blocks();
+	struct gfx_pool_held_blocks *held;
+	struct ttm_pool *pool;
+	struct page *page;
+	struct ttm_tt *tt;
+	int nid = 1;
+
+	if (!gfx_pool_has_region_on(nid))
+		kunit_skip(test, "needs pool regions on two nodes");
+	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	held->pages = kunit_kcalloc(test, cap, sizeof(*held->pages),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held->pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							gfx_pool_held_blocks_release,
+							held), 0);
+	while (held->nr < cap) {
+		page = gfx_pool_alloc_pages(nid, GFX_POOL_WB,
+					    GFP_KERNEL | __GFP_THISNODE,
+					    GFX_POOL_BLOCK_ORDER);
+		if (!page)
+			break;
+		held->pages[held->nr++] = page;
+	}
+
+	tt = ttm_gfx_pool_tt_init(test, ttm_write_combined, num_pages);
+	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	ttm_pool_init(pool, priv->devs->dev, nid, false, false);
+	KUNIT_ASSERT_EQ(test, ttm_pool_alloc(pool, tt, &simple_ctx), 0);
+	for (i = 0; i < num_pages; i += 1UL << tt->pages[i]->private) {
+		if (!tt->pages[i]->private)
+			continue;	/* order 0: any node's, as TTM asks */
+		KUNIT_EXPECT_EQ_MSG(test, page_to_nid(tt->pages[i]), nid,
+				    "page %lu, order %lu%s", i,
+				    tt->pages[i]->private,
+				    gfx_pool_owns_page(tt->pages[i]) ?
+				    ", the pool's" : "");
+	}
+	ttm_pool_free(pool, tt);
+	ttm_tt_fini(tt);
+	ttm_pool_fini(pool);
+}
+
 static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(ttm_gfx_pool_populate, gfx_pool_gen_params),
 	KUNIT_CASE(ttm_gfx_pool_fallback),
@@ -563,6 +617,7 @@ static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE(ttm_gfx_pool_dry_midway),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
 	KUNIT_CASE(ttm_gfx_pool_numa),
+	KUNIT_CASE(ttm_gfx_pool_numa_full),
 	KUNIT_CASE_SLOW(ttm_gfx_pool_grow),
 	{}
 };
