@@ -3186,9 +3186,15 @@ static void gfx_pool_pcp_test_cpu_dead(struct kunit *test)
 static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 {
 	long poisoned = atomic_long_read(&gfx_pool.hwpoison_pages);
-	struct page *page[2], *again;
+	struct page *page[2], *again, *keep;
 	unsigned int i;
 
+	/*
+	 * A WC block with room for the atomic allocations below, which
+	 * never convert; a page held in it keeps it from being lent.
+	 */
+	keep = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
 	gfx_pool_test_pcp(test, true);
 	gfx_pool_pcp_drain(NUMA_NO_NODE);
 	/* One CPU throughout: the lists are per CPU. */
@@ -3198,6 +3204,7 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 	if (!page[0] || !page[1]) {
 		migrate_enable();
 		gfx_pool_free_pages(page[0], 0);
+		gfx_pool_free_pages(keep, 0);
 		KUNIT_FAIL(test, "no two WC pages");
 		return;
 	}
@@ -3216,7 +3223,7 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 	gfx_pool_pcp_drain(NUMA_NO_NODE);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
 			poisoned + 2);
-	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), baseline_in_use + 2);
+	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), baseline_in_use + 3);
 	for (i = 0; i < ARRAY_SIZE(page); i++) {
 		KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page[i])));
 		ClearPageHWPoison(page[i]);
@@ -3224,6 +3231,7 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.hwpoison_pages),
 			poisoned);
+	gfx_pool_free_pages(keep, 0);
 	expect_pool_whole(test);
 }
 #endif
