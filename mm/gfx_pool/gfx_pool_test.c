@@ -3036,6 +3036,22 @@ static void gfx_pool_pcp_test_round_trip(struct kunit *test)
 }
 
 /*
+ * Pages of a wholly free block of @nid onto this CPU's WC list: the first
+ * WC allocation converts the block, the second fills the list from it.
+ * The caller keeps migration off.
+ */
+static void wc_pages_onto_pcp(struct kunit *test, int nid)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct page *page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	gfx_pool_free_pages(gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0), 0);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 1);
+}
+
+/*
  * Pages on per-CPU lists keep their block from being wholly free: an
  * allocation that needs a whole block drains the lists first, and gets
  * the block.
@@ -3044,8 +3060,7 @@ static void gfx_pool_pcp_test_drain_for_block(struct kunit *test)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
 	struct gfx_pool_held_blocks *held;
-	struct page *page, *big;
-	unsigned long i;
+	struct page *big;
 	int nid;
 
 	if (baseline_in_use)
@@ -3056,21 +3071,13 @@ static void gfx_pool_pcp_test_drain_for_block(struct kunit *test)
 	/* One CPU throughout, and a block of its node. */
 	migrate_disable();
 	nid = numa_mem_id();
-	for (i = 0; i < held->nr && page_to_nid(held->pages[i]) != nid; i++)
-		;
-	if (i == held->nr) {
+	if (!held_on_node_last(held, nid)) {
 		migrate_enable();
 		kunit_skip(test, "no block on node %d", nid);
 	}
 	/* That block free, then its pages on this CPU's WC list. */
-	swap(held->pages[i], held->pages[held->nr - 1]);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
-	KUNIT_EXPECT_NOT_NULL(test, page);
-	/* The first WC allocation converts; the second fills the list. */
-	gfx_pool_free_pages(gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0), 0);
-	gfx_pool_free_pages(page, 0);
-	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 1);
+	wc_pages_onto_pcp(test, nid);
 
 	big = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_BLOCK_ORDER);
 	migrate_enable();
@@ -3245,7 +3252,7 @@ static void gfx_pool_pcp_test_drain_for_pair(struct kunit *test)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
 	struct gfx_pool_held_blocks *held;
-	struct page *first, *page, *big;
+	struct page *first, *big;
 	int nid;
 
 	held = hold_pool(test);
@@ -3261,11 +3268,7 @@ static void gfx_pool_pcp_test_drain_for_pair(struct kunit *test)
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	/* One block of the pair WC, pages of it on this CPU's list. */
-	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
-	KUNIT_EXPECT_NOT_NULL(test, page);
-	gfx_pool_free_pages(gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0), 0);
-	gfx_pool_free_pages(page, 0);
-	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 1);
+	wc_pages_onto_pcp(test, nid);
 
 	big = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_MAX_ORDER);
 	migrate_enable();
