@@ -1116,6 +1116,8 @@ run_stage() {	# run_stage <stage>
 			-object memory-backend-ram,id=m1,size=512M \
 			-numa node,nodeid=0,cpus=0,memdev=m0 \
 			-numa node,nodeid=1,cpus=1,memdev=m1
+		check "numa: gfx_pool=768M on unequal nodes: the guest ran to the end" \
+			grep -aq '^GFXPOOL: end' "$log"
 		check "numa: gfx_pool=768M: node 1's share is refused, node 0 keeps its own" \
 			all_grep "$log" \
 			"gfx_pool: gfx_pool=768M: 384 MiB is more than half of node 1's memory; no region there" \
@@ -1133,6 +1135,8 @@ run_stage() {	# run_stage <stage>
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
 			'kunit.enable=0 gfxpool_mode=none gfx_pool=0:64M,1:400M memmap=100M$0x50000000 memmap=100M$0x68000000' \
 			$numa_qemu
+		check "numa: no room for node 1's share: the guest ran to the end" \
+			grep -aq '^GFXPOOL: end' "$log"
 		check "numa: no room for node 1's share: said, and node 0 keeps its own" \
 			all_grep "$log" \
 			'gfx_pool: gfx_pool=0:64M,1:400M: no free range of 400 MiB on node 1; no region there' \
