@@ -99,6 +99,7 @@
 #include <kunit/visibility.h>
 
 #include "gfx_pool.h"
+#include "pcp.h"
 
 /* === The pool ============================================================ */
 
@@ -117,44 +118,13 @@ const char *const gfx_pool_domain_names[GFX_POOL_NR_DOMAINS] = {
 
 static_assert(ARRAY_SIZE(gfx_pool_domain_names) == GFX_POOL_NR_DOMAINS);
 
-/* The region block of @pfn, or NULL; also for init once regions are set up. */
-static struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
-{
-	struct gfx_pool_region *region;
-	unsigned long idx;
-	unsigned int r;
-
-	/* One region per node at most: a short walk. */
-	for (r = 0; r < gfx_pool.nr_regions; r++) {
-		region = &gfx_pool.region[r];
-		idx = (pfn - region->start_pfn) >> GFX_POOL_BLOCK_ORDER;
-		if (pfn >= region->start_pfn && idx < region->nr_blocks)
-			return &region->blocks[idx];
-	}
-	return NULL;
-}
-
-/*
- * gfx_pool_pfn_to_block(), also for init once every region is set up. A
- * pfn outside the regions costs an xarray lookup only while the pool has
- * grown blocks: every pfn a VM_PFNMAP fault inserts comes here (see
- * gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
- */
-static struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
-{
-	struct gfx_pool_block *block = gfx_pool_region_block(pfn);
-
-	if (block || !atomic_long_read(&gfx_pool.nr_grown))
-		return block;
-	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
-}
-
 /*
  * The block of @pfn: in the region, by index; a grown one, in the xarray.
  * A region block lives as long as the pool. A grown block's struct is
  * freed an RCU grace period after it is given back, so the pointer is
- * good inside an RCU read-side section (a spinlock held with interrupts
- * off is one), or while the caller holds a page of the block, or the
+ * good inside an RCU read-side section (since v4.20 a section with
+ * preemption or interrupts off is one: a spinlock held, the per-CPU
+ * lists' pinning), or while the caller holds a page of the block, or the
  * node's convert_lock.
  */
 struct gfx_pool_block *gfx_pool_pfn_to_block(unsigned long pfn)
@@ -435,26 +405,6 @@ static void gfx_pool_block_clear_dirty(struct gfx_pool_block *block)
 		cond_resched();
 	}
 	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
-}
-
-/*
- * Free pool pages are PageOffline(): nobody but the pool may touch them,
- * and the hibernation snapshot, /proc/kcore and dump tools skip them.
- * Pages handed out are not. A page that still has a mapcount (a driver
- * that freed a page it had mapped with vm_insert_page()) keeps it.
- */
-void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline)
-{
-	struct folio *folio;
-
-	/* Not compound: each page is a folio of its own. */
-	for (; nr; nr--, page++) {
-		folio = page_folio(page);
-		if (offline && page->page_type == UINT_MAX)
-			__folio_set_offline(folio);
-		else if (!offline && folio_test_offline(folio))
-			__folio_clear_offline(folio);
-	}
 }
 
 /* === Conversions ========================================================= */
@@ -853,11 +803,14 @@ static struct gfx_pool_block *__gfx_pool_partial(struct gfx_pool_node *node,
 	return NULL;
 }
 
-/* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
-static void __gfx_pool_block_take(struct gfx_pool_node *node,
-				  struct gfx_pool_block *block,
-				  unsigned long off, unsigned long nr,
-				  struct gfx_pool_alloc_ctx *ac)
+/*
+ * Take pages [@off, @off + @nr) of @block: bitmaps and zeroing, not the
+ * page type (pages for a per-CPU list stay PageOffline()).
+ */
+static void __gfx_pool_block_take_pages(struct gfx_pool_node *node,
+					struct gfx_pool_block *block,
+					unsigned long off, unsigned long nr,
+					struct gfx_pool_alloc_ctx *ac)
 {
 	lockdep_assert_held(&node->lock);
 	bitmap_set(block->used, off, nr);
@@ -867,6 +820,15 @@ static void __gfx_pool_block_take(struct gfx_pool_node *node,
 		bitmap_clear(block->dirty, off, nr);
 		ac->dirty = true;
 	}
+}
+
+/* Hand out pages [@off, @off + @nr) of @block: bitmaps, zeroing, type. */
+static void __gfx_pool_block_take(struct gfx_pool_node *node,
+				  struct gfx_pool_block *block,
+				  unsigned long off, unsigned long nr,
+				  struct gfx_pool_alloc_ctx *ac)
+{
+	__gfx_pool_block_take_pages(node, block, off, nr, ac);
 	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, false);
 }
 
@@ -964,12 +926,15 @@ static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
  * __gfx_pool_take_pcp() - take free pages of a node for a per-CPU list
  * @node: the node.
  * @domain: the domain.
- * @entry: out: the pages, in the order the blocks give them, each with
- *	bit 0 set if it may hold old data.
- * @max: at most this many.
+ * @run: out: the pages, as runs of one block and one dirty state, in the
+ *	order the blocks give them.
+ * @max: at most this many pages (and so runs).
+ * @nr_runs: out: the number of runs.
  *
  * Runs of free pages of the blocks of @domain that have room, partly used
- * blocks first, as the warm path takes them; none is converted.
+ * blocks first, as the warm path takes them; none is converted. The pages
+ * stay PageOffline(): a page on a per-CPU list is free to everyone but
+ * the pool, and leaves that state when the list hands it out.
  *
  * Context: @node's lock held.
  * Return: the number of pages, each handed out as far as its block knows
@@ -977,14 +942,15 @@ static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
  */
 unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 				 enum gfx_pool_domain domain,
-				 unsigned long *entry, unsigned int max)
+				 struct gfx_pool_pcp_run *run, unsigned int max,
+				 unsigned int *nr_runs)
 {
 	struct gfx_pool_domain_lists *dom = &node->domain[domain];
 	struct gfx_pool_alloc_ctx ac = { .domain = domain };
-	unsigned long off, end, k, i;
+	unsigned long off, end, k, i, j;
 	struct gfx_pool_block *block;
-	bool was_partial, keeps;
-	unsigned int n = 0;
+	bool was_partial, keeps, dirty;
+	unsigned int n = 0, r = 0;
 
 	lockdep_assert_held(&node->lock);
 	while (n < max) {
@@ -1001,14 +967,22 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
 		k = min_t(unsigned long, end - off, max - n);
 		keeps = was_partial && __gfx_pool_keeps_order(block, off, k);
-		__gfx_pool_block_take(node, block, off, k, &ac);
-		for (i = off; i < off + k; i++) {
-			block->order[i] = GFX_POOL_ORDER_PCP;
-			entry[n++] = (unsigned long)pfn_to_page(block->pfn + i) |
-				     test_bit(i, block->dirty);
+		__gfx_pool_block_take_pages(node, block, off, k, &ac);
+		memset(&block->order[off], GFX_POOL_ORDER_PCP, k);
+		/* A run per stretch of one dirty state. */
+		for (i = off; i < off + k; i = j) {
+			dirty = test_bit(i, block->dirty);
+			j = dirty ? find_next_zero_bit(block->dirty, off + k, i) :
+				    find_next_bit(block->dirty, off + k, i);
+			run[r++] = (struct gfx_pool_pcp_run){
+				.pfn = block->pfn + i, .nr = j - i,
+				.dirty = dirty,
+			};
 		}
+		n += k;
 		__gfx_pool_block_taken(node, block, was_partial, keeps);
 	}
+	*nr_runs = r;
 	return n;
 }
 
@@ -1427,6 +1401,25 @@ bool __gfx_pool_block_keep_poisoned(struct gfx_pool_node *node,
 	return true;
 }
 
+/* Return pages [@off, @off + @nr), free pages now, to @block's bitmaps. */
+static void __gfx_pool_block_put(struct gfx_pool_node *node,
+				 struct gfx_pool_block *block,
+				 unsigned long off, unsigned long nr,
+				 bool zeroed)
+{
+	lockdep_assert_held(&node->lock);
+	if (zeroed)
+		bitmap_clear(block->dirty, off, nr);
+	else
+		bitmap_set(block->dirty, off, nr);
+	bitmap_clear(block->used, off, nr);
+	block->nr_used -= nr;
+	node->domain[block->domain].nr_used -= nr;
+	if (__gfx_pool_keeps_order(block, off, nr))
+		return;
+	__gfx_pool_block_relist(node, block);
+}
+
 /*
  * Return pages [@off, @off + @nr) to @block, @zeroed or dirty; a poisoned
  * one stays out of use.
@@ -1442,16 +1435,7 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 		return;
 	}
 	gfx_pool_set_offline(pfn_to_page(block->pfn + off), nr, true);
-	if (zeroed)
-		bitmap_clear(block->dirty, off, nr);
-	else
-		bitmap_set(block->dirty, off, nr);
-	bitmap_clear(block->used, off, nr);
-	block->nr_used -= nr;
-	node->domain[block->domain].nr_used -= nr;
-	if (__gfx_pool_keeps_order(block, off, nr))
-		return;
-	__gfx_pool_block_relist(node, block);
+	__gfx_pool_block_put(node, block, off, nr, zeroed);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT) && defined(CONFIG_MEMORY_FAILURE)
@@ -1483,7 +1467,7 @@ void gfx_pool_unpoison(struct page *page)
  * @block: the block.
  * @off: the first page, by its offset in @block.
  * @nr: this many pages from there, each with the order record
- *	%GFX_POOL_ORDER_PCP.
+ *	%GFX_POOL_ORDER_PCP, and PageOffline() as the list keeps them.
  * @dirty: they may hold old data.
  *
  * Context: @node's lock held.
@@ -1494,7 +1478,10 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 {
 	lockdep_assert_held(&node->lock);
 	memset(&block->order[off], 0, nr);
-	__gfx_pool_block_give(node, block, off, nr, !dirty);
+	if (gfx_pool_range_poisoned(pfn_to_page(block->pfn + off), nr))
+		__gfx_pool_block_give_poisoned(node, block, off, nr, !dirty);
+	else
+		__gfx_pool_block_put(node, block, off, nr, !dirty);
 }
 
 /*
@@ -1687,44 +1674,52 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 {
 	struct gfx_pool_block *block;
 	enum gfx_pool_domain domain;
-	bool zero;
+	unsigned long pfn;
+	bool zero, claimed;
 
 	if (!page)
 		return;
+	pfn = page_to_pfn(page);
 	/*
-	 * RCU: a bad free of a page of a wholly free grown block may race
-	 * with its giving back; the claim then fails on a struct that is
-	 * still there. A good free holds its block in use.
+	 * Order 0: claimed without the node lock for this CPU's list; the
+	 * page then stays handed out as far as its block knows, so its
+	 * domain holds still. Preemption is off around the lookup and the
+	 * claim: an RCU read-side section (since v4.20), for a bad free
+	 * that races with the giving back of a grown block (the claim then
+	 * fails on a struct that is still there), and cheaper than
+	 * rcu_read_lock() with PREEMPT_RCU. A good free holds its block.
 	 */
+	if (!order) {
+		preempt_disable();
+		block = gfx_pool_is_ready() ? gfx_pool_lookup_block(pfn) : NULL;
+		claimed = block && cmpxchg(&block->order[pfn - block->pfn], 1,
+					   GFX_POOL_ORDER_PCP) == 1;
+		preempt_enable();
+		if (claimed) {
+			domain = READ_ONCE(block->domain);
+			memcg_kmem_uncharge_page(page, 0);
+			zero = want_init_on_free();
+			if (zero)
+				gfx_pool_clear_pages(page, 1, domain);
+			/*
+			 * A poisoned page goes to its block, which keeps it
+			 * at once: on a per-CPU list it would be counted only
+			 * when taken off.
+			 */
+			if (unlikely(gfx_pool_range_poisoned(page, 1)) ||
+			    !gfx_pool_pcp_free(block, page, domain, !zero))
+				gfx_pool_release(block, page, 0, zero);
+			goto out_count;
+		}
+	}
+	/* The same RCU section as above, for the node's path. */
 	rcu_read_lock();
-	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	block = gfx_pool_pfn_to_block(pfn);
 	if (!block) {
 		rcu_read_unlock();
 		gfx_pool_misuse(GFX_POOL_WB, "freeing pfn %#lx, which the pool does not own\n",
-				page_to_pfn(page));
+				pfn);
 		return;
-	}
-	/*
-	 * Order 0: claimed without the node lock for this CPU's list; the
-	 * page stays handed out as far as its block knows, so its domain
-	 * holds still.
-	 */
-	if (!order && cmpxchg(&block->order[page_to_pfn(page) - block->pfn],
-			      1, GFX_POOL_ORDER_PCP) == 1) {
-		domain = READ_ONCE(block->domain);
-		rcu_read_unlock();
-		memcg_kmem_uncharge_page(page, 0);
-		zero = want_init_on_free();
-		if (zero)
-			gfx_pool_clear_pages(page, 1, domain);
-		/*
-		 * A poisoned page goes to its block, which keeps it at once:
-		 * on a per-CPU list it would be counted only when taken off.
-		 */
-		if (gfx_pool_range_poisoned(page, 1) ||
-		    !gfx_pool_pcp_free(block, page, domain, !zero))
-			gfx_pool_release(block, page, 0, zero);
-		goto out_count;
 	}
 	/* Checked before it is used: 1UL << 64 is undefined. */
 	if (order > GFX_POOL_MAX_ORDER ||
@@ -1733,7 +1728,7 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		rcu_read_unlock();
 		gfx_pool_misuse(domain,
 				"refusing to free pfn %#lx order %u: not an allocation of that order (double free?)\n",
-				page_to_pfn(page), order);
+				pfn, order);
 		return;
 	}
 	rcu_read_unlock();

@@ -327,6 +327,58 @@ static inline bool gfx_pool_is_ready(void)
 	return smp_load_acquire(&gfx_pool.ready);
 }
 
+/* The region block of @pfn, or NULL; also for init once regions are set up. */
+static inline struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
+{
+	struct gfx_pool_region *region;
+	unsigned long idx;
+	unsigned int r;
+
+	/* One region per node at most: a short walk. */
+	for (r = 0; r < gfx_pool.nr_regions; r++) {
+		region = &gfx_pool.region[r];
+		idx = (pfn - region->start_pfn) >> GFX_POOL_BLOCK_ORDER;
+		if (pfn >= region->start_pfn && idx < region->nr_blocks)
+			return &region->blocks[idx];
+	}
+	return NULL;
+}
+
+/*
+ * gfx_pool_pfn_to_block() without the check that the pool is ready, for
+ * init once every region is set up and for the order-0 fast paths, inline
+ * there. A pfn outside the regions costs an xarray lookup only while the
+ * pool has grown blocks: every pfn a VM_PFNMAP fault inserts comes here
+ * (see gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
+ */
+static inline struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
+{
+	struct gfx_pool_block *block = gfx_pool_region_block(pfn);
+
+	if (block || !atomic_long_read(&gfx_pool.nr_grown))
+		return block;
+	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+}
+
+/*
+ * Free pool pages are PageOffline(): nobody but the pool may touch them,
+ * and the hibernation snapshot, /proc/kcore and dump tools skip them. So
+ * are the pages on per-CPU lists. Pages handed out are not. A page that
+ * still has a mapcount (a driver that freed a page it had mapped with
+ * vm_insert_page()) keeps it: the type shares its field. Not compound:
+ * each page is a folio of its own.
+ */
+static inline void gfx_pool_set_offline(struct page *page, unsigned long nr,
+					bool offline)
+{
+	for (; nr; nr--, page++) {
+		if (offline && page->page_type == UINT_MAX)
+			__folio_set_offline(page_folio(page));
+		else if (!offline && PageOffline(page))
+			__folio_clear_offline(page_folio(page));
+	}
+}
+
 /*
  * Broken blocks of the regions: what the region counts leave out. Two
  * reads, so a grown block breaking in between could make it negative.
@@ -417,13 +469,29 @@ int gfx_pool_demote_gbpage(struct gfx_pool_block *block);
 void __init gfx_pool_list_blocks(void);
 int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);
-void gfx_pool_set_offline(struct page *page, unsigned long nr, bool offline);
 unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks);
 unsigned long gfx_pool_metadata_bytes(void);
 
+/**
+ * struct gfx_pool_pcp_run - free pages of one block on a per-CPU list
+ * @pfn: the first page.
+ * @nr: the number of pages from there, all in the block of @pfn.
+ * @dirty: they may hold old data.
+ *
+ * A list holds runs, not pages: a batch moves between a block and a list
+ * a run at a time, and pages freed in the order they were handed out
+ * join the run they came from.
+ */
+struct gfx_pool_pcp_run {
+	unsigned long pfn;
+	unsigned int nr;
+	bool dirty;
+};
+
 unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 				 enum gfx_pool_domain domain,
-				 unsigned long *entry, unsigned int max);
+				 struct gfx_pool_pcp_run *run, unsigned int max,
+				 unsigned int *nr_runs);
 void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 			 struct gfx_pool_block *block, unsigned long off,
 			 unsigned long nr, bool dirty);
@@ -433,9 +501,6 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 #define GFX_POOL_PCP_HIGH	128
 #define GFX_POOL_PCP_BATCH	32
 
-struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty);
-bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
-		       enum gfx_pool_domain domain, bool dirty);
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
 unsigned long gfx_pool_pcp_count_node(int nid);
 bool gfx_pool_pcp_enabled(void);

@@ -7,9 +7,13 @@
  * A page on a per-CPU list is handed out as far as its block knows (its
  * bit in the block's bitmap set, counted in the block's pages in use), and
  * its order record says GFX_POOL_ORDER_PCP, so that a free of it (a double
- * free) is refused. The lists are filled from and drained back to the
- * blocks of the CPU's node in batches of GFX_POOL_PCP_BATCH, under the
- * node's lock; each keeps at most GFX_POOL_PCP_HIGH pages.
+ * free) is refused; to everyone else it is a free page, PageOffline(). The
+ * lists are filled from and drained back to the blocks of the CPU's node
+ * in batches of GFX_POOL_PCP_BATCH, under the node's lock; each keeps at
+ * most GFX_POOL_PCP_HIGH pages. A list holds runs of pages of one block
+ * (struct gfx_pool_pcp_run), so that a batch costs the node's lock a step
+ * per run, not per page: what each page needs (its order record, its page
+ * type) the allocation or free of that page does, as it must anyway.
  *
  * Because a page on a list keeps its block from being wholly free, the
  * lists are drained wherever a block must be wholly free: when an
@@ -40,24 +44,9 @@
 #include <kunit/visibility.h>
 
 #include "gfx_pool.h"
+#include "pcp.h"
 
-/* A list entry: the page, and whether it may hold old data (bit 0). */
-#define GFX_POOL_PCP_DIRTY	1UL	/* as __gfx_pool_take_pcp() sets it */
-
-/**
- * struct gfx_pool_pcp - one CPU's lists
- * @lock: taken by the owner with spin_trylock(), by a drain with
- *	spin_lock().
- * @count: pages on each domain's list.
- * @entry: each domain's list, the page pointers with GFX_POOL_PCP_DIRTY.
- */
-struct gfx_pool_pcp {
-	spinlock_t lock;	/* protects @count and @entry */
-	unsigned int count[GFX_POOL_NR_DOMAINS];
-	unsigned long entry[GFX_POOL_NR_DOMAINS][GFX_POOL_PCP_HIGH];
-};
-
-static DEFINE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp) = {
+DEFINE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp) = {
 	.lock = __SPIN_LOCK_UNLOCKED(gfx_pool_pcp.lock),
 };
 
@@ -66,7 +55,7 @@ static DEFINE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp) = {
  * KUnit cases that count blocks exactly turn them off.
  */
 static bool gfx_pool_pcp_usable __ro_after_init;
-static bool gfx_pool_pcp_on __read_mostly;
+bool gfx_pool_pcp_on __read_mostly;
 
 /* gfx_pool.pcp, not pcp.pcp. */
 #undef MODULE_PARAM_PREFIX
@@ -112,79 +101,31 @@ module_param_cb(pcp, &gfx_pool_pcp_ops, NULL, 0644);
 MODULE_PARM_DESC(pcp, "Per-CPU lists of free order-0 pages (default on)");
 
 /*
- * As the page allocator's pcp_trylock_prepare(): on UP a trylock always
- * succeeds, so interrupts must be off against re-entry.
+ * Put the last @nr pages of @domain's list back into their blocks, a run
+ * at a time.
  */
-static inline void gfx_pool_pcp_trylock_prepare(unsigned long *flags)
-{
-	if (!IS_ENABLED(CONFIG_SMP))
-		local_irq_save(*flags);
-}
-
-static inline void gfx_pool_pcp_trylock_finish(unsigned long flags)
-{
-	if (!IS_ENABLED(CONFIG_SMP))
-		local_irq_restore(flags);
-}
-
-/* This CPU's lists, pinned and locked, or NULL if they are busy. */
-static struct gfx_pool_pcp *gfx_pool_pcp_trylock(void)
-{
-	struct gfx_pool_pcp *pcp;
-
-	preempt_disable();
-	pcp = this_cpu_ptr(&gfx_pool_pcp);
-	if (!spin_trylock(&pcp->lock)) {
-		preempt_enable();
-		return NULL;
-	}
-	return pcp;
-}
-
-static void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp)
-{
-	spin_unlock(&pcp->lock);
-	preempt_enable();
-}
-
-static unsigned long gfx_pool_pcp_pfn(unsigned long entry)
-{
-	return page_to_pfn((struct page *)(entry & ~GFX_POOL_PCP_DIRTY));
-}
-
-/*
- * Put the last @nr pages of @domain's list back into their blocks. Pages
- * freed in the order they were allocated lie below each other on the
- * list: such a run of one block goes back in one step.
- */
-static void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp,
-			      enum gfx_pool_domain domain, unsigned int nr)
+void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
+		       unsigned int nr)
 {
 	struct gfx_pool_node *node = NULL, *next;
-	unsigned long *entry = pcp->entry[domain];
-	unsigned long pfn, run, flags = 0;
-	unsigned int *count = &pcp->count[domain];
+	struct gfx_pool_pcp_run *run;
 	struct gfx_pool_block *block;
-	bool dirty;
+	unsigned long flags = 0, pfn;
+	unsigned int k;
 
 	lockdep_assert_held(&pcp->lock);
-	while (nr && *count) {
-		nr--;
-		(*count)--;
-		pfn = gfx_pool_pcp_pfn(entry[*count]);
-		dirty = entry[*count] & GFX_POOL_PCP_DIRTY;
-		run = 1;
-		/* Down to the block's first page at most. */
-		while (nr && *count && (pfn & (GFX_POOL_BLOCK_PAGES - 1)) &&
-		       gfx_pool_pcp_pfn(entry[*count - 1]) == pfn - 1 &&
-		       (entry[*count - 1] & GFX_POOL_PCP_DIRTY) == dirty) {
-			nr--;
-			(*count)--;
-			pfn--;
-			run++;
-		}
+	while (nr && pcp->nr_runs[domain]) {
+		run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+		/* The end of the run: the pages freed last, if it grew. */
+		k = min_t(unsigned int, nr, run->nr);
+		pfn = run->pfn + run->nr - k;
+		run->nr -= k;
+		if (!run->nr)
+			pcp->nr_runs[domain]--;
+		pcp->count[domain] -= k;
+		nr -= k;
 		/* In use as far as the block knows: it stays while we look. */
-		block = gfx_pool_pfn_to_block(pfn);
+		block = gfx_pool_lookup_block(pfn);
 		next = gfx_pool.node[block->nid];
 		if (next != node) {
 			if (node)
@@ -192,7 +133,7 @@ static void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp,
 			node = next;
 			spin_lock_irqsave(&node->lock, flags);
 		}
-		__gfx_pool_give_pcp(node, block, pfn - block->pfn, run, dirty);
+		__gfx_pool_give_pcp(node, block, pfn - block->pfn, k, run->dirty);
 	}
 	if (node)
 		spin_unlock_irqrestore(&node->lock, flags);
@@ -200,118 +141,28 @@ static void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp,
 
 /*
  * Fill @domain's empty list with a batch from the blocks of this CPU's
- * node. The list is used from its end: the batch goes on it backwards, so
- * that it is handed out in the order the blocks gave it, and the pages
- * allocations hold stay packed into as few blocks as without the list.
+ * node. The list is used from its end: the runs go on it backwards, so
+ * that the pages are handed out in the order the blocks gave them, and
+ * the pages allocations hold stay packed into as few blocks as without
+ * the list.
  */
-static void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp,
-			      enum gfx_pool_domain domain)
+void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain)
 {
 	struct gfx_pool_node *node = gfx_pool.node[numa_mem_id()];
-	unsigned long *entry = pcp->entry[domain];
+	struct gfx_pool_pcp_run *run = pcp->run[domain];
+	unsigned int n, i, nr_runs;
 	unsigned long flags;
-	unsigned int n, i;
 
 	if (!node)
 		return;
 	spin_lock_irqsave(&node->lock, flags);
-	n = __gfx_pool_take_pcp(node, domain, entry, GFX_POOL_PCP_BATCH);
+	n = __gfx_pool_take_pcp(node, domain, run, GFX_POOL_PCP_BATCH,
+				&nr_runs);
 	spin_unlock_irqrestore(&node->lock, flags);
-	for (i = 0; i < n / 2; i++)
-		swap(entry[i], entry[n - 1 - i]);
+	for (i = 0; i < nr_runs / 2; i++)
+		swap(run[i], run[nr_runs - 1 - i]);
+	pcp->nr_runs[domain] = nr_runs;
 	pcp->count[domain] = n;
-}
-
-/**
- * gfx_pool_pcp_alloc() - an order-0 page of this CPU's node from its list
- * @domain: the domain.
- * @dirty: set if the page may hold old data.
- *
- * An empty list is filled from the blocks of @domain that have room; none
- * is converted here.
- *
- * Context: Any context.
- * Return: the page, its order record that of an order-0 allocation; or
- * NULL, and the caller takes the node's path.
- */
-struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain, bool *dirty)
-{
-	struct gfx_pool_block *block;
-	struct gfx_pool_pcp *pcp;
-	unsigned long entry = 0;
-	unsigned long UP_flags = 0;
-	struct page *page;
-
-	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_trylock();
-	/*
-	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
-	 * each list under it after turning them off, so no page comes onto
-	 * a list once it is drained.
-	 */
-	if (pcp && !READ_ONCE(gfx_pool_pcp_on)) {
-		gfx_pool_pcp_unlock(pcp);
-		pcp = NULL;
-	}
-	if (pcp) {
-		if (!pcp->count[domain])
-			gfx_pool_pcp_fill(pcp, domain);
-		if (pcp->count[domain])
-			entry = pcp->entry[domain][--pcp->count[domain]];
-		gfx_pool_pcp_unlock(pcp);
-	}
-	gfx_pool_pcp_trylock_finish(UP_flags);
-	if (!entry)
-		return NULL;
-	page = (struct page *)(entry & ~GFX_POOL_PCP_DIRTY);
-	*dirty = entry & GFX_POOL_PCP_DIRTY;
-	rcu_read_lock();	/* for the lookup of a grown block */
-	block = gfx_pool_pfn_to_block(page_to_pfn(page));
-	/* Ours alone: a free of it is refused until this store. */
-	WRITE_ONCE(block->order[page_to_pfn(page) - block->pfn], 1);
-	rcu_read_unlock();
-	return page;
-}
-
-/**
- * gfx_pool_pcp_free() - put a freed order-0 page on this CPU's list
- * @block: its block.
- * @page: the page; its order record already says GFX_POOL_ORDER_PCP.
- * @domain: its domain.
- * @dirty: it may hold old data.
- *
- * A full list first gives a batch back to the blocks.
- *
- * Context: Any context.
- * Return: true if the page is on the list; false if it is not (the list
- * is busy or off, or the page is of another node), and the caller gives
- * it back to its block.
- */
-bool gfx_pool_pcp_free(struct gfx_pool_block *block, struct page *page,
-		       enum gfx_pool_domain domain, bool dirty)
-{
-	unsigned long UP_flags = 0;
-	struct gfx_pool_pcp *pcp;
-	bool done = false;
-
-	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_trylock();
-	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
-	if (pcp && (!READ_ONCE(gfx_pool_pcp_on) ||
-		    block->nid != numa_mem_id())) {
-		gfx_pool_pcp_unlock(pcp);
-		pcp = NULL;
-	}
-	if (pcp) {
-		if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
-			gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
-		pcp->entry[domain][pcp->count[domain]++] =
-			(unsigned long)page | (dirty ? GFX_POOL_PCP_DIRTY : 0);
-		done = true;
-		gfx_pool_pcp_unlock(pcp);
-	}
-	gfx_pool_pcp_trylock_finish(UP_flags);
-	return done;
 }
 
 /*

@@ -14,7 +14,7 @@ repo=$(realpath "$1") ksrc=$(realpath "$2") build=$(realpath "$3")
 cd "$ksrc" || exit 1
 status=0
 
-files="mm/gfx_pool/core.c mm/gfx_pool/pcp.c mm/gfx_pool/region.c mm/gfx_pool/elastic.c
+files="mm/gfx_pool/core.c mm/gfx_pool/pcp.c mm/gfx_pool/pcp.h mm/gfx_pool/region.c mm/gfx_pool/elastic.c
 	mm/gfx_pool/pm.c mm/gfx_pool/debugfs.c mm/gfx_pool/fail.c
 	mm/gfx_pool/gfx_pool.h mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile
 	include/linux/gfx_pool.h include/linux/gfx_pool_pm.h

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gfx_pool's per-CPU lists: their structure and the fast paths of an
+ * order-0 allocation and free, inline in gfx_pool_alloc_pages() and
+ * gfx_pool_free_pages() (core.c), so that the warm path makes no call but
+ * the list's lock. Filling and draining are in pcp.c.
+ */
+#ifndef _MM_GFX_POOL_PCP_H
+#define _MM_GFX_POOL_PCP_H
+
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/topology.h>
+
+#include "gfx_pool.h"
+
+/**
+ * struct gfx_pool_pcp - one CPU's lists
+ * @lock: taken by the owner with spin_trylock(), by a drain with
+ *	spin_lock().
+ * @count: pages on each domain's list.
+ * @nr_runs: runs on each domain's list.
+ * @run: each domain's list, used from its end: pages are taken from the
+ *	start of the last run, and a freed page joins the last run if it
+ *	lies right before or after it.
+ */
+struct gfx_pool_pcp {
+	spinlock_t lock;	/* protects @count, @nr_runs and @run */
+	unsigned int count[GFX_POOL_NR_DOMAINS];
+	unsigned int nr_runs[GFX_POOL_NR_DOMAINS];
+	struct gfx_pool_pcp_run run[GFX_POOL_NR_DOMAINS][GFX_POOL_PCP_HIGH];
+};
+
+DECLARE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp);
+extern bool gfx_pool_pcp_on;
+
+void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain);
+void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
+		       unsigned int nr);
+
+/*
+ * As the page allocator's pcp_trylock_prepare(): on UP a trylock always
+ * succeeds, so interrupts must be off against re-entry.
+ */
+static inline void gfx_pool_pcp_trylock_prepare(unsigned long *flags)
+{
+	if (!IS_ENABLED(CONFIG_SMP))
+		local_irq_save(*flags);
+}
+
+static inline void gfx_pool_pcp_trylock_finish(unsigned long flags)
+{
+	if (!IS_ENABLED(CONFIG_SMP))
+		local_irq_restore(flags);
+}
+
+/*
+ * As the page allocator's pcpu_task_pin(): on this CPU with preemption
+ * off, or with migration off on PREEMPT_RT, where the list's spinlock
+ * may sleep.
+ */
+static inline void gfx_pool_pcp_pin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_disable();
+	else
+		preempt_disable();
+}
+
+static inline void gfx_pool_pcp_unpin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_enable();
+	else
+		preempt_enable();
+}
+
+/* This CPU's lists, pinned and locked, or NULL if they are busy. */
+static inline struct gfx_pool_pcp *gfx_pool_pcp_trylock(void)
+{
+	struct gfx_pool_pcp *pcp;
+
+	gfx_pool_pcp_pin();
+	pcp = this_cpu_ptr(&gfx_pool_pcp);
+	if (!spin_trylock(&pcp->lock)) {
+		gfx_pool_pcp_unpin();
+		return NULL;
+	}
+	return pcp;
+}
+
+static inline void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp)
+{
+	spin_unlock(&pcp->lock);
+	gfx_pool_pcp_unpin();
+}
+
+/**
+ * gfx_pool_pcp_alloc() - an order-0 page of this CPU's node from its list
+ * @domain: the domain.
+ * @dirty: set if the page may hold old data.
+ *
+ * An empty list is filled from the blocks of @domain that have room; none
+ * is converted here.
+ *
+ * Context: Any context.
+ * Return: the page, its order record that of an order-0 allocation; or
+ * NULL, and the caller takes the node's path.
+ */
+static inline struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain,
+					      bool *dirty)
+{
+	struct gfx_pool_block *block;
+	struct gfx_pool_pcp_run *run;
+	struct gfx_pool_pcp *pcp;
+	unsigned long UP_flags = 0, pfn;
+	struct page *page = NULL;
+
+	gfx_pool_pcp_trylock_prepare(&UP_flags);
+	pcp = gfx_pool_pcp_trylock();
+	/*
+	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
+	 * each list under it after turning them off, so no page comes onto
+	 * a list once it is drained.
+	 */
+	if (pcp && !READ_ONCE(gfx_pool_pcp_on)) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
+	}
+	if (pcp) {
+		if (!pcp->count[domain])
+			gfx_pool_pcp_fill(pcp, domain);
+		if (pcp->count[domain]) {
+			run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+			pfn = run->pfn++;
+			page = pfn_to_page(pfn);
+			*dirty = run->dirty;
+			if (!--run->nr)
+				pcp->nr_runs[domain]--;
+			pcp->count[domain]--;
+			/*
+			 * Its block holds still: the page keeps it in use.
+			 * Ours alone: a free of it is refused until this
+			 * store.
+			 */
+			block = gfx_pool_lookup_block(pfn);
+			WRITE_ONCE(block->order[pfn - block->pfn], 1);
+		}
+		gfx_pool_pcp_unlock(pcp);
+	}
+	gfx_pool_pcp_trylock_finish(UP_flags);
+	if (page)
+		gfx_pool_set_offline(page, 1, false);
+	return page;
+}
+
+/**
+ * gfx_pool_pcp_free() - put a freed order-0 page on this CPU's list
+ * @block: its block.
+ * @page: the page; its order record already says GFX_POOL_ORDER_PCP.
+ * @domain: its domain.
+ * @dirty: it may hold old data.
+ *
+ * A full list first gives a batch back to the blocks.
+ *
+ * Context: Any context.
+ * Return: true if the page is on the list; false if it is not (the list
+ * is busy or off, or the page is of another node), and the caller gives
+ * it back to its block.
+ */
+static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
+				     struct page *page,
+				     enum gfx_pool_domain domain, bool dirty)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct gfx_pool_pcp_run *run;
+	unsigned long UP_flags = 0;
+	struct gfx_pool_pcp *pcp;
+	bool done = false;
+
+	gfx_pool_pcp_trylock_prepare(&UP_flags);
+	pcp = gfx_pool_pcp_trylock();
+	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
+	if (pcp && (!READ_ONCE(gfx_pool_pcp_on) ||
+		    block->nid != numa_mem_id())) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
+	}
+	if (pcp) {
+		if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
+			gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
+		/* Free before it is on the list, where others may take it. */
+		gfx_pool_set_offline(page, 1, true);
+		run = pcp->nr_runs[domain] ?
+		      &pcp->run[domain][pcp->nr_runs[domain] - 1] : NULL;
+		/* Right after or right before the last run, in its block. */
+		if (run && run->dirty == dirty &&
+		    !((pfn ^ run->pfn) >> GFX_POOL_BLOCK_ORDER) &&
+		    (pfn == run->pfn + run->nr || pfn + 1 == run->pfn)) {
+			if (pfn < run->pfn)
+				run->pfn = pfn;
+			run->nr++;
+		} else {
+			pcp->run[domain][pcp->nr_runs[domain]++] =
+				(struct gfx_pool_pcp_run){
+					.pfn = pfn, .nr = 1, .dirty = dirty,
+				};
+		}
+		pcp->count[domain]++;
+		done = true;
+		gfx_pool_pcp_unlock(pcp);
+	}
+	gfx_pool_pcp_trylock_finish(UP_flags);
+	return done;
+}
+
+#endif /* _MM_GFX_POOL_PCP_H */
