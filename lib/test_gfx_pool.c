@@ -271,9 +271,9 @@ static void test_gfx_pool_ttm_fini(void)
 static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
+	u64 t0, i, loops = 1;
 	struct ttm_device *bdev;
 	struct ttm_tt *tt;
-	u64 t0;
 	int ret;
 
 	bdev = test_gfx_pool_ttm_device(cmd->method ==
@@ -298,14 +298,28 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 	 */
 	tt->page_flags = TTM_TT_FLAG_ZERO_ALLOC;
 
-	t0 = ktime_get_ns();
-	ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
-	cmd->ns_alloc = ktime_get_ns() - t0;
-	if (ret)
-		goto out_free_pages;
-	t0 = ktime_get_ns();
-	ttm_pool_free(&bdev->pool, tt);
-	cmd->ns_free = ktime_get_ns() - t0;
+	/*
+	 * A small tt takes a few microseconds: one timer tick in a sample
+	 * would be most of it. Looped, a sample is as long as a big tt's.
+	 */
+	if (cmd->flags & TEST_GFX_POOL_BENCH_LOOP)
+		loops = max(1ULL, TEST_GFX_POOL_LOOP_PAGES / cmd->npages);
+	cmd->ns_alloc = 0;
+	cmd->ns_free = 0;
+	for (i = 0; i < loops; i++) {
+		if (i)
+			cond_resched();
+		t0 = ktime_get_ns();
+		ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
+		cmd->ns_alloc += ktime_get_ns() - t0;
+		if (ret)
+			goto out_free_pages;
+		t0 = ktime_get_ns();
+		ttm_pool_free(&bdev->pool, tt);
+		cmd->ns_free += ktime_get_ns() - t0;
+	}
+	cmd->ns_alloc /= loops;
+	cmd->ns_free /= loops;
 	cmd->ns_set = 0;
 	cmd->ns_reset = 0;
 
@@ -1105,8 +1119,11 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	if (cmd.method > TEST_GFX_POOL_TTM_PER_PAGE ||
 	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
 	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES ||
-	    (cmd.flags & ~TEST_GFX_POOL_BENCH_ZERO) ||
-	    (cmd.flags && cmd.method >= TEST_GFX_POOL_TTM) ||
+	    (cmd.flags & ~(TEST_GFX_POOL_BENCH_ZERO | TEST_GFX_POOL_BENCH_LOOP)) ||
+	    ((cmd.flags & TEST_GFX_POOL_BENCH_ZERO) &&
+	     cmd.method >= TEST_GFX_POOL_TTM) ||
+	    ((cmd.flags & TEST_GFX_POOL_BENCH_LOOP) &&
+	     cmd.method < TEST_GFX_POOL_TTM) ||
 	    cmd.order > MAX_PAGE_ORDER ||
 	    (cmd.order && (cmd.method >= TEST_GFX_POOL_TTM ||
 			   (cmd.method == TEST_GFX_POOL_PER_PAGE &&

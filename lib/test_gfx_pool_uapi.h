@@ -39,7 +39,10 @@ enum {
  *	WC or UC with the TTM methods.
  * @npages: (in) order-0 pages to allocate, 1 to 1048576.
  * @flags: (in) 0, or TEST_GFX_POOL_BENCH_ZERO: allocate with __GFP_ZERO
- *	(alloc_page() and the pool; not the TTM methods).
+ *	(alloc_page() and the pool; not the TTM methods); or, for the TTM
+ *	methods only, TEST_GFX_POOL_BENCH_LOOP: populate and free the
+ *	ttm_tt as many times as make TEST_GFX_POOL_LOOP_PAGES pages (at
+ *	least once), and give the mean times of one.
  * @order: (in) the order of each allocation, 0 to 10; above 0 only for
  *	_POOL, and _PER_PAGE in WB (alloc_pages() of that order), and
  *	@npages a multiple of 1 << @order. Times stay per page.
@@ -72,6 +75,8 @@ struct test_gfx_pool_cmd {
 
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
 #define TEST_GFX_POOL_BENCH_ZERO	0x1ULL
+#define TEST_GFX_POOL_BENCH_LOOP	0x2ULL
+#define TEST_GFX_POOL_LOOP_PAGES	32768
 
 /**
  * struct test_gfx_pool_buf - the buffer of one open file, for mmap()

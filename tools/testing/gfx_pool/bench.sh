@@ -83,6 +83,20 @@ ratio() {
 			       what, x[n] / y[n], n, x[n], y[n] }' "$csv"
 }
 
+# scaling <domain> <threads>: the smp4 boot's per-thread cost with that
+# many threads over one thread's, the pool's against alloc_page()'s: the
+# pool's own scaling, with what the vCPUs cost each other divided out.
+scaling() {
+	awk -F, -v d="$1" -v t="$2" '
+	NR > 1 && $1 == "smp4" { k = $2 ":" $3 ":" $4; v[k ":" $5] = $6
+				 if ($5 + 0 > n + 0) n = $5 }
+	END {	p1 = v["pool:" d ":warm_1t:" n]; pt = v["pool:" d ":warm_" t "t:" n]
+		a1 = v["per_page:WB:plain_1t:" n]; at = v["per_page:WB:plain_" t "t:" n]
+		if (p1 && pt && a1 && at)
+			printf "ratio: gfx_pool %s warm, per thread, %d threads / 1 thread, over alloc_page'"'"'s own: %.2fx (%d pages: %.2fx, %d against %d ns/page; alloc_page %.2fx, %d against %d)\n",
+			       d, t, (pt / p1) / (at / a1), n, pt / p1, pt, p1, at / a1, at, a1 }' "$csv"
+}
+
 echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_1g" > "$csv"
 echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
 meta=$build/$name-metadata.csv
@@ -121,6 +135,8 @@ for d in WC UC; do
 		"smp4:pool:$d:warm_4t" "smp4:pool:$d:warm_1t"
 	ratio "gfx_pool $d warm, per thread: 2 threads / 1 thread" \
 		"smp4:pool:$d:warm_2t" "smp4:pool:$d:warm_1t"
+	scaling "$d" 4
+	scaling "$d" 2
 	ratio "a fault on a $d mapping: gfx_pool / per-page path" \
 		"default:pool:$d:fault" "default:per_page:$d:fault"
 done

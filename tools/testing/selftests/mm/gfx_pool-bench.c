@@ -44,7 +44,9 @@
  *
  * With -T, only TTM as a driver sees it: one ttm_tt of 4 KiB, 64 KiB,
  * 2 MiB, 16 MiB and 64 MiB populated and freed, WC and UC, warm (the tt
- * populated once untimed first) and cold (drop_caches before each repeat:
+ * populated once untimed first, then in each repeat as many times as make
+ * 32768 pages, TEST_GFX_POOL_BENCH_LOOP) and cold (drop_caches before
+ * each repeat, one populate each:
  * the pool lends its free blocks again, stock TTM's shrinker empties its
  * pool types). Booted with gfx_pool=0 the same rows are stock TTM's.
  *
@@ -527,6 +529,19 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 	if (zero && bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB,
 			      npages, ", zeroed", "zero", &zeroed) < 0)
 		failed = 1;
+	/*
+	 * The floor with 1, 2 and 4 threads: what the same threads cost the
+	 * page allocator, so that the pool's scaling can be told apart from
+	 * the vCPUs' (4 vCPUs on fewer host cores wait for each other).
+	 */
+	for (t = 1; scale && t <= MAX_THREADS; t *= 2) {
+		threads.threads = t;
+		snprintf(tag, sizeof(tag), ", %d thread%s", t, t > 1 ? "s" : "");
+		snprintf(variant, sizeof(variant), "plain_%dt", t);
+		if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, TEST_GFX_POOL_WB,
+			      npages, tag, variant, &threads) < 0)
+			failed = 1;
+	}
 	for (d = 0; d < ndomains; d++) {
 		dom = domains[d];
 		if (dom == TEST_GFX_POOL_WC || dom == TEST_GFX_POOL_UC) {
@@ -600,7 +615,10 @@ static const unsigned long ttm_tt_pages[] = { 1, 16, 512, 4096, 16384 };
  */
 static int bench_ttm(int fd, bool pool_on, long *pool_splits)
 {
-	static const struct row_opts plain = {}, cold = { .cold = true };
+	static const struct row_opts cold = { .cold = true };
+	static const struct row_opts looped = {
+		.flags = TEST_GFX_POOL_BENCH_LOOP,
+	};
 	static const int domains[] = { TEST_GFX_POOL_WC, TEST_GFX_POOL_UC };
 	char tag[32], variant[32];
 	long stock_splits = 0;
@@ -627,7 +645,7 @@ static int bench_ttm(int fd, bool pool_on, long *pool_splits)
 				pool_row(bench_row(fd, TEST_GFX_POOL_TTM,
 						   domains[d], ttm_tt_pages[i],
 						   tag, variant,
-						   c ? &cold : &plain),
+						   c ? &cold : &looped),
 					 pool_on ? pool_splits : &stock_splits,
 					 &failed);
 			}
