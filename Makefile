@@ -131,7 +131,7 @@ run: kernel initramfs
 bench: kernel initramfs bench-deps
 	@$(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
 		$(BUILD)/initramfs.cpio $(RUN_POOL) $(BENCH_ARGS) --plot \
-		default cpu-max no-pool smp4 ttm ttm-stock frag frag-stock \
+		default cpu-max no-pool smp4 ttm frag frag-stock \
 		size-64M size-1G size-8G
 
 # gnuplot draws build/bench.svg; only `make bench` needs it.

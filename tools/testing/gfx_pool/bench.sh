@@ -14,7 +14,9 @@
 #            with 1, 2 and 4 threads allocating at once;
 #   ttm      only TTM as a driver sees it (gfx_pool-bench -T): one ttm_tt
 #            of 4K, 64K, 2M, 16M, 64M, WC and UC, cold and warm, over
-#            the pool; ttm-stock the same with gfx_pool=0, stock TTM;
+#            the pool (boots ttm-1..3), each followed by the same with
+#            gfx_pool=0, stock TTM (ttm-stock-1..3): the ratios are the
+#            medians of the three pairs';
 #   frag     TTM under fragmentation (gfx_pool-bench -G): memory taken
 #            page by page, every other page given back, then a 64 MiB
 #            WC ttm_tt populated 25 times, cold; frag-stock the same with
@@ -108,8 +110,13 @@ for b in "$@"; do
 	no-pool) boot no-pool "gfx_pool=0" "" ;;
 	# Four vCPUs, and the warm rows with 1, 2 and 4 threads at once.
 	smp4) boot smp4 "gfx_pool=$pool" ",-s" -smp 4 ;;
-	ttm) boot ttm "gfx_pool=$pool" "=-T,-r,5" ;;
-	ttm-stock) boot ttm-stock "gfx_pool=0" "=-T,-r,5" ;;
+	# Stock TTM is only in another boot, and under TCG a boot's speed
+	# drifts by up to half between two boots (the host's load): three
+	# pairs, each pool boot right before its stock one.
+	ttm) for i in 1 2 3; do
+		boot "ttm-$i" "gfx_pool=$pool" "=-T,-r,5"
+		boot "ttm-stock-$i" "gfx_pool=0" "=-T,-r,5"
+	     done ;;
 	frag) boot frag "gfx_pool=$pool" "=-G" ;;
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
@@ -164,17 +171,42 @@ if [[ " $* " == *" frag "* && " $* " == *" frag-stock "* ]]; then
 			       p99["frag"] / p99["frag-stock"], p99["frag"], p99["frag-stock"],
 			       max["frag"] / max["frag-stock"], max["frag"], max["frag-stock"] }' "$lat"
 fi
-# The TTM matrix: over the pool against stock TTM, per size, warm and cold.
-if [[ " $* " == *" ttm "* && " $* " == *" ttm-stock "* ]]; then
+# The TTM matrix: over the pool against stock TTM, per size, warm and
+# cold. Each pair of boots gives a ratio; printed is the median of the
+# pairs' ratios, the pairs' own after it.
+if [[ " $* " == *" ttm "* ]]; then
 	for d in WC UC; do
 		for n in 1 16 512 4096 16384; do
 			awk -F, -v d="$d" -v n="$n" '
-			NR > 1 && $2 == "ttm" && $3 == d && $5 == n { x[$1 ":" $4] = $6 }
-			END {	pw = x["ttm:pool_warm"]; sw = x["ttm-stock:stock_warm"]
-				pc = x["ttm:pool_cold"]; sc = x["ttm-stock:stock_cold"]
-				if (pw && sw && pc && sc)
-					printf "ratio: TTM %s, a tt of %d pages, over gfx_pool / stock: warm %.2fx (%d against %d ns/page), cold %.2fx (%d against %d)\n",
-					       d, n, pw / sw, pw, sw, pc / sc, pc, sc }' "$csv"
+			function med(a, k,	i, j, t, m) {
+				for (i = 1; i <= k; i++)
+					for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+						t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+					}
+				m = int((k + 1) / 2)
+				return k % 2 ? a[m] : (a[m] + a[m + 1]) / 2
+			}
+			NR > 1 && $2 == "ttm" && $3 == d && $5 == n &&
+			match($1, /^ttm(-stock)?-[0-9]+$/) {
+				i = $1; sub(/.*-/, "", i)
+				x[($1 ~ /stock/ ? "s" : "p") ":" $4 ":" i] = $6
+				if (i + 0 > np) np = i + 0
+			}
+			END {	for (c = 0; c < 2; c++) {
+					v = c ? "cold" : "warm"; k = 0; l[v] = ""
+					for (i = 1; i <= np; i++) {
+						p = x["p:pool_" v ":" i]; s = x["s:stock_" v ":" i]
+						if (!p || !s)
+							continue
+						r[++k] = p / s
+						l[v] = l[v] sprintf("%s%.2f", k > 1 ? " " : "", p / s)
+					}
+					if (!k)
+						exit
+					m[v] = med(r, k)
+				}
+				printf "ratio: TTM %s, a tt of %d pages, over gfx_pool / stock: warm %.2fx (boots: %s), cold %.2fx (boots: %s)\n",
+				       d, n, m["warm"], l["warm"], m["cold"], l["cold"] }' "$csv"
 		done
 	done
 fi
@@ -206,7 +238,7 @@ if [ -n "$plot" ]; then
 	set xlabel "pages"
 	set ylabel "ns/page"
 	set key outside bottom center horizontal maxrows 4
-	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" && \$1 !~ /^size-/ { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
+	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" && \$1 !~ /^size-|-[2-9]\$/ { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
 	plot for [s in series] \
 		sprintf("< awk -F, -v k='%s' '\$1 \":\" \$2 \":\" \$3 \":\" \$4 == k' $csv", s) \
 		using 5:6 with linespoints title s
