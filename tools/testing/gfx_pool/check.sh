@@ -4,7 +4,7 @@
 #   check.sh <repo> <kernel-tree> <build-dir>
 #
 # The style gate: checkpatch --strict and kernel-doc -Wall on our files and
-# patches, then W=1 builds of our objects in three configurations: the
+# patches, our MAINTAINERS entry and ABI files, then W=1 builds of our objects in three configurations: the
 # test kernel's (KUnit, debugfs), the pool without KUnit, debugfs or PM,
 # every file of the pool with fault injection, and no pool at all (the
 # static inline stubs and the setup_arch() hook). It
@@ -42,6 +42,40 @@ for p in "$repo"/patches/*.patch; do
 done
 
 out=$(./scripts/kernel-doc -none -Wall $files 2>&1)
+[ -z "$out" ] || { echo "$out"; status=1; }
+
+# Where users look. Every F: of our MAINTAINERS entry names files of the
+# tree, and get_maintainer.pl names us for every file of the overlay.
+entry=$(sed -n '/^GFX_POOL (GRAPHICS PAGE POOL)$/,/^$/p' MAINTAINERS)
+[ -n "$entry" ] || { echo "MAINTAINERS has no GFX_POOL entry"; status=1; }
+for f in $(echo "$entry" | sed -n 's/^F:\t//p'); do
+	# shellcheck disable=SC2086
+	compgen -G "$f" > /dev/null ||
+		{ echo "MAINTAINERS: F: $f matches no file"; status=1; }
+done
+overlay=$(cd "$repo" && find Documentation arch include lib mm drivers \
+	tools/testing/selftests -type f)
+# shellcheck disable=SC2086
+for f in $overlay; do
+	./scripts/get_maintainer.pl --nogit --nogit-fallback --norolestats \
+		--no-l -f "$f" 2>/dev/null | grep -q '^gfx_pool developers' ||
+		{ echo "MAINTAINERS: no GFX_POOL entry covers $f"; status=1; }
+done
+# Every module parameter and debugfs file of the pool has an ABI entry,
+# and the ABI files parse.
+abi=$(cat Documentation/ABI/testing/*gfx_pool*)
+for p in $(sed -n 's/^module_param_cb(\([a-z_]*\),.*/\1/p' mm/gfx_pool/*.c); do
+	grep -qx "What:[[:space:]]*/sys/module/gfx_pool/parameters/$p" <<< "$abi" ||
+		{ echo "ABI: no entry for gfx_pool.$p"; status=1; }
+	grep -qE "^[[:space:]]+gfx_pool\.$p=" \
+		Documentation/admin-guide/kernel-parameters.txt ||
+		{ echo "gfx_pool.$p= is not in kernel-parameters.txt"; status=1; }
+done
+for f in $(sed -n 's/.*debugfs_create_file("\([a-z_]*\)".*/\1/p' mm/gfx_pool/*.c); do
+	grep -qx "What:[[:space:]]*/sys/kernel/debug/gfx_pool/$f" <<< "$abi" ||
+		{ echo "ABI: no entry for debugfs gfx_pool/$f"; status=1; }
+done
+out=$(./scripts/get_abi.pl validate --dir Documentation/ABI 2>&1 | grep -A2 gfx_pool)
 [ -z "$out" ] || { echo "$out"; status=1; }
 
 # w1 <name> <objects> -- <scripts/config arguments>: allnoconfig plus those.
