@@ -101,6 +101,9 @@
 #include "gfx_pool.h"
 #include "pcp.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/gfx_pool.h>
+
 /* === The pool ============================================================ */
 
 DEFINE_PER_CPU(unsigned long, gfx_pool_events[GFX_POOL_NR_DOMAINS][GFX_POOL_NR_COUNTERS]);
@@ -465,6 +468,7 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 	else
 		ret = gfx_pool_enter_domain(addr, to);
 	if (!ret) {
+		trace_gfx_pool_convert(block->pfn, block->nid, from, to);
 		gfx_pool_count(to, GFX_POOL_CONVERSIONS);
 		count_vm_event(GFX_POOL_CONVERSION);
 		return to;
@@ -1646,6 +1650,7 @@ charge:
 	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
 	if (ac.dirty)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
+	trace_gfx_pool_alloc(page, order, domain, gfp, _RET_IP_);
 	gfx_pool_count(domain, GFX_POOL_ALLOCS);
 	count_vm_event(GFX_POOL_ALLOC);
 	return page;
@@ -1740,6 +1745,7 @@ void gfx_pool_free_pages(struct page *page, unsigned int order)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
 	gfx_pool_release(block, page, order, zero);
 out_count:
+	trace_gfx_pool_free(page, order, domain, _RET_IP_);
 	gfx_pool_count(domain, GFX_POOL_FREES);
 	count_vm_event(GFX_POOL_FREE);
 }

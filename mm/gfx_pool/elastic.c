@@ -74,6 +74,8 @@
 
 #include "gfx_pool.h"
 
+#include <trace/events/gfx_pool.h>
+
 /* gfx_pool.grow_limit, not elastic.grow_limit. */
 #undef MODULE_PARAM_PREFIX
 #define MODULE_PARAM_PREFIX "gfx_pool."
@@ -302,6 +304,7 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 			      GFX_POOL_BLOCK_SHIFT);
 		gfx_pool_block_comes_in(node, block, "grow");
 	}
+	trace_gfx_pool_block_grown(page_to_pfn(page), border, node->nid);
 	atomic_long_add(span, &gfx_pool.grown_total);
 	count_vm_events(GFX_POOL_BLOCK_GROWN, span);
 	return true;
@@ -379,6 +382,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 		block->lent = false;
 		gfx_pool_block_comes_in(node, block, "take a block back");
 	}
+	trace_gfx_pool_block_taken_back(page_to_pfn(page), border, node->nid);
 	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &region->nr_lent);
 	atomic_long_add(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.taken_back_total);
 	count_vm_events(GFX_POOL_BLOCK_TAKEN_BACK, nr >> GFX_POOL_BLOCK_ORDER);
@@ -731,6 +735,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 		block->lent = true;
 		cma_release(region->cma, page, GFX_POOL_BLOCK_PAGES);
 		atomic_long_inc(&region->nr_lent);
+		trace_gfx_pool_block_lent(block->pfn, GFX_POOL_BLOCK_ORDER,
+					  node->nid);
 		atomic_long_inc(&gfx_pool.lent_total);
 		count_vm_event(GFX_POOL_BLOCK_LENT);
 		return true;
@@ -740,6 +746,8 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	for (i = 0; i < GFX_POOL_BLOCK_PAGES; i++)
 		__free_page(page + i);
 	atomic_long_dec(&gfx_pool.nr_grown);
+	trace_gfx_pool_block_given_back(block->pfn, GFX_POOL_BLOCK_ORDER,
+					node->nid);
 	atomic_long_inc(&gfx_pool.given_back_total);
 	count_vm_event(GFX_POOL_BLOCK_GIVEN_BACK);
 	kfree_rcu(block, rcu);

@@ -19,6 +19,7 @@ files="mm/gfx_pool/core.c mm/gfx_pool/pcp.c mm/gfx_pool/pcp.h mm/gfx_pool/region
 	mm/gfx_pool/gfx_pool.h mm/gfx_pool/gfx_pool_test.c mm/gfx_pool/Makefile
 	include/linux/gfx_pool.h include/linux/gfx_pool_pm.h
 	include/linux/gfx_pool_mm.h include/kunit/gfx_pool.h
+	include/trace/events/gfx_pool.h
 	arch/x86/include/asm/gfx_pool.h arch/x86/mm/gfx_pool.c
 	lib/test_gfx_pool.c lib/test_gfx_pool_uapi.h
 	drivers/gpu/drm/ttm/tests/ttm_gfx_pool_test.c

@@ -1676,6 +1676,287 @@ TEST(grow)
 	EXPECT_EQ(0, gfx_pool_write_file(GROW_LIMIT, old));
 }
 
+/* === Tracepoints ======================================================== */
+
+#define TRACEFS		"/sys/kernel/tracing/"
+#define TRACE_EVENTS	TRACEFS "events/gfx_pool/"
+#define TRACE_GROW	4	/* blocks grown beyond the region */
+
+/*
+ * The events of the allocation path and of whole blocks, each with the
+ * /proc/vmstat event that counts at the same place: a trace and the
+ * counters of one window agree. A block event counts its blocks (order
+ * 9 is one, an order-10 group two); the others count one each.
+ */
+static const struct {
+	const char *event, *vmstat, *fields;
+} trace_events[] = {
+	{ "gfx_pool_alloc", "gfx_pool_allocs",
+	  "pfn order domain nid gfp_flags caller" },
+	{ "gfx_pool_free", "gfx_pool_frees", "pfn order domain nid caller" },
+	{ "gfx_pool_convert", "gfx_pool_conversions", "pfn order nid from to" },
+	{ "gfx_pool_block_taken_back", "gfx_pool_blocks_taken_back",
+	  "pfn order nid" },
+	{ "gfx_pool_block_lent", "gfx_pool_blocks_lent", "pfn order nid" },
+	{ "gfx_pool_block_grown", "gfx_pool_blocks_grown", "pfn order nid" },
+	{ "gfx_pool_block_given_back", "gfx_pool_blocks_given_back",
+	  "pfn order nid" },
+};
+
+#define NR_TRACE_EVENTS	ARRAY_SIZE(trace_events)
+
+/* Every field of @fields is in @event's format file, as "<type> <name>;". */
+static int trace_format_has(const char *event, const char *fields)
+{
+	char path[128], buf[8192], want[64], copy[128], *name, *save;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACE_EVENTS "%s/format", event);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	snprintf(copy, sizeof(copy), "%s", fields);
+	for (name = strtok_r(copy, " ", &save); name;
+	     name = strtok_r(NULL, " ", &save)) {
+		snprintf(want, sizeof(want), " %s;", name);
+		if (!strstr(buf, want))
+			return -1;
+	}
+	return 0;
+}
+
+static void trace_counters(long *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_TRACE_EVENTS; i++)
+		c[i] = gfx_pool_read_key("/proc/vmstat", trace_events[i].vmstat);
+}
+
+/* What one window's trace held: events per kind, and their checks. */
+struct trace_seen {
+	long counted[NR_TRACE_EVENTS];	/* as vmstat counts them */
+	long bad;			/* lines whose fields are wrong */
+	long buf_allocs, buf_frees;	/* the buffer's pages, by the driver */
+	bool buf_first_alloc, buf_first_free;	/* its first pfn was seen */
+	long to_wc;			/* conversions to WC */
+	char bad_line[512], first_alloc[512];
+};
+
+/* One trace line: @seen counts it, or says what is wrong with it. */
+static void trace_line(const char *line, unsigned long buf_pfn,
+		       struct trace_seen *seen)
+{
+	char domain[8], gfp[256], caller[128], from[8], to[8], name[64];
+	unsigned int i, order;
+	unsigned long pfn;
+	const char *p;
+	bool ok = false;
+	int nid;
+
+	p = strstr(line, " gfx_pool_");
+	if (!p || sscanf(p + 1, "%63[a-z_]: ", name) != 1)
+		return;
+	p = strstr(p, ": ") + 2;
+	for (i = 0; i < NR_TRACE_EVENTS; i++)
+		if (!strcmp(name, trace_events[i].event))
+			break;
+	if (i == NR_TRACE_EVENTS)
+		return;
+	switch (i) {
+	case 0:
+		ok = sscanf(p, "pfn=0x%lx order=%u domain=%7s nid=%d gfp_flags=%255s caller=%127s",
+			    &pfn, &order, domain, &nid, gfp, caller) == 6 &&
+		     order <= 10 && !(pfn & ((1UL << order) - 1));
+		seen->counted[i]++;
+		if (ok && !strncmp(caller, "test_gfx_pool", 13)) {
+			ok = !strcmp(domain, "wc") && !order &&
+			     strstr(gfp, "__GFP_ZERO");
+			seen->buf_allocs++;
+			if (pfn == buf_pfn && !seen->buf_first_alloc)
+				snprintf(seen->first_alloc,
+					 sizeof(seen->first_alloc), "%s", p);
+			seen->buf_first_alloc |= pfn == buf_pfn;
+		}
+		break;
+	case 1:
+		ok = sscanf(p, "pfn=0x%lx order=%u domain=%7s nid=%d caller=%127s",
+			    &pfn, &order, domain, &nid, caller) == 5 &&
+		     order <= 10 && !(pfn & ((1UL << order) - 1));
+		seen->counted[i]++;
+		if (ok && !strncmp(caller, "test_gfx_pool", 13)) {
+			ok = !strcmp(domain, "wc") && !order;
+			seen->buf_frees++;
+			seen->buf_first_free |= pfn == buf_pfn;
+		}
+		break;
+	case 2:
+		ok = sscanf(p, "pfn=0x%lx order=%u nid=%d from=%7s to=%7s",
+			    &pfn, &order, &nid, from, to) == 5 && order == 9 &&
+		     !(pfn & 511) && strcmp(from, to);
+		seen->counted[i]++;
+		seen->to_wc += ok && !strcmp(to, "wc");
+		break;
+	default:
+		ok = sscanf(p, "pfn=0x%lx order=%u nid=%d", &pfn, &order,
+			    &nid) == 3 && (order == 9 || order == 10) &&
+		     !(pfn & ((1UL << order) - 1));
+		seen->counted[i] += ok ? 1L << (order - 9) : 1;
+		break;
+	}
+	if (ok && (nid < 0 || nid >= 64))
+		ok = false;
+	if (!ok && !seen->bad++)
+		snprintf(seen->bad_line, sizeof(seen->bad_line), "%s", line);
+}
+
+static int trace_read(unsigned long buf_pfn, struct trace_seen *seen)
+{
+	char line[512];
+	FILE *f;
+
+	memset(seen, 0, sizeof(*seen));
+	f = fopen(TRACEFS "trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		trace_line(line, buf_pfn, seen);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The pool's events through tracefs: each has its fields, fires where its
+ * counter counts and says what happened. The window allocates a buffer
+ * of WC pages through the test driver (the first one's pfn must show
+ * up), then a WC ttm_tt bigger than the region, so that the pool takes
+ * its lent blocks back, converts them and grows; memory pressure then
+ * gives the grown blocks back and lends the region again. Every event of
+ * the window is checked, and their number in each kind must be what
+ * /proc/vmstat counted meanwhile.
+ */
+TEST(tracepoints)
+{
+	char warm[32], limit[32] = "0M", grow_set[32], size_kb[32];
+	long before[NR_TRACE_EVENTS], after[NR_TRACE_EVENTS];
+	struct test_gfx_pool_cmd cmd;
+	struct test_gfx_pool_buf pte;
+	struct trace_seen seen;
+	long region, npages, lent;
+	struct buffer b;
+	unsigned int i;
+	int fd, ret;
+	char *p;
+	FILE *f;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	pool_pages_in_use();	/* mounts debugfs if nobody did */
+	if (access(TRACEFS "trace", R_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACE_EVENTS "enable", W_OK))
+		SKIP(return, "no event tracing in this kernel");
+	for (i = 0; i < NR_TRACE_EVENTS; i++) {
+		const char *event = trace_events[i].event;
+
+		EXPECT_EQ(0, trace_format_has(event, trace_events[i].fields))
+			TH_LOG("%s: not all of the fields %s", event,
+			       trace_events[i].fields);
+	}
+
+	/* No warm block made behind the window's back; growth allowed. */
+	ASSERT_EQ(0, read_param("warm_blocks", warm, sizeof(warm)));
+	f = fopen(GROW_LIMIT, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(limit, sizeof(limit), f));
+	fclose(f);
+	region = gfx_pool_read_key(GFX_POOL_STATS, "blocks");
+	ASSERT_LT(0, region);
+	ASSERT_EQ(0, gfx_pool_write_file(PARAMS "warm_blocks", "0"));
+	snprintf(grow_set, sizeof(grow_set), "%dM", 2 * TRACE_GROW);
+	ASSERT_EQ(0, gfx_pool_write_file(GROW_LIMIT, grow_set));
+	EXPECT_EQ(0, shrink_until("grown_blocks", 0));
+
+	/* A clean buffer, big enough for the window; then on. */
+	ASSERT_EQ(0, gfx_pool_write_file(TRACEFS "tracing_on", "0"));
+	f = fopen(TRACEFS "buffer_size_kb", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(size_kb, sizeof(size_kb), f));
+	fclose(f);
+	/* "7 (expanded: 1408)" before the first use: what it would be. */
+	p = strstr(size_kb, "(expanded: ");
+	snprintf(size_kb, sizeof(size_kb), "%ld",
+		 strtol(p ? p + 11 : size_kb, NULL, 10));
+	ASSERT_EQ(0, gfx_pool_write_file(TRACEFS "buffer_size_kb", "4096"));
+	fd = open(TRACEFS "trace", O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, gfx_pool_write_file(TRACE_EVENTS "enable", "1"));
+	ASSERT_EQ(0, gfx_pool_write_file(TRACEFS "tracing_on", "1"));
+	trace_counters(before);
+	lent = gfx_pool_read_key(GFX_POOL_STATS, "lent_blocks");
+
+	memset(&b, 0, sizeof(b));
+	ASSERT_EQ(0, buffer_open(&b, TEST_GFX_POOL_WC));
+	buffer_fill(&b);
+	memset(&pte, 0, sizeof(pte));
+	pte.addr = (unsigned long)b.map;
+	ASSERT_EQ(0, ioctl(b.fd, TEST_GFX_POOL_PTE, &pte));
+	buffer_close(&b);
+
+	/* The region and TRACE_GROW blocks more, less what the buffer took. */
+	npages = (region + TRACE_GROW) * 512 - 512;
+	fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ret = gfx_pool_run(fd, TEST_GFX_POOL_TTM, TEST_GFX_POOL_WC, npages,
+			   &cmd);
+	close(fd);
+	EXPECT_EQ(0, shrink_until("grown_blocks", 0));
+
+	trace_counters(after);
+	ASSERT_EQ(0, gfx_pool_write_file(TRACEFS "tracing_on", "0"));
+	ASSERT_EQ(0, gfx_pool_write_file(TRACE_EVENTS "enable", "0"));
+	EXPECT_EQ(0, gfx_pool_write_file(GROW_LIMIT, limit));
+	EXPECT_EQ(0, gfx_pool_write_file(PARAMS "warm_blocks", warm));
+	ASSERT_EQ(0, trace_read(pte.pfn, &seen));
+	EXPECT_EQ(0, gfx_pool_write_file(TRACEFS "buffer_size_kb", size_kb));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no TTM in this kernel");
+	ASSERT_EQ(0, ret);
+
+	for (i = 0; i < NR_TRACE_EVENTS; i++) {
+		TH_LOG("%-26s %6ld events, vmstat %s +%ld", trace_events[i].event,
+		       seen.counted[i], trace_events[i].vmstat,
+		       after[i] - before[i]);
+		EXPECT_EQ(after[i] - before[i], seen.counted[i]);
+	}
+	EXPECT_EQ(0, seen.bad) TH_LOG("%ld bad lines, the first: %s",
+				      seen.bad, seen.bad_line);
+	/* The buffer: every page allocated and freed by the driver. */
+	EXPECT_EQ(BUF_PAGES, seen.buf_allocs);
+	EXPECT_EQ(BUF_PAGES, seen.buf_frees);
+	EXPECT_TRUE(seen.buf_first_alloc) TH_LOG("pfn %#llx", pte.pfn);
+	TH_LOG("its first page: %s", seen.first_alloc);
+	EXPECT_TRUE(seen.buf_first_free) TH_LOG("pfn %#llx", pte.pfn);
+	/* The ttm_tt: blocks converted to WC, grown and given back. */
+	EXPECT_LE(1, seen.to_wc);
+	EXPECT_LE(1, seen.counted[5]);
+	EXPECT_EQ(seen.counted[5], seen.counted[6]);
+	/* Lent blocks taken back for it, and the region lent again. */
+	if (lent > 0)
+		EXPECT_LE(1, seen.counted[3]);
+	if (pool_lends())
+		EXPECT_LE(1, seen.counted[4]);
+}
+
 /* === Lending ============================================================ */
 
 /*
