@@ -27,7 +27,7 @@ JOBS ?= $(shell nproc)
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh. The debug
 # kernel's stages run in two lanes at once ("a,b+c,d"): each guest keeps
 # about one core busy.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off lend grow-only init-on sleep \
+TEST_STAGES ?= params 2m 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
 	drm drm-hibernate hibernate \
 	inject,debug-hibernate+debug,debug-stress,kdump
 
@@ -41,7 +41,7 @@ BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
-	xz-utils perl
+	xz-utils perl libcap-dev libnuma-dev bash-static
 
 BENCH_PACKAGES := gnuplot-nox
 
@@ -116,8 +116,18 @@ $(BUILD)/bin/%: tree uapi
 	@gcc -static -pthread -O2 -Wall -Werror -isystem $(UAPI) -o $@.tmp \
 		$(KSRC)/tools/testing/selftests/mm/$*.c && mv $@.tmp $@
 
+# gfx_pool-tests as kselftest builds it, through the mm Makefile (patch
+# 0015) with its own flags; static, for the busybox guest. The guest also
+# gets run_vmtests.sh and a static bash to run it (the kselftest stage).
+$(BUILD)/bin/gfx_pool-tests: tree uapi
+	@mkdir -p $(BUILD)/bin
+	@$(MAKE) -s -C $(KSRC)/tools/testing/selftests/mm OUTPUT=$(BUILD)/bin \
+		KHDR_INCLUDES="-isystem $(UAPI)" EXTRA_CFLAGS="-static -Werror" \
+		$(BUILD)/bin/gfx_pool-tests
+
 initramfs: $(PROGRAMS)
-	@$(T)/mkinitramfs.sh $(BUILD)/initramfs.cpio $(T)/init $(PROGRAMS)
+	@$(T)/mkinitramfs.sh $(BUILD)/initramfs.cpio $(T)/init $(PROGRAMS) \
+		$(KSRC)/tools/testing/selftests/mm/run_vmtests.sh /bin/bash-static
 
 # --- What users run ---------------------------------------------------------
 

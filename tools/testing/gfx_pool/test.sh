@@ -22,6 +22,9 @@
 #   init-on init_on_alloc=1 init_on_free=1: the pool's suites pass
 #   params  bad gfx_pool= values: reported, pool off, boot goes on
 #   off     gfx_pool=0: TTM's suites and the TTM selftest on the per-page path
+#   kselftest  make -C tools/testing/selftests TARGETS=mm on the host, then
+#           run_vmtests.sh -t gfx_pool in a guest with the pool (passes) and
+#           in one with neither pool nor test driver (one clean skip)
 #   numa    two nodes, a region on each: every pool suite, the NUMA cases,
 #           the selftests; and gfx_pool=256M split across the nodes
 #   lend    gfx_pool=512M in 1.5G, lent while idle: a process fills most of
@@ -734,6 +737,54 @@ debug_kernel_ready() {
 		{ fail "$stage: no debug kernel to boot"; return 1; }
 }
 
+# The kernel's own selftest machinery (patch 0015): the mm Makefile builds
+# gfx_pool-tests with the rest of mm's tests, on the host; in the guest,
+# run_vmtests.sh runs it as its gfx_pool category, with the gfx_pool-tests
+# that the same Makefile built statically for the initramfs. It passes
+# with the pool, and skips once, cleanly, on a kernel with neither the
+# pool nor its test driver (gfx_pool=0, and the driver's initcall left
+# out, as a kernel without CONFIG_TEST_GFX_POOL has none).
+ksft_build() {	# ksft_build <out>: make headers, then TARGETS=mm, as documented
+	{ make -s -C "$ksrc" O="$1" headers &&
+	  make -s -C "$ksrc/tools/testing/selftests" TARGETS=mm O="$1" \
+		-j"$(nproc)"; } > "$build/ksft-build.log" 2>&1 ||
+		{ tail -n 20 "$build/ksft-build.log"; return 1; }
+}
+
+kselftest_stage() {
+	local out=$build/ksft log=$build/test-kselftest.log
+	local off=$build/test-kselftest-off.log
+
+	echo "=== stage kselftest: make -C tools/testing/selftests TARGETS=mm; run_vmtests.sh -t gfx_pool"
+	rm -rf "$out"
+	check "kselftest: make -C tools/testing/selftests TARGETS=mm builds" \
+		ksft_build "$out"
+	check "kselftest: it built gfx_pool-tests" \
+		test -x "$out/kselftest/mm/gfx_pool-tests"
+	check "kselftest: with no warning in our file" \
+		bash -c "! grep -q 'gfx_pool[-_a-z]*\.[ch]:' '$build/ksft-build.log'"
+	check "kselftest: run_vmtests.sh -h names the gfx_pool category" \
+		grep -qx -- '- gfx_pool' <(bash "$ksrc/tools/testing/selftests/mm/run_vmtests.sh" -h)
+	check "kselftest: guest booted and finished" \
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"kunit.enable=0 gfxpool_mode=vmtests"
+	count_selftests "$log"
+	check "kselftest: no selftest skipped" no_selftest_skips
+	check "kselftest: run_vmtests.sh counted the category as passed" \
+		grep -aq '^GFXPOOL-SELFTEST: SUMMARY: PASS=1 SKIP=0 FAIL=0' "$log"
+	check "kselftest: no kernel warnings" no_reports "$log"
+	check "kselftest-off: guest booted and finished" \
+		"$here/run-guest.sh" "$kernel" "$initrd" "$off" \
+		"kunit.enable=0 gfxpool_mode=vmtests gfx_pool=0 initcall_blacklist=test_gfx_pool_init"
+	check "kselftest-off: one clean skip without the pool and its driver" \
+		all_grep "$off" \
+		'^GFXPOOL-SELFTEST: 1\.\.0 # SKIP /dev/test_gfx_pool: no such device' \
+		'^GFXPOOL-SELFTEST: \[SKIP\]' \
+		'^GFXPOOL-SELFTEST: SUMMARY: PASS=0 SKIP=1 FAIL=0' \
+		'^GFXPOOL-SELFTEST: # exit status 4'
+	check "kselftest-off: no kernel warnings" no_reports "$off"
+}
+
 run_stage() {	# run_stage <stage>
 	stage=$1
 	if needs_debug_kernel "$stage"; then
@@ -1145,6 +1196,9 @@ run_stage() {	# run_stage <stage>
 			not_grep 'gfx_pool: reserved .* on node 1' "$log"
 		check "numa: no room for node 1's share: no kernel warnings" \
 			no_reports "$log"
+		;;
+	kselftest)
+		kselftest_stage
 		;;
 	off)
 		# gfx_pool=0 must be unpatched 6.12: TTM's own suites pass, the
