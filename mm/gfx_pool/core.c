@@ -281,7 +281,7 @@ static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
 
 	/* Slots of CPUs that can never exist stay unused. */
 	if (cpu_possible(cpu))
-		per_cpu(gfx_pool_slot_pte, cpu)[idx % GFX_POOL_SLOTS] = pte;
+		*per_cpu_ptr(&gfx_pool_slot_pte[idx % GFX_POOL_SLOTS], cpu) = pte;
 	return 0;
 }
 

@@ -100,6 +100,16 @@ static const struct kernel_param_ops gfx_pool_pcp_ops = {
 module_param_cb(pcp, &gfx_pool_pcp_ops, NULL, 0644);
 MODULE_PARM_DESC(pcp, "Per-CPU lists of free order-0 pages (default on)");
 
+/* The node of the last run on @domain's list, which must have one. */
+static struct gfx_pool_node *gfx_pool_pcp_last_node(struct gfx_pool_pcp *pcp,
+						    enum gfx_pool_domain domain)
+{
+	struct gfx_pool_pcp_run *run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+
+	/* In use as far as its block knows: the block stays while we look. */
+	return gfx_pool.node[gfx_pool_lookup_block(run->pfn)->nid];
+}
+
 /*
  * Put the last @nr pages of @domain's list back into their blocks, a run
  * at a time.
@@ -107,36 +117,35 @@ MODULE_PARM_DESC(pcp, "Per-CPU lists of free order-0 pages (default on)");
 void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 		       unsigned int nr)
 {
-	struct gfx_pool_node *node = NULL, *next;
 	struct gfx_pool_pcp_run *run;
 	struct gfx_pool_block *block;
-	unsigned long flags = 0, pfn;
+	struct gfx_pool_node *node;
+	unsigned long flags, pfn;
 	unsigned int k;
 
 	lockdep_assert_held(&pcp->lock);
 	while (nr && pcp->nr_runs[domain]) {
-		run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
-		/* The end of the run: the pages freed last, if it grew. */
-		k = min_t(unsigned int, nr, run->nr);
-		pfn = run->pfn + run->nr - k;
-		run->nr -= k;
-		if (!run->nr)
-			pcp->nr_runs[domain]--;
-		pcp->count[domain] -= k;
-		nr -= k;
-		/* In use as far as the block knows: it stays while we look. */
-		block = gfx_pool_lookup_block(pfn);
-		next = gfx_pool.node[block->nid];
-		if (next != node) {
-			if (node)
-				spin_unlock_irqrestore(&node->lock, flags);
-			node = next;
-			spin_lock_irqsave(&node->lock, flags);
-		}
-		__gfx_pool_give_pcp(node, block, pfn - block->pfn, k, run->dirty);
-	}
-	if (node)
+		/* The runs of one node under one hold of its lock. */
+		node = gfx_pool_pcp_last_node(pcp, domain);
+		spin_lock_irqsave(&node->lock, flags);
+		do {
+			run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+			/* The end of the run: the pages freed last, if it grew. */
+			k = min_t(unsigned int, nr, run->nr);
+			pfn = run->pfn + run->nr - k;
+			run->nr -= k;
+			if (!run->nr)
+				pcp->nr_runs[domain]--;
+			pcp->count[domain] -= k;
+			nr -= k;
+			/* In use as far as the block knows: it stays while we look. */
+			block = gfx_pool_lookup_block(pfn);
+			__gfx_pool_give_pcp(node, block, pfn - block->pfn, k,
+					    run->dirty);
+		} while (nr && pcp->nr_runs[domain] &&
+			 gfx_pool_pcp_last_node(pcp, domain) == node);
 		spin_unlock_irqrestore(&node->lock, flags);
+	}
 }
 
 /*
