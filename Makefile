@@ -44,6 +44,9 @@ DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	xz-utils perl libcap-dev libnuma-dev bash-static
 
 BENCH_PACKAGES := gnuplot-nox
+# make check: coccicheck (coccinelle, whose scripts need the OCaml
+# compiler) and sparse.
+CHECK_PACKAGES := coccinelle ocaml-nox sparse
 
 KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
 KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
@@ -54,7 +57,7 @@ SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
 	gfx_pool-kdump
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench bench-deps test stress check deps tree kernel \
+.PHONY: all run bench bench-deps check-deps test stress check deps tree kernel \
 	debug-kernel uapi initramfs clean
 
 all: run
@@ -149,6 +152,10 @@ bench-deps: deps
 	@$(MAKE) -s deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
 		DEPS_STAMP=$(BUILD)/.deps-bench
 
+check-deps: deps
+	@$(MAKE) -s deps DEB_PACKAGES="$(CHECK_PACKAGES)" \
+		DEPS_STAMP=$(BUILD)/.deps-check
+
 # The debug kernel is built by test.sh, in the background while the plain
 # kernel's stages boot, and only when a stage needs it.
 test: kernel initramfs
@@ -163,7 +170,7 @@ stress: kernel initramfs
 # --- Style ------------------------------------------------------------------
 
 # checkpatch, kernel-doc and W=1 in three configurations; silent when clean.
-check: kernel
+check: kernel check-deps
 	@$(T)/check.sh $(REPO) $(KSRC) $(BUILD)
 
 clean:

@@ -7,6 +7,7 @@
 #include <linux/init.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/string_choices.h>
 
 #include "gfx_pool.h"
 
@@ -50,7 +51,7 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.grow_failures),
 		   atomic_long_read(&gfx_pool.take_back_failures));
 	seq_printf(m, "lends: %s\nlent_blocks: %lu\nblocks_taken_back: %ld\nblocks_lent: %ld\n",
-		   gfx_pool_lends() ? "yes" : "no", gfx_pool_nr_lent(),
+		   str_yes_no(gfx_pool_lends()), gfx_pool_nr_lent(),
 		   atomic_long_read(&gfx_pool.taken_back_total),
 		   atomic_long_read(&gfx_pool.lent_total));
 	seq_printf(m, "grow_limit_blocks: %lu\ngrown_blocks: %ld\nblocks_grown: %ld\nblocks_given_back: %ld\n",
@@ -60,8 +61,7 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.given_back_total));
 	seq_printf(m, "warm_blocks: %u\nblocks_warmed: %ld\n",
 		   gfx_pool_warm_blocks(), atomic_long_read(&gfx_pool.warmed_total));
-	seq_printf(m, "pcp: %s\npcp_pages:",
-		   gfx_pool_pcp_enabled() ? "yes" : "no");
+	seq_printf(m, "pcp: %s\npcp_pages:", str_yes_no(gfx_pool_pcp_enabled()));
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		seq_printf(m, " %s %lu", gfx_pool_domain_names[d],
 			   gfx_pool_pcp_count(d));

@@ -607,17 +607,13 @@ static void __init __gfx_pool_reserve(void)
  */
 void __init gfx_pool_reserve(void)
 {
-	struct gfx_pool_region tmp;
 	unsigned int i, j;
 
 	__gfx_pool_reserve();
 	/* In physical order, whatever order the nodes were given in. */
 	for (i = 1; i < gfx_pool.nr_regions; i++)
-		for (j = i; j && gfx_pool.region[j - 1].base > gfx_pool.region[j].base; j--) {
-			tmp = gfx_pool.region[j];
-			gfx_pool.region[j] = gfx_pool.region[j - 1];
-			gfx_pool.region[j - 1] = tmp;
-		}
+		for (j = i; j && gfx_pool.region[j - 1].base > gfx_pool.region[j].base; j--)
+			swap(gfx_pool.region[j], gfx_pool.region[j - 1]);
 }
 
 /* === Init ================================================================ */

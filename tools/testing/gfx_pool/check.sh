@@ -4,7 +4,7 @@
 #   check.sh <repo> <kernel-tree> <build-dir>
 #
 # The style gate: checkpatch --strict and kernel-doc -Wall on our files and
-# patches, our MAINTAINERS entry and ABI files, then W=1 builds of our objects in three configurations: the
+# patches, our MAINTAINERS entry and ABI files, coccicheck, then W=1 builds of our objects in three configurations: the
 # test kernel's (KUnit, debugfs), the pool without KUnit, debugfs or PM,
 # every file of the pool with fault injection, and no pool at all (the
 # static inline stubs and the setup_arch() hook). It
@@ -78,6 +78,22 @@ for f in $(sed -n 's/.*debugfs_create_file("\([a-z_]*\)".*/\1/p' mm/gfx_pool/*.c
 done
 out=$(./scripts/get_abi.pl validate --dir Documentation/ABI 2>&1 | grep -A2 gfx_pool)
 [ -z "$out" ] || { echo "$out"; status=1; }
+
+# coccicheck, every script of scripts/coccinelle in report mode, over a
+# copy of our files (M= takes one directory; ours are spread over six).
+# Only findings name a file: spatch's notes on the scripts themselves
+# ("should X be a metavariable?") do not.
+cocci=$build/cocci
+rm -rf "$cocci"
+for f in $files; do
+	case $f in *.[ch]) ;; *) continue ;; esac
+	mkdir -p "$cocci/$(dirname "$f")"
+	cp "$f" "$cocci/$f"
+done
+out=$(make -s coccicheck MODE=report M="$cocci" J="$(nproc)" 2>&1)
+[ $? -eq 0 ] || { echo "coccicheck failed:"; echo "$out" | tail -n 20; status=1; }
+out=$(echo "$out" | grep "^$cocci/" | sed "s|^$cocci/||")
+[ -z "$out" ] || { echo "coccicheck:"; echo "$out"; status=1; }
 
 # w1 <name> <objects> -- <scripts/config arguments>: allnoconfig plus those.
 w1() {
