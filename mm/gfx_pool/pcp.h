@@ -76,15 +76,18 @@ static inline void gfx_pool_pcp_unpin(void)
 		preempt_enable();
 }
 
-/*
- * This CPU's lists, pinned: the caller then tries their lock with
- * spin_trylock() itself, in the open, so that sparse sees the lock taken
- * on one branch only, and unpins with gfx_pool_pcp_unpin() if it fails.
- */
-static inline struct gfx_pool_pcp *gfx_pool_pcp_this(void)
+/* This CPU's lists, pinned and locked, or NULL if they are busy. */
+static inline struct gfx_pool_pcp *gfx_pool_pcp_trylock(void)
 {
+	struct gfx_pool_pcp *pcp;
+
 	gfx_pool_pcp_pin();
-	return this_cpu_ptr(&gfx_pool_pcp);
+	pcp = this_cpu_ptr(&gfx_pool_pcp);
+	if (!spin_trylock(&pcp->lock)) {
+		gfx_pool_pcp_unpin();
+		return NULL;
+	}
+	return pcp;
 }
 
 static inline void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp)
@@ -115,38 +118,37 @@ static inline struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain,
 	struct page *page = NULL;
 
 	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_this();
-	if (!spin_trylock(&pcp->lock)) {
-		gfx_pool_pcp_unpin();
-		goto out;
-	}
+	pcp = gfx_pool_pcp_trylock();
 	/*
 	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
 	 * each list under it after turning them off, so no page comes onto
 	 * a list once it is drained.
 	 */
-	if (!READ_ONCE(gfx_pool_pcp_on))
-		goto unlock;
-	if (!pcp->count[domain])
-		gfx_pool_pcp_fill(pcp, domain);
-	if (pcp->count[domain]) {
-		run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
-		pfn = run->pfn++;
-		page = pfn_to_page(pfn);
-		*dirty = run->dirty;
-		if (!--run->nr)
-			pcp->nr_runs[domain]--;
-		pcp->count[domain]--;
-		/*
-		 * Its block holds still: the page keeps it in use. Ours
-		 * alone: a free of it is refused until this store.
-		 */
-		block = gfx_pool_lookup_block(pfn);
-		WRITE_ONCE(block->order[pfn - block->pfn], 1);
+	if (pcp && !READ_ONCE(gfx_pool_pcp_on)) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
 	}
-unlock:
-	gfx_pool_pcp_unlock(pcp);
-out:
+	if (pcp) {
+		if (!pcp->count[domain])
+			gfx_pool_pcp_fill(pcp, domain);
+		if (pcp->count[domain]) {
+			run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+			pfn = run->pfn++;
+			page = pfn_to_page(pfn);
+			*dirty = run->dirty;
+			if (!--run->nr)
+				pcp->nr_runs[domain]--;
+			pcp->count[domain]--;
+			/*
+			 * Its block holds still: the page keeps it in use.
+			 * Ours alone: a free of it is refused until this
+			 * store.
+			 */
+			block = gfx_pool_lookup_block(pfn);
+			WRITE_ONCE(block->order[pfn - block->pfn], 1);
+		}
+		gfx_pool_pcp_unlock(pcp);
+	}
 	gfx_pool_pcp_trylock_finish(UP_flags);
 	if (page)
 		gfx_pool_set_offline(page, 1, false);
@@ -178,38 +180,37 @@ static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
 	bool done = false;
 
 	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_this();
-	if (!spin_trylock(&pcp->lock)) {
-		gfx_pool_pcp_unpin();
-		goto out;
-	}
+	pcp = gfx_pool_pcp_trylock();
 	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
-	if (!READ_ONCE(gfx_pool_pcp_on) || block->nid != numa_mem_id())
-		goto unlock;
-	if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
-		gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
-	/* Free before it is on the list, where others may take it. */
-	gfx_pool_set_offline(page, 1, true);
-	run = pcp->nr_runs[domain] ?
-	      &pcp->run[domain][pcp->nr_runs[domain] - 1] : NULL;
-	/* Right after or right before the last run, in its block. */
-	if (run && run->dirty == dirty &&
-	    !((pfn ^ run->pfn) >> GFX_POOL_BLOCK_ORDER) &&
-	    (pfn == run->pfn + run->nr || pfn + 1 == run->pfn)) {
-		if (pfn < run->pfn)
-			run->pfn = pfn;
-		run->nr++;
-	} else {
-		pcp->run[domain][pcp->nr_runs[domain]++] =
-			(struct gfx_pool_pcp_run){
-				.pfn = pfn, .nr = 1, .dirty = dirty,
-			};
+	if (pcp && (!READ_ONCE(gfx_pool_pcp_on) ||
+		    block->nid != numa_mem_id())) {
+		gfx_pool_pcp_unlock(pcp);
+		pcp = NULL;
 	}
-	pcp->count[domain]++;
-	done = true;
-unlock:
-	gfx_pool_pcp_unlock(pcp);
-out:
+	if (pcp) {
+		if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
+			gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
+		/* Free before it is on the list, where others may take it. */
+		gfx_pool_set_offline(page, 1, true);
+		run = pcp->nr_runs[domain] ?
+		      &pcp->run[domain][pcp->nr_runs[domain] - 1] : NULL;
+		/* Right after or right before the last run, in its block. */
+		if (run && run->dirty == dirty &&
+		    !((pfn ^ run->pfn) >> GFX_POOL_BLOCK_ORDER) &&
+		    (pfn == run->pfn + run->nr || pfn + 1 == run->pfn)) {
+			if (pfn < run->pfn)
+				run->pfn = pfn;
+			run->nr++;
+		} else {
+			pcp->run[domain][pcp->nr_runs[domain]++] =
+				(struct gfx_pool_pcp_run){
+					.pfn = pfn, .nr = 1, .dirty = dirty,
+				};
+		}
+		pcp->count[domain]++;
+		done = true;
+		gfx_pool_pcp_unlock(pcp);
+	}
 	gfx_pool_pcp_trylock_finish(UP_flags);
 	return done;
 }

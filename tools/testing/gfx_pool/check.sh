@@ -4,7 +4,8 @@
 #   check.sh <repo> <kernel-tree> <build-dir>
 #
 # The style gate: checkpatch --strict and kernel-doc -Wall on our files and
-# patches, our MAINTAINERS entry and ABI files, coccicheck, then W=1 builds of our objects in three configurations: the
+# patches, our MAINTAINERS entry and ABI files, coccicheck, then W=1
+# builds of our objects in three configurations: the
 # test kernel's (KUnit, debugfs), the pool without KUnit, debugfs or PM,
 # every file of the pool with fault injection, and no pool at all (the
 # static inline stubs and the setup_arch() hook). It
