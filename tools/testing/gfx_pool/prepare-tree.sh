@@ -31,9 +31,20 @@ unpack() {
 
 [ -f "$tree/Makefile" ] || unpack
 
+# The hunks: patches/series and the files it names. (patches/series.d/
+# only says how `make patches` cuts the result into commits.)
+hunks() {
+	echo series
+	cat "$1/series"
+}
+
 # Undo the previous series when any patch differs from what was applied.
 if [ -d "$applied" ]; then
-	if ! diff -rq "$applied" "$repo/patches" >/dev/null 2>&1; then
+	changed=0
+	for f in $(hunks "$repo/patches") $(hunks "$applied"); do
+		cmp -s "$applied/$f" "$repo/patches/$f" || changed=1
+	done
+	if [ $changed = 1 ]; then
 		echo "  UNPATCH (series changed)"
 		if ! tac "$applied/series" | while read -r p; do
 			patch -d "$tree" -p1 -R -s -f --no-backup-if-mismatch \
@@ -75,5 +86,8 @@ if [ ! -d "$applied" ]; then
 		echo "  PATCH   $p"
 		patch -d "$tree" -p1 -N -s --no-backup-if-mismatch < "$repo/patches/$p"
 	done < "$repo/patches/series"
-	cp -r "$repo/patches" "$applied"
+	mkdir -p "$applied"
+	for f in $(hunks "$repo/patches"); do
+		cp "$repo/patches/$f" "$applied/$f"
+	done
 fi
