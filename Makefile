@@ -9,6 +9,8 @@
 #   make stress  10 minutes of random traffic on 4 vCPUs, suspend cycles
 #                in the middle; the pool must end whole
 #   make check   checkpatch --strict, kernel-doc -Wall, W=1 build
+#   make patches the git-am series with a cover letter, in build/patches/;
+#                make bisect builds the kernel after each of its patches
 #
 # Everything happens under build/ (git-ignored); a second run is
 # incremental. Packages are installed with apt-get when missing.
@@ -47,6 +49,8 @@ BENCH_PACKAGES := gnuplot-nox
 # make check: coccicheck (coccinelle, whose scripts need the OCaml
 # compiler) and sparse.
 CHECK_PACKAGES := coccinelle ocaml-nox sparse
+# make patches: checkpatch's SPDX check (scripts/spdxcheck.py) needs both.
+PATCHES_PACKAGES := python3-ply python3-git
 
 KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
 KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
@@ -57,8 +61,8 @@ SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
 	gfx_pool-kdump
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench bench-deps check-deps test stress check deps tree kernel \
-	debug-kernel uapi initramfs clean
+.PHONY: all run bench bench-deps check-deps patches patches-deps bisect test \
+	stress check deps tree kernel debug-kernel uapi initramfs clean
 
 all: run
 
@@ -167,10 +171,32 @@ test: kernel initramfs
 stress: kernel initramfs
 	@GFX_POOL_STRESS_SECONDS=$(STRESS_SECONDS) $(T)/test.sh $(BUILD) $(KSRC) stress
 
+# The series reviewers get, cut from the prepared tree as
+# patches/series.d/ says; see tools/testing/gfx_pool/series.py.
+TARBALL ?= /usr/src/linux-source-6.12.tar.xz
+
+SERIES := python3 $(T)/series.py $(REPO) $(KSRC) $(TARBALL) $(BUILD)/series \
+	$(BUILD)/patches
+
+patches: tree patches-deps
+	@$(SERIES)
+
+# Long: the kernel built after every patch of the series, in the test
+# kernel's configuration and with the pool off.
+bisect: patches kernel
+	@$(T)/bisect.sh $(BUILD)/series $(KUNIT_DIR)/.config $(BUILD)/bisect $(JOBS)
+
+patches-deps: deps
+	@$(MAKE) -s deps DEB_PACKAGES="$(PATCHES_PACKAGES)" \
+		DEPS_STAMP=$(BUILD)/.deps-patches
+
 # --- Style ------------------------------------------------------------------
 
 # checkpatch, kernel-doc and W=1 in three configurations; silent when clean.
-check: kernel check-deps
+# The series is made and checked first, as make patches does (git am,
+# checkpatch), but quietly.
+check: kernel check-deps patches-deps
+	@GFX_POOL_QUIET=1 $(SERIES)
 	@$(T)/check.sh $(REPO) $(KSRC) $(BUILD)
 
 clean:

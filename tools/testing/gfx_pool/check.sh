@@ -3,8 +3,9 @@
 #
 #   check.sh <repo> <kernel-tree> <build-dir>
 #
-# The style gate: checkpatch --strict and kernel-doc -Wall on our files and
-# patches, our MAINTAINERS entry and ABI files, coccicheck, then W=1
+# The style gate: checkpatch --strict and kernel-doc -Wall on our files
+# (make check has checked the series' patches through make patches
+# before), our MAINTAINERS entry and ABI files, coccicheck, then W=1
 # builds of our objects in three configurations: the
 # test kernel's (KUnit, debugfs), the pool without KUnit, debugfs or PM,
 # every file of the pool with fault injection, and no pool at all (the
@@ -38,10 +39,8 @@ for p in $(cat $files | sed -n 's/.*\b\(__setup\|early_param\)("\([^"=]*\)=\{0,1
 	grep -qE "^[[:space:]]+$p=" Documentation/admin-guide/kernel-parameters.txt ||
 		{ echo "$p= is not in kernel-parameters.txt"; status=1; }
 done
-for p in "$repo"/patches/*.patch; do
-	out=$(./scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1)
-	[ -z "$out" ] || { echo "$out"; status=1; }
-done
+# The series itself (build/patches/) is checked by `make patches`, which
+# make check runs first: patches/*.patch are only its kernel-file hunks.
 
 out=$(./scripts/kernel-doc -none -Wall $files 2>&1)
 [ -z "$out" ] || { echo "$out"; status=1; }
