@@ -9,6 +9,8 @@
 #   make stress  10 minutes of random traffic on 4 vCPUs, suspend cycles
 #                in the middle; the pool must end whole
 #   make check   checkpatch --strict, kernel-doc -Wall, W=1 build
+#   make deb     an installable linux-image package (bindeb-pkg), booted
+#                under QEMU to prove it
 #   make patches the git-am series with a cover letter, in build/patches/;
 #                make bisect builds the kernel after each of its patches
 #
@@ -51,6 +53,8 @@ BENCH_PACKAGES := gnuplot-nox
 CHECK_PACKAGES := coccinelle ocaml-nox sparse
 # make patches: checkpatch's SPDX check (scripts/spdxcheck.py) needs both.
 PATCHES_PACKAGES := python3-ply python3-git
+# make deb: what the kernel's bindeb-pkg needs on top of DEB_PACKAGES.
+DEB_BUILD_PACKAGES := dpkg-dev debhelper kmod rsync
 
 KUNIT_PY := python3 $(KSRC)/tools/testing/kunit/kunit.py
 KCONFIGS := --kunitconfig=$(REPO)/mm/gfx_pool/.kunitconfig \
@@ -61,7 +65,7 @@ SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
 	gfx_pool-kdump
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench bench-deps check-deps patches patches-deps bisect test \
+.PHONY: all run bench bench-deps check-deps deb deb-deps patches patches-deps bisect test \
 	stress check deps tree kernel debug-kernel uapi initramfs clean
 
 all: run
@@ -171,6 +175,12 @@ test: kernel initramfs
 stress: kernel initramfs
 	@GFX_POOL_STRESS_SECONDS=$(STRESS_SECONDS) $(T)/test.sh $(BUILD) $(KSRC) stress
 
+# Not part of `make test` either: x86_64_defconfig plus the pool and TTM's
+# drivers as modules, packaged by bindeb-pkg into build/deb/, then booted
+# under QEMU. See "make deb" in the README for what it costs.
+deb: tree deb-deps $(BUILD)/bin/gfx_pool-bench
+	@$(T)/deb.sh $(REPO) $(KSRC) $(BUILD)/deb $(JOBS)
+
 # The series reviewers get, cut from the prepared tree as
 # patches/series.d/ says; see tools/testing/gfx_pool/series.py.
 TARBALL ?= /usr/src/linux-source-6.12.tar.xz
@@ -189,6 +199,10 @@ bisect: patches kernel
 patches-deps: deps
 	@$(MAKE) -s deps DEB_PACKAGES="$(PATCHES_PACKAGES)" \
 		DEPS_STAMP=$(BUILD)/.deps-patches
+
+deb-deps: deps
+	@$(MAKE) -s deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES)" \
+		DEPS_STAMP=$(BUILD)/.deps-deb
 
 # --- Style ------------------------------------------------------------------
 
