@@ -155,14 +155,14 @@ bench: kernel initramfs bench-deps
 		default cpu-max no-pool smp4 ttm frag frag-stock \
 		size-64M size-1G size-8G
 
-# gnuplot draws build/bench.svg; only `make bench` needs it.
-bench-deps: deps
-	@$(MAKE) -s deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
-		DEPS_STAMP=$(BUILD)/.deps-bench
-
-check-deps: deps
-	@$(MAKE) -s deps DEB_PACKAGES="$(CHECK_PACKAGES)" \
-		DEPS_STAMP=$(BUILD)/.deps-check
+# <target>-deps: the packages only `make <target>` needs, installed as
+# deps installs DEB_PACKAGES (gnuplot draws build/bench.svg).
+bench-deps: EXTRA_PACKAGES = $(BENCH_PACKAGES)
+check-deps: EXTRA_PACKAGES = $(CHECK_PACKAGES)
+patches-deps: EXTRA_PACKAGES = $(PATCHES_PACKAGES)
+deb-deps: EXTRA_PACKAGES = $(DEB_BUILD_PACKAGES)
+bench-deps check-deps patches-deps deb-deps: deps
+	@$(MAKE) -s deps DEB_PACKAGES="$(EXTRA_PACKAGES)" DEPS_STAMP=$(BUILD)/.$@
 
 # The debug kernel is built by test.sh, in the background while the plain
 # kernel's stages boot, and only when a stage needs it.
@@ -195,14 +195,6 @@ patches: tree patches-deps
 # kernel's configuration and with the pool off.
 bisect: patches kernel
 	@$(T)/bisect.sh $(BUILD)/series $(KUNIT_DIR)/.config $(BUILD)/bisect $(JOBS)
-
-patches-deps: deps
-	@$(MAKE) -s deps DEB_PACKAGES="$(PATCHES_PACKAGES)" \
-		DEPS_STAMP=$(BUILD)/.deps-patches
-
-deb-deps: deps
-	@$(MAKE) -s deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES)" \
-		DEPS_STAMP=$(BUILD)/.deps-deb
 
 # --- Style ------------------------------------------------------------------
 
