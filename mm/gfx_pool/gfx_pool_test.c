@@ -2308,6 +2308,12 @@ static void gfx_pool_lend_test_region_last(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
 }
 
+/* A gfp_t as the number KUNIT_EXPECT_EQ() compares and prints. */
+static unsigned int gfp_bits(gfp_t gfp)
+{
+	return (__force unsigned int)gfp;
+}
+
 /*
  * Growth asks the page allocator lightly: the caller's reclaim and I/O
  * rules, on the node, one try, no reserves, no warning. A pool wholly
@@ -2329,15 +2335,17 @@ static void gfx_pool_grow_test_gfp(struct kunit *test)
 			below = false;
 	KUNIT_EXPECT_EQ(test, gfx_pool.dma32, below);
 	gfp = gfx_pool_grow_gfp(GFP_KERNEL | __GFP_ZERO | __GFP_COMP);
-	KUNIT_EXPECT_EQ(test, gfp & ~__GFP_DMA32, GFP_KERNEL | light);
+	KUNIT_EXPECT_EQ(test, gfp_bits(gfp & ~__GFP_DMA32),
+			gfp_bits(GFP_KERNEL | light));
 	KUNIT_EXPECT_EQ(test, !!(gfp & __GFP_DMA32), below);
 	/* Only the caller's reclaim rules: an atomic caller never sleeps. */
-	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_ATOMIC) & ~__GFP_DMA32,
-			__GFP_KSWAPD_RECLAIM | light);
-	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_NOIO) & ~__GFP_DMA32,
-			GFP_NOIO | light);
-	KUNIT_EXPECT_EQ(test, gfx_pool_grow_gfp(GFP_NOFS) & ~__GFP_DMA32,
-			GFP_NOFS | light);
+	gfp = gfx_pool_grow_gfp(GFP_ATOMIC) & ~__GFP_DMA32;
+	KUNIT_EXPECT_EQ(test, gfp_bits(gfp),
+			gfp_bits(__GFP_KSWAPD_RECLAIM | light));
+	gfp = gfx_pool_grow_gfp(GFP_NOIO) & ~__GFP_DMA32;
+	KUNIT_EXPECT_EQ(test, gfp_bits(gfp), gfp_bits(GFP_NOIO | light));
+	gfp = gfx_pool_grow_gfp(GFP_NOFS) & ~__GFP_DMA32;
+	KUNIT_EXPECT_EQ(test, gfp_bits(gfp), gfp_bits(GFP_NOFS | light));
 
 	grow_setup(test, 1);
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);

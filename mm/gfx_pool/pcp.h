@@ -40,60 +40,36 @@ void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 		       unsigned int nr);
 
 /*
- * As the page allocator's pcp_trylock_prepare(): on UP a trylock always
- * succeeds, so interrupts must be off against re-entry.
+ * This CPU's lists, pinned to it: with preemption off, or with migration
+ * off on PREEMPT_RT, where the list's spinlock may sleep. On UP a trylock
+ * always succeeds, so interrupts go off too against re-entry, as the page
+ * allocator's pcp_trylock_prepare() does. The caller then takes the
+ * list's lock with spin_trylock().
+ *
+ * The fast paths below take the lock, and release it, in their own body,
+ * and return at once on every way out: sparse follows a trylock through
+ * an early return, but not through two paths that merge again, one with
+ * the lock and one without.
  */
-static inline void gfx_pool_pcp_trylock_prepare(unsigned long *flags)
+static inline struct gfx_pool_pcp *gfx_pool_pcp_pin(unsigned long *UP_flags)
 {
 	if (!IS_ENABLED(CONFIG_SMP))
-		local_irq_save(*flags);
-}
-
-static inline void gfx_pool_pcp_trylock_finish(unsigned long flags)
-{
-	if (!IS_ENABLED(CONFIG_SMP))
-		local_irq_restore(flags);
-}
-
-/*
- * As the page allocator's pcpu_task_pin(): on this CPU with preemption
- * off, or with migration off on PREEMPT_RT, where the list's spinlock
- * may sleep.
- */
-static inline void gfx_pool_pcp_pin(void)
-{
+		local_irq_save(*UP_flags);
 	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		migrate_disable();
 	else
 		preempt_disable();
+	return this_cpu_ptr(&gfx_pool_pcp);
 }
 
-static inline void gfx_pool_pcp_unpin(void)
+static inline void gfx_pool_pcp_unpin(unsigned long UP_flags)
 {
 	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		migrate_enable();
 	else
 		preempt_enable();
-}
-
-/* This CPU's lists, pinned and locked, or NULL if they are busy. */
-static inline struct gfx_pool_pcp *gfx_pool_pcp_trylock(void)
-{
-	struct gfx_pool_pcp *pcp;
-
-	gfx_pool_pcp_pin();
-	pcp = this_cpu_ptr(&gfx_pool_pcp);
-	if (!spin_trylock(&pcp->lock)) {
-		gfx_pool_pcp_unpin();
-		return NULL;
-	}
-	return pcp;
-}
-
-static inline void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp)
-{
-	spin_unlock(&pcp->lock);
-	gfx_pool_pcp_unpin();
+	if (!IS_ENABLED(CONFIG_SMP))
+		local_irq_restore(UP_flags);
 }
 
 /**
@@ -117,39 +93,40 @@ static inline struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain,
 	unsigned long UP_flags = 0, pfn;
 	struct page *page = NULL;
 
-	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_trylock();
+	pcp = gfx_pool_pcp_pin(&UP_flags);
+	if (!spin_trylock(&pcp->lock)) {
+		gfx_pool_pcp_unpin(UP_flags);
+		return NULL;
+	}
 	/*
 	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
 	 * each list under it after turning them off, so no page comes onto
 	 * a list once it is drained.
 	 */
-	if (pcp && !READ_ONCE(gfx_pool_pcp_on)) {
-		gfx_pool_pcp_unlock(pcp);
-		pcp = NULL;
+	if (!READ_ONCE(gfx_pool_pcp_on)) {
+		spin_unlock(&pcp->lock);
+		gfx_pool_pcp_unpin(UP_flags);
+		return NULL;
 	}
-	if (pcp) {
-		if (!pcp->count[domain])
-			gfx_pool_pcp_fill(pcp, domain);
-		if (pcp->count[domain]) {
-			run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
-			pfn = run->pfn++;
-			page = pfn_to_page(pfn);
-			*dirty = run->dirty;
-			if (!--run->nr)
-				pcp->nr_runs[domain]--;
-			pcp->count[domain]--;
-			/*
-			 * Its block holds still: the page keeps it in use.
-			 * Ours alone: a free of it is refused until this
-			 * store.
-			 */
-			block = gfx_pool_lookup_block(pfn);
-			WRITE_ONCE(block->order[pfn - block->pfn], 1);
-		}
-		gfx_pool_pcp_unlock(pcp);
+	if (!pcp->count[domain])
+		gfx_pool_pcp_fill(pcp, domain);
+	if (pcp->count[domain]) {
+		run = &pcp->run[domain][pcp->nr_runs[domain] - 1];
+		pfn = run->pfn++;
+		page = pfn_to_page(pfn);
+		*dirty = run->dirty;
+		if (!--run->nr)
+			pcp->nr_runs[domain]--;
+		pcp->count[domain]--;
+		/*
+		 * Its block holds still: the page keeps it in use. Ours
+		 * alone: a free of it is refused until this store.
+		 */
+		block = gfx_pool_lookup_block(pfn);
+		WRITE_ONCE(block->order[pfn - block->pfn], 1);
 	}
-	gfx_pool_pcp_trylock_finish(UP_flags);
+	spin_unlock(&pcp->lock);
+	gfx_pool_pcp_unpin(UP_flags);
 	if (page)
 		gfx_pool_set_offline(page, 1, false);
 	return page;
@@ -177,42 +154,41 @@ static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
 	struct gfx_pool_pcp_run *run;
 	unsigned long UP_flags = 0;
 	struct gfx_pool_pcp *pcp;
-	bool done = false;
 
-	gfx_pool_pcp_trylock_prepare(&UP_flags);
-	pcp = gfx_pool_pcp_trylock();
+	pcp = gfx_pool_pcp_pin(&UP_flags);
+	if (!spin_trylock(&pcp->lock)) {
+		gfx_pool_pcp_unpin(UP_flags);
+		return false;
+	}
 	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
-	if (pcp && (!READ_ONCE(gfx_pool_pcp_on) ||
-		    block->nid != numa_mem_id())) {
-		gfx_pool_pcp_unlock(pcp);
-		pcp = NULL;
+	if (!READ_ONCE(gfx_pool_pcp_on) || block->nid != numa_mem_id()) {
+		spin_unlock(&pcp->lock);
+		gfx_pool_pcp_unpin(UP_flags);
+		return false;
 	}
-	if (pcp) {
-		if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
-			gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
-		/* Free before it is on the list, where others may take it. */
-		gfx_pool_set_offline(page, 1, true);
-		run = pcp->nr_runs[domain] ?
-		      &pcp->run[domain][pcp->nr_runs[domain] - 1] : NULL;
-		/* Right after or right before the last run, in its block. */
-		if (run && run->dirty == dirty &&
-		    !((pfn ^ run->pfn) >> GFX_POOL_BLOCK_ORDER) &&
-		    (pfn == run->pfn + run->nr || pfn + 1 == run->pfn)) {
-			if (pfn < run->pfn)
-				run->pfn = pfn;
-			run->nr++;
-		} else {
-			pcp->run[domain][pcp->nr_runs[domain]++] =
-				(struct gfx_pool_pcp_run){
-					.pfn = pfn, .nr = 1, .dirty = dirty,
-				};
-		}
-		pcp->count[domain]++;
-		done = true;
-		gfx_pool_pcp_unlock(pcp);
+	if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
+		gfx_pool_pcp_give(pcp, domain, GFX_POOL_PCP_BATCH);
+	/* Free before it is on the list, where others may take it. */
+	gfx_pool_set_offline(page, 1, true);
+	run = pcp->nr_runs[domain] ?
+	      &pcp->run[domain][pcp->nr_runs[domain] - 1] : NULL;
+	/* Right after or right before the last run, in its block. */
+	if (run && run->dirty == dirty &&
+	    !((pfn ^ run->pfn) >> GFX_POOL_BLOCK_ORDER) &&
+	    (pfn == run->pfn + run->nr || pfn + 1 == run->pfn)) {
+		if (pfn < run->pfn)
+			run->pfn = pfn;
+		run->nr++;
+	} else {
+		pcp->run[domain][pcp->nr_runs[domain]++] =
+			(struct gfx_pool_pcp_run){
+				.pfn = pfn, .nr = 1, .dirty = dirty,
+			};
 	}
-	gfx_pool_pcp_trylock_finish(UP_flags);
-	return done;
+	pcp->count[domain]++;
+	spin_unlock(&pcp->lock);
+	gfx_pool_pcp_unpin(UP_flags);
+	return true;
 }
 
 #endif /* _MM_GFX_POOL_PCP_H */
