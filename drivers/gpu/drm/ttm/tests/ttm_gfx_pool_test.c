@@ -5,8 +5,9 @@
  * by whole 2M entries, given back to it on free, and the page allocator
  * is used (and counted) only when the pool runs dry.
  *
- * The cases skip when the kernel has no pool (CONFIG_GFX_POOL=n or
- * gfx_pool=0): TTM's own suites cover that case unchanged.
+ * Built only with CONFIG_GFX_POOL (it calls the pool's KUnit exports);
+ * the cases skip when the pool is off (gfx_pool=0). TTM's own suites
+ * cover TTM without the pool, unchanged.
  */
 #include <linux/gfx_pool.h>
 #include <linux/mm.h>
