@@ -27,6 +27,7 @@ done
 passed=0 failed=0
 n=0
 commits=$(git -C "$tree" rev-list --reverse pristine..gfx_pool)
+[ -n "$commits" ] || { echo "bisect: no commits in pristine..gfx_pool"; exit 1; }
 total=$(echo "$commits" | wc -l)
 for c in $commits; do
 	n=$((n + 1))
@@ -36,22 +37,22 @@ for c in $commits; do
 		log=$out/$(printf %02d $n)-$cfg.log
 		start=$SECONDS
 		cp "$out/seed-$cfg" "$out/$cfg/.config"
-		if make -C "$tree" O="$out/$cfg" ARCH=x86_64 CC="ccache gcc" \
+		res=FAIL
+		make -C "$tree" O="$out/$cfg" ARCH=x86_64 CC="ccache gcc" \
 			olddefconfig > "$log" 2>&1 &&
-		   make -C "$tree" O="$out/$cfg" ARCH=x86_64 CC="ccache gcc" \
-			-j"$jobs" >> "$log" 2>&1; then
-			res=ok passed=$((passed + 1))
-		else
-			res=FAIL failed=$((failed + 1))
-		fi
+		make -C "$tree" O="$out/$cfg" ARCH=x86_64 CC="ccache gcc" \
+			-j"$jobs" >> "$log" 2>&1 && res=ok
 		# The pool is built in "on" and not in "off", at every commit.
-		pool=$(grep -c '^CONFIG_GFX_POOL=y' "$out/$cfg/.config")
-		if [ $res = ok ] && [ "$pool" != "$([ $cfg = on ] && echo 1 || echo 0)" ]; then
-			res=FAIL passed=$((passed - 1)) failed=$((failed + 1))
+		pool=n
+		grep -q '^CONFIG_GFX_POOL=y' "$out/$cfg/.config" && pool=y
+		[ "$pool" = "$([ $cfg = on ] && echo y || echo n)" ] || res=FAIL
+		if [ $res = ok ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
 		fi
 		printf '  %-4s %2d/%d %-3s (GFX_POOL=%s) %4d s  %s\n' "$res" "$n" \
-			"$total" "$cfg" "$([ "$pool" = 1 ] && echo y || echo n)" \
-			$((SECONDS - start)) "$subject"
+			"$total" "$cfg" "$pool" $((SECONDS - start)) "$subject"
 		[ $res = ok ] || grep -E 'error|Error' "$log" | head -n 10
 	done
 done

@@ -129,7 +129,8 @@ check "the package's kernel has TTM, built in or as a module" \
 # The modules to insmod, dependencies first, as modprobe would load them.
 initrd=$out/initramfs.cpio
 list=$(mktemp)
-trap 'rm -f "$list"' EXIT
+stage=$(mktemp -d)
+trap 'rm -rf "$list" "$stage"' EXIT
 for m in bochs qxl test_gfx_pool; do
 	modprobe -d "$root" -S "$release" --show-depends "$m" 2>>"$log" |
 		awk '$1 == "insmod" { print $2 }'
@@ -137,7 +138,6 @@ done | awk '!seen[$0]++' > "$list"
 check "modprobe resolves bochs, qxl and test_gfx_pool from the package" \
 	test "$(grep -c -e /bochs.ko -e /qxl.ko -e /test_gfx_pool.ko "$list")" = 3
 
-stage=$(mktemp -d)
 mkdir -p "$stage/modules"
 while read -r f; do
 	cp "$f" "$stage/modules/"
@@ -145,7 +145,6 @@ while read -r f; do
 done < "$list"
 "$T"/mkinitramfs.sh "$initrd" "$T/deb-init" "$out/../bin/gfx_pool-bench"
 (cd "$stage" && find modules | cpio -o -H newc --quiet) >> "$initrd"
-rm -rf "$stage"
 
 guest=$out/guest.log
 echo "  BOOT    $vmlinuz, gfx_pool=64M (log: $guest)"

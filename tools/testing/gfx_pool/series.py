@@ -29,6 +29,7 @@ the prepared tree's bytes, and checkpatch --strict has nothing to say
 about any patch. Exit status non-zero on any mismatch or finding; with
 GFX_POOL_QUIET=1 (make check) nothing is printed but findings.
 """
+import atexit
 import fnmatch
 import os
 import re
@@ -58,21 +59,20 @@ def die(msg):
     sys.exit(1)
 
 
-def git(work, *args, env=None, check=True, capture=True):
-    e = dict(os.environ)
-    e.update({'GIT_AUTHOR_NAME': 'gfx_pool developers',
-              'GIT_AUTHOR_EMAIL': 'gfx_pool@localhost',
-              'GIT_COMMITTER_NAME': 'gfx_pool developers',
-              'GIT_COMMITTER_EMAIL': 'gfx_pool@localhost',
-              'GIT_AUTHOR_DATE': DATE, 'GIT_COMMITTER_DATE': DATE})
-    if env:
-        e.update(env)
-    r = subprocess.run(['git', '-C', work] + list(args), env=e, text=True,
-                       stdout=subprocess.PIPE if capture else None,
-                       stderr=subprocess.PIPE if capture else None)
+def git(work, *args, check=True, stdin=None):
+    """git -C <work> <args>, as the series' author; its output, stripped."""
+    env = dict(os.environ,
+               GIT_AUTHOR_NAME='gfx_pool developers',
+               GIT_AUTHOR_EMAIL='gfx_pool@localhost',
+               GIT_COMMITTER_NAME='gfx_pool developers',
+               GIT_COMMITTER_EMAIL='gfx_pool@localhost',
+               GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE)
+    r = subprocess.run(['git', '-C', work] + list(args), env=env, text=True,
+                       input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
     if check and r.returncode:
-        die('git %s: %s' % (' '.join(args), (r.stderr or '').strip()))
-    return (r.stdout or '').strip()
+        die('git %s: %s' % (' '.join(args[:2]), r.stdout.strip()))
+    return r.stdout.strip()
 
 
 def touched_paths(repo):
@@ -197,6 +197,7 @@ def main():
     git(work, 'clean', '-q', '-fdx')
 
     scratch = tempfile.mkdtemp(prefix='gfx_pool-series-')
+    atexit.register(shutil.rmtree, scratch, True)   # die() exits too
     final_dir = os.path.join(scratch, 'final')
     for p in paths:
         src = os.path.join(tree, p)
@@ -219,18 +220,7 @@ def main():
         if not git(work, 'diff', '--cached', '--name-only'):
             die('%s: changes nothing' % e['name'])
         msg = e['msg'] + '\nSigned-off-by: ' + AUTHOR + '\n'
-        r = subprocess.run(['git', '-C', work, 'commit', '-q',
-                            '--cleanup=verbatim', '-F', '-'], input=msg,
-                           text=True, env=dict(os.environ,
-                           GIT_AUTHOR_NAME='gfx_pool developers',
-                           GIT_AUTHOR_EMAIL='gfx_pool@localhost',
-                           GIT_COMMITTER_NAME='gfx_pool developers',
-                           GIT_COMMITTER_EMAIL='gfx_pool@localhost',
-                           GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode:
-            die('commit %s: %s' % (e['name'], r.stdout))
-    shutil.rmtree(scratch)
+        git(work, 'commit', '-q', '--cleanup=verbatim', '-F', '-', stdin=msg)
 
     # The series, and its cover letter.
     shutil.rmtree(out, ignore_errors=True)
@@ -254,15 +244,12 @@ def main():
     git(work, 'checkout', '-q', '-f', '-B', 'gfx_pool-am', 'pristine')
     patches = sorted(f for f in os.listdir(out)
                      if re.match(r'\d{4}-', f) and not f.startswith('0000'))
-    r = subprocess.run(['git', '-C', work, 'am', '-q'] +
-                       [os.path.join(out, p) for p in patches],
-                       text=True, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT,
-                       env=dict(os.environ, GIT_COMMITTER_NAME='check',
-                                GIT_COMMITTER_EMAIL='check@localhost'))
-    if r.returncode:
+    out_am = git(work, 'am', '-q', *[os.path.join(out, p) for p in patches],
+                 check=False)
+    # A failed git am leaves its state in .git/rebase-apply.
+    if os.path.isdir(os.path.join(work, '.git', 'rebase-apply')):
         git(work, 'am', '--abort', check=False)
-        die('git am of %s onto pristine failed:\n%s' % (out, r.stdout))
+        die('git am of %s onto pristine failed:\n%s' % (out, out_am))
     if git(work, 'rev-parse', 'gfx_pool-am^{tree}') != \
        git(work, 'rev-parse', 'gfx_pool^{tree}'):
         die('git am of the series gives another tree than its commits')
