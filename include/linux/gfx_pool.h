@@ -10,6 +10,7 @@
 #define _LINUX_GFX_POOL_H
 
 #include <linux/gfp_types.h>
+#include <linux/jump_label.h>
 #include <linux/mm_types.h>
 #include <linux/printk.h>
 #include <linux/types.h>
@@ -46,8 +47,41 @@ enum gfx_pool_domain {
 struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order);
 void gfx_pool_free_pages(struct page *page, unsigned int order);
-bool gfx_pool_owns_page(const struct page *page);
-bool gfx_pool_enabled(void);
+bool __gfx_pool_owns_page(const struct page *page);
+
+/* On once the pool is initialised; never off again. */
+DECLARE_STATIC_KEY_FALSE(gfx_pool_enabled_key);
+
+/**
+ * gfx_pool_enabled() - is there a pool at all?
+ *
+ * Users that fall back to another path when the pool is off can test
+ * this once instead of counting failed allocations. A static branch: a
+ * kernel built with the pool but booted without one (gfx_pool=0) pays a
+ * no-op for it in its users' hot paths, not a call.
+ *
+ * Context: Any context.
+ * Return: true if a pool was reserved and initialised.
+ */
+static inline bool gfx_pool_enabled(void)
+{
+	return static_branch_unlikely(&gfx_pool_enabled_key);
+}
+
+/**
+ * gfx_pool_owns_page() - is @page the pool's?
+ * @page: any page, or NULL.
+ *
+ * Without a pool, false at the cost of a static branch.
+ *
+ * Context: Any context; takes no lock.
+ * Return: true if @page belongs to the pool (a region's, not lent now, or
+ * a grown block's), handed out or not.
+ */
+static inline bool gfx_pool_owns_page(const struct page *page)
+{
+	return gfx_pool_enabled() && __gfx_pool_owns_page(page);
+}
 
 #else /* CONFIG_GFX_POOL */
 

@@ -1791,15 +1791,11 @@ int gfx_pool_pfn_domain(unsigned long pfn)
 	return domain;
 }
 
-/**
- * gfx_pool_owns_page() - is @page the pool's?
- * @page: any page, or NULL.
- *
- * Context: Any context; takes no lock.
- * Return: true if @page belongs to the pool (a region's, not lent now, or
- * a grown block's), handed out or not.
+/*
+ * gfx_pool_owns_page() once the pool is on: a look at the block of @page,
+ * out of line, so that the header needs none of the pool's structures.
  */
-bool gfx_pool_owns_page(const struct page *page)
+bool __gfx_pool_owns_page(const struct page *page)
 {
 	struct gfx_pool_block *block;
 	bool owned;
@@ -1813,22 +1809,14 @@ bool gfx_pool_owns_page(const struct page *page)
 	rcu_read_unlock();
 	return owned;
 }
-EXPORT_SYMBOL_GPL(gfx_pool_owns_page);
+EXPORT_SYMBOL_GPL(__gfx_pool_owns_page);
 
-/**
- * gfx_pool_enabled() - is there a pool at all?
- *
- * Users that fall back to another path when the pool is off can test
- * this once instead of counting failed allocations.
- *
- * Context: Any context.
- * Return: true if a pool was reserved and initialised.
+/*
+ * gfx_pool_enabled(), a static branch in the users' hot paths: turned on
+ * by gfx_pool_init() right after the pool is ready, never off again.
  */
-bool gfx_pool_enabled(void)
-{
-	return gfx_pool_is_ready();
-}
-EXPORT_SYMBOL_GPL(gfx_pool_enabled);
+DEFINE_STATIC_KEY_FALSE(gfx_pool_enabled_key);
+EXPORT_SYMBOL_GPL(gfx_pool_enabled_key);
 
 /* === Accounting for debugfs and tests ==================================== */
 

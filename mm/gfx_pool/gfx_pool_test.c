@@ -498,6 +498,11 @@ static void gfx_pool_test_owns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(NULL));
 	__free_page(page);
+	/*
+	 * The users' static branch is on exactly when the pool is ready
+	 * (this suite's skip asks the branch; test.sh allows no skips).
+	 */
+	KUNIT_EXPECT_EQ(test, gfx_pool_enabled(), gfx_pool_is_ready());
 }
 
 /* === Random traffic ====================================================== */

@@ -785,6 +785,7 @@ static int __init gfx_pool_init(void)
 
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
+	static_branch_enable(&gfx_pool_enabled_key);
 	if (gfx_pool_pcp_init())
 		pr_err("no CPU hotplug state: the per-CPU lists stay off\n");
 	if (gfx_pool_grow_init())
