@@ -1783,8 +1783,16 @@ int gfx_pool_pfn_domain(unsigned long pfn)
 	struct gfx_pool_block *block;
 	int domain = -ENOENT;
 
+	if (!gfx_pool_is_ready())
+		return -ENOENT;
+	/* A region block lives as long as the pool: no RCU section for it. */
+	block = gfx_pool_region_block(pfn);
+	if (block)
+		return gfx_pool_block_domain_now(block);
+	if (!atomic_long_read(&gfx_pool.nr_grown))
+		return -ENOENT;
 	rcu_read_lock();	/* for a grown block */
-	block = gfx_pool_pfn_to_block(pfn);
+	block = xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
 	if (block)
 		domain = gfx_pool_block_domain_now(block);
 	rcu_read_unlock();

@@ -71,39 +71,6 @@ unsigned int arch_gfx_pool_map_shift(unsigned long addr)
 	}
 }
 
-/**
- * arch_gfx_pool_memtype() - the PAT memtype of a pool page, without a walk
- * @pfn: any page frame.
- * @pcm: out: the memtype of @pfn, if the pool owns it.
- *
- * lookup_memtype() asks this first. For RAM it would walk the resource
- * tree (pat_pagerange_is_ram()) to learn that the page flags hold the
- * memtype; for a pool page the block's domain says it: the type the
- * conversion reserved for the whole 2 MiB (set_memory_wc() WC,
- * set_memory_uc() UC-), and WB for WB and NP blocks (NP keeps the WB
- * memtype, see the file's comment).
- *
- * Context: Any context.
- * Return: true if the pool owns @pfn, and @pcm is set.
- */
-bool arch_gfx_pool_memtype(unsigned long pfn, enum page_cache_mode *pcm)
-{
-	switch (gfx_pool_pfn_domain(pfn)) {
-	case GFX_POOL_WB:
-	case GFX_POOL_NP:
-		*pcm = _PAGE_CACHE_MODE_WB;
-		return true;
-	case GFX_POOL_WC:
-		*pcm = _PAGE_CACHE_MODE_WC;
-		return true;
-	case GFX_POOL_UC:
-		*pcm = _PAGE_CACHE_MODE_UC_MINUS;
-		return true;
-	default:
-		return false;
-	}
-}
-
 #if IS_ENABLED(CONFIG_KUNIT)
 /**
  * arch_gfx_pool_map_domain() - how the direct map maps @addr, as a domain
