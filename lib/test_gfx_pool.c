@@ -40,6 +40,9 @@
 #include <linux/uaccess.h>
 
 #include <asm/set_memory.h>
+#ifdef CONFIG_X86_PAT
+#include <asm/memtype.h>
+#endif
 
 #if IS_REACHABLE(CONFIG_DRM_TTM)
 #include <drm/drm_vma_manager.h>
@@ -128,6 +131,33 @@ static void bench_free(struct page **pages, unsigned long n, u64 method,
 	}
 }
 
+/*
+ * TEST_GFX_POOL_BENCH_MEMTYPE: what PAT's memtype of @n pages in their
+ * domain costs, alone: the lookup every vmf_insert_pfn_prot() makes (a
+ * walk of the resource tree for ordinary RAM, a look at the block for a
+ * pool page). Every answer must be the domain's.
+ */
+static int bench_memtype(struct test_gfx_pool_cmd *cmd, struct page **pages,
+			 unsigned long n)
+{
+#ifdef CONFIG_X86_PAT
+	unsigned long i, wrong = 0;
+	u64 t0 = ktime_get_ns();
+
+	/* True for UC, UC- and WC: what either domain must say. */
+	for (i = 0; i < n; i++)
+		wrong += !pat_pfn_immune_to_uc_mtrr(page_to_pfn(pages[i]));
+	cmd->ns_memtype = ktime_get_ns() - t0;
+	if (wrong) {
+		pr_err("memtype: %lu of %lu pages not WC or UC\n", wrong, n);
+		return -EIO;
+	}
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 {
 	gfp_t gfp = GFP_KERNEL |
@@ -174,8 +204,12 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 
 	cmd->ns_set = 0;
 	cmd->ns_reset = 0;
+	cmd->ns_memtype = 0;
 	cmd->regions = 0;
 	cmd->regions_split = 0;
+	if (cmd->method == TEST_GFX_POOL_POOL &&
+	    (cmd->flags & TEST_GFX_POOL_BENCH_MEMTYPE))
+		ret = bench_memtype(cmd, pages, n);
 	if (cmd->method == TEST_GFX_POOL_PER_PAGE) {
 		unsigned long *region = NULL;
 		int err;
@@ -192,6 +226,10 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 		ret = per_page_set(pages, n, cmd->domain);
 		t0 = ktime_get_ns();
 		cmd->ns_set = t0 - t1;
+		if (!ret && (cmd->flags & TEST_GFX_POOL_BENCH_MEMTYPE)) {
+			ret = bench_memtype(cmd, pages, n);
+			t0 = ktime_get_ns();
+		}
 		/* Back to WB even after a failed set: it may have done part. */
 		err = per_page_reset(pages, n, cmd->domain);
 		cmd->ns_reset = ktime_get_ns() - t0;
@@ -1119,7 +1157,12 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 	if (cmd.method > TEST_GFX_POOL_TTM_PER_PAGE ||
 	    cmd.domain >= GFX_POOL_NR_DOMAINS ||
 	    !cmd.npages || cmd.npages > TEST_GFX_POOL_MAX_PAGES ||
-	    (cmd.flags & ~(TEST_GFX_POOL_BENCH_ZERO | TEST_GFX_POOL_BENCH_LOOP)) ||
+	    (cmd.flags & ~(TEST_GFX_POOL_BENCH_ZERO | TEST_GFX_POOL_BENCH_LOOP |
+			   TEST_GFX_POOL_BENCH_MEMTYPE)) ||
+	    ((cmd.flags & TEST_GFX_POOL_BENCH_MEMTYPE) &&
+	     (cmd.method >= TEST_GFX_POOL_TTM || cmd.order ||
+	      (cmd.domain != TEST_GFX_POOL_WC &&
+	       cmd.domain != TEST_GFX_POOL_UC))) ||
 	    ((cmd.flags & TEST_GFX_POOL_BENCH_ZERO) &&
 	     cmd.method >= TEST_GFX_POOL_TTM) ||
 	    ((cmd.flags & TEST_GFX_POOL_BENCH_LOOP) &&

@@ -42,7 +42,12 @@ enum {
  *	(alloc_page() and the pool; not the TTM methods); or, for the TTM
  *	methods only, TEST_GFX_POOL_BENCH_LOOP: populate and free the
  *	ttm_tt as many times as make TEST_GFX_POOL_LOOP_PAGES pages (at
- *	least once), and give the mean times of one.
+ *	least once), and give the mean times of one. Or, for _PER_PAGE
+ *	and _POOL in WC or UC at order 0 only, TEST_GFX_POOL_BENCH_MEMTYPE:
+ *	while the pages are in their domain, ask x86 PAT for the memtype of
+ *	each, as every vmf_insert_pfn_prot() of a fault does
+ *	(lookup_memtype(), through pat_pfn_immune_to_uc_mtrr()); -EIO if
+ *	one is not WC or UC, -EOPNOTSUPP without PAT.
  * @order: (in) the order of each allocation, 0 to 10; above 0 only for
  *	_POOL, and _PER_PAGE in WB (alloc_pages() of that order), and
  *	@npages a multiple of 1 << @order. Times stay per page.
@@ -51,6 +56,8 @@ enum {
  * @ns_set: (out) time to change their caching (per-page only, else 0).
  * @ns_reset: (out) time to change it back to WB (per-page only, else 0).
  * @ns_free: (out) time to free all pages.
+ * @ns_memtype: (out) with TEST_GFX_POOL_BENCH_MEMTYPE, time to look up the
+ *	memtype of all pages (in none of the other times); else 0.
  * @regions: (out, per-page WC and UC only) the 2M regions of the direct
  *	map the pages sit in that a 2M or 1G entry mapped before the set.
  * @regions_split: (out, the same) how many of those 4K entries map after
@@ -69,6 +76,7 @@ struct test_gfx_pool_cmd {
 	__u64 ns_set;
 	__u64 ns_reset;
 	__u64 ns_free;
+	__u64 ns_memtype;
 	__u64 regions;
 	__u64 regions_split;
 };
@@ -76,6 +84,7 @@ struct test_gfx_pool_cmd {
 #define TEST_GFX_POOL_BENCH	_IOWR('G', 0x00, struct test_gfx_pool_cmd)
 #define TEST_GFX_POOL_BENCH_ZERO	0x1ULL
 #define TEST_GFX_POOL_BENCH_LOOP	0x2ULL
+#define TEST_GFX_POOL_BENCH_MEMTYPE	0x4ULL
 #define TEST_GFX_POOL_LOOP_PAGES	32768
 
 /**

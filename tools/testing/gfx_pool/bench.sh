@@ -146,6 +146,8 @@ for d in WC UC; do
 	scaling "$d" 2
 	ratio "a fault on a $d mapping: gfx_pool / per-page path" \
 		"default:pool:$d:fault" "default:per_page:$d:fault"
+	ratio "PAT's memtype of a $d page, alone: gfx_pool / per-page path" \
+		"default:pool:$d:memtype" "default:per_page:$d:memtype"
 done
 for d in UC NP; do
 	ratio "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \

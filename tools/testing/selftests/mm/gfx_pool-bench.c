@@ -40,7 +40,9 @@
  * that asks PAT for the page's memtype. Pool pages answer that from their
  * block; the same mapping of ordinary pages that set_pages_array_wc() or
  * _uc() made WC or UC ("per-page path") walks the resource tree for it.
- * ns per page mapped, same repeats.
+ * ns per page mapped, same repeats. Then that lookup alone, the "memtype"
+ * rows: N pages held in the domain, PAT asked for the memtype of each
+ * (TEST_GFX_POOL_BENCH_MEMTYPE), ns per page asked.
  *
  * With -T, only TTM as a driver sees it: one ttm_tt of 4 KiB, 64 KiB,
  * 2 MiB, 16 MiB and 64 MiB populated and freed, WC and UC, warm (the tt
@@ -120,7 +122,7 @@ static const char *method_name(__u64 method, __u64 domain, const char *tag,
 	};
 
 	if (method == TEST_GFX_POOL_PER_PAGE)
-		snprintf(buf, len, "%s", per_page[domain]);
+		snprintf(buf, len, "%s%s", per_page[domain], tag);
 	else if (method == TEST_GFX_POOL_TTM_PER_PAGE)
 		snprintf(buf, len, "TTM %s, per-page path (dma32)",
 			 gfx_pool_domain_names[domain]);
@@ -143,7 +145,7 @@ static const char *const csv_method[] = {
 /* How a row runs. */
 struct row_opts {
 	bool cold;	/* drop_caches before each repeat */
-	__u64 flags;	/* TEST_GFX_POOL_BENCH_ZERO, or 0 */
+	__u64 flags;	/* TEST_GFX_POOL_BENCH_ZERO or _MEMTYPE, or 0 */
 	int threads;	/* 0: this thread; else that many at once */
 	__u64 order;	/* of each allocation */
 };
@@ -165,7 +167,12 @@ static int run_once(int fd, __u64 method, __u64 domain, __u64 npages,
 
 	if (ioctl(fd, TEST_GFX_POOL_BENCH, &cmd))
 		return -errno;
-	*ns = (cmd.ns_alloc + cmd.ns_set + cmd.ns_reset + cmd.ns_free) / npages;
+	/* A memtype row times the lookup alone. */
+	if (flags & TEST_GFX_POOL_BENCH_MEMTYPE)
+		*ns = cmd.ns_memtype / npages;
+	else
+		*ns = (cmd.ns_alloc + cmd.ns_set + cmd.ns_reset +
+		       cmd.ns_free) / npages;
 	return 0;
 }
 
@@ -516,6 +523,9 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 	static const struct row_opts zeroed = {
 		.flags = TEST_GFX_POOL_BENCH_ZERO,
 	};
+	static const struct row_opts memtype = {
+		.flags = TEST_GFX_POOL_BENCH_MEMTYPE,
+	};
 	struct row_opts threads = {};
 	int d, dom, failed = 0, t;
 	long stock_splits = 0;
@@ -587,11 +597,20 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 					   tag, variant, &threads),
 				 pool_splits, &failed);
 		}
-		/* A fault a page, pool pages against ordinary ones. */
+		/*
+		 * A fault a page, pool pages against ordinary ones; then
+		 * the memtype lookup each page inserted makes, alone.
+		 */
 		if (faults && dom != TEST_GFX_POOL_NP) {
 			pool_row(fault_row(dom, npages, false), pool_splits,
 				 &failed);
 			if (fault_row(dom, npages, true) < 0)
+				failed = 1;
+			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
+					   ", memtype", "memtype", &memtype),
+				 pool_splits, &failed);
+			if (bench_row(fd, TEST_GFX_POOL_PER_PAGE, dom, npages,
+				      ", memtype", "memtype", &memtype) < 0)
 				failed = 1;
 		}
 		/* The same through the node lock alone: what the lists save. */

@@ -227,6 +227,53 @@ TEST_F(gfx_pool, bad_commands)
 	EXPECT_EQ(EFAULT, errno);
 }
 
+/*
+ * PAT's memtype of WC and UC pages, asked as a fault asks it: the pool's
+ * pages answer from their block, the per-page path's from PAT's own
+ * tracking; the driver fails with -EIO if any answer is not the domain's.
+ * The flag is refused where it means nothing.
+ */
+TEST_F(gfx_pool, memtype_lookup)
+{
+	static const __u64 domains[] = { TEST_GFX_POOL_WC, TEST_GFX_POOL_UC };
+	struct test_gfx_pool_cmd cmd;
+	unsigned int d, m;
+
+	for (d = 0; d < 2; d++) {
+		for (m = 0; m < 2; m++) {
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.method = m ? TEST_GFX_POOL_POOL :
+					 TEST_GFX_POOL_PER_PAGE;
+			cmd.domain = domains[d];
+			cmd.npages = 64;
+			cmd.flags = TEST_GFX_POOL_BENCH_MEMTYPE;
+			if (m && !pool_is_on()) {
+				EXPECT_EQ(-1, ioctl(self->fd,
+						    TEST_GFX_POOL_BENCH, &cmd));
+				EXPECT_EQ(ENODEV, errno);
+				continue;
+			}
+			ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd))
+				TH_LOG("%s %s: %s", m ? "pool" : "per-page",
+				       gfx_pool_domain_names[domains[d]],
+				       strerror(errno));
+			EXPECT_LT(0, cmd.ns_memtype);
+		}
+	}
+	/* Only for WC and UC, at order 0, not through TTM. */
+	cmd.domain = TEST_GFX_POOL_WB;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.domain = TEST_GFX_POOL_WC;
+	cmd.order = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.order = 0;
+	cmd.method = TEST_GFX_POOL_TTM;
+	EXPECT_EQ(-1, ioctl(self->fd, TEST_GFX_POOL_BENCH, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 /* Pages in use, from debugfs; mounted here if nobody did. */
 static long pool_pages_in_use(void)
 {
