@@ -674,22 +674,35 @@ static struct gfx_pool_block *__gfx_pool_pair_other(struct gfx_pool_node *node,
 
 /*
  * @block just went on or off its domain's free list: put its pair on the
- * pair list its domains say, or off every pair list.
+ * pair list its domains say (at the head, or the @tail, as the block went
+ * on its free list), or off every pair list.
+ *
+ * The pair freed last is taken first, as a block freed last is: an
+ * order-10 user that frees and allocates again gets the same pair back,
+ * with its pages still in the CPU's caches and TLB, and the pairs it does
+ * not need stay idle, so that the idle work can give them back. Taken
+ * from the tail, a steady user would rotate through every free pair and
+ * keep them all from ever being idle.
  */
 static void __gfx_pool_pair_update(struct gfx_pool_node *node,
-				   struct gfx_pool_block *block)
+				   struct gfx_pool_block *block, bool tail)
 {
 	struct gfx_pool_block *first, *other, *second;
+	struct list_head *list;
 
 	other = __gfx_pool_pair_other(node, block, &first);
 	if (!other)
 		return;
 	second = first == block ? other : block;
-	if (block->listed_free && other->listed_free)
-		list_move_tail(&first->pair,
-			       &node->pairs[first->domain][second->domain]);
-	else
+	if (!block->listed_free || !other->listed_free) {
 		list_del_init(&first->pair);
+		return;
+	}
+	list = &node->pairs[first->domain][second->domain];
+	if (tail)
+		list_move_tail(&first->pair, list);
+	else
+		list_move(&first->pair, list);
 }
 
 /* Put @block on its domain's free list: at the head, or the @tail. */
@@ -706,7 +719,7 @@ static void __gfx_pool_block_list_free(struct gfx_pool_node *node,
 	if (!block->listed_free) {
 		block->listed_free = true;
 		dom->nr_free++;
-		__gfx_pool_pair_update(node, block);
+		__gfx_pool_pair_update(node, block, tail);
 	}
 }
 
@@ -719,7 +732,7 @@ static void __gfx_pool_block_unlist(struct gfx_pool_node *node,
 	if (block->listed_free) {
 		block->listed_free = false;
 		node->domain[block->domain].nr_free--;
-		__gfx_pool_pair_update(node, block);
+		__gfx_pool_pair_update(node, block, false);
 	}
 }
 

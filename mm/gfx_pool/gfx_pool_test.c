@@ -678,12 +678,13 @@ static struct page *held_pair_last(struct gfx_pool_held_blocks *held, int nid)
 /*
  * Order 10 finds two free aligned blocks of its domain on the pair lists,
  * with no walk: an atomic request (no conversion allowed) gets exactly the
- * pair given back, and one free block of a pair is no pair.
+ * pair given back, one free block of a pair is no pair, and of two free
+ * pairs the one freed last is taken.
  */
 static void gfx_pool_test_pairs(struct kunit *test)
 {
 	struct gfx_pool_held_blocks *held;
-	struct page *page, *first;
+	struct page *page, *first, *second;
 
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
@@ -713,10 +714,37 @@ static void gfx_pool_test_pairs(struct kunit *test)
 				    GFX_POOL_MAX_ORDER);
 	preempt_enable();
 	KUNIT_EXPECT_PTR_EQ(test, page, first);
-	if (page) {
-		expect_mapping(test, page_to_pfn(page) +
-			       (1UL << GFX_POOL_MAX_ORDER) - 1, GFX_POOL_UC);
-		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	if (!page) {
+		kunit_release_action(test, gfx_pool_held_blocks_release, held);
+		return;
+	}
+	expect_mapping(test, page_to_pfn(page) +
+		       (1UL << GFX_POOL_MAX_ORDER) - 1, GFX_POOL_UC);
+
+	/*
+	 * Two pairs free, this one freed last: it comes back first, as the
+	 * block freed last does, not the pair that waited longest.
+	 */
+	second = held_pair_last(held, page_to_nid(first));
+	if (second) {
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+	} else {
+		kunit_info(test, "no second held pair: freed-last order not checked\n");
+	}
+	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+	expect_lists_consistent(test);
+	if (second) {
+		preempt_disable();
+		page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
+					    GFP_ATOMIC | __GFP_THISNODE,
+					    GFX_POOL_MAX_ORDER);
+		preempt_enable();
+		KUNIT_EXPECT_PTR_EQ(test, page, first);
+		if (page)
+			gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	}
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 }
