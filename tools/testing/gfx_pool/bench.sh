@@ -53,7 +53,7 @@ boot() {
 		"kunit.enable=0 gfxpool_mode=bench gfxpool_bench=$bargs $kargs" \
 		-mem-prealloc "$@" || rc=1
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: //p' "$log" |
-		grep -v '^csv\|^gfx_pool: splits outside pool'
+		grep -v '^csv\|^gfx_pool: splits outside pool\|^exit status'
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv,//p' "$log" |
 		sed "s/^/$boot,/" >> "$csv"
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-latency,//p' "$log" |
