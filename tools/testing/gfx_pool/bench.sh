@@ -21,7 +21,8 @@
 #            page by page, every other page given back, then a 64 MiB
 #            WC ttm_tt populated 25 times, cold; frag-stock the same with
 #            gfx_pool=0; p50, p99 and max;
-#   size-<S> (S: 64M, 1G@1G, 8G@4G) gfx_pool=<S> that does not lend, all but 12
+#   sizes    three rounds of boots size-<S>-<round> (S: 64M, 1G@1G, 8G@4G),
+#            gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
 #            grow with the pool's size if anything walked its blocks
 #            (gfx_pool-bench -F, 4096 pages, 9 repeats), and the metadata.
@@ -127,12 +128,16 @@ for b in "$@"; do
 	frag) boot frag "gfx_pool=$pool" "=-G" ;;
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
-	size-64M) boot "$b" "gfx_pool=64M gfx_pool.lend=0" "=-F,-n,4096,-r,9" ;;
 	# The big ones at a fixed base, which KASLR keeps the kernel out of:
 	# without one, a kernel placed mid-RAM leaves no free range of 8G in
-	# 17G on about one boot in eight, and the pool is off.
-	size-1G) boot "$b" "gfx_pool=1G@1G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 3G ;;
-	size-8G) boot "$b" "gfx_pool=8G@4G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 17G ;;
+	# 17G on about one boot in eight, and the pool is off. Only a boot
+	# sets the size, and a boot's speed drifts: three rounds of the
+	# three sizes, and the median round's ratio.
+	sizes) for i in 1 2 3; do
+		boot "size-64M-$i" "gfx_pool=64M gfx_pool.lend=0" "=-F,-n,4096,-r,9"
+		boot "size-1G-$i" "gfx_pool=1G@1G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 3G
+		boot "size-8G-$i" "gfx_pool=8G@4G gfx_pool.lend=0" "=-F,-n,4096,-r,9" -m 17G
+	       done ;;
 	*) echo "unknown boot $b" >&2; exit 2 ;;
 	esac
 done
@@ -166,11 +171,33 @@ done
 # The same row across boots of different pool sizes, as it is: no other
 # way to compare sizes. (Against each boot's alloc_page() it would be
 # worse: under TCG that floor moves by up to 40% between boots, more
-# than the pool's rows do; the tables show it.)
+# than the pool's rows do; the tables show it.) The median of the
+# rounds' ratios, the rounds' own after it.
 for big in 1G 8G; do
 	for v in warm warm_nopcp warm_o10; do
-		ratio "gfx_pool WC $v, pool of $big / pool of 64M" \
-			"size-$big:pool:WC:$v" "size-64M:pool:WC:$v"
+		awk -F, -v big="$big" -v v="$v" '
+		NR > 1 && $2 == "pool" && $3 == "WC" && $4 == v &&
+		match($1, /^size-[0-9]+[MG]-[0-9]+$/) {
+			split($1, f, "-"); x[f[2] ":" f[3]] = $6; n = $5
+			if (f[3] + 0 > nr) nr = f[3] + 0
+		}
+		END {	k = 0; l = ""
+			for (i = 1; i <= nr; i++) {
+				a = x[big ":" i]; b = x["64M:" i]
+				if (!a || !b)
+					continue
+				r[++k] = a / b
+				l = l sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", a / b, a, b)
+			}
+			if (!k)
+				exit
+			for (i = 1; i <= k; i++)
+				for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+					t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
+				}
+			m = int((k + 1) / 2)
+			printf "ratio: gfx_pool WC %s, pool of %s / pool of 64M: %.2fx (%d pages; rounds, ns/page: %s)\n",
+			       v, big, k % 2 ? r[m] : (r[m] + r[m + 1]) / 2, n, l }' "$csv"
 	done
 done
 # Under fragmentation: the pool's populate latency against stock TTM's.
@@ -223,7 +250,7 @@ if [[ " $* " == *" ttm "* ]]; then
 	done
 fi
 if [ "$(wc -l < "$meta")" -gt 1 ]; then
-	awk -F, 'NR > 1 { printf "metadata: %s MiB pool: %d bytes, %.4f%%\n", $2, $3, 100 * $3 / ($2 * 1048576) }' "$meta"
+	awk -F, 'NR > 1 && $1 !~ /-[2-9]$/ { printf "metadata: %s MiB pool: %d bytes, %.4f%%\n", $2, $3, 100 * $3 / ($2 * 1048576) }' "$meta"
 fi
 if [[ " $* " == *" no-pool "* && " $* " == *" default "* ]]; then
 	avail() {	# avail <log>: MemAvailable in kB as /init saw it
