@@ -1598,7 +1598,11 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				order, nid);
 		return NULL;
 	}
-	if (!gfx_pool_is_ready())
+	/*
+	 * The branch, not only ready: no page is handed out before
+	 * gfx_pool_owns_page() can say it is the pool's.
+	 */
+	if (!gfx_pool_enabled() || !gfx_pool_is_ready())
 		return NULL;
 	/* The pool has no ZONE_DMA memory; ZONE_DMA32 only if all below 4G. */
 	if ((gfp & __GFP_DMA) || ((gfp & __GFP_DMA32) && !gfx_pool.dma32))
