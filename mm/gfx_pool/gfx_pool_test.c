@@ -498,11 +498,6 @@ static void gfx_pool_test_owns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(NULL));
 	__free_page(page);
-	/*
-	 * The users' static branch is on exactly when the pool is ready
-	 * (this suite's skip asks the branch; test.sh allows no skips).
-	 */
-	KUNIT_EXPECT_EQ(test, gfx_pool_enabled(), gfx_pool_is_ready());
 }
 
 /* === Random traffic ====================================================== */
@@ -675,6 +670,18 @@ static struct page *held_pair_last(struct gfx_pool_held_blocks *held, int nid)
 	return first;
 }
 
+/* An order-10 UC allocation on @nid that may not convert: the lists alone. */
+static struct page *pair_alloc_atomic(int nid)
+{
+	struct page *page;
+
+	preempt_disable();
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, GFP_ATOMIC | __GFP_THISNODE,
+				    GFX_POOL_MAX_ORDER);
+	preempt_enable();
+	return page;
+}
+
 /*
  * Order 10 finds two free aligned blocks of its domain on the pair lists,
  * with no walk: an atomic request (no conversion allowed) gets exactly the
@@ -696,11 +703,7 @@ static void gfx_pool_test_pairs(struct kunit *test)
 
 	/* One block of the pair free: no order-10 group, and none made. */
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	preempt_disable();
-	page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
-				    GFP_ATOMIC | __GFP_THISNODE,
-				    GFX_POOL_MAX_ORDER);
-	preempt_enable();
+	page = pair_alloc_atomic(page_to_nid(first));
 	KUNIT_EXPECT_NULL(test, page);
 	if (page)
 		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
@@ -708,11 +711,7 @@ static void gfx_pool_test_pairs(struct kunit *test)
 	/* Both free: the pair, taken as it is. */
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	expect_lists_consistent(test);
-	preempt_disable();
-	page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
-				    GFP_ATOMIC | __GFP_THISNODE,
-				    GFX_POOL_MAX_ORDER);
-	preempt_enable();
+	page = pair_alloc_atomic(page_to_nid(first));
 	KUNIT_EXPECT_PTR_EQ(test, page, first);
 	if (!page) {
 		kunit_release_action(test, gfx_pool_held_blocks_release, held);
@@ -737,11 +736,7 @@ static void gfx_pool_test_pairs(struct kunit *test)
 	gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	expect_lists_consistent(test);
 	if (second) {
-		preempt_disable();
-		page = gfx_pool_alloc_pages(page_to_nid(first), GFX_POOL_UC,
-					    GFP_ATOMIC | __GFP_THISNODE,
-					    GFX_POOL_MAX_ORDER);
-		preempt_enable();
+		page = pair_alloc_atomic(page_to_nid(first));
 		KUNIT_EXPECT_PTR_EQ(test, page, first);
 		if (page)
 			gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
