@@ -131,11 +131,23 @@ static void bench_free(struct page **pages, unsigned long n, u64 method,
 	}
 }
 
+/* Can TEST_GFX_POOL_BENCH_MEMTYPE ask PAT? Not without it, or with nopat. */
+static bool bench_memtype_possible(void)
+{
+#ifdef CONFIG_X86_PAT
+	return pat_enabled();
+#else
+	return false;
+#endif
+}
+
 /*
  * TEST_GFX_POOL_BENCH_MEMTYPE: what PAT's memtype of @n pages in their
  * domain costs, alone: the lookup every vmf_insert_pfn_prot() makes (a
  * walk of the resource tree for ordinary RAM, a look at the block for a
- * pool page). Every answer must be the domain's.
+ * pool page). Every answer must be one that keeps MTRRs from caching a
+ * user mapping: WC, UC or UC-; which of them, and that the pool answered
+ * for its own pages, the KUnit memtype case checks.
  */
 static int bench_memtype(struct test_gfx_pool_cmd *cmd, struct page **pages,
 			 unsigned long n)
@@ -360,6 +372,9 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 	cmd->ns_free /= loops;
 	cmd->ns_set = 0;
 	cmd->ns_reset = 0;
+	cmd->ns_memtype = 0;
+	cmd->regions = 0;
+	cmd->regions_split = 0;
 
 out_free_pages:
 	kvfree(tt->pages);
@@ -1173,6 +1188,9 @@ static long test_gfx_pool_ioctl(struct file *file, unsigned int command,
 			    cmd.domain != TEST_GFX_POOL_WB) ||
 			   !IS_ALIGNED(cmd.npages, 1UL << cmd.order))))
 		return -EINVAL;
+	if ((cmd.flags & TEST_GFX_POOL_BENCH_MEMTYPE) &&
+	    !bench_memtype_possible())
+		return -EOPNOTSUPP;
 	if (cmd.method >= TEST_GFX_POOL_TTM) {
 		/* TTM has no WB or NP ttm_tt caching that touches the pool. */
 		if (cmd.domain != TEST_GFX_POOL_WC &&

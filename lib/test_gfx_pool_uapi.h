@@ -47,7 +47,8 @@ enum {
  *	while the pages are in their domain, ask x86 PAT for the memtype of
  *	each, as every vmf_insert_pfn_prot() of a fault does
  *	(lookup_memtype(), through pat_pfn_immune_to_uc_mtrr()); -EIO if
- *	one is not WC or UC, -EOPNOTSUPP without PAT.
+ *	one is none of WC, UC and UC-, -EOPNOTSUPP without PAT (not built,
+ *	or nopat).
  * @order: (in) the order of each allocation, 0 to 10; above 0 only for
  *	_POOL, and _PER_PAGE in WB (alloc_pages() of that order), and
  *	@npages a multiple of 1 << @order. Times stay per page.

@@ -606,6 +606,10 @@ static int bench_size(int fd, unsigned long npages, const int *domains,
 				 &failed);
 			if (fault_row(dom, npages, true) < 0)
 				failed = 1;
+		}
+		/* PAT's memtype is a question of WC and UC pages only. */
+		if (faults && (dom == TEST_GFX_POOL_WC ||
+			       dom == TEST_GFX_POOL_UC)) {
 			pool_row(bench_row(fd, TEST_GFX_POOL_POOL, dom, npages,
 					   ", memtype", "memtype", &memtype),
 				 pool_splits, &failed);
