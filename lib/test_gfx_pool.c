@@ -161,12 +161,13 @@ static int bench_memtype(struct test_gfx_pool_cmd *cmd, struct page **pages,
 		wrong += !pat_pfn_immune_to_uc_mtrr(page_to_pfn(pages[i]));
 	cmd->ns_memtype = ktime_get_ns() - t0;
 	if (wrong) {
-		pr_err("memtype: %lu of %lu pages not WC or UC\n", wrong, n);
+		pr_err("memtype: %lu of %lu pages neither WC, UC nor UC-\n",
+		       wrong, n);
 		return -EIO;
 	}
 	return 0;
 #else
-	return -EOPNOTSUPP;
+	return -EOPNOTSUPP;	/* refused before: bench_memtype_possible() */
 #endif
 }
 

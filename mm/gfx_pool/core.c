@@ -1806,10 +1806,8 @@ int gfx_pool_pfn_domain(unsigned long pfn)
 	block = gfx_pool_region_block(pfn);
 	if (block)
 		return gfx_pool_block_domain_now(block);
-	if (!atomic_long_read(&gfx_pool.nr_grown))
-		return -ENOENT;
 	rcu_read_lock();	/* for a grown block */
-	block = xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	block = gfx_pool_grown_block(pfn);
 	if (block)
 		domain = gfx_pool_block_domain_now(block);
 	rcu_read_unlock();

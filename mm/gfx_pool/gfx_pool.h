@@ -345,19 +345,29 @@ static inline struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
 }
 
 /*
+ * The grown block of @pfn, or NULL: an xarray lookup only while the pool
+ * has grown blocks, so that a pfn outside the regions costs no more than
+ * the region compares otherwise. Every pfn a VM_PFNMAP fault inserts comes
+ * here (see gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
+ * The struct is freed with kfree_rcu(): see gfx_pool_pfn_to_block().
+ */
+static inline struct gfx_pool_block *gfx_pool_grown_block(unsigned long pfn)
+{
+	if (!atomic_long_read(&gfx_pool.nr_grown))
+		return NULL;
+	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+}
+
+/*
  * gfx_pool_pfn_to_block() without the check that the pool is ready, for
  * init once every region is set up and for the order-0 fast paths, inline
- * there. A pfn outside the regions costs an xarray lookup only while the
- * pool has grown blocks: every pfn a VM_PFNMAP fault inserts comes here
- * (see gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
+ * there.
  */
 static inline struct gfx_pool_block *gfx_pool_lookup_block(unsigned long pfn)
 {
 	struct gfx_pool_block *block = gfx_pool_region_block(pfn);
 
-	if (block || !atomic_long_read(&gfx_pool.nr_grown))
-		return block;
-	return xa_load(&gfx_pool.grown, pfn >> GFX_POOL_BLOCK_ORDER);
+	return block ?: gfx_pool_grown_block(pfn);
 }
 
 /*

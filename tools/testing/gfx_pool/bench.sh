@@ -129,8 +129,8 @@ for b in "$@"; do
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
 	# The big ones at a fixed base, which KASLR keeps the kernel out of:
-	# without one, a kernel placed mid-RAM leaves no free range of 8G in
-	# 17G on about one boot in eight, and the pool is off. Only a boot
+	# without one, a kernel placed mid-RAM can leave no free range of 8G
+	# in 17G (one run here met it), and the pool is off. Only a boot
 	# sets the size, and a boot's speed drifts: three rounds of the
 	# three sizes, and the median round's ratio.
 	sizes) for i in 1 2 3; do
