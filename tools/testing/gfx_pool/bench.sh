@@ -21,6 +21,10 @@
 #            page by page, every other page given back, then a 64 MiB
 #            WC ttm_tt populated 25 times, cold; frag-stock the same with
 #            gfx_pool=0; p50, p99 and max;
+#   warm     five more boots warm-1..5 of only the warm WC and UC rows
+#            and alloc_page's (32768 pages, 9 repeats): a boot's speed
+#            drifts, and alloc_page's more than the pool's, so the
+#            headline ratio is the median of the five boots' own;
 #   sizes    three rounds of boots size-<S>-<round> (S: 64M, 1G@1G, 8G@4G),
 #            gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
@@ -92,6 +96,44 @@ ratio() {
 			       what, x[n] / y[n], n, x[n], y[n] }' "$csv"
 }
 
+# median_ratio <rounds> <boot A> <row A> <boot B> <row B> [pages]: for
+# each round (%d in a boot's name), row A of boot A over row B of boot B
+# (rows as method:domain:variant), at [pages] or the largest size both
+# have. Prints "<median of the rounds>|<each round's>|<each round's, with
+# its ns/page>|<pages>", or nothing if no round has both rows.
+median_ratio() {
+	awk -F, -v nr="$1" -v ba="$2" -v ra="$3" -v bb="$4" -v rb="$5" \
+	    -v pages="${6:-}" '
+	NR > 1 { v[$1 ":" $2 ":" $3 ":" $4 ":" $5] = $6 }
+	END {	k = 0; l = ""; lns = ""
+		for (i = 1; i <= nr; i++) {
+			a = sprintf(ba, i) ":" ra; b = sprintf(bb, i) ":" rb
+			n = pages
+			if (n == "")
+				for (key in v)
+					if (substr(key, 1, length(a) + 1) == a ":") {
+						p = substr(key, length(a) + 2)
+						if ((b ":" p) in v && p + 0 > n + 0)
+							n = p
+					}
+			x = v[a ":" n]; y = v[b ":" n]
+			if (!x || !y)
+				continue
+			r[++k] = x / y; np = n
+			l = l sprintf("%s%.2f", k > 1 ? " " : "", x / y)
+			lns = lns sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", x / y, x, y)
+		}
+		if (!k)
+			exit
+		for (i = 1; i <= k; i++)
+			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+				t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
+			}
+		m = int((k + 1) / 2)
+		printf "%.2f|%s|%s|%d\n", k % 2 ? r[m] : (r[m] + r[m + 1]) / 2,
+		       l, lns, np }' "$csv"
+}
+
 # scaling <domain> <threads>: the smp4 boot's per-thread cost with that
 # many threads over one thread's, the pool's against alloc_page()'s: the
 # pool's own scaling, with what the vCPUs cost each other divided out.
@@ -125,6 +167,9 @@ for b in "$@"; do
 		boot "ttm-$i" "gfx_pool=$pool" "=-T,-r,5"
 		boot "ttm-stock-$i" "gfx_pool=0" "=-T,-r,5"
 	     done ;;
+	warm) for i in 1 2 3 4 5; do
+		boot "warm-$i" "gfx_pool=$pool" "=-n,32768,-d,wc,-d,uc,-r,9"
+	      done ;;
 	frag) boot frag "gfx_pool=$pool" "=-G" ;;
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
 	# The pool's size alone changes; a pool may be half of RAM at most.
@@ -175,30 +220,19 @@ done
 # rounds' ratios, the rounds' own after it.
 for big in 1G 8G; do
 	for v in warm warm_nopcp warm_o10; do
-		awk -F, -v big="$big" -v v="$v" '
-		NR > 1 && $2 == "pool" && $3 == "WC" && $4 == v &&
-		match($1, /^size-[0-9]+[MG]-[0-9]+$/) {
-			split($1, f, "-"); x[f[2] ":" f[3]] = $6; n = $5
-			if (f[3] + 0 > nr) nr = f[3] + 0
-		}
-		END {	k = 0; l = ""
-			for (i = 1; i <= nr; i++) {
-				a = x[big ":" i]; b = x["64M:" i]
-				if (!a || !b)
-					continue
-				r[++k] = a / b
-				l = l sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", a / b, a, b)
-			}
-			if (!k)
-				exit
-			for (i = 1; i <= k; i++)
-				for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
-					t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
-				}
-			m = int((k + 1) / 2)
-			printf "ratio: gfx_pool WC %s, pool of %s / pool of 64M: %.2fx (%d pages; rounds, ns/page: %s)\n",
-			       v, big, k % 2 ? r[m] : (r[m] + r[m + 1]) / 2, n, l }' "$csv"
+		IFS='|' read -r m _ l n < <(median_ratio 3 "size-$big-%d" \
+			"pool:WC:$v" "size-64M-%d" "pool:WC:$v")
+		[ -n "${m:-}" ] &&
+			echo "ratio: gfx_pool WC $v, pool of $big / pool of 64M: ${m}x ($n pages; rounds, ns/page: $l)"
 	done
+done
+# The warm rows against alloc_page() in each warm-<i> boot: the median
+# boot's ratio, each boot's after it.
+for d in WC UC; do
+	IFS='|' read -r m _ l n < <(median_ratio 5 "warm-%d" "pool:$d:warm" \
+		"warm-%d" "per_page:WB:plain")
+	[ -n "${m:-}" ] &&
+		echo "ratio: gfx_pool $d warm / alloc_page, median of five boots: ${m}x ($n pages; boots, ns/page: $l)"
 done
 # Under fragmentation: the pool's populate latency against stock TTM's.
 if [[ " $* " == *" frag "* && " $* " == *" frag-stock "* ]]; then
@@ -216,36 +250,12 @@ fi
 if [[ " $* " == *" ttm "* ]]; then
 	for d in WC UC; do
 		for n in 1 16 512 4096 16384; do
-			awk -F, -v d="$d" -v n="$n" '
-			function med(a, k,	i, j, t, m) {
-				for (i = 1; i <= k; i++)
-					for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-						t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-					}
-				m = int((k + 1) / 2)
-				return k % 2 ? a[m] : (a[m] + a[m + 1]) / 2
-			}
-			NR > 1 && $2 == "ttm" && $3 == d && $5 == n &&
-			match($1, /^ttm(-stock)?-[0-9]+$/) {
-				i = $1; sub(/.*-/, "", i)
-				x[($1 ~ /stock/ ? "s" : "p") ":" $4 ":" i] = $6
-				if (i + 0 > np) np = i + 0
-			}
-			END {	for (c = 0; c < 2; c++) {
-					v = c ? "cold" : "warm"; k = 0; l[v] = ""
-					for (i = 1; i <= np; i++) {
-						p = x["p:pool_" v ":" i]; s = x["s:stock_" v ":" i]
-						if (!p || !s)
-							continue
-						r[++k] = p / s
-						l[v] = l[v] sprintf("%s%.2f", k > 1 ? " " : "", p / s)
-					}
-					if (!k)
-						exit
-					m[v] = med(r, k)
-				}
-				printf "ratio: TTM %s, a tt of %d pages, over gfx_pool / stock: warm %.2fx (boots: %s), cold %.2fx (boots: %s)\n",
-				       d, n, m["warm"], l["warm"], m["cold"], l["cold"] }' "$csv"
+			IFS='|' read -r mw lw _ < <(median_ratio 5 "ttm-%d" \
+				"ttm:$d:pool_warm" "ttm-stock-%d" "ttm:$d:stock_warm" "$n")
+			IFS='|' read -r mc lc _ < <(median_ratio 5 "ttm-%d" \
+				"ttm:$d:pool_cold" "ttm-stock-%d" "ttm:$d:stock_cold" "$n")
+			[ -n "${mw:-}" ] && [ -n "${mc:-}" ] &&
+				echo "ratio: TTM $d, a tt of $n pages, over gfx_pool / stock: warm ${mw}x (boots: $lw), cold ${mc}x (boots: $lc)"
 		done
 	done
 fi
@@ -277,7 +287,7 @@ if [ -n "$plot" ]; then
 	set xlabel "pages"
 	set ylabel "ns/page"
 	set key outside bottom center horizontal maxrows 4
-	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" && \$1 !~ /^size-|-[2-9]\$/ { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
+	series = system("awk -F, 'NR > 1 && \$1 != \"cpu-max\" && \$1 !~ /^(size|warm)-|-[2-9]\$/ { print \$1 \":\" \$2 \":\" \$3 \":\" \$4 }' $csv | sort -u | tr '\n' ' '")
 	plot for [s in series] \
 		sprintf("< awk -F, -v k='%s' '\$1 \":\" \$2 \":\" \$3 \":\" \$4 == k' $csv", s) \
 		using 5:6 with linespoints title s
