@@ -21,10 +21,11 @@
 #            page by page, every other page given back, then a 64 MiB
 #            WC ttm_tt populated 25 times, cold; frag-stock the same with
 #            gfx_pool=0; p50, p99 and max;
-#   warm     five more boots warm-1..5 of only the warm WC and UC rows
-#            and alloc_page's (32768 pages, 9 repeats): a boot's speed
-#            drifts, and alloc_page's more than the pool's, so the
-#            headline ratio is the median of the five boots' own;
+#   warm     five more boots warm-1..5 of the rows at 32768 pages
+#            (-d wc,uc,np -z, 9 repeats): a boot's speed drifts, and
+#            alloc_page's more than the pool's, so the warm ratios (to
+#            alloc_page, with and without __GFP_ZERO, and of zeroed NP
+#            and UC pages to WC) are the medians of the five boots' own;
 #   sizes    three rounds of boots size-<S>-<round> (S: 64M, 1G@1G, 8G@4G),
 #            gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
@@ -168,7 +169,7 @@ for b in "$@"; do
 		boot "ttm-stock-$i" "gfx_pool=0" "=-T,-r,5"
 	     done ;;
 	warm) for i in 1 2 3 4 5; do
-		boot "warm-$i" "gfx_pool=$pool" "=-n,32768,-d,wc,-d,uc,-r,9"
+		boot "warm-$i" "gfx_pool=$pool" "=-n,32768,-d,wc,-d,uc,-d,np,-r,9,-z"
 	      done ;;
 	frag) boot frag "gfx_pool=$pool" "=-G" ;;
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
@@ -226,13 +227,23 @@ for big in 1G 8G; do
 			echo "ratio: gfx_pool WC $v, pool of $big / pool of 64M: ${m}x ($n pages; rounds, ns/page: $l)"
 	done
 done
-# The warm rows against alloc_page() in each warm-<i> boot: the median
-# boot's ratio, each boot's after it.
-for d in WC UC; do
-	IFS='|' read -r m _ l n < <(median_ratio 5 "warm-%d" "pool:$d:warm" \
-		"warm-%d" "per_page:WB:plain")
+# The warm rows of each warm-<i> boot against its alloc_page() rows, and
+# zeroed NP and UC pages against zeroed WC ones: the median boot's ratio,
+# each boot's after it.
+warm_ratio() {	# warm_ratio <what> <row A> <row B>
+	IFS='|' read -r m _ l n < <(median_ratio 5 "warm-%d" "$2" "warm-%d" "$3")
 	[ -n "${m:-}" ] &&
-		echo "ratio: gfx_pool $d warm / alloc_page, median of five boots: ${m}x ($n pages; boots, ns/page: $l)"
+		echo "ratio: $1, median of five boots: ${m}x ($n pages; boots, ns/page: $l)"
+}
+for d in WC UC; do
+	warm_ratio "gfx_pool $d warm / alloc_page" "pool:$d:warm" \
+		"per_page:WB:plain"
+	warm_ratio "gfx_pool $d warm, __GFP_ZERO / alloc_page, __GFP_ZERO" \
+		"pool:$d:warm_zero" "per_page:WB:zero"
+done
+for d in UC NP; do
+	warm_ratio "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \
+		"pool:$d:warm_zero" "pool:WC:warm_zero"
 done
 # Under fragmentation: the pool's populate latency against stock TTM's.
 if [[ " $* " == *" frag "* && " $* " == *" frag-stock "* ]]; then
