@@ -1617,8 +1617,8 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 again:
 	ac.dirty = false;	/* a retry's page says it anew */
 	/* Order 0 on this CPU's node: its per-CPU list first, no lock. */
-	if (!order && nid == numa_mem_id()) {
-		page = gfx_pool_pcp_alloc(domain, &dirty);
+	if (!order) {
+		page = gfx_pool_pcp_alloc(nid, domain, &dirty);
 		if (page) {
 			ac.dirty = ac.zero && dirty;
 			goto charge;

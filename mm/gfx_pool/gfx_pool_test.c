@@ -32,6 +32,7 @@
 #endif
 
 #include "gfx_pool.h"
+#include "pcp.h"
 
 /* === Helpers ============================================================= */
 
@@ -3443,6 +3444,42 @@ static void gfx_pool_pcp_test_batches(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/*
+ * A CPU's list hands out only pages of the node asked for, asked once the
+ * CPU is pinned: a task that moved to another node's CPU after its
+ * caller looked must not get that node's page from the list. With a page
+ * on this CPU's list, the list is asked for one of the next node (which
+ * may not exist): it has none to give.
+ */
+static void gfx_pool_pcp_test_node_asked(struct kunit *test)
+{
+	struct page *page, *other = NULL;
+	unsigned long listed = 0;
+	bool dirty;
+	int nid;
+
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();	/* one CPU's list, whatever the scheduler does */
+	nid = numa_mem_id();
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_NOWAIT | __GFP_THISNODE, 0);
+	if (page) {
+		listed = gfx_pool_pcp_count(GFX_POOL_WC);
+		other = gfx_pool_pcp_alloc(nid + 1, GFX_POOL_WC, &dirty);
+		if (other)
+			gfx_pool_free_pages(other, 0);
+		gfx_pool_free_pages(page, 0);
+	}
+	migrate_enable();
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_GT_MSG(test, listed, 0, "no page was left on the list");
+	KUNIT_EXPECT_NULL_MSG(test, other,
+			      "node %d's list gave a page for node %d", nid,
+			      nid + 1);
+	expect_pool_whole(test);
+}
+
 /* With the lists off, a freed page is back in its block at once. */
 static void gfx_pool_pcp_test_off(struct kunit *test)
 {
@@ -4659,6 +4696,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_shrink_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
+	KUNIT_CASE(gfx_pool_pcp_test_node_asked),
 	KUNIT_CASE(gfx_pool_pcp_test_batches),
 	KUNIT_CASE(gfx_pool_pcp_test_fill_partial_first),
 #ifdef CONFIG_MEMORY_FAILURE

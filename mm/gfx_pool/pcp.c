@@ -195,7 +195,7 @@ static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
 	if (!n && !sure)
 		return 0;
 	n = 0;
-	if (!IS_ENABLED(CONFIG_SMP))
+	if (GFX_POOL_PCP_IRQS_OFF)
 		local_irq_save(UP_flags);
 	spin_lock(&pcp->lock);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
@@ -203,7 +203,7 @@ static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
 		gfx_pool_pcp_give(pcp, d, GFX_POOL_PCP_HIGH);
 	}
 	spin_unlock(&pcp->lock);
-	if (!IS_ENABLED(CONFIG_SMP))
+	if (GFX_POOL_PCP_IRQS_OFF)
 		local_irq_restore(UP_flags);
 	return n;
 }

@@ -40,11 +40,19 @@ void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 		       unsigned int nr);
 
 /*
+ * On UP a trylock always succeeds, so interrupts go off too against
+ * re-entry, as the page allocator's pcp_trylock_prepare() does; not on
+ * PREEMPT_RT, where the spinlocks taken under it may sleep, and a
+ * trylock of one is a real trylock on UP too.
+ */
+#define GFX_POOL_PCP_IRQS_OFF	(!IS_ENABLED(CONFIG_SMP) && \
+				 !IS_ENABLED(CONFIG_PREEMPT_RT))
+
+/*
  * This CPU's lists, pinned to it: with preemption off, or with migration
- * off on PREEMPT_RT, where the list's spinlock may sleep. On UP a trylock
- * always succeeds, so interrupts go off too against re-entry, as the page
- * allocator's pcp_trylock_prepare() does. The caller then takes the
- * list's lock with spin_trylock().
+ * off on PREEMPT_RT, where the list's spinlock may sleep; interrupts off
+ * too where GFX_POOL_PCP_IRQS_OFF says. The caller then takes the list's
+ * lock with spin_trylock().
  *
  * The fast paths below take the lock, and release it, in their own body,
  * and return at once on every way out: sparse follows a trylock through
@@ -53,7 +61,7 @@ void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
  */
 static inline struct gfx_pool_pcp *gfx_pool_pcp_pin(unsigned long *UP_flags)
 {
-	if (!IS_ENABLED(CONFIG_SMP))
+	if (GFX_POOL_PCP_IRQS_OFF)
 		local_irq_save(*UP_flags);
 	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		migrate_disable();
@@ -68,23 +76,27 @@ static inline void gfx_pool_pcp_unpin(unsigned long UP_flags)
 		migrate_enable();
 	else
 		preempt_enable();
-	if (!IS_ENABLED(CONFIG_SMP))
+	if (GFX_POOL_PCP_IRQS_OFF)
 		local_irq_restore(UP_flags);
 }
 
 /**
- * gfx_pool_pcp_alloc() - an order-0 page of this CPU's node from its list
+ * gfx_pool_pcp_alloc() - an order-0 page of node @nid from this CPU's list
+ * @nid: the node the page must be of.
  * @domain: the domain.
  * @dirty: set if the page may hold old data.
  *
- * An empty list is filled from the blocks of @domain that have room; none
- * is converted here.
+ * Only if @nid is this CPU's node, asked once pinned: a task that moved
+ * to another node's CPU since the caller looked would get that node's
+ * page. An empty list is filled from the blocks of @domain that have
+ * room; none is converted here.
  *
  * Context: Any context.
  * Return: the page, its order record that of an order-0 allocation; or
  * NULL, and the caller takes the node's path.
  */
-static inline struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain,
+static inline struct page *gfx_pool_pcp_alloc(int nid,
+					      enum gfx_pool_domain domain,
 					      bool *dirty)
 {
 	struct gfx_pool_block *block;
@@ -103,7 +115,7 @@ static inline struct page *gfx_pool_pcp_alloc(enum gfx_pool_domain domain,
 	 * each list under it after turning them off, so no page comes onto
 	 * a list once it is drained.
 	 */
-	if (!READ_ONCE(gfx_pool_pcp_on)) {
+	if (!READ_ONCE(gfx_pool_pcp_on) || nid != numa_mem_id()) {
 		spin_unlock(&pcp->lock);
 		gfx_pool_pcp_unpin(UP_flags);
 		return NULL;
