@@ -514,6 +514,7 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
 unsigned long gfx_pool_pcp_count_node(int nid);
 bool gfx_pool_pcp_enabled(void);
+void gfx_pool_pcp_mark_dirty(void);
 unsigned long gfx_pool_pcp_bytes(void);
 int __init gfx_pool_pcp_init(void);
 
@@ -609,6 +610,7 @@ bool gfx_pool_pm_set_can_hibernate(bool can);
 int gfx_pool_snapshot_map(bool present, unsigned long *n);
 void gfx_pool_mark_all_dirty(void);
 int gfx_pool_freeze_late(struct device *dev);
+int gfx_pool_thaw_early(struct device *dev);
 #endif
 #endif
 

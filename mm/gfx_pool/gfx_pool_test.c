@@ -26,6 +26,7 @@
 #include <linux/suspend.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #ifdef CONFIG_X86_PAT
 #include <asm/memtype.h>
@@ -4529,30 +4530,59 @@ static void gfx_pool_inject_test_workload(struct kunit *test)
 }
 
 #ifdef CONFIG_HIBERNATION
+/* No block of the pool is mapped for a snapshot. */
+static void expect_no_snapshot_mapped(struct kunit *test)
+{
+	struct gfx_pool_block *block;
+	unsigned long i;
+
+	for (i = 0; i < gfx_pool.nr_blocks; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, gfx_pool.blocks[i].snapshot_mapped,
+				       "block at pfn %#lx still mapped for the image",
+				       gfx_pool.blocks[i].pfn);
+	rcu_read_lock();
+	xa_for_each(&gfx_pool.grown, i, block)
+		KUNIT_EXPECT_FALSE_MSG(test, block->snapshot_mapped,
+				       "grown block at pfn %#lx still mapped for the image",
+				       block->pfn);
+	rcu_read_unlock();
+}
+
 /*
- * Hibernation with the snapshot's mapping of an NP block failing: freeze
- * fails with the error, so the PM core gives up, and thaw unmaps what was
- * mapped; the block is NP all along. The next hibernation maps it.
+ * Hibernation with the snapshot's mapping of an NP block failing, the
+ * second of two: freeze_late fails with the error, so the PM core gives
+ * up, and calls no thaw_early for the device whose freeze_late failed.
+ * So freeze_late itself unmaps the block it had mapped: both are NP all
+ * along. The next hibernation maps them.
  */
 static void gfx_pool_inject_test_snapshot(struct kunit *test)
 {
-	struct page *page;
+	struct page *page, *other;
 	unsigned long n;
 
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
 				    GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	other = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
+				     GFX_POOL_BLOCK_ORDER);
+	if (!other)
+		gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, other);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
 							NULL), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
 			0);
-	gfx_pool_fail_set(1, 100);
+	/* The first block's mapping goes through, the second's fails. */
+	gfx_pool_fail_set(2, 100);
 	/* freeze_late fails with it, and hibernation stops. */
 	KUNIT_EXPECT_EQ(test, gfx_pool_freeze_late(NULL), -ENOMEM);
 	kunit_release_action(test, inject_off, NULL);
+	/* No thaw_early: what is left is what freeze_late left. */
 	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+	expect_mapping(test, page_to_pfn(other), GFX_POOL_NP);
+	expect_no_snapshot_mapped(test);
 	kunit_release_action(test, snapshot_unmap, NULL);
-	expect_mapping(test, page_to_pfn(page), GFX_POOL_NP);
+	gfx_pool_free_pages(other, GFX_POOL_BLOCK_ORDER);
 
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
 							NULL), 0);
@@ -4732,6 +4762,12 @@ static struct kunit_suite gfx_pool_numa_test_suite = {
 
 #ifdef CONFIG_PM_SLEEP
 #ifdef CONFIG_HIBERNATION
+/* What the PM core calls after a freeze_late that succeeded. */
+static void thaw(void *unused)
+{
+	gfx_pool_thaw_early(NULL);
+}
+
 /*
  * freeze_late drains the per-CPU lists before it counts the pages that go
  * into the image: a page on a list is free, so it stays out of the image
@@ -4748,12 +4784,11 @@ static void gfx_pool_pm_test_freeze_drains(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 	KUNIT_EXPECT_GT(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
 	in_use = gfx_pool_pages_in_use();
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, snapshot_unmap,
-							NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, thaw, NULL), 0);
 	KUNIT_ASSERT_EQ(test, gfx_pool_freeze_late(NULL), 0);
 	KUNIT_EXPECT_EQ(test, gfx_pool_pcp_count(GFX_POOL_WC), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.image_pages), in_use);
-	kunit_release_action(test, snapshot_unmap, NULL);
+	kunit_release_action(test, thaw, NULL);
 }
 #endif /* CONFIG_HIBERNATION */
 
@@ -4856,6 +4891,76 @@ static void gfx_pool_pm_test_restore_dirty(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 }
 
+struct restore_pcp {
+	enum gfx_pool_domain domain;
+	int nid;
+	struct page *first, *second;
+};
+
+/* On a CPU of @a->nid: fill its list, a restore's marking, take again. */
+static long restore_pcp_fn(void *data)
+{
+	struct restore_pcp *a = data;
+	const gfp_t gfp = GFP_NOWAIT | __GFP_THISNODE;
+
+	a->first = gfx_pool_alloc_pages(a->nid, a->domain, gfp, 0);
+	gfx_pool_mark_all_dirty();
+	a->second = gfx_pool_alloc_pages(a->nid, a->domain, gfp | __GFP_ZERO,
+					 0);
+	return 0;
+}
+
+/*
+ * The per-CPU lists are in the image too, and each run on them says
+ * whether its pages are known to be zero: the marking after a restore
+ * marks the runs, not only the blocks. The pool's two free pages are
+ * left as a restore leaves them (old data, bits that say zero); on a CPU
+ * of their node, a first allocation fills the list with both and takes
+ * one, and after the marking a __GFP_ZERO allocation takes the other
+ * from the list: it must come zeroed.
+ */
+static void gfx_pool_pm_test_restore_dirty_pcp(struct kunit *test)
+{
+	struct restore_pcp a = {
+		.domain = *(const enum gfx_pool_domain *)test->param_value,
+		.nid = first_online_node,
+	};
+	struct page *page[2];
+	unsigned int cpu, i;
+
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_test_warm_blocks(test, 0);
+	grow_none(test);
+	cpu = cpumask_any_and(cpumask_of_node(a.nid), cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "no CPU online on node %d", a.nid);
+	gfx_pool_test_leave_free(test, a.nid, a.domain, 0, 2);
+	/* Free to their block (no lists yet), dirty; then as restored. */
+	for (i = 0; i < 2; i++) {
+		page[i] = gfx_pool_alloc_pages(a.nid, a.domain,
+					       GFP_KERNEL | __GFP_THISNODE, 0);
+		KUNIT_ASSERT_NOT_NULL(test, page[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		gfx_pool_free_pages(page[i], 0);
+		restored_over(test, page[i], a.domain);
+	}
+	gfx_pool_test_pcp(test, true);
+
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, restore_pcp_fn, &a), 0);
+	KUNIT_ASSERT_NOT_NULL(test, a.first);
+	KUNIT_ASSERT_NOT_NULL(test, a.second);
+	/* The two pages left free, in either order. */
+	KUNIT_EXPECT_TRUE(test, a.first == page[0] || a.first == page[1]);
+	KUNIT_EXPECT_TRUE(test, a.second == page[0] || a.second == page[1]);
+	KUNIT_EXPECT_PTR_NE(test, a.first, a.second);
+	KUNIT_EXPECT_TRUE_MSG(test, page_holds(test, a.second, a.domain, 0),
+			      "__GFP_ZERO after a restore handed out old data from a per-CPU list");
+	gfx_pool_free_pages(a.second, 0);
+	gfx_pool_free_pages(a.first, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+}
+
 /* A restore marks the pages of grown blocks dirty too, not only the region's. */
 static void gfx_pool_pm_test_restore_dirty_grown(struct kunit *test)
 {
@@ -4913,6 +5018,7 @@ static struct kunit_case gfx_pool_pm_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pm_test_no_device),
 	KUNIT_CASE(gfx_pool_pm_test_snapshot_map),
 	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty, domain_gen_params),
+	KUNIT_CASE_PARAM(gfx_pool_pm_test_restore_dirty_pcp, domain_gen_params),
 	KUNIT_CASE(gfx_pool_pm_test_restore_dirty_grown),
 	KUNIT_CASE(gfx_pool_pm_test_freeze_drains),
 #endif

@@ -231,6 +231,35 @@ unsigned long gfx_pool_pcp_drain(int nid)
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_drain);
 
 /**
+ * gfx_pool_pcp_mark_dirty() - mark every page on the lists dirty
+ *
+ * After a hibernation restore a free page holds whatever the boot kernel
+ * left there, whatever its run on a list (restored with the image) says.
+ *
+ * Context: Any context that may spin on a CPU's list.
+ */
+void gfx_pool_pcp_mark_dirty(void)
+{
+	unsigned long UP_flags = 0;
+	struct gfx_pool_pcp *pcp;
+	unsigned int cpu, i;
+	int d;
+
+	for_each_possible_cpu(cpu) {
+		pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
+		if (GFX_POOL_PCP_IRQS_OFF)
+			local_irq_save(UP_flags);
+		spin_lock(&pcp->lock);
+		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+			for (i = 0; i < pcp->nr_runs[d]; i++)
+				pcp->run[d][i].dirty = true;
+		spin_unlock(&pcp->lock);
+		if (GFX_POOL_PCP_IRQS_OFF)
+			local_irq_restore(UP_flags);
+	}
+}
+
+/**
  * gfx_pool_pcp_count() - pages on the per-CPU lists of one domain
  * @domain: the domain.
  *

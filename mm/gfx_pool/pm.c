@@ -11,8 +11,11 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/suspend.h>
 #include <linux/syscore_ops.h>
+#include <linux/xarray.h>
 
 #include <kunit/visibility.h>
 
@@ -58,12 +61,16 @@
  * syscore resume callback, which runs right after the restore and before
  * any device callback, writes back and invalidates the caches. Free pool
  * pages are not in the image, so the boot kernel may have left its data
- * in them: restore_early marks every page dirty, so that no zeroing
- * allocation trusts a stale "known zero". Neither keeps any state: both
- * are correct after a real restore and where create_image() gave up
- * before the snapshot and the same kernel resumes with PMSG_RESTORE, so
- * no variable has to survive the restore (a __nosavedata one would hold
- * the boot kernel's bytes).
+ * in them: the same callback marks every free page dirty, in its block
+ * and on the per-CPU lists (which are in the image, their runs still
+ * saying "known zero"), so that no zeroing allocation trusts a stale
+ * "known zero"; nothing can allocate before it, no interrupt and no other
+ * CPU. It does so only after freeze_late, which says so in a plain
+ * variable: the image holds it as it was at the snapshot, and the kernel
+ * that took the snapshot has it too (a __nosavedata one would hold the
+ * boot kernel's bytes). Both callbacks are correct after a real restore,
+ * after a snapshot that was not restored, and where create_image() gave
+ * up and the same kernel resumes with PMSG_RESTORE.
  *
  * Suspend to RAM and to idle keep memory powered: only the zap is done.
  */
@@ -240,6 +247,13 @@ VISIBLE_IF_KUNIT int gfx_pool_snapshot_map(bool present, unsigned long *n)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_snapshot_map);
 
+/*
+ * Set by freeze_late, cleared by thaw_early and restore_early: a snapshot
+ * may be taken, and the syscore resume callback, if it runs meanwhile,
+ * follows one. Not __nosavedata: the image must hold it as it was.
+ */
+static bool gfx_pool_snapshotting;
+
 VISIBLE_IF_KUNIT int gfx_pool_freeze_late(struct device *dev)
 {
 	unsigned long in_use, n;
@@ -249,10 +263,15 @@ VISIBLE_IF_KUNIT int gfx_pool_freeze_late(struct device *dev)
 	gfx_pool_pcp_drain(NUMA_NO_NODE);
 	in_use = gfx_pool_pages_in_use();
 	ret = gfx_pool_snapshot_map(true, &n);
-
-	/* The PM core calls thaw_early then, which unmaps what was mapped. */
-	if (ret)
+	if (ret) {
+		/*
+		 * The PM core calls no thaw_early for a device whose
+		 * freeze_late failed: unmap what was mapped here.
+		 */
+		gfx_pool_snapshot_map(false, &n);
 		return ret;
+	}
+	WRITE_ONCE(gfx_pool_snapshotting, true);
 	atomic_long_set(&gfx_pool.image_pages, in_use);
 	dev_info(dev, "%lu pages in use go into the image; %lu NP blocks mapped for it\n",
 		 in_use, n);
@@ -261,47 +280,49 @@ VISIBLE_IF_KUNIT int gfx_pool_freeze_late(struct device *dev)
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_freeze_late);
 
 /* In the kernel that took the snapshot: the pool was not touched. */
-static int gfx_pool_thaw_early(struct device *dev)
+VISIBLE_IF_KUNIT int gfx_pool_thaw_early(struct device *dev)
 {
 	unsigned long n;
 
+	WRITE_ONCE(gfx_pool_snapshotting, false);
 	gfx_pool_snapshot_map(false, &n);
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_thaw_early);
+
+/* Mark every page of @block dirty. */
+static void gfx_pool_block_mark_dirty(struct gfx_pool_block *block)
+{
+	struct gfx_pool_node *node = gfx_pool.node[block->nid];
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
+	spin_unlock_irqrestore(&node->lock, flags);
 }
 
 /*
  * Free pages are not in the image: in the image kernel they hold whatever
  * the boot kernel left there (it may have used them as ordinary memory),
- * and the dirty bits restored with the image say nothing about that. Mark
- * every page dirty, so that the next zeroing allocation zeroes it; on a
- * page in use the bit is harmless, its free sets or clears it anyway.
+ * and the dirty bits and per-CPU runs restored with the image say nothing
+ * about that. Mark every page dirty, so that the next zeroing allocation
+ * zeroes it; on a page in use the bit is harmless, its free sets or
+ * clears it anyway. Takes no sleeping lock: the syscore resume callback
+ * calls it with interrupts off (grown blocks are found under RCU; one
+ * given back meanwhile is marked in vain).
  */
 VISIBLE_IF_KUNIT void gfx_pool_mark_all_dirty(void)
 {
 	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
-	unsigned long i, flags;
-	int nid;
+	unsigned long i;
 
-	for (i = 0; i < gfx_pool.nr_blocks; i++) {
-		block = &gfx_pool.blocks[i];
-		node = gfx_pool.node[block->nid];
-		spin_lock_irqsave(&node->lock, flags);
-		bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
-		spin_unlock_irqrestore(&node->lock, flags);
-	}
-	for_each_node(nid) {
-		node = gfx_pool.node[nid];
-		if (!node)
-			continue;
-		mutex_lock(&node->convert_lock);
-		list_for_each_entry(block, &node->grown, grown_list) {
-			spin_lock_irqsave(&node->lock, flags);
-			bitmap_fill(block->dirty, GFX_POOL_BLOCK_PAGES);
-			spin_unlock_irqrestore(&node->lock, flags);
-		}
-		mutex_unlock(&node->convert_lock);
-	}
+	for (i = 0; i < gfx_pool.nr_blocks; i++)
+		gfx_pool_block_mark_dirty(&gfx_pool.blocks[i]);
+	rcu_read_lock();
+	xa_for_each(&gfx_pool.grown, i, block)
+		gfx_pool_block_mark_dirty(block);
+	rcu_read_unlock();
+	gfx_pool_pcp_mark_dirty();
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_mark_all_dirty);
 
@@ -313,10 +334,9 @@ static int gfx_pool_restore_early(struct device *dev)
 {
 	unsigned long n;
 
-	gfx_pool_mark_all_dirty();
+	WRITE_ONCE(gfx_pool_snapshotting, false);
 	gfx_pool_snapshot_map(false, &n);
-	dev_info(dev, "restored: free pages marked dirty, %lu NP blocks unmapped\n",
-		 n);
+	dev_info(dev, "restored: %lu NP blocks unmapped\n", n);
 	return 0;
 }
 
@@ -333,6 +353,11 @@ static int gfx_pool_restore_early(struct device *dev)
 static void gfx_pool_syscore_resume(void *data)
 {
 	arch_gfx_pool_flush_caches();
+	/* After a snapshot; not after suspend to RAM, which kept memory. */
+	if (READ_ONCE(gfx_pool_snapshotting)) {
+		gfx_pool_mark_all_dirty();
+		pr_info("free pages marked dirty after the snapshot\n");
+	}
 }
 
 static const struct syscore_ops gfx_pool_syscore_ops = {

@@ -632,7 +632,7 @@ hibernate_stage() {	# hibernate_stage <name> <bzImage> <cycles> <big> <args> [qe
 		echo "    boot kernel: ${boot:-?}; image kernel: ${image:-?}"
 		[ -n "$boot" ] && [ -n "$image" ] && [ "$boot" != "$image" ] &&
 			moved=$((moved + 1))
-		check "$name: cycle $c: the pool mapped NP blocks for the image and put them back" \
+		check "$name: cycle $c: NP blocks mapped for the image, free pages marked dirty, NP again after" \
 			image_logs "$prev" "$log"
 	done
 	check "$name: the last resume ran to the end" grep -q '^GFXPOOL: end' "$log"
@@ -665,16 +665,18 @@ powered_off() {	# powered_off <log>
 
 # The pool's own messages around one image: made in <before>, restored
 # in <after>.
-# The NP blocks freeze_late mapped for the last image of <before>, and
-# that restore_early put back to NP in <after>: the same number.
+# The free pages marked dirty right after the restore (syscore); the NP
+# blocks freeze_late mapped for the last image of <before>, and that
+# restore_early put back to NP in <after>: the same number.
 image_logs() {	# image_logs <before> <after>
 	local mapped unmapped
 
 	all_grep "$1" 'gfx_pool gfx_pool: [0-9]* pages in use go into the image' &&
-		all_grep "$2" 'gfx_pool gfx_pool: restored: free pages marked dirty' ||
+		all_grep "$2" 'gfx_pool: free pages marked dirty after the snapshot' \
+			'gfx_pool gfx_pool: restored: [0-9]* NP blocks unmapped' ||
 		return 1
 	mapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: [0-9]* pages in use go into the image; \([0-9]*\) NP blocks mapped for it$/\1/p' "$1" | tail -n 1)
-	unmapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: restored: free pages marked dirty, \([0-9]*\) NP blocks unmapped$/\1/p' "$2" | head -n 1)
+	unmapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: restored: \([0-9]*\) NP blocks unmapped$/\1/p' "$2" | head -n 1)
 	[ -n "$mapped" ] && [ "$mapped" = "$unmapped" ] ||
 		{ echo "NP blocks: ${mapped:-?} mapped for the image, ${unmapped:-?} unmapped after the restore"; return 1; }
 }
