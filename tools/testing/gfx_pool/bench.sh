@@ -42,6 +42,8 @@ build=$1 kernel=$2 initrd=$3 pool=$4 args=$5 plot=
 shift 5
 [ "${1:-}" = --plot ] && { plot=1; shift; }
 here=$(dirname "$(realpath "$0")")
+# shellcheck source=tools/testing/gfx_pool/reports.sh
+. "$here/reports.sh"
 # make run names its files run-*, make bench bench-*.
 name=${GFX_POOL_BENCH_NAME:-bench}
 csv=$build/$name.csv lat=$build/$name-latency.csv svg=$build/$name.svg
@@ -50,7 +52,7 @@ rc=0 splits=0
 # boot <name> <kernel args> <more bench args> [qemu args...]: one bench
 # boot; its table. More args that start with "=" replace the others.
 boot() {
-	local boot=$1 kargs=$2 more=$3 log=$build/$name-$1.log s bargs
+	local boot=$1 kargs=$2 more=$3 log=$build/$name-$1.log s bargs want got
 	shift 3
 	bargs=$args$more
 	[ "${more:0:1}" = = ] && bargs=${more:1}
@@ -73,10 +75,24 @@ boot() {
 	else
 		splits=$((splits + s))
 	fi
-	# A row that failed (a pool that did not come up, an ioctl error)
-	# fails the run, rather than leaving a figure out of the ratios.
+	# A row that failed (an ioctl error) fails the run, rather than
+	# leaving a figure out of the ratios; so does a pool that did not
+	# come up where one was asked for (the bench then runs only its
+	# stock rows, and exits 0), one that came up with gfx_pool=0, and
+	# any kernel report in the log.
 	if ! grep -q '^GFXPOOL-BENCH: exit status 0' <(sed 's/\r$//' "$log"); then
 		echo "$boot: gfx_pool-bench failed; see $log" >&2
+		rc=1
+	fi
+	want=on got=off
+	[[ " $kargs " == *" gfx_pool=0 "* ]] && want=off
+	grep -q '^GFXPOOL-STATS: ' "$log" && got=on
+	if [ "$want" != "$got" ]; then
+		echo "$boot: the pool is $got with $kargs; see $log" >&2
+		rc=1
+	fi
+	if ! no_reports "$log" >&2; then
+		echo "$boot: kernel reports above; see $log" >&2
 		rc=1
 	fi
 }
@@ -100,26 +116,28 @@ ratio() {
 # median_ratio <rounds> <boot A> <row A> <boot B> <row B> [pages]: for
 # each round (%d in a boot's name), row A of boot A over row B of boot B
 # (rows as method:domain:variant), at [pages] or the largest size both
-# have. Prints "<median of the rounds>|<each round's>|<each round's, with
-# its ns/page>|<pages>", or nothing if no round has both rows.
+# have in round 1. Prints "<median of the rounds>|<each round's>|<each
+# round's, with its ns/page>|<pages>", or nothing unless every round has
+# both rows (a boot that failed fails the run in boot()).
 median_ratio() {
 	awk -F, -v nr="$1" -v ba="$2" -v ra="$3" -v bb="$4" -v rb="$5" \
 	    -v pages="${6:-}" '
 	NR > 1 { v[$1 ":" $2 ":" $3 ":" $4 ":" $5] = $6 }
 	END {	k = 0; l = ""; lns = ""
+		n = pages
+		a = sprintf(ba, 1) ":" ra; b = sprintf(bb, 1) ":" rb
+		if (n == "")
+			for (key in v)
+				if (substr(key, 1, length(a) + 1) == a ":") {
+					p = substr(key, length(a) + 2)
+					if ((b ":" p) in v && p + 0 > n + 0)
+						n = p
+				}
 		for (i = 1; i <= nr; i++) {
 			a = sprintf(ba, i) ":" ra; b = sprintf(bb, i) ":" rb
-			n = pages
-			if (n == "")
-				for (key in v)
-					if (substr(key, 1, length(a) + 1) == a ":") {
-						p = substr(key, length(a) + 2)
-						if ((b ":" p) in v && p + 0 > n + 0)
-							n = p
-					}
 			x = v[a ":" n]; y = v[b ":" n]
 			if (!x || !y)
-				continue
+				exit
 			r[++k] = x / y; np = n
 			l = l sprintf("%s%.2f", k > 1 ? " " : "", x / y)
 			lns = lns sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", x / y, x, y)

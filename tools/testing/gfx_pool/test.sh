@@ -44,6 +44,8 @@ set -uo pipefail
 build=$(realpath "$1") ksrc=$(realpath "$2")
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tools/testing/gfx_pool/reports.sh
+. "$here/reports.sh"
 initrd=$build/initramfs.cpio
 passed=0 failed=0 skipped=0 kunit_skipped=0
 # Every failure by name, repeated at the end: CI shows only the tail.
@@ -84,6 +86,9 @@ count_kunit() {	# count_kunit <log>
 	f=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*failed: \([0-9]*\).*/\1/p')
 	s=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*skipped: \([0-9]*\).*/\1/p')
 	c=$(echo "$out" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: .*crashed: \([0-9]*\).*/\1/p')
+	# This log's, whatever happens: never the last stage's skips.
+	kunit_skipped=${s:-0}
+	kunit_log=$1
 	if [ -z "$p" ]; then
 		fail "KUnit results missing from $1"
 		return
@@ -96,8 +101,6 @@ count_kunit() {	# count_kunit <log>
 $(echo "$out" | grep -E '\[(FAILED|CRASHED)\]' | sed "s|^|  $(basename "$1"): |")"
 	fi
 	skipped=$((skipped + ${s:-0}))
-	kunit_skipped=${s:-0}
-	kunit_log=$1
 	echo "KUnit: passed $p, failed ${f:-0}, crashed ${c:-0}, skipped ${s:-0}"
 }
 
@@ -184,57 +187,11 @@ no_selftest_skips() {
 	[ "$selftest_skipped" -eq 0 ] || { echo "$selftest_skipped selftests skipped"; return 1; }
 }
 
-# Reports that a clean run must not have. The KUnit cases that warn on
-# purpose are listed, with the reason, in expected-warnings: a WARNING
-# belongs to the case whose result line follows it, and is a report
-# unless that case is listed. Every line that names our files counts.
-reports() {	# reports <log>
-	tr -d '\r' < "$1" |
-	awk -v list="$here/expected-warnings" '
-	BEGIN {
-		while ((getline line < list) > 0)
-			if (line !~ /^#/ && line != "")
-				want[line] = 1
-	}
-	/BUG:|Oops|KASAN|WARNING:|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Kernel panic|rcu: INFO|detected stall|blocked for more than|page allocation failure|soft lockup|hard LOCKUP|general protection fault|GFXPOOL-HOST: guest stopped/ {
-		pending[++np] = $0
-		warns += /WARNING:/
-		next
-	}
-	# A KUnit result line: what was printed since belongs to this case.
-	/^[[:space:]]*(not )?ok [0-9]+ / {
-		name = $0
-		sub(/^[[:space:]]*(not )?ok [0-9]+ /, "", name)
-		sub(/ .*/, "", name)
-		for (i = 1; i <= np; i++) {
-			if ((name in want) && pending[i] ~ /WARNING:/)
-				warned[name] = 1
-			else
-				print pending[i]
-		}
-		np = 0
-		if (name in want)
-			ran[name] = 1
-		next
-	}
-	/^GFXPOOL: warn_count: [0-9]+$/ { count = $3 }
-	/PM: Image loading done|^GFXPOOL: hibernating/ { resumed = 1 }
-	END {
-		for (i = 1; i <= np; i++)
-			print pending[i]
-		for (name in ran)
-			if (!(name in warned))
-				print "expected a warning in KUnit case " name ", none came"
-		# A restored image brings its own count along: not comparable.
-		if (count != "" && !resumed && count != warns)
-			print "the kernel counted " count " warnings, the log has " warns
-	}'
-}
-
-no_reports() {
-	local r
-	r=$(reports "$1")
-	[ -z "$r" ] || { echo "$r" | head -n 20; return 1; }
+# A boot that only a few lines of its log are checked for: it must also
+# have run to the end of /init, and without a report.
+ran_clean() {	# ran_clean <what> <log>
+	check "$1: the guest ran to the end" grep -aq '^GFXPOOL: end' "$2"
+	check "$1: no kernel warnings" no_reports "$2"
 }
 
 boot() {	# boot <stage> <bzImage> "<kernel args>" [qemu args...]
@@ -309,6 +266,8 @@ params_stage() {
 	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
 		"kunit.enable=0 gfxpool_mode=none $args"
 	check "params: refused by the parser: boots" grep -q '^GFXPOOL: end' "$log"
+	check "params: refused by the parser: no kernel warnings" \
+		no_reports "$log"
 	while IFS='|' read -r value msg; do
 		check "params: gfx_pool=$value says \"$msg\"" \
 			grep -qF "gfx_pool: $msg" "$log"
@@ -324,6 +283,8 @@ params_stage() {
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
 			"kunit.enable=0 gfxpool_mode=none gfx_pool=$value"
 		check "params: gfx_pool=$value boots" grep -q '^GFXPOOL: end' "$log"
+		check "params: gfx_pool=$value: no kernel warnings" \
+			no_reports "$log"
 		check "params: gfx_pool=$value says \"$msg\"" \
 			grep -qF "gfx_pool: $msg" "$log"
 		check "params: gfx_pool=$value leaves the pool off" \
@@ -349,6 +310,8 @@ params_stage() {
 		"kunit.enable=0 gfxpool_mode=none $args"
 	check "params: run-time parameters refused: boots" \
 		grep -q '^GFXPOOL: end' "$log"
+	check "params: run-time parameters refused: no kernel warnings" \
+		no_reports "$log"
 	check "params: a later good gfx_pool= wins over an earlier bad one" \
 		grep -q 'gfx_pool: reserved 64 MiB' "$log"
 	while IFS='|' read -r param default msg; do
@@ -379,6 +342,7 @@ params_stage() {
 	fi
 	check "params: gfx_pool.pcp=0 leaves the per-CPU lists off" \
 		stats_line "$log" "pcp: no"
+	ran_clean "params: gfx_pool=66M@0x10200000" "$log"
 	# A fixed range across the middle of RAM, where KASLR would often
 	# put the kernel: the decompressor keeps out of it, every boot.
 	local where="" at
@@ -393,6 +357,7 @@ params_stage() {
 			grep -q 'gfx_pool: reserved 768 MiB at 0x0000000010000000' "$log"
 		check "params: KASLR boot $i put the kernel code outside [256M, 1G)" \
 			outside_range "$at" 0x10000000 0x40000000
+		ran_clean "params: KASLR boot $i" "$log"
 	done
 	# Proof that KASLR was on at all: the kernel moved between boots.
 	check "params: KASLR put the kernel at more than one address ($where )" \
@@ -545,6 +510,9 @@ make_kdump_initrd() {	# make_kdump_initrd <out>
 # Split the kdump stage's log in two: the crashed kernel, up to the
 # crash it asked for, and the capture kernel, from its first line.
 split_kdump_log() {	# split_kdump_log <log>
+	# Never last run's halves: a capture kernel that did not boot leaves
+	# its half empty.
+	rm -f "${1%.log}-crashed.log" "${1%.log}-capture.log"
 	tr -d '\r' < "$1" | awk -v a="${1%.log}-crashed.log" -v b="${1%.log}-capture.log" '
 		/sysrq: Trigger a crash/ { crashed = 1 }
 		/Linux version / { boots++ }
@@ -1028,6 +996,8 @@ run_stage() {	# run_stage <stage>
 		split_kdump_log "$log"
 		check "kdump: no kernel warnings before the crash" \
 			no_reports "${log%.log}-crashed.log"
+		check "kdump: the capture kernel's log is there" \
+			[ -s "${log%.log}-capture.log" ]
 		check "kdump: no kernel warnings in the capture kernel" \
 			no_reports "${log%.log}-capture.log"
 		;;
@@ -1040,6 +1010,7 @@ run_stage() {	# run_stage <stage>
 		echo "=== stage lend: gfx_pool=0 -m 1536M (reference)"
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
 			"kunit.enable=0 gfxpool_mode=none gfx_pool=0" -m 1536M
+		ran_clean "lend: reference boot" "$log"
 		ref=$(memavailable "$log")
 		boot lend "$kernel" "gfx_pool=512M kunit.filter_glob=gfx_pool_lend.*" \
 			-m 1536M
@@ -1069,7 +1040,7 @@ run_stage() {	# run_stage <stage>
 			off_512m "$(sed -n 's/\r$//; s/.*gfx_pool: reserved 512 MiB at 0x\([0-9a-f]*\).*/\1/p' "$log")"
 		check "lend: the fallback region lends" \
 			grep -q 'gfx_pool: 256 blocks of 2M ready at .*, lent until needed' "$log"
-		check "lend: fallback boot: no kernel warnings" no_reports "$log"
+		ran_clean "lend: fallback boot" "$log"
 		;;
 	grow-only)
 		# No region: every page comes from blocks grown from the page
@@ -1165,7 +1136,7 @@ run_stage() {	# run_stage <stage>
 		check "numa: gfx_pool=256M puts 128 MiB on each node" all_grep "$log" \
 			'gfx_pool: reserved 128 MiB at .* on node 0' \
 			'gfx_pool: reserved 128 MiB at .* on node 1'
-		check "numa: gfx_pool=256M: no kernel warnings" no_reports "$log"
+		ran_clean "numa: gfx_pool=256M" "$log"
 		# Unequal nodes: a share over half of a node's memory is
 		# refused on that node, and the others keep theirs.
 		log=$build/test-numa-unequal.log
