@@ -214,7 +214,7 @@ static int gfx_pool_reset_wb(unsigned long addr, enum gfx_pool_domain to)
  * with its memtype held, and must not be handed out before
  * gfx_pool_repair() puts it back to WB (@block->broken says how).
  */
-int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
+VISIBLE_IF_KUNIT int __gfx_pool_demote_gbpage(struct gfx_pool_block *block)
 {
 	unsigned long addr = gfx_pool_block_addr(block);
 	int ret;
@@ -237,6 +237,14 @@ int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
 	}
 	atomic_long_inc(&gfx_pool.gbpage_demotions);
 	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(__gfx_pool_demote_gbpage);
+
+/* KUnit may stand in for it, to see the scope the caller's gfp put around. */
+int gfx_pool_demote_gbpage(struct gfx_pool_block *block)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_demote_gbpage, block);
+	return __gfx_pool_demote_gbpage(block);
 }
 
 /* === Zeroing ============================================================= */

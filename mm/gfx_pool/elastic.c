@@ -343,8 +343,7 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_cma_alloc);
 /*
  * Take back a lent block of the region (two, aligned, for an order-10
  * allocation): cma_alloc() migrates what the page allocator put there.
- * It allocates with GFP_KERNEL; a caller that may not enter the
- * filesystem or do I/O gets that honoured through the scope API.
+ * Context: within gfx_pool_grow()'s scope.
  * Return: true if blocks came in.
  */
 static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
@@ -354,23 +353,14 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	struct gfx_pool_region *region = node->region;
 	unsigned long nr = 1UL << border;
 	struct gfx_pool_block *block;
-	unsigned int scope = 0;
 	struct page *page = NULL;
 
 	lockdep_assert_held(&node->convert_lock);
 	if (!IS_ENABLED(CONFIG_CMA) || !region ||
 	    atomic_long_read(&region->nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
 		return false;
-	if (!(gfp & __GFP_IO))
-		scope = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		scope = memalloc_nofs_save();
 	if (!gfx_pool_should_fail(GFX_POOL_FAIL_TAKE_BACK, nr << PAGE_SHIFT))
 		page = gfx_pool_cma_alloc(region, nr, border);
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(scope);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(scope);
 	if (!page) {
 		atomic_long_inc(&gfx_pool.take_back_failures);
 		return false;
@@ -400,13 +390,30 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
  * WB, wholly free and on @node's lists when this returns true; the
  * caller's conversion takes them from there.
  *
+ * cma_alloc()'s migration, and CPA's split of a 1G direct-map page when
+ * a block comes in inside one, allocate with GFP_KERNEL: a caller that
+ * may not enter the filesystem or do I/O gets that honoured through the
+ * scope API, over all of it.
+ *
  * Context: Process context, @node's convert_lock held.
  * Return: true if blocks came in.
  */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 {
-	return gfx_pool_take_back(node, gfp, order) ||
-	       gfx_pool_grow_alloc(node, gfp, order);
+	unsigned int scope = 0;
+	bool ret;
+
+	if (!(gfp & __GFP_IO))
+		scope = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
+		scope = memalloc_nofs_save();
+	ret = gfx_pool_take_back(node, gfp, order) ||
+	      gfx_pool_grow_alloc(node, gfp, order);
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(scope);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(scope);
+	return ret;
 }
 
 /* === Warm blocks ========================================================= */

@@ -476,6 +476,9 @@ void __gfx_pool_block_broken(struct gfx_pool_node *node,
 			     struct gfx_pool_block *block);
 unsigned long gfx_pool_repair(void);
 int gfx_pool_demote_gbpage(struct gfx_pool_block *block);
+#if IS_ENABLED(CONFIG_KUNIT)
+int __gfx_pool_demote_gbpage(struct gfx_pool_block *block);
+#endif
 void __init gfx_pool_list_blocks(void);
 int __init gfx_pool_slot_init(void);
 void __init gfx_pool_slot_exit(void);

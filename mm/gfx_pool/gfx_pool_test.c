@@ -2345,6 +2345,20 @@ static unsigned int gfp_bits(gfp_t gfp)
 	return (__force unsigned int)gfp;
 }
 
+/* The reclaim scope each allocating step saw, for the stubs that look. */
+struct alloc_scopes {
+	unsigned int cma, demote;
+};
+
+static int demote_gbpage_scope(struct gfx_pool_block *block)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct alloc_scopes *scope = test->priv;
+
+	scope->demote = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
+	return __gfx_pool_demote_gbpage(block);
+}
+
 /*
  * Growth asks the page allocator lightly: the caller's reclaim and I/O
  * rules, on the node, one try, no reserves, no warning. A pool wholly
@@ -2357,6 +2371,7 @@ static void gfx_pool_grow_test_gfp(struct kunit *test)
 	const gfp_t light = __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN |
 			    __GFP_NOMEMALLOC;
 	bool below = gfx_pool.nr_regions > 0;
+	struct alloc_scopes scope;
 	struct page *page;
 	unsigned int r;
 	gfp_t gfp;
@@ -2379,9 +2394,20 @@ static void gfx_pool_grow_test_gfp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfp_bits(gfp), gfp_bits(GFP_NOFS | light));
 
 	grow_setup(test, 1);
-	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	/*
+	 * Growing under GFP_NOFS: the block comes in (and would be split
+	 * out of a 1G page) within the caller's scope.
+	 */
+	test->priv = &scope;
+	scope.demote = UINT_MAX;
+	kunit_activate_static_stub(test, gfx_pool_demote_gbpage,
+				   demote_gbpage_scope);
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOFS, 0);
+	kunit_deactivate_static_stub(test, gfx_pool_demote_gbpage);
+	test->priv = NULL;
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_FALSE(test, in_region(page));
+	KUNIT_EXPECT_EQ(test, scope.demote, PF_MEMALLOC_NOFS);
 	if (below)
 		KUNIT_EXPECT_LE(test, PFN_PHYS(page_to_pfn(page) + 1),
 				(phys_addr_t)SZ_4G);
@@ -2578,16 +2604,18 @@ static struct page *cma_alloc_scope(struct gfx_pool_region *region,
 				    unsigned long nr, unsigned int order)
 {
 	struct kunit *test = kunit_get_current_test();
-	unsigned int *scope = test->priv;
+	struct alloc_scopes *scope = test->priv;
 
-	*scope = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
+	scope->cma = current->flags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS);
 	return cma_alloc(region->cma, nr, order, true);
 }
 
 /*
- * Taking a block back migrates, which may start I/O: a caller that may
- * not (GFP_NOIO), or may not enter the filesystem (GFP_NOFS), gets that
- * honoured around cma_alloc() through the scope API, and only there.
+ * Taking a block back migrates, which may start I/O, and a block that
+ * comes in inside a 1G direct-map page has CPA split it, which allocates
+ * a page table: a caller that may not do I/O (GFP_NOIO), or may not enter
+ * the filesystem (GFP_NOFS), gets that honoured around both through the
+ * scope API, and only while the pool brings blocks in.
  */
 static void gfx_pool_lend_test_take_back_scope(struct kunit *test)
 {
@@ -2601,21 +2629,29 @@ static void gfx_pool_lend_test_take_back_scope(struct kunit *test)
 	};
 	struct gfx_pool_held_blocks *held;
 	struct gfx_pool_block *block;
-	unsigned int scope, i;
+	struct alloc_scopes scope;
 	struct grow_ctx *ctx;
 	struct page *page;
+	unsigned int i;
 
 	block = lend_one_block(test, &held, &ctx);
 	test->priv = &scope;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		scope = UINT_MAX;
+		scope.cma = UINT_MAX;
+		scope.demote = UINT_MAX;
 		kunit_activate_static_stub(test, gfx_pool_cma_alloc,
 					   cma_alloc_scope);
+		kunit_activate_static_stub(test, gfx_pool_demote_gbpage,
+					   demote_gbpage_scope);
 		page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
 					    cases[i].gfp | __GFP_THISNODE, 0);
+		kunit_deactivate_static_stub(test, gfx_pool_demote_gbpage);
 		kunit_deactivate_static_stub(test, gfx_pool_cma_alloc);
 		KUNIT_ASSERT_NOT_NULL_MSG(test, page, "case %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, scope, cases[i].scope, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, scope.cma, cases[i].scope,
+				    "case %u: cma_alloc()", i);
+		KUNIT_EXPECT_EQ_MSG(test, scope.demote, cases[i].scope,
+				    "case %u: the 1G demotion", i);
 		KUNIT_EXPECT_EQ_MSG(test, current->flags &
 				    (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS), 0,
 				    "case %u: the scope outlived the call", i);
