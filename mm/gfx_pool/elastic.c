@@ -219,8 +219,11 @@ static const char *gfx_pool_gbpage_shared(const struct gfx_pool_block *block)
 	return " (it also maps memory outside the pool)";
 }
 
-/* A block comes in: demoted from 1G if need be, WB and on the lists. */
-static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
+/*
+ * A block comes in: demoted from 1G if need be, WB and on the lists.
+ * Return: false if the demotion failed and the block is broken instead.
+ */
+static bool gfx_pool_block_comes_in(struct gfx_pool_node *node,
 				    struct gfx_pool_block *block,
 				    const char *how)
 {
@@ -239,11 +242,13 @@ static void gfx_pool_block_comes_in(struct gfx_pool_node *node,
 				   ret < 0 ? GFX_POOL_BROKEN : GFX_POOL_WB,
 				   false);
 	spin_unlock_irqrestore(&node->lock, flags);
+	return ret >= 0;
 }
 
 /*
  * Take blocks for an allocation from the page allocator, within the
- * limit. Return: true if @node grew.
+ * limit. Return: true if @node grew by blocks it can use: not if one
+ * broke as it came in.
  */
 static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 				unsigned int order)
@@ -254,6 +259,7 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	gfp_t meta_gfp = (gfp & GFP_KERNEL) | __GFP_NOWARN;
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
+	bool usable = true;
 	int ret;
 
 	lockdep_assert_held(&node->convert_lock);
@@ -302,12 +308,12 @@ static bool gfx_pool_grow_alloc(struct gfx_pool_node *node, gfp_t gfp,
 			min_t(unsigned int,
 			      arch_gfx_pool_map_shift(gfx_pool_block_addr(block)),
 			      GFX_POOL_BLOCK_SHIFT);
-		gfx_pool_block_comes_in(node, block, "grow");
+		usable &= gfx_pool_block_comes_in(node, block, "grow");
 	}
 	trace_gfx_pool_block_grown(page_to_pfn(page), border, node->nid);
 	atomic_long_add(span, &gfx_pool.grown_total);
 	count_vm_events(GFX_POOL_BLOCK_GROWN, span);
-	return true;
+	return usable;
 
 out_erase:
 	for (i = 0; i < stored; i++)
@@ -344,7 +350,8 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_cma_alloc);
  * Take back a lent block of the region (two, aligned, for an order-10
  * allocation): cma_alloc() migrates what the page allocator put there.
  * Context: within gfx_pool_grow()'s scope.
- * Return: true if blocks came in.
+ * Return: true if blocks came in that can be used: not if one broke as it
+ * came in (its 1G demotion failed), so that the caller grows instead.
  */
 static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 			       unsigned int order)
@@ -354,6 +361,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	unsigned long nr = 1UL << border;
 	struct gfx_pool_block *block;
 	struct page *page = NULL;
+	bool usable = true;
 
 	lockdep_assert_held(&node->convert_lock);
 	if (!IS_ENABLED(CONFIG_CMA) || !region ||
@@ -370,13 +378,14 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 		block = gfx_pool_pfn_to_block(page_to_pfn(page) +
 					      (i << GFX_POOL_BLOCK_ORDER));
 		block->lent = false;
-		gfx_pool_block_comes_in(node, block, "take a block back");
+		usable &= gfx_pool_block_comes_in(node, block,
+						  "take a block back");
 	}
 	trace_gfx_pool_block_taken_back(page_to_pfn(page), border, node->nid);
 	atomic_long_sub(nr >> GFX_POOL_BLOCK_ORDER, &region->nr_lent);
 	atomic_long_add(nr >> GFX_POOL_BLOCK_ORDER, &gfx_pool.taken_back_total);
 	count_vm_events(GFX_POOL_BLOCK_TAKEN_BACK, nr >> GFX_POOL_BLOCK_ORDER);
-	return true;
+	return usable;
 }
 
 /**
@@ -396,7 +405,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
  * scope API, over all of it.
  *
  * Context: Process context, @node's convert_lock held.
- * Return: true if blocks came in.
+ * Return: true if blocks came in that the allocation can use.
  */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 {

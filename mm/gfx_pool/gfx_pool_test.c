@@ -2689,6 +2689,45 @@ static void gfx_pool_lend_test_take_back_first(struct kunit *test)
 	gfx_pool_free_pages(page, 0);
 }
 
+/* A 1G demotion that fails for a region block, as a CPA split may. */
+static int demote_gbpage_fail(struct gfx_pool_block *block)
+{
+	if (block->grown)
+		return __gfx_pool_demote_gbpage(block);
+	block->broken = GFX_POOL_BROKEN_ENTER | GFX_POOL_WC;
+	return -ENOMEM;
+}
+
+/*
+ * A lent block that breaks as it comes back (its 1G demotion failed) is
+ * no block to allocate from: the allocation grows instead of failing,
+ * and a repair puts the broken block back to use.
+ */
+static void gfx_pool_lend_test_take_back_broken(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct grow_ctx *ctx;
+	struct page *page;
+	bool broken;
+
+	block = lend_one_block(test, &held, &ctx);
+	gfx_pool_set_grow_limit(1);
+	kunit_activate_static_stub(test, gfx_pool_demote_gbpage,
+				   demote_gbpage_fail);
+	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	kunit_deactivate_static_stub(test, gfx_pool_demote_gbpage);
+	broken = READ_ONCE(block->broken);
+	gfx_pool_repair();
+	KUNIT_EXPECT_TRUE(test, broken);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, page,
+				  "a broken take-back counted as a block come in");
+	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_to_block(page_to_pfn(page))->grown);
+	gfx_pool_free_pages(page, 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(block->broken));
+}
+
 #ifdef CONFIG_MEMORY_FAILURE
 /*
  * A region block with a page poisoned while the block was wholly free is
@@ -4720,6 +4759,7 @@ static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
 	KUNIT_CASE(gfx_pool_lend_test_atomic),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_first),
+	KUNIT_CASE(gfx_pool_lend_test_take_back_broken),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_scope),
 	KUNIT_CASE(gfx_pool_lend_test_region_last),
 	KUNIT_CASE(gfx_pool_lend_test_group),
