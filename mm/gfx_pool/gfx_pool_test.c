@@ -4907,9 +4907,9 @@ static void restored_over(struct kunit *test, struct page *page,
 }
 
 /*
- * The free @page left as a restore leaves it, restore_early's marking
- * done if @mark, then allocated again with @gfp: the pool's one free page,
- * so it must come back.
+ * The free @page left as a restore leaves it, the marking after a restore
+ * (the syscore resume callback's) done if @mark, then allocated again
+ * with @gfp: the pool's one free page, so it must come back.
  */
 static void restore_take(struct kunit *test, struct page *page,
 			 enum gfx_pool_domain domain, bool mark, gfp_t gfp)
@@ -4925,8 +4925,9 @@ static void restore_take(struct kunit *test, struct page *page,
 /*
  * After a restore, free pages hold whatever the boot kernel left there,
  * and the dirty bits that came with the image say nothing about that:
- * restore_early marks every page dirty (gfx_pool_mark_all_dirty()), so
- * that the next zeroing allocation zeroes it. Zeroing means __GFP_ZERO,
+ * the syscore resume callback marks every page dirty
+ * (gfx_pool_mark_all_dirty()), so that the next zeroing allocation
+ * zeroes it. Zeroing means __GFP_ZERO,
  * and with init_on_alloc=1 (stage init-on) every allocation. The pool's
  * one free page is left as a restore leaves it, three times: unmarked
  * first (the control: the pool trusts its bit and hands the data out),
