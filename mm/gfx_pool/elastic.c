@@ -409,19 +409,14 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
  */
 bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 {
-	unsigned int scope = 0;
+	unsigned int scope;
 	bool ret;
 
-	if (!(gfp & __GFP_IO))
-		scope = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		scope = memalloc_nofs_save();
+	scope = memalloc_flags_save(!(gfp & __GFP_IO) ? PF_MEMALLOC_NOIO :
+				    !(gfp & __GFP_FS) ? PF_MEMALLOC_NOFS : 0);
 	ret = gfx_pool_take_back(node, gfp, order) ||
 	      gfx_pool_grow_alloc(node, gfp, order);
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(scope);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(scope);
+	memalloc_flags_restore(scope);
 	return ret;
 }
 

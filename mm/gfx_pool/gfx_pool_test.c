@@ -4972,6 +4972,7 @@ struct restore_pcp {
 	enum gfx_pool_domain domain;
 	int nid;
 	struct page *first, *second;
+	unsigned long listed;	/* on the list after the first */
 };
 
 /* On a CPU of @a->nid: fill its list, a restore's marking, take again. */
@@ -4981,6 +4982,7 @@ static long restore_pcp_fn(void *data)
 	const gfp_t gfp = GFP_NOWAIT | __GFP_THISNODE;
 
 	a->first = gfx_pool_alloc_pages(a->nid, a->domain, gfp, 0);
+	a->listed = gfx_pool_pcp_count(a->domain);
 	gfx_pool_mark_all_dirty();
 	a->second = gfx_pool_alloc_pages(a->nid, a->domain, gfp | __GFP_ZERO,
 					 0);
@@ -5027,6 +5029,9 @@ static void gfx_pool_pm_test_restore_dirty_pcp(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, restore_pcp_fn, &a), 0);
 	KUNIT_ASSERT_NOT_NULL(test, a.first);
 	KUNIT_ASSERT_NOT_NULL(test, a.second);
+	/* Else the second came from its block, and the case proves nothing. */
+	KUNIT_EXPECT_EQ_MSG(test, a.listed, 1,
+			    "the first allocation did not leave the other page on the list");
 	/* The two pages left free, in either order. */
 	KUNIT_EXPECT_TRUE(test, a.first == page[0] || a.first == page[1]);
 	KUNIT_EXPECT_TRUE(test, a.second == page[0] || a.second == page[1]);

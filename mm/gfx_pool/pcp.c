@@ -175,6 +175,29 @@ void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain)
 }
 
 /*
+ * Lock @pcp, another CPU's lists or this one's, without pinning: spin on
+ * its lock, with interrupts off where GFX_POOL_PCP_IRQS_OFF says, against
+ * the owner's own fast path in an interrupt.
+ */
+static void gfx_pool_pcp_lock(struct gfx_pool_pcp *pcp,
+			      unsigned long *UP_flags)
+	__acquires(&pcp->lock)
+{
+	if (GFX_POOL_PCP_IRQS_OFF)
+		local_irq_save(*UP_flags);
+	spin_lock(&pcp->lock);
+}
+
+static void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp,
+				unsigned long UP_flags)
+	__releases(&pcp->lock)
+{
+	spin_unlock(&pcp->lock);
+	if (GFX_POOL_PCP_IRQS_OFF)
+		local_irq_restore(UP_flags);
+}
+
+/*
  * Give every page of @cpu's lists back, if it is a CPU of node @nid (or
  * any, for %NUMA_NO_NODE). Unless @sure, lists that look empty are not
  * locked: a page that comes onto one meanwhile stays, which only an
@@ -195,16 +218,12 @@ static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
 	if (!n && !sure)
 		return 0;
 	n = 0;
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_save(UP_flags);
-	spin_lock(&pcp->lock);
+	gfx_pool_pcp_lock(pcp, &UP_flags);
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
 		n += pcp->count[d];
 		gfx_pool_pcp_give(pcp, d, GFX_POOL_PCP_HIGH);
 	}
-	spin_unlock(&pcp->lock);
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_restore(UP_flags);
+	gfx_pool_pcp_unlock(pcp, UP_flags);
 	return n;
 }
 
@@ -247,15 +266,11 @@ void gfx_pool_pcp_mark_dirty(void)
 
 	for_each_possible_cpu(cpu) {
 		pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
-		if (GFX_POOL_PCP_IRQS_OFF)
-			local_irq_save(UP_flags);
-		spin_lock(&pcp->lock);
+		gfx_pool_pcp_lock(pcp, &UP_flags);
 		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 			for (i = 0; i < pcp->nr_runs[d]; i++)
 				pcp->run[d][i].dirty = true;
-		spin_unlock(&pcp->lock);
-		if (GFX_POOL_PCP_IRQS_OFF)
-			local_irq_restore(UP_flags);
+		gfx_pool_pcp_unlock(pcp, UP_flags);
 	}
 }
 

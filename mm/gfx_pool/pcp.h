@@ -113,7 +113,7 @@ static inline struct page *gfx_pool_pcp_alloc(int nid,
 	/*
 	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
 	 * each list under it after turning them off, so no page comes onto
-	 * a list once it is drained.
+	 * a list once it is drained. The node only now, pinned.
 	 */
 	if (!READ_ONCE(gfx_pool_pcp_on) || nid != numa_mem_id()) {
 		spin_unlock(&pcp->lock);
