@@ -142,8 +142,6 @@ median_ratio() {
 			l = l sprintf("%s%.2f", k > 1 ? " " : "", x / y)
 			lns = lns sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", x / y, x, y)
 		}
-		if (!k)
-			exit
 		for (i = 1; i <= k; i++)
 			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
 				t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
@@ -151,6 +149,16 @@ median_ratio() {
 		m = int((k + 1) / 2)
 		printf "%.2f|%s|%s|%d\n", k % 2 ? r[m] : (r[m] + r[m + 1]) / 2,
 		       l, lns, np }' "$csv"
+}
+
+# median_line <what> <label> <median_ratio args...>: the ratio line of
+# a median over rounds, each round's with its ns/page after it.
+median_line() {
+	local what=$1 label=$2 m l n
+	shift 2
+	IFS='|' read -r m _ l n < <(median_ratio "$@")
+	[ -z "${m:-}" ] ||
+		echo "ratio: $what: ${m}x ($n pages; $label, ns/page: $l)"
 }
 
 # scaling <domain> <threads>: the smp4 boot's per-thread cost with that
@@ -239,19 +247,16 @@ done
 # rounds' ratios, the rounds' own after it.
 for big in 1G 8G; do
 	for v in warm warm_nopcp warm_o10; do
-		IFS='|' read -r m _ l n < <(median_ratio 3 "size-$big-%d" \
-			"pool:WC:$v" "size-64M-%d" "pool:WC:$v")
-		[ -n "${m:-}" ] &&
-			echo "ratio: gfx_pool WC $v, pool of $big / pool of 64M: ${m}x ($n pages; rounds, ns/page: $l)"
+		median_line "gfx_pool WC $v, pool of $big / pool of 64M" rounds \
+			3 "size-$big-%d" "pool:WC:$v" "size-64M-%d" "pool:WC:$v"
 	done
 done
 # The warm rows of each warm-<i> boot against its alloc_page() rows, and
 # zeroed NP and UC pages against zeroed WC ones: the median boot's ratio,
 # each boot's after it.
 warm_ratio() {	# warm_ratio <what> <row A> <row B>
-	IFS='|' read -r m _ l n < <(median_ratio 5 "warm-%d" "$2" "warm-%d" "$3")
-	[ -n "${m:-}" ] &&
-		echo "ratio: $1, median of five boots: ${m}x ($n pages; boots, ns/page: $l)"
+	median_line "$1, median of five boots" boots 5 "warm-%d" "$2" \
+		"warm-%d" "$3"
 }
 for d in WC UC; do
 	warm_ratio "gfx_pool $d warm / alloc_page" "pool:$d:warm" \
