@@ -152,7 +152,7 @@ run: kernel initramfs
 bench: kernel initramfs bench-deps
 	@$(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
 		$(BUILD)/initramfs.cpio $(RUN_POOL) $(BENCH_ARGS) --plot \
-		default warm cpu-max no-pool smp4 ttm frag frag-stock sizes
+		default warm cpu-max no-pool scale ttm frag frag-stock sizes
 
 # <target>-deps: the packages only `make <target>` needs, installed as
 # deps installs DEB_PACKAGES (gnuplot draws build/bench.svg).
