@@ -614,6 +614,7 @@ static void test_gfx_pool_stress_slice(struct test_gfx_pool_stress_state *st,
 
 /**
  * struct test_gfx_pool_file - one open file and its buffer
+ * @link: on test_gfx_pool_files while the file is open.
  * @lock: protects everything below.
  * @pages: the buffer, or NULL.
  * @npages: its size.
@@ -625,11 +626,12 @@ static void test_gfx_pool_stress_slice(struct test_gfx_pool_stress_state *st,
  * @faults: pages the fault handler mapped.
  * @kernel_faults: those of them that the kernel faulted, in copy_to_user().
  * @map: this file's mappings, registered with gfx_pool.
- * @free_at_sleep: on test_gfx_pool_free_at_sleep, if the buffer is to be
- *	freed when suspend or hibernation begins.
+ * @free_at_sleep: the buffer is to be freed when suspend or hibernation
+ *	begins.
  * @stress: what TEST_GFX_POOL_STRESS holds for this file, or NULL.
  */
 struct test_gfx_pool_file {
+	struct list_head link;
 	struct mutex lock;	/* protects the fields below */
 	struct page **pages;
 	unsigned long npages;
@@ -641,16 +643,17 @@ struct test_gfx_pool_file {
 	u64 faults;
 	u64 kernel_faults;
 	struct gfx_pool_mapping map;
-	struct list_head free_at_sleep;
+	bool free_at_sleep;
 	struct test_gfx_pool_stress_state *stress;
 };
 
 /*
- * Files whose buffer goes away when the system goes to sleep. Lock order:
- * test_gfx_pool_free_at_sleep_lock, then a file's lock.
+ * Every open file, for the sleep callbacks to find the buffers that are
+ * to go. Whether one is to go is the file's own, under its lock, set with
+ * the buffer. Lock order: test_gfx_pool_files_lock, then a file's lock.
  */
-static LIST_HEAD(test_gfx_pool_free_at_sleep);
-static DEFINE_MUTEX(test_gfx_pool_free_at_sleep_lock);
+static LIST_HEAD(test_gfx_pool_files);
+static DEFINE_MUTEX(test_gfx_pool_files_lock);
 
 static void test_gfx_pool_buf_free(struct test_gfx_pool_file *tf)
 {
@@ -676,6 +679,7 @@ static void test_gfx_pool_buf_free(struct test_gfx_pool_file *tf)
 	kvfree(tf->pages);
 	tf->pages = NULL;
 	tf->npages = 0;
+	tf->free_at_sleep = false;
 }
 
 /* The per-page path's buffer: ordinary pages, made @buf->domain one by one. */
@@ -717,6 +721,13 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 	tf->pages = kvcalloc(buf->npages, sizeof(*tf->pages), GFP_KERNEL);
 	if (!tf->pages)
 		return -ENOMEM;
+	/*
+	 * Before any page is in: a failure half way gives the pages back
+	 * through test_gfx_pool_buf_free(), which goes by these, not by
+	 * what the file's last buffer was.
+	 */
+	tf->domain = buf->domain;
+	tf->per_page = per_page;
 	if (per_page) {
 		ret = test_gfx_pool_buf_alloc_per_page(tf, buf);
 		if (ret) {
@@ -742,9 +753,8 @@ static int test_gfx_pool_buf_alloc(struct test_gfx_pool_file *tf,
 		}
 	}
 	tf->npages = buf->npages;
-	tf->domain = buf->domain;
-	tf->per_page = per_page;
 	tf->prefault = buf->flags & TEST_GFX_POOL_BUF_PREFAULT;
+	tf->free_at_sleep = buf->flags & TEST_GFX_POOL_FREE_AT_SLEEP;
 	tf->faults = 0;
 	tf->kernel_faults = 0;
 	return 0;
@@ -814,17 +824,16 @@ static atomic_long_t test_gfx_pool_resumes;
  */
 static int test_gfx_pool_pm_suspend(struct device *dev)
 {
-	struct test_gfx_pool_file *tf, *next;
+	struct test_gfx_pool_file *tf;
 
-	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-	list_for_each_entry_safe(tf, next, &test_gfx_pool_free_at_sleep,
-				 free_at_sleep) {
-		list_del_init(&tf->free_at_sleep);
+	mutex_lock(&test_gfx_pool_files_lock);
+	list_for_each_entry(tf, &test_gfx_pool_files, link) {
 		mutex_lock(&tf->lock);
-		test_gfx_pool_buf_free(tf);
+		if (tf->free_at_sleep)
+			test_gfx_pool_buf_free(tf);
 		mutex_unlock(&tf->lock);
 	}
-	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
+	mutex_unlock(&test_gfx_pool_files_lock);
 	return 0;
 }
 
@@ -956,19 +965,23 @@ static long test_gfx_pool_buf_ioctl(struct file *file, unsigned int command,
 	buf.zaps = READ_ONCE(tf->map.zaps);
 	buf.resumes = atomic_long_read(&test_gfx_pool_resumes);
 	mutex_unlock(&tf->lock);
-	if (command == TEST_GFX_POOL_FREE ||
-	    (!ret && command == TEST_GFX_POOL_ALLOC)) {
-		/* The file is on the list exactly while its buffer is to go. */
-		mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-		list_del_init(&tf->free_at_sleep);
-		if (command == TEST_GFX_POOL_ALLOC &&
-		    (buf.flags & TEST_GFX_POOL_FREE_AT_SLEEP))
-			list_add(&tf->free_at_sleep, &test_gfx_pool_free_at_sleep);
-		mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
-	}
 	if (!ret && copy_to_user(uarg, &buf, sizeof(buf)))
 		ret = -EFAULT;
 	return ret;
+}
+
+/* @prot with the caching of a buffer of @domain. */
+static pgprot_t test_gfx_pool_prot(pgprot_t prot, u64 domain)
+{
+	switch (domain) {
+	case TEST_GFX_POOL_WC:
+		return pgprot_writecombine(prot);
+	case TEST_GFX_POOL_UC:
+		return pgprot_noncached(prot);
+	default:
+		/* WB, and NP pages whose PAT type is WB. */
+		return prot;
+	}
 }
 
 /*
@@ -982,6 +995,7 @@ static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 	struct test_gfx_pool_file *tf = vma->vm_file->private_data;
 	unsigned long addr = vmf->address, i, n = 1;
 	vm_fault_t ret = VM_FAULT_NOPAGE;
+	pgprot_t prot;
 
 	down_read(&test_gfx_pool_mclk);
 	mutex_lock(&tf->lock);
@@ -989,6 +1003,13 @@ static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out_unlock;
 	}
+	/*
+	 * The caching of the buffer there is now, as TTM's fault handler
+	 * takes the BO's: the mapping may be older than the buffer (FREE,
+	 * then ALLOC in another domain). PAT would correct the PTE's
+	 * caching to the page's memtype, but not with nopat.
+	 */
+	prot = test_gfx_pool_prot(vm_get_page_prot(vma->vm_flags), tf->domain);
 	/* As ttm_bo_vm_fault_reserved(): the next pages too, within the VMA. */
 	if (tf->prefault)
 		n = min3((unsigned long)TEST_GFX_POOL_PREFAULT,
@@ -997,7 +1018,7 @@ static vm_fault_t test_gfx_pool_fault(struct vm_fault *vmf)
 	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
 		ret = vmf_insert_pfn_prot(vma, addr,
 					  page_to_pfn(tf->pages[vmf->pgoff + i]),
-					  vma->vm_page_prot);
+					  prot);
 		/* Never an error for a page after the faulting one. */
 		if (ret & VM_FAULT_ERROR) {
 			if (i)
@@ -1022,6 +1043,7 @@ static int test_gfx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct test_gfx_pool_file *tf = file->private_data;
 	unsigned long npages = vma_pages(vma);
+	u64 domain;
 	int ret = 0;
 
 	mutex_lock(&tf->lock);
@@ -1029,6 +1051,7 @@ static int test_gfx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = -ENOENT;
 	else if (vma->vm_pgoff || npages > tf->npages)
 		ret = -EINVAL;
+	domain = tf->domain;
 	mutex_unlock(&tf->lock);
 	if (ret)
 		return ret;
@@ -1040,17 +1063,7 @@ static int test_gfx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO);
-	switch (tf->domain) {
-	case TEST_GFX_POOL_WC:
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-		break;
-	case TEST_GFX_POOL_UC:
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-		break;
-	default:
-		/* WB, and NP pages whose PAT type is WB. */
-		break;
-	}
+	vma->vm_page_prot = test_gfx_pool_prot(vma->vm_page_prot, domain);
 	vma->vm_ops = &test_gfx_pool_vm_ops;
 	return 0;
 }
@@ -1063,7 +1076,6 @@ static int test_gfx_pool_open(struct inode *inode, struct file *file)
 	if (!tf)
 		return -ENOMEM;
 	mutex_init(&tf->lock);
-	INIT_LIST_HEAD(&tf->free_at_sleep);
 	/*
 	 * The files of the device share its inode's address_space: zapping
 	 * one file's buffer zaps the others' mappings too, which only costs
@@ -1071,6 +1083,9 @@ static int test_gfx_pool_open(struct inode *inode, struct file *file)
 	 */
 	tf->map.mapping = file->f_mapping;
 	gfx_pool_register_mapping(&tf->map);
+	mutex_lock(&test_gfx_pool_files_lock);
+	list_add(&tf->link, &test_gfx_pool_files);
+	mutex_unlock(&test_gfx_pool_files_lock);
 	file->private_data = tf;
 	return 0;
 }
@@ -1080,9 +1095,9 @@ static int test_gfx_pool_release(struct inode *inode, struct file *file)
 	struct test_gfx_pool_file *tf = file->private_data;
 
 	gfx_pool_unregister_mapping(&tf->map);
-	mutex_lock(&test_gfx_pool_free_at_sleep_lock);
-	list_del_init(&tf->free_at_sleep);
-	mutex_unlock(&test_gfx_pool_free_at_sleep_lock);
+	mutex_lock(&test_gfx_pool_files_lock);
+	list_del(&tf->link);
+	mutex_unlock(&test_gfx_pool_files_lock);
 	mutex_lock(&tf->lock);
 	test_gfx_pool_buf_free(tf);
 	test_gfx_pool_frag_free(tf);

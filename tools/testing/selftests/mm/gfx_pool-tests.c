@@ -1139,6 +1139,41 @@ TEST_F(gfx_pool, bad_buffers)
 	EXPECT_EQ(in_use, pool_pages_in_use());
 }
 
+/*
+ * A pool buffer that fails half way gives what it took back to the pool,
+ * whatever the file's buffer before it was: here a per-page WB one, whose
+ * pages went back to the page allocator.
+ */
+TEST_F(gfx_pool, failed_buffer_after_per_page)
+{
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_WB, .npages = 1,
+		.flags = TEST_GFX_POOL_BUF_PER_PAGE,
+	};
+	long in_use;
+
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf));
+	buf.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
+	in_use = pool_pages_in_use();
+	ASSERT_GE(in_use, 0);
+	/* More than the pool has, where it is smaller than 1 GiB. */
+	buf = (struct test_gfx_pool_buf){
+		.domain = TEST_GFX_POOL_NP,
+		.npages = TEST_GFX_POOL_MAX_BUF_PAGES,
+	};
+	if (!ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf)) {
+		ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
+		SKIP(return, "the pool holds %lu NP pages",
+		     TEST_GFX_POOL_MAX_BUF_PAGES);
+	}
+	EXPECT_EQ(ENOMEM, errno);
+	/* Each page it took is the pool's again, none the page allocator's. */
+	EXPECT_EQ(in_use, pool_pages_in_use());
+}
+
 /* === /proc/meminfo and /proc/vmstat ===================================== */
 
 static const char *const meminfo_used[] = {
