@@ -31,7 +31,7 @@ JOBS ?= $(shell nproc)
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh. The debug
 # kernel's stages run in two lanes at once ("a,b+c,d"): each guest keeps
 # about one core busy.
-TEST_STAGES ?= params 2m 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
+TEST_STAGES ?= params 2m nopat 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
 	drm drm-hibernate hibernate \
 	inject,debug-hibernate+debug,debug-stress,kdump
 

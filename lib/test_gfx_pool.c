@@ -866,7 +866,8 @@ static struct platform_device *test_gfx_pool_pdev;
 /*
  * The domain whose caching @prot has, in test_gfx_pool_buf.domain's values.
  * pgprot2cachemode() is not exported; the table behind cachemode2protval()
- * is.
+ * is. UC before WC: without PAT (nopat), WC is UC-, with UC-'s bits, and
+ * the PTE says UC.
  */
 static u64 test_gfx_pool_pte_domain(pgprot_t prot)
 {
@@ -874,11 +875,11 @@ static u64 test_gfx_pool_pte_domain(pgprot_t prot)
 
 	if (type == cachemode2protval(_PAGE_CACHE_MODE_WB))
 		return TEST_GFX_POOL_WB;
-	if (type == cachemode2protval(_PAGE_CACHE_MODE_WC))
-		return TEST_GFX_POOL_WC;
 	if (type == cachemode2protval(_PAGE_CACHE_MODE_UC_MINUS) ||
 	    type == cachemode2protval(_PAGE_CACHE_MODE_UC))
 		return TEST_GFX_POOL_UC;
+	if (type == cachemode2protval(_PAGE_CACHE_MODE_WC))
+		return TEST_GFX_POOL_WC;
 	return TEST_GFX_POOL_PTE_OTHER;
 }
 

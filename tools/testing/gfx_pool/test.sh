@@ -1178,6 +1178,21 @@ run_stage() {	# run_stage <stage>
 		check "numa: no room for node 1's share: no kernel warnings" \
 			no_reports "$log"
 		;;
+	nopat)
+		# No PAT: a WC mapping is UC- (pgprot_writecombine() gives
+		# UC-'s bits), in the direct map and in user space alike.
+		# Every suite and selftest as in 2m, PAT's memtype one aside.
+		boot nopat "$kernel" "nopat"
+		log=$build/test-nopat.log
+		check "nopat: PAT is off" grep -aq \
+			'x86/PAT: PAT support disabled via boot option' "$log"
+		check "nopat: no KUnit case skipped" kunit_no_skips
+		check "nopat: only the memtype selftest skipped" \
+			all_true "$selftest_skipped -eq 1" \
+			"$(grep -c '^ok [0-9]* gfx_pool.memtype_lookup # SKIP no PAT' \
+				"${log%.log}.selftests") -eq 1"
+		check "nopat: no kernel warnings" no_reports "$log"
+		;;
 	kselftest)
 		kselftest_stage
 		;;
