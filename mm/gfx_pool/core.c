@@ -438,8 +438,9 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_enter_domain);
  * memtype of RAM only moves to and from WB). On the way through WB, the
  * block's dirty pages are zeroed, while that is a plain memset().
  *
- * If a step fails half way, the block is put back to plain WB; if even
- * that fails, its state is unknown and it is reported broken.
+ * If leaving the old domain fails, the block's state is unknown and it is
+ * reported broken. If entering the new one fails, the block is put back
+ * to plain WB; if even that fails, it is reported broken.
  *
  * Context: Process context, the node's convert_lock held, the block off
  * every list and marked converting.
@@ -1061,7 +1062,9 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
  * conversion that fails (a memtype conflict, no memory for page tables) leaves
  * that block WB; other free blocks are tried, at most as many as were
  * free when this began, so that a conversion that always fails cannot
- * loop.
+ * loop. One that breaks a block ends it: what made the direct map fail
+ * twice will likely fail for the next block too, and each try costs a
+ * TLB flush on every CPU and the block until gfx_pool_repair().
  */
 static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 					     struct gfx_pool_alloc_ctx *ac)
@@ -1106,6 +1109,8 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 					       now != ac->domain) &&
 		    now == ac->domain)
 			page = __gfx_pool_block_alloc(node, block, ac);
+		if (now == GFX_POOL_BROKEN)
+			break;
 	}
 	spin_unlock_irqrestore(&node->lock, flags);
 	return page;
@@ -1113,8 +1118,8 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 
 /*
  * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
- * wholly free blocks, naturally aligned, on one node: of the region, or
- * grown together. That is a pair (MAX_PAGE_ORDER is one above a block's
+ * wholly free blocks, naturally aligned, on one node: of the region,
+ * grown, or one of each where a grown block lies next to a region block. That is a pair (MAX_PAGE_ORDER is one above a block's
  * order), and the node keeps its free pairs on lists by their domains,
  * so finding one is a look at a few list heads; the blocks are marked
  * full and only the first one records the order.
@@ -1569,7 +1574,9 @@ do {									\
  *	blocks, which must all be free.
  *
  * The pages are physically contiguous and mapped in the direct map as
- * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB or 1 GiB entry.
+ * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB entry (4 KiB
+ * ones in a grown block whose range something split before it grew; see
+ * gfx_pool_page_map_shift()).
  * Their struct pages are PageReserved and their refcount is not the
  * caller's to drop: give them back with gfx_pool_free_pages() only.
  * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
@@ -2041,11 +2048,14 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_page_map_shift);
 VISIBLE_IF_KUNIT unsigned long gfx_pool_nr_free(void)
 {
 	unsigned long total;
+	long blocks;
 
 	if (!gfx_pool_is_ready())
 		return 0;
-	total = (gfx_pool.nr_blocks -
-		 gfx_pool_broken_region_blocks()) << GFX_POOL_BLOCK_ORDER;
+	/* Region and grown blocks, the broken of both left out. */
+	blocks = gfx_pool.nr_blocks + atomic_long_read(&gfx_pool.nr_grown) -
+		 atomic_long_read(&gfx_pool.broken_blocks);
+	total = (unsigned long)max(blocks, 0L) << GFX_POOL_BLOCK_ORDER;
 	return total - min(total, gfx_pool_pages_in_use());
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_nr_free);

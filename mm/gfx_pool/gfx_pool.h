@@ -93,8 +93,10 @@ static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
  *	that a lookup that raced with its giving back reads freed memory
  *	never.
  *
- * Everything but @pfn, @nid, @grown, @grown_list, @snapshot_mapped and
- * @broken is protected by the lock of the &struct gfx_pool_node of @nid.
+ * Everything but @pfn, @nid, @grown, @grown_list, @grown_shift,
+ * @snapshot_mapped, @lent and @broken is protected by the lock of the
+ * &struct gfx_pool_node of @nid (@grown_shift is written under the
+ * node's convert_lock before the block is on any list).
  * @broken is written only by whoever has the block detached (converting)
  * under the node's convert_lock, or by init.
  */

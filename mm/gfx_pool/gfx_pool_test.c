@@ -2064,6 +2064,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
 	unmap_for_test(vaddr, domain);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 1);
+	/* The region held whole: what is free is the grown block's rest. */
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES - 1);
 
 	/* The first grown block has no room for a whole block. */
 	big = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
@@ -3924,6 +3926,10 @@ static const struct param_case param_cases[] = {
 	{ "128M@4G", 0, SZ_128M, SZ_4G, true },
 	{ "2M@0x40000000", 0, SZ_2M, SZ_1G, true },
 	{ "0x4000000", 0, SZ_64M, 0, false },
+	/* A leading 0 is octal, as memparse() reads it. */
+	{ "010G", 0, SZ_8G, 0, false },
+	{ "01G@010G", 0, SZ_1G, SZ_8G, true },
+	{ "08M", -EINVAL },
 	{ "64m", 0, SZ_64M, 0, false },
 	{ "1T", 0, 1ULL << 40, 0, false },
 	{ "65536K", 0, SZ_64M, 0, false },
@@ -4287,6 +4293,46 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	/* Whatever the failed step left in it, it is zeroed before use. */
 	KUNIT_EXPECT_TRUE(test, bitmap_full(block->dirty, GFX_POOL_BLOCK_PAGES));
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
+	kunit_release_action(test, gfx_pool_held_blocks_release, held);
+	kunit_release_action(test, grow_restore, ctx);
+	expect_pool_whole(test);
+}
+
+/*
+ * A conversion that breaks a block ends the cold path: with two free WC
+ * blocks and the direct map failing, a UC allocation breaks one, not
+ * both, and the other stays free in its domain.
+ */
+static void gfx_pool_inject_test_broken_ends_cold(struct kunit *test)
+{
+	unsigned long failures = failures_counted(GFX_POOL_FAIL_DIRECT_MAP);
+	struct gfx_pool_held_blocks *held;
+	struct grow_ctx *ctx;
+
+	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
+	gfx_pool_repair_cancel();
+	ctx = grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
+	if (held->nr < 2 || gfx_pool_nr_free())
+		kunit_skip(test, "needs two free blocks and no other user");
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC,
+						     GFP_KERNEL,
+						     GFX_POOL_BLOCK_ORDER));
+	kunit_release_action(test, inject_off, NULL);
+	/* One leave of WC failed, and nothing after it was tried. */
+	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_DIRECT_MAP) -
+			failures, 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
+	KUNIT_EXPECT_EQ(test, gfx_pool_nr_free(), GFX_POOL_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, gfx_pool_gauge(GFX_POOL_WC, true), held->nr + 1);
+
+	KUNIT_EXPECT_EQ(test, gfx_pool_repair(), 1);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	kunit_release_action(test, grow_restore, ctx);
 	expect_pool_whole(test);
@@ -5129,6 +5175,7 @@ kunit_test_suites(&gfx_pool_param_test_suite, &gfx_pool_test_suite,
 #ifdef CONFIG_FAIL_GFX_POOL
 static struct kunit_case gfx_pool_inject_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_inject_test_repair, domain_gen_params),
+	KUNIT_CASE(gfx_pool_inject_test_broken_ends_cold),
 	KUNIT_CASE(gfx_pool_inject_test_repair_backoff),
 	KUNIT_CASE(gfx_pool_inject_test_repair_grown),
 	KUNIT_CASE(gfx_pool_inject_test_take_back),

@@ -51,9 +51,13 @@
  * (and map an absent page only 4K at a time, splitting the PMD): so
  * freeze_late, when every device is frozen, maps each NP block present
  * with one call over its 2 MiB (WB, the memtype NP pages keep, so no
- * alias), and thaw_early or restore_early unmaps it again. Because the
- * snapshot counts pool pages as ordinary saveable memory, the image needs
- * no more memory than the same pages would need outside the pool.
+ * alias), and thaw_early or restore_early unmaps it again. Pages in use
+ * in WB, WC and UC blocks count in the preallocation like any saveable
+ * page. NP pages in use are counted by the snapshot itself, after
+ * freeze_late, not by the preallocation, which ran while they were
+ * absent: their copies come from what it left free, so a hibernation
+ * with many NP pages in use can fail for want of memory (and the system
+ * goes on) where the same pages outside the pool would have had room made.
  *
  * On restore, the boot kernel writes pool pages through its own write-back
  * mapping, and lines of them may still sit dirty in the caches when the

@@ -26,8 +26,10 @@
 /* === Boot parameter and reservation ====================================== */
 
 /*
- * memparse() without its silent wrap-around: decimal or 0x-hex digits and
- * an optional K, M, G, T, P or E suffix, -ERANGE if the value overflows.
+ * memparse() without its silent wrap-around: decimal, 0x-hex or 0-octal
+ * digits, as memparse() reads them (the KASLR decompressor reads the same
+ * string with it), and an optional K, M, G, T, P or E suffix; -ERANGE if
+ * the value overflows.
  */
 int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
 {
@@ -38,6 +40,8 @@ int gfx_pool_parse_size(const char *str, const char **end, u64 *val)
 	if (str[0] == '0' && tolower(str[1]) == 'x') {
 		base = 16;
 		str += 2;
+	} else if (str[0] == '0') {
+		base = 8;
 	}
 	if (hex_to_bin(*str) < 0 || hex_to_bin(*str) >= base)
 		return -EINVAL;
@@ -585,7 +589,13 @@ static void __init __gfx_pool_reserve(void)
 		       gfx_pool_cmdline);
 		return;
 	}
-	/* As a memblock allocation is: gfx_pool_add_region() ignores it. */
+	/*
+	 * As a memblock allocation is: accepted (memory a TDX or SEV-SNP
+	 * guest accepts lazily would fault on the first zeroing, or go to
+	 * the buddy allocator unaccepted when lent), and known to kmemleak
+	 * (gfx_pool_add_region() ignores it).
+	 */
+	accept_memory(param->base, param->size);
 	kmemleak_alloc_phys(param->base, param->size, 0);
 	gfx_pool_add_region(param->base, param->size, 0);
 }
@@ -644,6 +654,12 @@ static void __init gfx_pool_demote_gbpages(struct gfx_pool_region *region)
 			node = gfx_pool.node[block->nid];
 			__gfx_pool_block_detach(node, block);
 			__gfx_pool_block_broken(node, block);
+			/*
+			 * The window is still one 1G page: the next block
+			 * tries again, so that no later conversion of a block
+			 * in it splits the 1G page inside CPA.
+			 */
+			next = pfn + GFX_POOL_BLOCK_PAGES;
 			continue;
 		}
 		if (ret)
