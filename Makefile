@@ -31,7 +31,7 @@ JOBS ?= $(shell nproc)
 # The stages of `make test`; see tools/testing/gfx_pool/test.sh. The debug
 # kernel's stages run in two lanes at once ("a,b+c,d"): each guest keeps
 # about one core busy.
-TEST_STAGES ?= params 2m nopat 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
+TEST_STAGES ?= params 2m nopat efi 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
 	drm drm-hibernate hibernate \
 	inject,debug-hibernate+debug,debug-stress,kdump
 
@@ -45,7 +45,7 @@ BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
-	xz-utils perl libcap-dev libnuma-dev bash-static
+	xz-utils perl libcap-dev libnuma-dev bash-static ovmf
 
 BENCH_PACKAGES := gnuplot-nox
 # make check: coccicheck (coccinelle, whose scripts need the OCaml

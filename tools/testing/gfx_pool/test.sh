@@ -47,6 +47,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tools/testing/gfx_pool/reports.sh
 . "$here/reports.sh"
 initrd=$build/initramfs.cpio
+# The UEFI firmware of Debian's ovmf package, for the efi stage.
+ovmf=/usr/share/ovmf/OVMF.fd
 passed=0 failed=0 skipped=0 kunit_skipped=0
 # Every failure by name, repeated at the end: CI shows only the tail.
 failures=""
@@ -1177,6 +1179,37 @@ run_stage() {	# run_stage <stage>
 			not_grep 'gfx_pool: reserved .* on node 1' "$log"
 		check "numa: no room for node 1's share: no kernel warnings" \
 			no_reports "$log"
+		;;
+	efi)
+		# OVMF boots the kernel through its EFI stub, which places it
+		# itself: the decompressor, and its list of ranges to keep
+		# the kernel out of, never runs. With gfx_pool=<size>@<base>
+		# the stub turns physical KASLR off, as for memmap=, so that
+		# the kernel never lands in the range; with a size alone it
+		# leaves it on. Two short boots, KUnit off.
+		log=$build/test-efi.log
+		echo "=== stage efi: OVMF, gfx_pool=64M@1G"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=64M@1G" \
+			-bios "$ovmf"
+		check "efi: gfx_pool=64M@1G: the stub turned physical KASLR off" \
+			grep -aq 'EFI stub: gfx_pool=<size>@<base> detected on the kernel command line - disabling physical KASLR' \
+			"$log"
+		check "efi: gfx_pool=64M@1G: the region is at 1G" grep -aq \
+			'gfx_pool: 32 blocks of 2M ready at 0x0000000040000000' "$log"
+		ran_clean "efi: gfx_pool=64M@1G" "$log"
+		log=$build/test-efi-placed.log
+		echo "=== stage efi: OVMF, gfx_pool=64M"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none gfx_pool=64M" \
+			-bios "$ovmf"
+		check "efi: gfx_pool=64M: the EFI stub booted the kernel" \
+			grep -aq 'EFI stub: Loaded initrd' "$log"
+		check "efi: gfx_pool=64M: physical KASLR stays on" \
+			not_grep 'disabling physical KASLR' "$log"
+		check "efi: gfx_pool=64M: the region is placed" grep -aq \
+			'gfx_pool: 32 blocks of 2M ready at' "$log"
+		ran_clean "efi: gfx_pool=64M" "$log"
 		;;
 	nopat)
 		# No PAT: a WC mapping is UC- (pgprot_writecombine() gives
