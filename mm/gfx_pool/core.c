@@ -1119,8 +1119,9 @@ static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,
 /*
  * Allocations above GFX_POOL_BLOCK_ORDER take 1 << (order - block order)
  * wholly free blocks, naturally aligned, on one node: of the region,
- * grown, or one of each where a grown block lies next to a region block. That is a pair (MAX_PAGE_ORDER is one above a block's
- * order), and the node keeps its free pairs on lists by their domains,
+ * grown, or one of each where a grown block lies next to a region block.
+ * That is a pair (MAX_PAGE_ORDER is one above a block's order), and the
+ * node keeps its free pairs on lists by their domains,
  * so finding one is a look at a few list heads; the blocks are marked
  * full and only the first one records the order.
  */

@@ -955,7 +955,7 @@ TEST_F(gfx_pool, mapping_outlives_buffer)
 		.domain = TEST_GFX_POOL_WB, .npages = 1,
 		.flags = TEST_GFX_POOL_BUF_PER_PAGE,
 	};
-	volatile int *map;
+	int *map;
 
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf));
 	map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
@@ -973,7 +973,7 @@ TEST_F(gfx_pool, mapping_outlives_buffer)
 	buf.addr = (unsigned long)map;
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_PTE, &buf));
 	EXPECT_EQ(mapping_domain(TEST_GFX_POOL_UC), buf.pte_domain);
-	munmap((void *)map, PAGE);
+	munmap(map, PAGE);
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
 }
 
