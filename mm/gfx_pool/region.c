@@ -347,23 +347,39 @@ static void __init gfx_pool_reserve_lend(struct gfx_pool_region *region)
  * Where a region goes without a fixed base: on @nid (any node for
  * NUMA_NO_NODE), above 4 GiB if it fits there, else below, never in the
  * first 16 MiB (ZONE_DMA). Memory below 4 GiB is what 32-bit DMA needs:
- * the crash kernel (reserved after the pool), swiotlb's bounce buffers,
- * agpgart and old devices. memblock allocates top-down, which usually
- * means the same, but not with movable_node, where it goes bottom-up: so
- * ask for the range explicitly.
+ * swiotlb's bounce buffers, the crash kernel's low memory, agpgart and
+ * old devices. memblock allocates top-down, which usually means the
+ * same, but not with movable_node, where it goes bottom-up: so ask for
+ * the range explicitly. In each range the region is aligned to *@align
+ * if it can be, else to gfx_pool_min_align(), and *@align says which:
+ * an unaligned region above 4 GiB before an aligned one below.
  */
-static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t align,
+static phys_addr_t __init gfx_pool_place(phys_addr_t size, phys_addr_t *align,
 					 int nid)
 {
+	static const phys_addr_t range[][2] = {
+		{ SZ_4G, MEMBLOCK_ALLOC_ACCESSIBLE }, { SZ_16M, SZ_4G },
+	};
+	phys_addr_t want[] = { *align, gfx_pool_min_align() };
 	bool exact = nid != NUMA_NO_NODE;
 	phys_addr_t addr;
+	int r, a;
 
-	addr = memblock_alloc_range_nid(size, align, SZ_4G,
-					MEMBLOCK_ALLOC_ACCESSIBLE, nid, exact);
-	if (!addr)
-		addr = memblock_alloc_range_nid(size, align, SZ_16M, SZ_4G,
-						nid, exact);
-	return addr;
+	for (r = 0; r < ARRAY_SIZE(range); r++) {
+		for (a = 0; a < ARRAY_SIZE(want); a++) {
+			if (a && want[a] >= want[0])
+				break;
+			addr = memblock_alloc_range_nid(size, want[a],
+							range[r][0],
+							range[r][1], nid,
+							exact);
+			if (addr) {
+				*align = want[a];
+				return addr;
+			}
+		}
+	}
+	return 0;
 }
 
 /* Memory memblock knows on @nid, in bytes. */
@@ -438,11 +454,7 @@ static void __init gfx_pool_reserve_on(phys_addr_t size, int nid)
 	if (WARN_ON_ONCE(gfx_pool.nr_regions == GFX_POOL_MAX_REGIONS))
 		return;
 	align = min_t(phys_addr_t, roundup_pow_of_two(size), SZ_1G);
-	addr = gfx_pool_place(size, align, nid);
-	if (!addr && align > gfx_pool_min_align()) {
-		align = gfx_pool_min_align();
-		addr = gfx_pool_place(size, align, nid);
-	}
+	addr = gfx_pool_place(size, &align, nid);
 	if (!addr) {
 		pr_err("gfx_pool=%s: no free range of %llu MiB on node %d; no region there\n",
 		       gfx_pool_cmdline, (unsigned long long)(size >> 20), nid);

@@ -332,19 +332,42 @@ params_stage() {
 		grep -q 'gfx_pool: reserved 66 MiB at 0x0000000010200000' "$log"
 	# CMA takes areas on pageblocks: 2M with CONFIG_HUGETLB_PAGE (the
 	# test kernel has it, as distributions do), where such a region
-	# lends; 4M without, where it does not, and says why.
-	if grep -q '^CONFIG_HUGETLB_PAGE=y' "$build/kunit/.config"; then
-		check "params: gfx_pool=66M@0x10200000 is lent (2M pageblocks)" \
-			stats_line "$log" "lends: yes"
-	else
-		check "params: gfx_pool=66M@0x10200000 says why it is not lent" \
-			grep -qF 'gfx_pool: the region at 0x0000000010200000 is not aligned to 4096 KiB, as CMA needs; it is not lent' "$log"
-		check "params: gfx_pool=66M@0x10200000 is not lent" \
-			stats_line "$log" "lends: no"
-	fi
+	# lends. (With 4M pageblocks it would not, and say why; no kernel
+	# built here has them.)
+	check "params: the test kernel has 2M pageblocks (CONFIG_HUGETLB_PAGE)" \
+		grep -q '^CONFIG_HUGETLB_PAGE=y' "$build/kunit/.config"
+	check "params: gfx_pool=66M@0x10200000 is lent (2M pageblocks)" \
+		stats_line "$log" "lends: yes"
 	check "params: gfx_pool.pcp=0 leaves the per-CPU lists off" \
 		stats_line "$log" "pcp: no"
 	ran_clean "params: gfx_pool=66M@0x10200000" "$log"
+	# A fixed range across 16M, the end of ZONE_DMA: a CMA area lies in
+	# one zone, so the region is the pool's for good, and says why. The
+	# KUnit placement case checks that it is not lent.
+	log=$build/test-params-zones.log
+	echo "=== stage params: gfx_pool=64M@8M"
+	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		"gfxpool_mode=none gfx_pool=64M@8M kunit.filter_glob=gfx_pool.gfx_pool_test_placement"
+	check "params: gfx_pool=64M@8M says it spans zones and is not lent" \
+		grep -qF 'gfx_pool: the region at 0x0000000000800000 spans zones or nodes; it is not lent' "$log"
+	check "params: gfx_pool=64M@8M is not lent" stats_line "$log" "lends: no"
+	check "params: gfx_pool=64M@8M: KUnit's placement case passed" \
+		grep -aqE '^ *ok 1 gfx_pool_test_placement[[:space:]]*$' "$log"
+	ran_clean "params: gfx_pool=64M@8M" "$log"
+	# Above 4G there is room for 1G only at 2M alignment (memmap= holes
+	# break every GiB window there), below 4G at 1G alignment: the
+	# region goes above 4G all the same, and leaves 32-bit memory to
+	# those who need it. nokaslr, so that the kernel stays at 16M.
+	log=$build/test-params-above4g.log
+	echo "=== stage params: gfx_pool=1G, GiB windows above 4G broken"
+	"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+		'nokaslr gfxpool_mode=none kunit.filter_glob=gfx_pool.gfx_pool_test_placement gfx_pool=1G memmap=16M$0x110000000 memmap=16M$0x170000000 memmap=16M$0x1a0000000 memmap=16M$0x1e0000000' \
+		-m 7G
+	check "params: gfx_pool=1G goes above 4G, unaligned, not below at 1G" \
+		grep -q 'gfx_pool: reserved 1024 MiB at 0x0000000130000000' "$log"
+	check "params: gfx_pool=1G above 4G: KUnit's placement case passed" \
+		grep -aqE '^ *ok 1 gfx_pool_test_placement[[:space:]]*$' "$log"
+	ran_clean "params: gfx_pool=1G above 4G" "$log"
 	# A fixed range across the middle of RAM, where KASLR would often
 	# put the kernel: the decompressor keeps out of it, every boot.
 	local where="" at
