@@ -29,7 +29,7 @@ struct seq_file;
 /* Documented at their definitions, in mm/gfx_pool/. */
 void __init gfx_pool_reserve(void);
 void gfx_pool_report_meminfo(struct seq_file *m);
-int gfx_pool_pfn_domain(unsigned long pfn);
+bool gfx_pool_pfn_in_pool(unsigned long pfn);
 
 #else /* CONFIG_GFX_POOL */
 
@@ -41,9 +41,9 @@ static inline void gfx_pool_report_meminfo(struct seq_file *m)
 {
 }
 
-static inline int gfx_pool_pfn_domain(unsigned long pfn)
+static inline bool gfx_pool_pfn_in_pool(unsigned long pfn)
 {
-	return -ENOENT;
+	return false;
 }
 
 #endif /* CONFIG_GFX_POOL */

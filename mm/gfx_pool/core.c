@@ -1784,50 +1784,36 @@ out_count:
 }
 EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
 
-/* The domain of @block, or -ENOENT while it is lent or being converted. */
-static int gfx_pool_block_domain_now(const struct gfx_pool_block *block)
-{
-	/* A lent block is marked converting too. */
-	if (smp_load_acquire(&block->converting))
-		return -ENOENT;
-	return READ_ONCE(block->domain);
-}
-
 /**
- * gfx_pool_pfn_domain() - the domain of a pool page, for architecture code
+ * gfx_pool_pfn_in_pool() - is a page frame in the pool's memory, for arch code
  * @pfn: any page frame.
  *
  * What x86 PAT's lookup_memtype() asks first, on every fault of a
- * VM_PFNMAP mapping, so that a pool page's memtype costs a look at its
- * block (one region compare, or an xarray lookup for a grown block)
- * instead of a walk of the resource tree. A pfn that is not the pool's
- * costs the region compares, and the xarray only while blocks are grown.
- * While a page is handed out its block cannot change domain; a page that
- * is not (a driver that maps a page it freed) may get a stale answer, as
- * it would from PAT's own page flags.
+ * VM_PFNMAP mapping: a pfn of a region or of a grown block is RAM,
+ * whatever its block's state (handed out, free, lent to the page
+ * allocator, being converted, broken), so PAT's own page flags hold its
+ * memtype, and no walk of the resource tree needs to say that it is RAM.
+ * One region compare, or an xarray lookup while blocks are grown; a pfn
+ * that is not the pool's costs the region compares, and the xarray only
+ * while blocks are grown. A grown block being given back is in the
+ * xarray until its pages go back to the page allocator: RAM either way.
  *
  * Context: Any context; takes no lock.
- * Return: the domain of the block of @pfn, or -ENOENT if the pool does not
- * own it now (not a pool page, lent to the page allocator, or being
- * converted).
+ * Return: true if @pfn is in a region or a grown block.
  */
-int gfx_pool_pfn_domain(unsigned long pfn)
+bool gfx_pool_pfn_in_pool(unsigned long pfn)
 {
-	struct gfx_pool_block *block;
-	int domain = -ENOENT;
+	bool in;
 
 	if (!gfx_pool_is_ready())
-		return -ENOENT;
+		return false;
 	/* A region block lives as long as the pool: no RCU section for it. */
-	block = gfx_pool_region_block(pfn);
-	if (block)
-		return gfx_pool_block_domain_now(block);
+	if (gfx_pool_region_block(pfn))
+		return true;
 	rcu_read_lock();	/* for a grown block */
-	block = gfx_pool_grown_block(pfn);
-	if (block)
-		domain = gfx_pool_block_domain_now(block);
+	in = gfx_pool_grown_block(pfn);
 	rcu_read_unlock();
-	return domain;
+	return in;
 }
 
 /*

@@ -350,7 +350,7 @@ static inline struct gfx_pool_block *gfx_pool_region_block(unsigned long pfn)
  * The grown block of @pfn, or NULL: an xarray lookup only while the pool
  * has grown blocks, so that a pfn outside the regions costs no more than
  * the region compares otherwise. Every pfn a VM_PFNMAP fault inserts comes
- * here (see gfx_pool_pfn_domain()), MMIO and other drivers' RAM included.
+ * here (see gfx_pool_pfn_in_pool()), MMIO and other drivers' RAM included.
  * The struct is freed with kfree_rcu(): see gfx_pool_pfn_to_block().
  */
 static inline struct gfx_pool_block *gfx_pool_grown_block(unsigned long pfn)

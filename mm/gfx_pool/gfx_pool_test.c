@@ -457,9 +457,9 @@ static enum page_cache_mode pat_flags_memtype(struct page *page)
 }
 
 /*
- * The memtype lookup_memtype() gets for a pool page without a walk is
- * the one the domain should have, and the one PAT's own page flags hold;
- * a page that is not the pool's gets no answer from the pool.
+ * lookup_memtype() skips the walk for a pool page and answers from PAT's
+ * page flags: those hold the memtype the domain should have (what the
+ * conversion reserved); a page that is not the pool's is not skipped.
  */
 static void gfx_pool_test_memtype(struct kunit *test)
 {
@@ -470,21 +470,18 @@ static void gfx_pool_test_memtype(struct kunit *test)
 		[GFX_POOL_NP] = _PAGE_CACHE_MODE_WB,
 	};
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
-	enum page_cache_mode pcm;
 	struct page *page;
 
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL, 1);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_TRUE(test, arch_gfx_pool_memtype(page_to_pfn(page) + 1,
-						      &pcm));
-	KUNIT_EXPECT_EQ(test, pcm, want[domain]);
+	KUNIT_EXPECT_TRUE(test, arch_gfx_pool_pfn_is_ram(page_to_pfn(page) + 1));
 	if (pat_enabled())
-		KUNIT_EXPECT_EQ(test, pcm, pat_flags_memtype(page + 1));
+		KUNIT_EXPECT_EQ(test, pat_flags_memtype(page + 1), want[domain]);
 	gfx_pool_free_pages(page, 1);
 
 	page = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_FALSE(test, arch_gfx_pool_memtype(page_to_pfn(page), &pcm));
+	KUNIT_EXPECT_FALSE(test, arch_gfx_pool_pfn_is_ram(page_to_pfn(page)));
 	__free_page(page);
 	expect_pool_whole(test);
 }
@@ -2056,8 +2053,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
 	KUNIT_EXPECT_TRUE(test, PageReserved(page));
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
-	/* The memtype on fault: the grown block's domain, from the xarray. */
-	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(page_to_pfn(page)), domain);
+	/* The memtype on fault: RAM, from the xarray, without a walk. */
+	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(page_to_pfn(page)));
 	expect_mapping(test, page_to_pfn(page), domain);
 	vaddr = map_for_test(page, 1, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -2096,7 +2093,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(big));
-	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(page_to_pfn(page)), -ENOENT);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_pfn_in_pool(page_to_pfn(page)));
 	KUNIT_EXPECT_FALSE(test, PageReserved(page));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
@@ -2582,7 +2579,8 @@ static void gfx_pool_lend_test_atomic(struct kunit *test)
 
 	block = lend_one_block(test, &held, &ctx);
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
-	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(block->pfn), -ENOENT);
+	/* Lent, its memory is still RAM of the pool's, for PAT. */
+	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(block->pfn));
 	preempt_disable();
 	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
 				    GFP_ATOMIC | __GFP_THISNODE, 0);
@@ -2599,7 +2597,8 @@ static void gfx_pool_lend_test_atomic(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_PTR_EQ(test, gfx_pool_pfn_to_block(page_to_pfn(page)),
 			    block);
-	KUNIT_EXPECT_EQ(test, gfx_pool_pfn_domain(block->pfn), GFX_POOL_WB);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(block->pfn));
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), GFX_POOL_WB);
 	gfx_pool_free_pages(page, 0);
 }
 

@@ -17,40 +17,24 @@
 #include <asm/tlbflush.h>
 
 /**
- * arch_gfx_pool_memtype() - the PAT memtype of a pool page, without a walk
+ * arch_gfx_pool_pfn_is_ram() - is a page frame RAM of the pool's, no walk
  * @pfn: any page frame.
- * @pcm: out: the memtype of @pfn, if the pool owns it.
  *
  * lookup_memtype() asks this first, on every fault of a VM_PFNMAP mapping.
- * For RAM it would walk the resource tree (pat_pagerange_is_ram()) to
- * learn that the page flags hold the memtype; for a pool page the block's
- * domain says it: the type the conversion reserved for the whole 2 MiB
- * (set_memory_wc() WC, set_memory_uc() UC-), and WB for WB and NP blocks
- * (NP keeps the WB memtype, see arch/x86/mm/gfx_pool.c). Inline, so that
- * a fault pays one call into the pool, and without a pool none.
+ * For RAM it would walk the resource tree (pat_pagerange_is_ram()) only
+ * to learn that the page flags hold the memtype; the pool's memory is
+ * RAM, so for it the page flags answer at once: the type a conversion
+ * reserved for the whole 2 MiB (set_memory_wc() WC, set_memory_uc() UC-;
+ * NP keeps WB), or whatever else PAT recorded there, exactly as after the
+ * walk. Inline, so that a fault pays one call into the pool, and without
+ * a pool none.
  *
  * Context: Any context.
- * Return: true if the pool owns @pfn, and @pcm is set.
+ * Return: true if @pfn is in the pool's memory.
  */
-static inline bool arch_gfx_pool_memtype(unsigned long pfn,
-					 enum page_cache_mode *pcm)
+static inline bool arch_gfx_pool_pfn_is_ram(unsigned long pfn)
 {
-	if (!gfx_pool_enabled())
-		return false;
-	switch (gfx_pool_pfn_domain(pfn)) {
-	case GFX_POOL_WB:
-	case GFX_POOL_NP:
-		*pcm = _PAGE_CACHE_MODE_WB;
-		return true;
-	case GFX_POOL_WC:
-		*pcm = _PAGE_CACHE_MODE_WC;
-		return true;
-	case GFX_POOL_UC:
-		*pcm = _PAGE_CACHE_MODE_UC_MINUS;
-		return true;
-	default:
-		return false;
-	}
+	return gfx_pool_enabled() && gfx_pool_pfn_in_pool(pfn);
 }
 
 /*
