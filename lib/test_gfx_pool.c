@@ -421,6 +421,8 @@ struct test_gfx_pool_deferred {
  * @timer: frees @soft.
  * @work: frees @hard.
  * @corrupt: pages found with wrong contents, all slices.
+ * @freed_soft: frees @timer did in softirq context, all slices.
+ * @freed_hard: frees @work did in hard interrupt context, all slices.
  */
 struct test_gfx_pool_stress_state {
 	struct rnd_state rnd;
@@ -430,6 +432,8 @@ struct test_gfx_pool_stress_state {
 	struct timer_list timer;
 	struct irq_work work;
 	atomic_long_t corrupt;
+	atomic_long_t freed_soft;
+	atomic_long_t freed_hard;
 };
 
 static u64 *stress_first(const struct test_gfx_pool_held *h)
@@ -458,30 +462,39 @@ static void stress_free(struct test_gfx_pool_stress_state *st,
 	h->page = NULL;
 }
 
-static void stress_free_list(struct test_gfx_pool_stress_state *st,
+/* Free what @list holds. Return: how many. */
+static long stress_free_list(struct test_gfx_pool_stress_state *st,
 			     struct llist_head *list)
 {
 	struct test_gfx_pool_deferred *d, *next;
+	long n = 0;
 
 	llist_for_each_entry_safe(d, next, llist_del_all(list), node) {
 		stress_free(st, &d->held);
 		kfree(d);
+		n++;
 	}
+	return n;
 }
 
+/* Counted only if it runs where it should: the stress stage checks. */
 static void stress_timer_fn(struct timer_list *t)
 {
 	struct test_gfx_pool_stress_state *st = from_timer(st, t, timer);
+	long n = stress_free_list(st, &st->soft);
 
-	stress_free_list(st, &st->soft);
+	if (in_serving_softirq())
+		atomic_long_add(n, &st->freed_soft);
 }
 
 static void stress_irq_work_fn(struct irq_work *work)
 {
 	struct test_gfx_pool_stress_state *st =
 		container_of(work, struct test_gfx_pool_stress_state, work);
+	long n = stress_free_list(st, &st->hard);
 
-	stress_free_list(st, &st->hard);
+	if (in_hardirq())
+		atomic_long_add(n, &st->freed_hard);
 }
 
 /* Hand @h's free to the timer or the irq_work; false if no memory. */
@@ -561,6 +574,8 @@ static struct test_gfx_pool_stress_state *stress_state_new(u64 seed)
 	timer_setup(&st->timer, stress_timer_fn, 0);
 	init_irq_work(&st->work, stress_irq_work_fn);
 	atomic_long_set(&st->corrupt, 0);
+	atomic_long_set(&st->freed_soft, 0);
+	atomic_long_set(&st->freed_hard, 0);
 	return st;
 }
 
@@ -608,6 +623,8 @@ static void test_gfx_pool_stress_slice(struct test_gfx_pool_stress_state *st,
 	for (i = 0; i < TEST_GFX_POOL_STRESS_SLOTS; i++)
 		cmd->held += !!st->slot[i].page;
 	cmd->corrupt = atomic_long_read(&st->corrupt);
+	cmd->freed_soft = atomic_long_read(&st->freed_soft);
+	cmd->freed_hard = atomic_long_read(&st->freed_hard);
 }
 
 /* === Buffers mapped into user space ===================================== */

@@ -166,6 +166,11 @@ struct test_gfx_pool_buf {
  * @corrupt: (out) pages of this file, all slices, whose contents were
  *	wrong: a pattern written at allocation changed before the free, or
  *	a __GFP_ZERO page was not zero. Must stay 0.
+ * @freed_soft: (out) frees of this file, all slices, that the timer did
+ *	in softirq context, as it saw itself (in_serving_softirq()).
+ * @freed_hard: (out) frees of this file, all slices, that the irq_work
+ *	did in hard interrupt context (in_hardirq(); never on PREEMPT_RT,
+ *	where it runs in a thread).
  *
  * Each slice allocates and frees at random in every domain, orders 0 to
  * 10, with GFP_KERNEL or GFP_NOWAIT, some __GFP_ZERO, on the local node
@@ -185,6 +190,8 @@ struct test_gfx_pool_stress {
 	__u64 deferred;
 	__u64 held;
 	__u64 corrupt;
+	__u64 freed_soft;
+	__u64 freed_hard;
 };
 
 #define TEST_GFX_POOL_STRESS	_IOWR('G', 0x07, struct test_gfx_pool_stress)

@@ -670,7 +670,8 @@ image_logs() {	# image_logs <before> <after>
 		return 1
 	mapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: [0-9]* pages in use go into the image; \([0-9]*\) NP blocks mapped for it$/\1/p' "$1" | tail -n 1)
 	unmapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: restored: \([0-9]*\) NP blocks unmapped$/\1/p' "$2" | head -n 1)
-	[ -n "$mapped" ] && [ "$mapped" = "$unmapped" ] ||
+	# The hibernate mode of /init holds NP buffers: some blocks to map.
+	[ -n "$mapped" ] && [ "$mapped" -gt 0 ] && [ "$mapped" = "$unmapped" ] ||
 		{ echo "NP blocks: ${mapped:-?} mapped for the image, ${unmapped:-?} unmapped after the restore"; return 1; }
 }
 
@@ -1115,8 +1116,10 @@ run_stage() {	# run_stage <stage>
 		tr -d '\r' < "$log" | sed -n 's/^GFXPOOL-\(STRESS\|FUZZ\): /    /p'
 		check "$stage: the pool ended whole, no page corrupted, suspend cycles done" \
 			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* sleeps=[1-9]' "$log"
+		# Counted by the timer and the irq_work themselves, each only
+		# if it ran in its context.
 		check "$stage: frees ran in softirq and hardirq context" \
-			grep -aq '^GFXPOOL-STRESS: gfx_pool-stress: ok .* deferred=[1-9]' "$log"
+			grep -aqE '^GFXPOOL-STRESS: gfx_pool-stress: ok .* freed_soft=[1-9][0-9]* freed_hard=[1-9]' "$log"
 		check "$stage: blocks were converted, lent and taken back" \
 			stress_churned "$log"
 		check "$stage: fuzzing left the pool whole" \

@@ -43,6 +43,7 @@ struct worker {
 	int cpu;
 	time_t end;
 	unsigned long long ops, allocs, failed, deferred, corrupt;
+	unsigned long long freed_soft, freed_hard;
 	int err;		/* errno of a failed ioctl, or 0 */
 };
 
@@ -74,6 +75,8 @@ static void *worker_fn(void *arg)
 		w->failed += cmd.failed;
 		w->deferred += cmd.deferred;
 		w->corrupt = cmd.corrupt;
+		w->freed_soft = cmd.freed_soft;
+		w->freed_hard = cmd.freed_hard;
 	}
 	/* Frees everything the file holds, deferred frees included. */
 	close(fd);
@@ -86,7 +89,7 @@ int main(int argc, char **argv)
 	int drop_every = 0, drops = 0, nlevels = 0;
 	char *levels[16], *tok;
 	unsigned long long ops = 0, allocs = 0, failed = 0, deferred = 0;
-	unsigned long long corrupt = 0;
+	unsigned long long corrupt = 0, freed_soft = 0, freed_hard = 0;
 	int ncpus = nthreads, sleeps = 0, sleep_errors = 0, errs = 0, i, opt;
 	char level_arg[256] = "freezer,devices,processors,core";
 	struct gfx_pool_whole before, after;
@@ -181,6 +184,8 @@ int main(int argc, char **argv)
 		failed += w[i].failed;
 		deferred += w[i].deferred;
 		corrupt += w[i].corrupt;
+		freed_soft += w[i].freed_soft;
+		freed_hard += w[i].freed_hard;
 		if (w[i].err) {
 			printf("gfx_pool-stress: thread %d: %s\n", i,
 			       strerror(w[i].err));
@@ -200,8 +205,10 @@ int main(int argc, char **argv)
 	       drops);
 	printf("gfx_pool-stress: %llu ops (%llu ops/s), %llu allocations, ",
 	       ops, ops / seconds, allocs);
-	printf("%llu refused, %llu frees in softirq or hardirq\n", failed,
-	       deferred);
+	printf("%llu refused, %llu frees handed to softirq or hardirq, ",
+	       failed, deferred);
+	printf("%llu done in softirq, %llu in hardirq\n", freed_soft,
+	       freed_hard);
 	gfx_pool_whole_print("gfx_pool-stress", &before, &after);
 	whole = gfx_pool_whole_again(&before, &after, 1);
 	if (!allocs)
@@ -212,6 +219,7 @@ int main(int argc, char **argv)
 	     (!pm_every || sleeps);
 	printf("gfx_pool-stress: %s ops=%llu ops_per_s=%llu deferred=%llu ",
 	       ok ? "ok" : "not ok", ops, ops / seconds, deferred);
+	printf("freed_soft=%llu freed_hard=%llu ", freed_soft, freed_hard);
 	printf("sleeps=%d corrupt=%llu whole=%s\n", sleeps - sleep_errors,
 	       corrupt, whole ? "yes" : "no");
 	return ok ? 0 : 1;
