@@ -1926,12 +1926,15 @@ static void gfx_pool_meminfo_line(struct seq_file *m, const char *name,
  * @m: the seq_file of /proc/meminfo.
  *
  * GfxPoolTotal is the memory the pool counts as its own: the regions,
- * lent or not, and the blocks it grew. GfxPoolLent is the part of the
- * regions lent to the page allocator now (in MemFree and MemAvailable
- * too), GfxPoolGrown the blocks taken from the page allocator beyond the
- * regions. GfxPoolUsedWB, -WC, -UC and -NP are the pages handed out in each
- * domain. All are 0 kB when the pool is off, so that the format does not
- * depend on the boot.
+ * lent or not, and the blocks it grew (a lending region is CMA memory, in
+ * MemTotal and CmaTotal; one that does not lend is reserved, outside
+ * MemTotal). GfxPoolLent is the part of the regions lent to the page
+ * allocator now (what of it is unused is in MemFree and CmaFree),
+ * GfxPoolGrown the blocks taken from the page allocator beyond the
+ * regions, from the moment growth charges them to the limit.
+ * GfxPoolUsedWB, -WC, -UC and -NP are the pages handed out in each
+ * domain, and those kept out of use after a memory failure. All are 0 kB
+ * when the pool is off, so that the format does not depend on the boot.
  *
  * Context: Process context; takes each node's lock in turn.
  */
