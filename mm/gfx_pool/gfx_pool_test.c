@@ -1608,6 +1608,26 @@ static int enter_domain_fails_once(unsigned long addr, enum gfx_pool_domain to)
 }
 
 /*
+ * Hold every block, in @domain, then give @n of them back wholly free:
+ * the case has those @n blocks free and nothing else. Skips it where
+ * there are fewer, or other users hold pages.
+ */
+static struct gfx_pool_held_blocks *hold_all_but(struct kunit *test,
+						 enum gfx_pool_domain domain,
+						 unsigned long n)
+{
+	struct gfx_pool_held_blocks *held;
+
+	held = gfx_pool_hold_all_blocks(test, domain);
+	if (held->nr < n || gfx_pool_nr_free())
+		kunit_skip(test, "needs %lu free blocks and no other user", n);
+	while (n--)
+		gfx_pool_free_pages(held->pages[--held->nr],
+				    GFX_POOL_BLOCK_ORDER);
+	return held;
+}
+
+/*
  * A conversion that fails leaves its block WB and the allocation goes on
  * with the next wholly free block, rather than failing while the pool
  * still has room.
@@ -1620,12 +1640,8 @@ static void gfx_pool_test_conversion_fails(struct kunit *test)
 
 	failed = kunit_kzalloc(test, sizeof(*failed), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, failed);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (held->nr < 2 || gfx_pool_nr_free())
-		kunit_skip(test, "needs two free blocks and no other user");
 	/* Two wholly free WB blocks, and no UC block with room. */
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	held = hold_all_but(test, GFX_POOL_WB, 2);
 
 	test->priv = failed;
 	kunit_activate_static_stub(test, gfx_pool_enter_domain,
@@ -2851,6 +2867,7 @@ static void gfx_pool_lend_test_warm(struct kunit *test)
 /* An order-10 allocation takes back an aligned pair of lent blocks. */
 static void gfx_pool_lend_test_group(struct kunit *test)
 {
+	unsigned long taken;
 	struct page *page;
 
 	if (baseline_in_use)
@@ -2858,11 +2875,17 @@ static void gfx_pool_lend_test_group(struct kunit *test)
 			   baseline_in_use);
 	/* Nothing but lent blocks, so that the group must be taken back. */
 	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	KUNIT_ASSERT_EQ(test, count_lent_blocks(),
+			gfx_pool.nr_blocks - gfx_pool_nr_broken_blocks());
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_KERNEL,
 				    GFX_POOL_MAX_ORDER);
 	if (!page && gfx_pool.nr_blocks < 2)
 		kunit_skip(test, "a region of one block has no pair");
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* The pair, and nothing more. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 2);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(page_to_pfn(page),
 					   1UL << GFX_POOL_MAX_ORDER));
 	expect_mapping(test, page_to_pfn(page), GFX_POOL_UC);
@@ -3878,11 +3901,7 @@ static void gfx_pool_pm_test_snapshot_map(struct kunit *test)
 	unsigned long n, conversions;
 	struct page *a, *b;
 
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (held->nr < 2 || gfx_pool_nr_free())
-		kunit_skip(test, "needs two free blocks and no other user");
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	held = hold_all_but(test, GFX_POOL_WB, 2);
 	a = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL,
 				 GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, a);
@@ -4221,6 +4240,22 @@ static void inject_off(void *unused)
 	inject_quiesce();
 }
 
+/*
+ * With every fallible step failing (a conversion, a growth, a take-back),
+ * an allocation that needs one gets nothing.
+ */
+static void expect_no_alloc_injected(struct kunit *test,
+				     enum gfx_pool_domain domain,
+				     unsigned int order)
+{
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
+			0);
+	gfx_pool_fail_set(1, 100);
+	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, domain,
+						     GFP_KERNEL, order));
+	kunit_release_action(test, inject_off, NULL);
+}
+
 /* @pfn's block is WB, on the lists and wholly free. */
 static void expect_block_back(struct kunit *test, unsigned long pfn)
 {
@@ -4260,10 +4295,7 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	/* The break below queues a repair GFX_POOL_IDLE later, not sooner. */
 	gfx_pool_repair_cancel();
 	ctx = grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (!held->nr || gfx_pool_nr_free())
-		kunit_skip(test, "needs a free block and no other user");
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	held = hold_all_but(test, GFX_POOL_WB, 1);
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL,
 				    GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -4278,13 +4310,7 @@ static void gfx_pool_inject_test_repair(struct kunit *test)
 	bitmap_zero(block->dirty, GFX_POOL_BLOCK_PAGES);
 	spin_unlock_irqrestore(&gfx_pool.node[block->nid]->lock, flags);
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
-			0);
-	gfx_pool_fail_set(1, 100);
-	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, other,
-						     GFP_KERNEL,
-						     GFX_POOL_BLOCK_ORDER));
-	kunit_release_action(test, inject_off, NULL);
+	expect_no_alloc_injected(test, other, GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
 	/* WC, UC, NP: the leave; WB: the enter and the way back. */
 	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_DIRECT_MAP) -
@@ -4323,19 +4349,9 @@ static void gfx_pool_inject_test_broken_ends_cold(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 0);
 	gfx_pool_repair_cancel();
 	ctx = grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WC);
-	if (held->nr < 2 || gfx_pool_nr_free())
-		kunit_skip(test, "needs two free blocks and no other user");
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
-	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	held = hold_all_but(test, GFX_POOL_WC, 2);
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
-			0);
-	gfx_pool_fail_set(1, 100);
-	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC,
-						     GFP_KERNEL,
-						     GFX_POOL_BLOCK_ORDER));
-	kunit_release_action(test, inject_off, NULL);
+	expect_no_alloc_injected(test, GFX_POOL_UC, GFX_POOL_BLOCK_ORDER);
 	/* One leave of WC failed, and nothing after it was tried. */
 	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_DIRECT_MAP) -
 			failures, 1);
@@ -4367,13 +4383,7 @@ static void gfx_pool_inject_test_repair_grown(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, in_region(page));
 	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
 
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
-			0);
-	gfx_pool_fail_set(1, 100);
-	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
-						     GFP_KERNEL,
-						     GFX_POOL_BLOCK_ORDER));
-	kunit_release_action(test, inject_off, NULL);
+	expect_no_alloc_injected(test, GFX_POOL_WC, GFX_POOL_BLOCK_ORDER);
 	KUNIT_ASSERT_EQ(test, gfx_pool_nr_broken_blocks(), 1);
 	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
 			0);
@@ -4473,12 +4483,7 @@ static void gfx_pool_inject_test_take_back(struct kunit *test)
 	block = lend_one_block(test, &held, &ctx);
 	pfn = block->pfn;
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, inject_off, NULL),
-			0);
-	gfx_pool_fail_set(1, 100);
-	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
-						     GFP_KERNEL, 0));
-	kunit_release_action(test, inject_off, NULL);
+	expect_no_alloc_injected(test, GFX_POOL_WC, 0);
 	KUNIT_EXPECT_EQ(test, gfx_pool_fail_injected(GFX_POOL_FAIL_TAKE_BACK) -
 			injected, 1);
 	KUNIT_EXPECT_EQ(test, failures_counted(GFX_POOL_FAIL_TAKE_BACK) -
