@@ -144,10 +144,11 @@ static bool bench_memtype_possible(void)
 /*
  * TEST_GFX_POOL_BENCH_MEMTYPE: what PAT's memtype of @n pages in their
  * domain costs, alone: the lookup every vmf_insert_pfn_prot() makes (a
- * walk of the resource tree for ordinary RAM, a look at the block for a
- * pool page). Every answer must be one that keeps MTRRs from caching a
- * user mapping: WC, UC or UC-; which of them, and that the pool answered
- * for its own pages, the KUnit memtype case checks.
+ * walk of the resource tree for ordinary RAM to learn that the page flags
+ * answer, a look at the pool's region for a pool page). Every answer must
+ * be one that keeps MTRRs from caching a user mapping: WC, UC or UC-;
+ * which of them, and that a pool page skips the walk, the KUnit memtype
+ * case checks.
  */
 static int bench_memtype(struct test_gfx_pool_cmd *cmd, struct page **pages,
 			 unsigned long n)

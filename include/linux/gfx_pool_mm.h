@@ -2,8 +2,8 @@
 /*
  * gfx_pool's hooks for the core kernel: the size of its blocks, the
  * reservation that architecture setup code makes at boot, the pool's
- * lines in /proc/meminfo, and the domain of a pool page for the x86 PAT
- * memtype lookup. Not for drivers: they use <linux/gfx_pool.h>.
+ * lines in /proc/meminfo, and whether a page frame is the pool's memory,
+ * for the x86 PAT memtype lookup. Not for drivers: they use <linux/gfx_pool.h>.
  */
 #ifndef _LINUX_GFX_POOL_MM_H
 #define _LINUX_GFX_POOL_MM_H
@@ -27,11 +27,16 @@ struct seq_file;
 #ifdef CONFIG_GFX_POOL
 
 /* Documented at their definitions, in mm/gfx_pool/. */
+void __init gfx_pool_reserve_fixed(void);
 void __init gfx_pool_reserve(void);
 void gfx_pool_report_meminfo(struct seq_file *m);
 bool gfx_pool_pfn_in_pool(unsigned long pfn);
 
 #else /* CONFIG_GFX_POOL */
+
+static inline void gfx_pool_reserve_fixed(void)
+{
+}
 
 static inline void gfx_pool_reserve(void)
 {

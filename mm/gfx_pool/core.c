@@ -782,7 +782,7 @@ void __gfx_pool_block_detach(struct gfx_pool_node *node,
 	lockdep_assert(!gfx_pool_is_ready() || lockdep_is_held(&node->lock));
 	__gfx_pool_block_unlist(node, block);
 	node->domain[block->domain].nr_blocks--;
-	/* Read locklessly by gfx_pool_block_domain_now(). */
+	/* Read locklessly, as a hint, by the idle work and the shrinker. */
 	WRITE_ONCE(block->converting, true);
 }
 
@@ -1046,11 +1046,8 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
 		return false;
 	}
 	WRITE_ONCE(block->domain, now);
-	/*
-	 * Pairs with gfx_pool_block_domain_now(): a lockless reader that
-	 * sees the block done sees its new domain.
-	 */
-	smp_store_release(&block->converting, false);
+	/* Read locklessly, as a hint, by the idle work and the shrinker. */
+	WRITE_ONCE(block->converting, false);
 	node->domain[now].nr_blocks++;
 	__gfx_pool_block_list_free(node, block, failed);
 	gfx_pool_block_now_free(block);
@@ -1063,7 +1060,7 @@ bool __gfx_pool_block_converted(struct gfx_pool_node *node,
  * that block WB; other free blocks are tried, at most as many as were
  * free when this began, so that a conversion that always fails cannot
  * loop. One that breaks a block ends it: what made the direct map fail
- * twice will likely fail for the next block too, and each try costs a
+ * there will likely fail for the next block too, and each try costs a
  * TLB flush on every CPU and the block until gfx_pool_repair().
  */
 static struct page *gfx_pool_node_alloc_cold(struct gfx_pool_node *node,

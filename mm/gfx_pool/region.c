@@ -541,15 +541,20 @@ static void __init gfx_pool_reserve_split(phys_addr_t size)
 	}
 }
 
-/* gfx_pool_reserve() without the sorting: see there. */
-static void __init __gfx_pool_reserve(void)
+/*
+ * gfx_pool_reserve_fixed() (@fixed) or gfx_pool_reserve() without the
+ * sorting: see there. Each acts on what is its own and reports it, so
+ * that every message is said once.
+ */
+static void __init __gfx_pool_reserve(bool fixed)
 {
 	struct gfx_pool_param *param = &gfx_pool_param;
 	phys_addr_t ram = memblock_phys_mem_size();
 	const char *why;
 	unsigned int i;
 
-	if (gfx_pool_param_bad)
+	if (gfx_pool_param_bad ||
+	    fixed != (gfx_pool_param_given && param->fixed_base))
 		return;
 	if (!gfx_pool_param_given) {
 		param->size = (phys_addr_t)CONFIG_GFX_POOL_SIZE_MBYTES * SZ_1M;
@@ -613,17 +618,37 @@ static void __init __gfx_pool_reserve(void)
 }
 
 /**
- * gfx_pool_reserve() - reserve the pool's memory at boot
+ * gfx_pool_reserve_fixed() - reserve the pool's memory at boot, at a fixed base
  *
  * For architecture setup code only, called once after the NUMA layout is
- * known and before memblock memory is freed to the page allocator. With
- * no size configured it does nothing. Errors are reported and leave the
- * pool off (or, where only one node's region does not fit, that node
- * without one); they never stop the boot.
+ * known, and before the reservations that may go anywhere (hugetlb_cma=,
+ * a crashkernel= without an offset), so that those go around a range the
+ * admin chose: gfx_pool=<size>@<base> is taken as given (the KASLR
+ * decompressor keeps the kernel out of it). Any other gfx_pool= waits for
+ * gfx_pool_reserve(). Errors are reported and leave the pool off; they
+ * never stop the boot.
  *
- * Placement: a fixed base is taken as given (the KASLR decompressor keeps
- * the kernel out of it). Otherwise each region goes where
- * gfx_pool_place() puts it, on its node.
+ * Context: Early boot.
+ */
+void __init gfx_pool_reserve_fixed(void)
+{
+	__gfx_pool_reserve(true);
+}
+
+/**
+ * gfx_pool_reserve() - reserve the pool's memory at boot
+ *
+ * For architecture setup code only, called once after
+ * gfx_pool_reserve_fixed() and after the reservations that must be where
+ * they were asked for (crashkernel=X@Y) or that go anywhere
+ * (hugetlb_cma=), before memblock memory is freed to the page allocator:
+ * the pool, which can go anywhere, goes around them. With no size
+ * configured, or a fixed base, it does nothing but sort. Errors are
+ * reported and leave the pool off (or, where only one node's region does
+ * not fit, that node without one); they never stop the boot.
+ *
+ * Placement: each region goes where gfx_pool_place() puts it, on its
+ * node.
  *
  * Context: Early boot.
  */
@@ -631,7 +656,7 @@ void __init gfx_pool_reserve(void)
 {
 	unsigned int i, j;
 
-	__gfx_pool_reserve();
+	__gfx_pool_reserve(false);
 	/* In physical order, whatever order the nodes were given in. */
 	for (i = 1; i < gfx_pool.nr_regions; i++)
 		for (j = i; j && gfx_pool.region[j - 1].base > gfx_pool.region[j].base; j--)

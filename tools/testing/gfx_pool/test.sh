@@ -872,6 +872,19 @@ run_stage() {	# run_stage <stage>
 			stats_line "$log" "gbpage_demotions: 1"
 		check "1g-shared: gfx_pool.lend=0: no kernel warnings" \
 			no_reports "$log"
+		# hugetlb_cma=1G may go anywhere; asked first, it would take
+		# [4G, 5G). A fixed base is reserved before it, so it goes
+		# around the pool.
+		log=$build/test-1g-shared-hugetlb.log
+		echo "=== stage 1g-shared: hugetlb_cma=1G"
+		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"kunit.enable=0 gfxpool_mode=none nokaslr gfx_pool=64M@4G hugetlb_cma=1G" \
+			-cpu max -m 5G
+		check "1g-shared: hugetlb_cma=1G: the pool is at its base" \
+			grep -aq 'gfx_pool: 32 blocks of 2M ready at 0x0000000100000000' "$log"
+		check "1g-shared: hugetlb_cma=1G: and hugetlb's CMA area elsewhere" \
+			grep -aq 'hugetlb_cma: reserved 1024 MiB on node 0' "$log"
+		ran_clean "1g-shared: hugetlb_cma=1G" "$log"
 		;;
 	debug)
 		# TTM's own suites leave their test buffer objects behind in
