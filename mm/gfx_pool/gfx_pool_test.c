@@ -3563,8 +3563,19 @@ static void gfx_pool_pcp_test_node_asked(struct kunit *test)
 	gfx_pool_test_pcp(test, true);
 	migrate_disable();	/* one CPU's list, whatever the scheduler does */
 	nid = numa_mem_id();
+	/*
+	 * A WC block with room on this node, converted if none has (an
+	 * earlier case may have left this node none), its page given back
+	 * and the lists emptied; then the list fills from that block.
+	 */
 	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
-				    GFP_NOWAIT | __GFP_THISNODE, 0);
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	if (page) {
+		gfx_pool_free_pages(page, 0);
+		gfx_pool_pcp_drain(NUMA_NO_NODE);
+		page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+					    GFP_NOWAIT | __GFP_THISNODE, 0);
+	}
 	if (page) {
 		listed = gfx_pool_pcp_count(GFX_POOL_WC);
 		other = gfx_pool_pcp_alloc(nid + 1, GFX_POOL_WC, &dirty);
