@@ -3336,21 +3336,25 @@ static void gfx_pool_pcp_test_hwpoison(struct kunit *test)
 	struct page *page[2], *again, *keep;
 	unsigned int i;
 
-	/*
-	 * A WC block with room for the atomic allocations below, which
-	 * never convert; a page held in it keeps it from being lent.
-	 */
-	keep = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, keep);
 	gfx_pool_test_pcp(test, true);
-	gfx_pool_pcp_drain(NUMA_NO_NODE);
-	/* One CPU throughout: the lists are per CPU. */
+	/* One CPU throughout: the lists are per CPU, the node is its. */
 	migrate_disable();
-	page[0] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOWAIT, 0);
-	page[1] = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_NOWAIT, 0);
+	/*
+	 * A WC block with room on this CPU's node for the atomic
+	 * allocations below, which never convert; a page held in it keeps
+	 * it from being lent.
+	 */
+	keep = gfx_pool_alloc_pages(numa_mem_id(), GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	page[0] = keep ? gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+					      GFP_NOWAIT, 0) : NULL;
+	page[1] = keep ? gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
+					      GFP_NOWAIT, 0) : NULL;
 	if (!page[0] || !page[1]) {
 		migrate_enable();
 		gfx_pool_free_pages(page[0], 0);
+		gfx_pool_free_pages(page[1], 0);
 		gfx_pool_free_pages(keep, 0);
 		KUNIT_FAIL(test, "no two WC pages");
 		return;
