@@ -979,6 +979,22 @@ TEST_F(gfx_pool, per_page_buffer)
 }
 
 /*
+ * ALLOC @buf on @fd and map all of it shared; @buf's flags are cleared for
+ * the commands after. Return: the mapping, or NULL if either failed.
+ */
+static void *buf_alloc_map(int fd, struct test_gfx_pool_buf *buf)
+{
+	void *map;
+
+	if (ioctl(fd, TEST_GFX_POOL_ALLOC, buf))
+		return NULL;
+	buf->flags = 0;
+	map = mmap(NULL, buf->npages * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, 0);
+	return map == MAP_FAILED ? NULL : map;
+}
+
+/*
  * A mapping outlives its buffer: after FREE and an ALLOC in another
  * domain, a fault maps the new buffer with the new buffer's caching, not
  * the one mmap() saw. PAT would correct a PTE to the page's memtype;
@@ -992,11 +1008,9 @@ TEST_F(gfx_pool, mapping_outlives_buffer)
 	};
 	int *map;
 
-	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf));
-	map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	map = buf_alloc_map(self->fd, &buf);
+	ASSERT_NE(NULL, map);
 	map[0] = 1;
-	buf.flags = 0;
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_FREE, &buf));
 	buf.domain = TEST_GFX_POOL_UC;
 	buf.npages = 1;
@@ -1028,11 +1042,9 @@ TEST_F(gfx_pool, prefault)
 	size_t len = buf.npages * PAGE;
 	char *map;
 
-	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_ALLOC, &buf));
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	map = buf_alloc_map(self->fd, &buf);
+	ASSERT_NE(NULL, map);
 	map[0] = 1;
-	buf.flags = 0;
 	ASSERT_EQ(0, ioctl(self->fd, TEST_GFX_POOL_INFO, &buf));
 	EXPECT_EQ(TEST_GFX_POOL_PREFAULT, buf.faults);
 	buf.addr = (unsigned long)map + (TEST_GFX_POOL_PREFAULT - 1) * PAGE;
