@@ -6,6 +6,7 @@
 #   make test    every test: KUnit on 2M and 1G direct maps, the debug
 #                build, the user-space selftests; ends "N passed, N failed"
 #   make bench   the benchmark at several sizes and domains
+#   make profile where the bench rows' time goes in the guest kernel
 #   make stress  10 minutes of random traffic on 4 vCPUs, suspend cycles
 #                in the middle; the pool must end whole
 #   make check   checkpatch --strict, kernel-doc -Wall, W=1 build
@@ -42,6 +43,8 @@ STRESS_SECONDS ?= 600
 RUN_POOL ?= 256M
 RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
 BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
+# make profile: rows long enough for a few hundred samples each.
+PROFILE_ARGS ?= -n,32768,-d,wc,-r,40
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
 	bison bc libelf-dev libssl-dev cpio busybox-static ccache python3 \
@@ -65,7 +68,7 @@ SELFTESTS := gfx_pool-tests gfx_pool-bench gfx_pool-stress gfx_pool-fuzz \
 	gfx_pool-kdump
 PROGRAMS := $(addprefix $(BUILD)/bin/,$(SELFTESTS))
 
-.PHONY: all run bench bench-deps check-deps deb deb-deps patches patches-deps bisect test \
+.PHONY: all run bench profile bench-deps check-deps deb deb-deps patches patches-deps bisect test \
 	stress check deps tree kernel debug-kernel uapi initramfs clean
 
 all: run
@@ -153,6 +156,15 @@ bench: kernel initramfs bench-deps
 	@$(T)/bench.sh $(BUILD) $(KUNIT_DIR)/arch/x86/boot/bzImage \
 		$(BUILD)/initramfs.cpio $(RUN_POOL) $(BENCH_ARGS) --plot \
 		default warm cpu-max no-pool scale ttm frag frag-stock sizes
+
+# Where the rows' time goes in the guest kernel: a sampling profile per
+# row, through QEMU's monitor (tools/testing/gfx_pool/profile.py says what
+# it can and cannot show). PROFILE_ARGS are gfx_pool-bench's; the report
+# is also in build/profile.txt.
+profile: kernel initramfs
+	@python3 $(T)/profile.py $(KUNIT_DIR)/arch/x86/boot/bzImage \
+		$(BUILD)/initramfs.cpio $(KUNIT_DIR)/System.map $(RUN_POOL) \
+		$(PROFILE_ARGS) $(BUILD)/profile.txt
 
 # <target>-deps: the packages only `make <target>` needs, installed as
 # deps installs DEB_PACKAGES (gnuplot draws build/bench.svg).

@@ -815,6 +815,12 @@ int main(int argc, char **argv)
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
+	/*
+	 * A line as soon as a row is done, through the guest's pipe: the
+	 * log shows how far a slow or stuck boot got, and when each row
+	 * ended (make profile attributes its samples by that).
+	 */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTGF")) != -1) {
 		switch (opt) {
 		case 'G':
