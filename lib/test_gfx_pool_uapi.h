@@ -42,7 +42,8 @@ enum {
  *	(alloc_page() and the pool; not the TTM methods); or, for the TTM
  *	methods only, TEST_GFX_POOL_BENCH_LOOP: populate and free the
  *	ttm_tt as many times as make TEST_GFX_POOL_LOOP_PAGES pages (at
- *	least once), and give the mean times of one. Or, for _PER_PAGE
+ *	least once), timed as a whole, and give the mean time of one
+ *	populate and free together in @ns_alloc, @ns_free 0. Or, for _PER_PAGE
  *	and _POOL in WC or UC at order 0 only, TEST_GFX_POOL_BENCH_MEMTYPE:
  *	while the pages are in their domain, ask x86 PAT for the memtype of
  *	each, as every vmf_insert_pfn_prot() of a fault does
