@@ -1820,14 +1820,22 @@ bool gfx_pool_pfn_in_pool(unsigned long pfn)
 bool __gfx_pool_owns_page(const struct page *page)
 {
 	struct gfx_pool_block *block;
+	unsigned long pfn;
 	bool owned;
 
-	if (!page)
+	if (!page || !gfx_pool_is_ready())
 		return false;
-	rcu_read_lock();
-	block = gfx_pool_pfn_to_block(page_to_pfn(page));
-	/* A lent block's pages are the page allocator's for now. */
-	owned = block && !READ_ONCE(block->lent);
+	pfn = page_to_pfn(page);
+	/*
+	 * A region block lives as long as the pool: no RCU section for it,
+	 * which is two calls with PREEMPT_RCU on every page TTM frees. A
+	 * lent block's pages are the page allocator's for now.
+	 */
+	block = gfx_pool_region_block(pfn);
+	if (block)
+		return !READ_ONCE(block->lent);
+	rcu_read_lock();	/* for a grown block, which is never lent */
+	owned = gfx_pool_grown_block(pfn);
 	rcu_read_unlock();
 	return owned;
 }
