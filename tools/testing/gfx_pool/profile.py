@@ -18,6 +18,9 @@ is the poor man's one. What it can and cannot say:
     page (the fault rows) show the user instruction that faulted, not the
     kernel's fault path: use it for allocation rows, not those.
   - Samples are a leaf profile: a function's callees are not in its count.
+  - A row's samples are all those since the line before it, its untimed
+    set-up included: a warm row's first untimed run (which may take
+    blocks back and convert them) counts with it.
   - Two milliseconds between samples: a row needs a second or more for a
     profile worth reading (-r 20 or more at 32768 pages).
 """
