@@ -116,24 +116,40 @@ static unsigned long large_regions(struct page **pages, unsigned long n,
 #endif
 
 /*
- * How often the timed loops of the allocation rows yield and look for a
- * fatal signal. Once per page, that cost was timed with every page on
- * both sides of every ratio and pulled each ratio towards 1: the warm
- * pool / alloc_page() median read 0.57x with it, 0.51x and 0.52x without
- * (three runs of `bench.sh ... warm` in one session). 256 pages take
- * well under a millisecond.
+ * How often the timed loops yield: every TEST_GFX_POOL_BENCH_YIELD
+ * allocations, or looped ttm_tts, of at least as many pages. Once an
+ * allocation, the check was timed with every page on both sides of every
+ * ratio and pulled each ratio towards 1: the warm pool / alloc_page()
+ * median read 0.57x with it, 0.51x and 0.52x without (three runs of
+ * `bench.sh ... warm` in one session). 256 pages take well under a
+ * millisecond.
  */
 #define TEST_GFX_POOL_BENCH_YIELD	256
 
-/* Free @n allocations of @order; timed. */
+/*
+ * Let another task run if one is waiting, and leave the time it ran out
+ * of the sample that started at @t0: only what the row does is timed.
+ */
+static void bench_yield(u64 *t0)
+{
+	u64 t;
+
+	if (!need_resched())
+		return;
+	t = ktime_get_ns();
+	cond_resched();
+	*t0 += ktime_get_ns() - t;
+}
+
+/* Free @n allocations of @order; timed from @t0, which a yield moves. */
 static void bench_free(struct page **pages, unsigned long n, u64 method,
-		       unsigned int order)
+		       unsigned int order, u64 *t0)
 {
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
 		if (i && !(i % TEST_GFX_POOL_BENCH_YIELD))
-			cond_resched();
+			bench_yield(t0);
 		if (method == TEST_GFX_POOL_POOL)
 			gfx_pool_free_pages(pages[i], order);
 		else
@@ -198,13 +214,13 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i++) {
 		/*
-		 * Every TEST_GFX_POOL_BENCH_YIELD pages, not after the last:
-		 * a one-page sample must not count the time another task
-		 * (the pool's warm work, woken by this very allocation) runs
-		 * here, and a check per page would be timed with each page.
+		 * Every TEST_GFX_POOL_BENCH_YIELD allocations, not after the
+		 * last: a one-page sample must not count the time another
+		 * task (the pool's warm work, woken by this very allocation)
+		 * runs here.
 		 */
 		if (i && !(i % TEST_GFX_POOL_BENCH_YIELD)) {
-			cond_resched();
+			bench_yield(&t0);
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
 				break;
@@ -222,7 +238,7 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 		}
 	}
 	if (ret) {
-		bench_free(pages, i, cmd->method, cmd->order);
+		bench_free(pages, i, cmd->method, cmd->order, &t0);
 		goto out_free_array;
 	}
 	t1 = ktime_get_ns();
@@ -274,7 +290,7 @@ static int test_gfx_pool_bench(struct test_gfx_pool_cmd *cmd)
 	}
 
 	t0 = ktime_get_ns();
-	bench_free(pages, n, cmd->method, cmd->order);
+	bench_free(pages, n, cmd->method, cmd->order, &t0);
 	cmd->ns_free = ktime_get_ns() - t0;
 
 out_free_array:
@@ -335,7 +351,7 @@ static void test_gfx_pool_ttm_fini(void)
 static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 {
 	struct ttm_operation_ctx ctx = { .interruptible = true };
-	u64 t0, i, loops = 1;
+	u64 t0, i, done = 0, loops = 1;
 	struct ttm_device *bdev;
 	struct ttm_tt *tt;
 	int ret;
@@ -370,7 +386,7 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 		loops = max(1ULL, TEST_GFX_POOL_LOOP_PAGES / cmd->npages);
 	cmd->ns_alloc = 0;
 	cmd->ns_free = 0;
-	if (loops == 1) {
+	if (!(cmd->flags & TEST_GFX_POOL_BENCH_LOOP)) {
 		t0 = ktime_get_ns();
 		ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
 		cmd->ns_alloc = ktime_get_ns() - t0;
@@ -388,8 +404,12 @@ static int test_gfx_pool_ttm_bench(struct test_gfx_pool_cmd *cmd)
 		 */
 		t0 = ktime_get_ns();
 		for (i = 0; i < loops; i++) {
-			if (i && !(i % TEST_GFX_POOL_BENCH_YIELD))
-				cond_resched();
+			/* Every TEST_GFX_POOL_BENCH_YIELD pages or more. */
+			if (done >= TEST_GFX_POOL_BENCH_YIELD) {
+				done = 0;
+				bench_yield(&t0);
+			}
+			done += cmd->npages;
 			ret = ttm_pool_alloc(&bdev->pool, tt, &ctx);
 			if (ret)
 				goto out_free_pages;

@@ -54,10 +54,11 @@ enum {
  *	_POOL, and _PER_PAGE in WB (alloc_pages() of that order), and
  *	@npages a multiple of 1 << @order. Times stay per page.
  * @ns_alloc: (out) time to allocate all pages (for TTM: ttm_pool_alloc(),
- *	caching change included).
+ *	caching change included; with TEST_GFX_POOL_BENCH_LOOP, populate
+ *	and free together).
  * @ns_set: (out) time to change their caching (per-page only, else 0).
  * @ns_reset: (out) time to change it back to WB (per-page only, else 0).
- * @ns_free: (out) time to free all pages.
+ * @ns_free: (out) time to free all pages (0 with TEST_GFX_POOL_BENCH_LOOP).
  * @ns_memtype: (out) with TEST_GFX_POOL_BENCH_MEMTYPE, time to look up the
  *	memtype of all pages (in none of the other times); else 0.
  * @regions: (out, per-page WC and UC only) the 2M regions of the direct
