@@ -1800,17 +1800,15 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
  */
 bool gfx_pool_pfn_in_pool(unsigned long pfn)
 {
-	bool in;
-
 	if (!gfx_pool_is_ready())
 		return false;
-	/* A region block lives as long as the pool: no RCU section for it. */
-	if (gfx_pool_region_block(pfn))
-		return true;
-	rcu_read_lock();	/* for a grown block */
-	in = gfx_pool_grown_block(pfn);
-	rcu_read_unlock();
-	return in;
+	/*
+	 * No RCU section: a region block lives as long as the pool, and a
+	 * grown block is only asked for, not looked at (xa_load() takes
+	 * its own). Every pfn of every VM_PFNMAP fault comes here, MMIO
+	 * included: two calls with PREEMPT_RCU that no answer needs.
+	 */
+	return gfx_pool_region_block(pfn) || gfx_pool_grown_block(pfn);
 }
 
 /*
@@ -1821,23 +1819,21 @@ bool __gfx_pool_owns_page(const struct page *page)
 {
 	struct gfx_pool_block *block;
 	unsigned long pfn;
-	bool owned;
 
 	if (!page || !gfx_pool_is_ready())
 		return false;
 	pfn = page_to_pfn(page);
 	/*
-	 * A region block lives as long as the pool: no RCU section for it,
-	 * which is two calls with PREEMPT_RCU on every page TTM frees. A
-	 * lent block's pages are the page allocator's for now.
+	 * A region block lives as long as the pool, and a grown block is
+	 * only asked for, not looked at (xa_load() takes its own RCU
+	 * section): no RCU section here, which is two calls with
+	 * PREEMPT_RCU on every page TTM frees. A lent block's pages are the
+	 * page allocator's for now; a grown block is never lent.
 	 */
 	block = gfx_pool_region_block(pfn);
 	if (block)
 		return !READ_ONCE(block->lent);
-	rcu_read_lock();	/* for a grown block, which is never lent */
-	owned = gfx_pool_grown_block(pfn);
-	rcu_read_unlock();
-	return owned;
+	return gfx_pool_grown_block(pfn);
 }
 EXPORT_SYMBOL_GPL(__gfx_pool_owns_page);
 
