@@ -43,7 +43,7 @@ STRESS_SECONDS ?= 600
 RUN_POOL ?= 256M
 RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
 BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
-# make profile: rows long enough for a few hundred samples each.
+# make profile: rows long enough for a hundred samples or more each.
 PROFILE_ARGS ?= -n,32768,-d,wc,-r,40
 
 DEB_PACKAGES := linux-source-6.12 qemu-system-x86 gcc make libc6-dev flex \
@@ -160,7 +160,8 @@ bench: kernel initramfs bench-deps
 # Where the rows' time goes in the guest kernel: a sampling profile per
 # row, through QEMU's monitor (tools/testing/gfx_pool/profile.py says what
 # it can and cannot show). PROFILE_ARGS are gfx_pool-bench's; the report
-# is also in build/profile.txt.
+# is also in build/profile.txt, the guest's log in build/profile-guest.log.
+# PROFILE_DETAIL=<function>,... counts those functions' samples by offset.
 profile: kernel initramfs
 	@python3 $(T)/profile.py $(KUNIT_DIR)/arch/x86/boot/bzImage \
 		$(BUILD)/initramfs.cpio $(KUNIT_DIR)/System.map $(RUN_POOL) \

@@ -4,6 +4,12 @@
 
    profile.py <bzImage> <initramfs> <System.map> <pool size> <bench args> <out>
 
+The guest's console goes to profile-guest.log beside <out>. With
+PROFILE_DETAIL=<function>[,<function>...] in the environment, samples in
+those functions are counted per offset (<function>+0x<offset>), to see
+where in a function its time goes (objdump -d vmlinux names the
+instruction).
+
 Boots the bench guest as bench.sh does (-mem-prealloc), with one vCPU,
 nokaslr (so that System.map names the addresses) and QEMU's monitor on a
 socket; asks the monitor for the vCPU's registers every 2 ms while the
@@ -29,6 +35,7 @@ import bisect
 import collections
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -53,59 +60,40 @@ def main():
         sys.exit(__doc__.split('\n\n')[1])
     kernel, initrd, sysmap, pool, bench_args, out = sys.argv[1:]
     addrs, names = load_symbols(sysmap)
+    detail = set(filter(None, os.environ.get('PROFILE_DETAIL', '').split(',')))
     here = os.path.dirname(os.path.realpath(__file__))
-    tmp = tempfile.mkdtemp(prefix='gfx_pool-profile.')
-    sock_path = os.path.join(tmp, 'monitor.sock')
-    log = os.path.join(tmp, 'guest.log')
+    log = os.path.join(os.path.dirname(os.path.abspath(out)),
+                       'profile-guest.log')
+    samples, rows = [], []
 
-    guest = subprocess.Popen(
-        [os.path.join(here, 'run-guest.sh'), kernel, initrd, log,
-         'nokaslr kunit.enable=0 gfxpool_mode=bench '
-         f'gfxpool_bench={bench_args} gfx_pool={pool}',
-         '-mem-prealloc', '-smp', '1',
-         '-monitor', f'unix:{sock_path},server,nowait'])
-    for _ in range(300):
-        if os.path.exists(sock_path) or guest.poll() is not None:
-            break
-        time.sleep(0.1)
-    mon = socket.socket(socket.AF_UNIX)
-    mon.connect(sock_path)
-    buf = b''
+    def name_of(pc):
+        i = bisect.bisect_right(addrs, pc) - 1
+        if i < 0:
+            return '(user)'     # below the kernel's text
+        if names[i] in detail:
+            return f'{names[i]}+{pc - addrs[i]:#x}'
+        return names[i]
 
-    def ask(command):
-        nonlocal buf
-        mon.sendall(command.encode() + b'\n')
-        while b'(qemu) ' not in buf:
-            data = mon.recv(65536)
-            if not data:
-                raise EOFError
-            buf += data
-        reply, _, buf = buf.partition(b'(qemu) ')
-        return reply.decode(errors='replace')
-
-    samples, rows, logf = [], [], None
-    try:
-        ask('')
-        while True:
-            rip = re.search(r'RIP=([0-9a-f]+)', ask('info registers'))
-            now = time.monotonic()
-            if rip:
-                pc = int(rip.group(1), 16)
-                i = bisect.bisect_right(addrs, pc) - 1
-                # Below the kernel's text: user space.
-                samples.append((now, names[i] if i >= 0 else '(user)'))
-            if logf is None and os.path.exists(log):
-                logf = open(log, errors='replace')
-            if logf:
-                for line in logf.readlines():
-                    line = line.strip()
-                    if (line.startswith('GFXPOOL-BENCH: ') and
-                            'csv' not in line):
-                        rows.append((now, line[len('GFXPOOL-BENCH: '):]))
-            time.sleep(0.002)
-    except (EOFError, ConnectionResetError, BrokenPipeError):
-        pass
-    rc = guest.wait()
+    with tempfile.TemporaryDirectory(prefix='gfx_pool-profile.') as tmp:
+        sock_path = os.path.join(tmp, 'monitor.sock')
+        # A session of its own: run-guest.sh runs QEMU in the background,
+        # and an error here must stop both.
+        guest = subprocess.Popen(
+            [os.path.join(here, 'run-guest.sh'), kernel, initrd, log,
+             'nokaslr kunit.enable=0 gfxpool_mode=bench '
+             f'gfxpool_bench={bench_args} gfx_pool={pool}',
+             '-mem-prealloc', '-smp', '1',
+             '-monitor', f'unix:{sock_path},server,nowait'],
+            start_new_session=True)
+        try:
+            sample(guest, sock_path, log, name_of, samples, rows)
+        finally:
+            if guest.poll() is None:
+                try:
+                    os.killpg(guest.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            rc = guest.wait()
 
     # A row is a line with its figures; the table's header comes only
     # right before the first row's, so the samples before a line that is
@@ -130,7 +118,72 @@ def main():
     with open(out) as f:
         sys.stdout.write(f.read())
     print(f'guest log: {log}')
+    if not rows:
+        print('no bench rows: see the guest log', file=sys.stderr)
+        return 1
     return rc
+
+
+def sample(guest, sock_path, log, name_of, samples, rows):
+    """Sample the vCPU's RIP until the guest powers off; read its rows."""
+    for _ in range(300):
+        if os.path.exists(sock_path) or guest.poll() is not None:
+            break
+        time.sleep(0.1)
+    if not os.path.exists(sock_path):
+        print('no QEMU monitor socket: see the guest log', file=sys.stderr)
+        return
+    mon = socket.socket(socket.AF_UNIX)
+    mon.connect(sock_path)
+    buf = b''
+
+    def prompt():
+        """What the monitor printed up to its next prompt."""
+        nonlocal buf
+        while b'(qemu) ' not in buf:
+            data = mon.recv(65536)
+            if not data:
+                raise EOFError
+            buf += data
+        reply, _, buf = buf.partition(b'(qemu) ')
+        return reply.decode(errors='replace')
+
+    pending, logf = '', None
+
+    def read_rows(now):
+        """The bench's lines the log has now, each ended."""
+        nonlocal pending, logf
+        if logf is None and os.path.exists(log):
+            logf = open(log, errors='replace')
+        if logf is None:
+            return
+        # A line QEMU is still writing waits for its end.
+        pending += logf.read()
+        *lines, pending = pending.split('\n')
+        for line in lines:
+            line = line.strip()
+            if line.startswith('GFXPOOL-BENCH: ') and 'csv' not in line:
+                rows.append((now, line[len('GFXPOOL-BENCH: '):]))
+
+    try:
+        prompt()        # the banner
+        while True:
+            mon.sendall(b'info registers\n')
+            rip = re.search(r'RIP=([0-9a-f]+)', prompt())
+            now = time.monotonic()
+            if rip:
+                samples.append((now, name_of(int(rip.group(1), 16))))
+            read_rows(now)
+            time.sleep(0.002)
+    except (EOFError, ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        mon.close()
+    # The guest is gone: what it printed last.
+    guest.wait()
+    read_rows(time.monotonic())
+    if logf:
+        logf.close()
 
 
 if __name__ == '__main__':
