@@ -134,7 +134,12 @@ def sample(guest, sock_path, log, name_of, samples, rows):
         print('no QEMU monitor socket: see the guest log', file=sys.stderr)
         return
     mon = socket.socket(socket.AF_UNIX)
-    mon.connect(sock_path)
+    try:
+        mon.connect(sock_path)
+    except OSError as e:
+        print(f'QEMU monitor: {e}: see the guest log', file=sys.stderr)
+        mon.close()
+        return
     buf = b''
 
     def prompt():
