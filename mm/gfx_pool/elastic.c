@@ -156,14 +156,22 @@ unsigned long gfx_pool_set_grow_limit(unsigned long blocks)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_set_grow_limit);
 
-/* Take @nr blocks of the limit, or fail without taking any. */
+/*
+ * Take @nr blocks of the limit, or fail without taking any. Never above
+ * the limit, not even for a moment: an add taken back after the check
+ * let gfx_pool_over_limit() say yes meanwhile (and the idle work give
+ * back grown blocks that were not idle), and two growths that both fit
+ * one at a time could both fail.
+ */
 static bool gfx_pool_grow_charge(unsigned long nr)
 {
-	if (atomic_long_add_return(nr, &gfx_pool.nr_grown) <=
-	    (long)READ_ONCE(gfx_pool.grow_limit))
-		return true;
-	atomic_long_sub(nr, &gfx_pool.nr_grown);
-	return false;
+	long cur = atomic_long_read(&gfx_pool.nr_grown);
+
+	do {
+		if (cur + (long)nr > (long)READ_ONCE(gfx_pool.grow_limit))
+			return false;
+	} while (!atomic_long_try_cmpxchg(&gfx_pool.nr_grown, &cur, cur + nr));
+	return true;
 }
 
 /* === Growing ============================================================= */
