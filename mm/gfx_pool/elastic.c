@@ -964,14 +964,19 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 	struct gfx_pool_region *region;
 	struct gfx_pool_block *block;
 	unsigned long idx, n = 0;
+	bool gives_back = false;
 
 	/* Racy by nature; RCU keeps every struct there while we look. */
 	rcu_read_lock();
-	xa_for_each(&gfx_pool.grown, idx, block)
-		n += block->nid == sc->nid && !READ_ONCE(block->nr_used) &&
-		     !READ_ONCE(block->converting);
+	xa_for_each(&gfx_pool.grown, idx, block) {
+		if (block->nid != sc->nid)
+			continue;
+		gives_back = true;
+		n += !READ_ONCE(block->nr_used) && !READ_ONCE(block->converting);
+	}
 	rcu_read_unlock();
 	if (gfx_pool.node[sc->nid] && gfx_pool.node[sc->nid]->region) {
+		gives_back = true;
 		region = gfx_pool.node[sc->nid]->region;
 		for (idx = 0; idx < region->nr_blocks; idx++) {
 			block = &region->blocks[idx];
@@ -980,8 +985,14 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
 		}
 	}
 	n <<= GFX_POOL_BLOCK_ORDER;
-	/* Pages on per-CPU lists: the scan drains them, freeing blocks. */
-	n += gfx_pool_pcp_count_node(sc->nid);
+	/*
+	 * Pages on per-CPU lists: the scan drains them, freeing blocks; but
+	 * only on a node with blocks that can go back at all (a region that
+	 * lends, or grown blocks). Elsewhere a scan would drain the lists
+	 * on every pass of reclaim and free nothing.
+	 */
+	if (gives_back)
+		n += gfx_pool_pcp_count_node(sc->nid);
 	return n ? n : SHRINK_EMPTY;
 }
 

@@ -3295,6 +3295,41 @@ static int pcp_on_cpu_fn(void *data)
 	return 0;
 }
 
+/*
+ * The shrinker counts the pages on a node's per-CPU lists only if the
+ * node has blocks that can go back (a region that lends, or grown
+ * blocks), since its scan drains the lists to free blocks. A node with
+ * none counts nothing, lists or not: its scan would drain the lists on
+ * every pass of reclaim and free no block. The 1g-shared stage's
+ * gfx_pool.lend=0 boot runs this case for the second kind.
+ */
+static void gfx_pool_pcp_test_shrink_counts_lists(struct kunit *test)
+{
+	unsigned long count, pcp;
+	bool gives_back;
+	int nid;
+
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();
+	nid = numa_mem_id();
+	if (!gfx_pool.node[nid]) {
+		migrate_enable();
+		kunit_skip(test, "no pool on node %d", nid);
+	}
+	gives_back = gfx_pool.node[nid]->region || gfx_pool_nr_grown();
+	wc_pages_onto_pcp(test, nid);
+	migrate_enable();
+	pcp = gfx_pool_pcp_count_node(nid);
+	KUNIT_ASSERT_GT(test, pcp, 0);
+	gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count);
+	if (gives_back) {
+		KUNIT_EXPECT_NE(test, count, SHRINK_EMPTY);
+		KUNIT_EXPECT_GE(test, count, pcp);
+	} else {
+		KUNIT_EXPECT_EQ(test, count, SHRINK_EMPTY);
+	}
+}
+
 /* A CPU that goes offline leaves no page on its lists. */
 static void gfx_pool_pcp_test_cpu_dead(struct kunit *test)
 {
@@ -4877,6 +4912,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_give_back_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_drain_for_pair),
 	KUNIT_CASE(gfx_pool_pcp_test_shrink_drains),
+	KUNIT_CASE(gfx_pool_pcp_test_shrink_counts_lists),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
 	KUNIT_CASE(gfx_pool_pcp_test_node_asked),

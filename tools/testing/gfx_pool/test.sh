@@ -858,12 +858,16 @@ run_stage() {	# run_stage <stage>
 		check "1g-shared: no kernel warnings" no_reports \
 			"$build/test-1g-shared.log"
 		# Not lent: the pool's for good, so its 1G page is demoted at
-		# init, once, and said so.
+		# init, once, and said so. The KUnit case of a shrinker that
+		# has nothing to give back runs here.
 		log=$build/test-1g-shared-nolend.log
 		echo "=== stage 1g-shared: gfx_pool.lend=0"
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-			"kunit.enable=0 gfxpool_mode=none nokaslr gfx_pool=64M@4G gfx_pool.lend=0" \
+			"kunit.filter_glob=gfx_pool_pcp.gfx_pool_pcp_test_shrink_counts_lists gfxpool_mode=none nokaslr gfx_pool=64M@4G gfx_pool.lend=0" \
 			-cpu max -m 5G
+		count_kunit "$log"
+		check "1g-shared: gfx_pool.lend=0: KUnit's shrinker case passed with nothing to give back" \
+			sh -c 'tr -d "\r" < "$1" | grep -qE "^[[:space:]]*ok [0-9]+ gfx_pool_pcp_test_shrink_counts_lists[[:space:]]*$"' sh "$log"
 		check "1g-shared: gfx_pool.lend=0: not lent" \
 			stats_line "$log" "lends: no"
 		check "1g-shared: gfx_pool.lend=0: the shared 1G page was demoted at init, once" \
