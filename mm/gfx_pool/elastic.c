@@ -385,7 +385,7 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	for (i = 0; i < nr >> GFX_POOL_BLOCK_ORDER; i++) {
 		block = gfx_pool_pfn_to_block(page_to_pfn(page) +
 					      (i << GFX_POOL_BLOCK_ORDER));
-		block->lent = false;
+		WRITE_ONCE(block->lent, false);
 		usable &= gfx_pool_block_comes_in(node, block,
 						  "take a block back");
 	}
@@ -693,7 +693,7 @@ void gfx_pool_block_now_free(struct gfx_pool_block *block)
 {
 	if (!gfx_pool_block_elastic(block))
 		return;
-	block->free_since = jiffies;
+	WRITE_ONCE(block->free_since, jiffies);
 	/* Grown blocks above a lowered limit at once, idle or not. */
 	if (block->grown && gfx_pool_over_limit())
 		mod_delayed_work(gfx_pool_workqueue(), &gfx_pool_idle_work, 0);
@@ -751,7 +751,7 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 	if (IS_ENABLED(CONFIG_CMA) && !block->grown) {
 		/* Off every list and converting while lent, as when it was. */
 		region = gfx_pool_block_region(block);
-		block->lent = true;
+		WRITE_ONCE(block->lent, true);
 		cma_release(region->cma, page, GFX_POOL_BLOCK_PAGES);
 		atomic_long_inc(&region->nr_lent);
 		trace_gfx_pool_block_lent(block->pfn, GFX_POOL_BLOCK_ORDER,

@@ -136,7 +136,7 @@ void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 			run->nr -= k;
 			if (!run->nr)
 				pcp->nr_runs[domain]--;
-			pcp->count[domain] -= k;
+			WRITE_ONCE(pcp->count[domain], pcp->count[domain] - k);
 			nr -= k;
 			/* In use as far as the block knows: it stays while we look. */
 			block = gfx_pool_lookup_block(pfn);
@@ -171,7 +171,7 @@ void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain)
 	for (i = 0; i < nr_runs / 2; i++)
 		swap(run[i], run[nr_runs - 1 - i]);
 	pcp->nr_runs[domain] = nr_runs;
-	pcp->count[domain] = n;
+	WRITE_ONCE(pcp->count[domain], n);
 }
 
 /*

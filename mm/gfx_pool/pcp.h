@@ -129,7 +129,7 @@ static inline struct page *gfx_pool_pcp_alloc(int nid,
 		*dirty = run->dirty;
 		if (!--run->nr)
 			pcp->nr_runs[domain]--;
-		pcp->count[domain]--;
+		WRITE_ONCE(pcp->count[domain], pcp->count[domain] - 1);
 		/*
 		 * Its block holds still: the page keeps it in use. Ours
 		 * alone: a free of it is refused until this store.
@@ -197,7 +197,7 @@ static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
 				.pfn = pfn, .nr = 1, .dirty = dirty,
 			};
 	}
-	pcp->count[domain]++;
+	WRITE_ONCE(pcp->count[domain], pcp->count[domain] + 1);
 	spin_unlock(&pcp->lock);
 	gfx_pool_pcp_unpin(UP_flags);
 	return true;
