@@ -41,7 +41,7 @@ STRESS_SECONDS ?= 600
 
 # What `make run` and `make bench` pass to the guest.
 RUN_POOL ?= 256M
-RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5
+RUN_ARGS ?= -n,32768,-d,wc,-d,uc,-r,5,-P
 BENCH_ARGS ?= -n,512,-n,4096,-n,32768,-d,wc,-d,uc,-d,np,-r,5,-c,25,-z,-f
 # make profile: rows long enough for a hundred samples or more each.
 PROFILE_ARGS ?= -n,32768,-d,wc,-r,40

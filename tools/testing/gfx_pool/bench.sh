@@ -29,6 +29,8 @@
 #            alloc_page's more than the pool's, so the warm ratios (to
 #            alloc_page, with and without __GFP_ZERO, and of zeroed NP
 #            and UC pages to WC) are the medians of the five boots' own;
+#            and the warm rows interleaved with alloc_page()'s (-P), a
+#            repeat of each in turn;
 #   sizes    three rounds of boots size-<S>-<round> (S: 64M, 1G@1G, 8G@4G),
 #            gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
@@ -38,7 +40,8 @@
 # idle pool costs (MemAvailable with and without it, if no-pool ran), and
 # last "gfx_pool: splits outside pool: N", summed over the pool's boots.
 # Writes <build-dir>/bench.csv (the rows), <build-dir>/bench-latency.csv
-# (the latency rows) and, with --plot, <build-dir>/bench.svg (gnuplot);
+# (the latency rows), <build-dir>/bench-pairs.csv (the interleaved ones)
+# and, with --plot, <build-dir>/bench.svg (gnuplot);
 # with GFX_POOL_BENCH_NAME=run (make run), run.csv and so on instead.
 set -uo pipefail
 build=$1 kernel=$2 initrd=$3 pool=$4 args=$5 plot=
@@ -50,6 +53,7 @@ here=$(dirname "$(realpath "$0")")
 # make run names its files run-*, make bench bench-*.
 name=${GFX_POOL_BENCH_NAME:-bench}
 csv=$build/$name.csv lat=$build/$name-latency.csv svg=$build/$name.svg
+pairs=$build/$name-pairs.csv
 rc=0 splits=0
 
 # boot <name> <kernel args> <more bench args> [qemu args...]: one bench
@@ -71,6 +75,8 @@ boot() {
 		sed "s/^/$boot,/" >> "$lat"
 	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-meta,//p' "$log" |
 		sed "s/^/$boot,/" >> "$meta"
+	sed -n 's/\r$//; s/^GFXPOOL-BENCH: csv-pair,//p' "$log" |
+		sed "s/^/$boot,/" >> "$pairs"
 	s=$(sed -n 's/\r$//; s/^GFXPOOL-BENCH: gfx_pool: splits outside pool: //p' "$log")
 	if [ -z "$s" ]; then
 		echo "no result; see $log" >&2
@@ -168,6 +174,7 @@ echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_
 echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
 meta=$build/$name-metadata.csv
 echo "boot,pool_mib,metadata_bytes" > "$meta"
+echo "boot,domain,pages,ratio_median,ratio_min,ratio_max,pool_ns,alloc_page_ns" > "$pairs"
 for b in "$@"; do
 	case $b in
 	default) boot default "gfx_pool=$pool" "" ;;
@@ -190,7 +197,7 @@ for b in "$@"; do
 		boot "ttm-stock-$i" "gfx_pool=0" "=-T,-r,5"
 	     done ;;
 	warm) for i in 1 2 3 4 5; do
-		boot "warm-$i" "gfx_pool=$pool" "=-n,32768,-d,wc,-d,uc,-d,np,-r,9,-z"
+		boot "warm-$i" "gfx_pool=$pool" "=-n,32768,-d,wc,-d,uc,-d,np,-r,9,-z,-P"
 	      done ;;
 	frag) boot frag "gfx_pool=$pool" "=-G" ;;
 	frag-stock) boot frag-stock "gfx_pool=0" "=-G" ;;
@@ -263,6 +270,23 @@ done
 for d in UC NP; do
 	warm_ratio "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \
 		"pool:$d:warm_zero" "pool:WC:warm_zero"
+done
+# The same warm rows interleaved with alloc_page()'s in each warm-<i>
+# boot (gfx_pool-bench -P): the median boot's median ratio, each boot's
+# after it.
+for d in WC UC; do
+	awk -F, -v d="$d" '
+	NR > 1 && $1 ~ /^warm-[0-9]+$/ && $2 == d {
+		r[++k] = $4; l = l sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", $4, $7, $8)
+		n = $3 }
+	END {	if (k != 5)
+			exit
+		for (i = 1; i <= k; i++)
+			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+				t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
+			}
+		printf "ratio: gfx_pool %s warm / alloc_page, interleaved, median of five boots: %.2fx (%d pages; boots, ns/page: %s)\n",
+		       d, r[3], n, l }' "$pairs"
 done
 # Per-thread cost with 2 and 4 threads over one thread's, the pool's
 # and, as the floor the vCPUs set, alloc_page()'s: the median boot's

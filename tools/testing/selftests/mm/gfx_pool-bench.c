@@ -32,7 +32,10 @@
  *
  * With -z, the floor and the warm rows once more with __GFP_ZERO; with -s,
  * the warm rows with 1, 2 and 4 threads at once, N / threads pages each
- * (the median thread's ns per page).
+ * (the median thread's ns per page). With -P, after the rows, the warm
+ * row of each domain and alloc_page()'s interleaved, a repeat of each in
+ * turn, and the median of the repeats' own ratios: a boot's drift, which
+ * moves alloc_page() more than the pool, falls on both alike.
  *
  * With -f, what user faults on a WC or UC mapping cost: a buffer of N
  * pages mapped by the test driver and each page written once; a fault
@@ -67,7 +70,7 @@
  * make bench boots it with pools of 64 MiB, 1 GiB and 8 GiB.
  *
  *   gfx_pool-bench [-n pages]... [-d wc|uc|np|wb]... [-r repeats]
- *                  [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]
+ *                  [-c samples] [-z] [-s] [-f] [-T] [-G] [-F] [-P]
  *
  * Times are for comparing two rows of one run, not across machines.
  */
@@ -510,6 +513,70 @@ static void pool_row(long r, long *pool_splits, int *failed)
 		*pool_splits += r;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * -P: the warm row of each domain and alloc_page()'s, interleaved: each
+ * repeat runs both, the first one in turn (the pool first in even
+ * repeats), so that a boot's drift falls on both alike. Prints the
+ * median, min and max of the repeats' own ratios, and each side's median
+ * ns per page; a "csv-pair," line has the same.
+ * Return: 0, or 1 on error.
+ */
+static int bench_pairs(int fd, __u64 npages, const int *domains, int ndomains)
+{
+	__u64 pool[64], stock[64], ns, pool_ns, stock_ns;
+	double ratio[64], med;
+	int d, r, ret = 0;
+
+	for (d = 0; d < ndomains && !ret; d++) {
+		/* Once untimed, so that the blocks are in the domain. */
+		ret = run_once(fd, TEST_GFX_POOL_POOL, domains[d], npages, 0,
+			       &ns);
+		for (r = 0; r < repeats && !ret; r++) {
+			if (!(r & 1))
+				ret = run_once(fd, TEST_GFX_POOL_POOL,
+					       domains[d], npages, 0, &pool[r]);
+			if (!ret)
+				ret = run_once(fd, TEST_GFX_POOL_PER_PAGE,
+					       TEST_GFX_POOL_WB, npages, 0,
+					       &stock[r]);
+			if (!ret && (r & 1))
+				ret = run_once(fd, TEST_GFX_POOL_POOL,
+					       domains[d], npages, 0, &pool[r]);
+			if (!ret)
+				ratio[r] = (double)pool[r] / stock[r];
+		}
+		if (ret)
+			break;
+		qsort(pool, repeats, sizeof(*pool), cmp_u64);
+		qsort(stock, repeats, sizeof(*stock), cmp_u64);
+		qsort(ratio, repeats, sizeof(*ratio), cmp_double);
+		med = (ratio[(repeats - 1) / 2] + ratio[repeats / 2]) / 2;
+		pool_ns = (pool[(repeats - 1) / 2] + pool[repeats / 2]) / 2;
+		stock_ns = (stock[(repeats - 1) / 2] + stock[repeats / 2]) / 2;
+		fprintf(stdout,
+			"ratio: gfx_pool %s warm / alloc_page, interleaved: %.2fx (min %.2fx, max %.2fx; %llu pages: %llu against %llu ns/page)\n",
+			gfx_pool_domain_names[domains[d]], med, ratio[0],
+			ratio[repeats - 1], (unsigned long long)npages,
+			(unsigned long long)pool_ns,
+			(unsigned long long)stock_ns);
+		printf("csv-pair,%s,%llu,%.3f,%.3f,%.3f,%llu,%llu\n",
+		       gfx_pool_domain_names[domains[d]],
+		       (unsigned long long)npages, med, ratio[0],
+		       ratio[repeats - 1], (unsigned long long)pool_ns,
+		       (unsigned long long)stock_ns);
+	}
+	if (ret)
+		printf("-P: %s\n", strerror(-ret));
+	return !!ret;
+}
+
 /*
  * One size: the floor, then each domain on each path; with @zero the
  * floor and the warm rows once more with __GFP_ZERO; with @scale the warm
@@ -811,7 +878,7 @@ int main(int argc, char **argv)
 	unsigned long sizes[8], nsizes = 0, s;
 	int domains[4], ndomains = 0, d, opt, fd;
 	bool pool_on, lends, zero = false, scale = false, fill = false;
-	bool faults = false, ttm = false, frag = false;
+	bool faults = false, ttm = false, frag = false, pairs = false;
 	int failed = 0, samples = 0;
 	long pool_splits = 0;
 
@@ -821,10 +888,13 @@ int main(int argc, char **argv)
 	 * ended (make profile attributes its samples by that).
 	 */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTGF")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:c:r:zsfTGFP")) != -1) {
 		switch (opt) {
 		case 'G':
 			frag = true;
+			break;
+		case 'P':
+			pairs = true;
 			break;
 		case 'T':
 			ttm = true;
@@ -868,7 +938,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-G] [-F]\n",
+				"usage: %s [-n pages]... [-d wb|wc|uc|np]... [-r repeats] [-c samples] [-z] [-s] [-f] [-T] [-G] [-F] [-P]\n",
 				argv[0]);
 			return 2;
 		}
@@ -910,6 +980,8 @@ int main(int argc, char **argv)
 	for (s = 0; s < nsizes && !fill && !ttm && !frag; s++)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
 				     lends, zero, scale, faults, &pool_splits);
+	for (s = 0; s < nsizes && pairs && pool_on; s++)
+		failed |= bench_pairs(fd, sizes[s], domains, ndomains);
 	if (samples > 0 && pool_on) {
 		struct gfx_pool_dmap before, after;
 
