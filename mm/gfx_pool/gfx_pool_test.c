@@ -3361,6 +3361,85 @@ static void gfx_pool_pcp_test_cpu_dead(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+/* An allocation in hard interrupt context, on this CPU. */
+struct pcp_irq {
+	struct irq_work work;
+	struct page *page;
+	bool hardirq, done;
+};
+
+static void pcp_irq_fn(struct irq_work *work)
+{
+	struct pcp_irq *a = container_of(work, struct pcp_irq, work);
+
+	a->hardirq = in_hardirq();
+	a->page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_ATOMIC,
+				       0);
+	WRITE_ONCE(a->done, true);
+}
+
+/*
+ * An interrupt that comes while this CPU holds its lists (here the test
+ * holds them, where an allocation or a free would) finds them taken and
+ * goes the node's way: it gets a page of the block, and the lists are as
+ * the holder left them. Were the trylock to succeed there, the interrupt
+ * would pop the page at the end of the list under the holder's feet.
+ */
+static void gfx_pool_pcp_test_irq_while_held(struct kunit *test)
+{
+	unsigned int count, nr_runs, count_after, nr_runs_after;
+	unsigned long timeout, pfn, pfn_after;
+	struct pcp_irq a = {};
+	struct gfx_pool_pcp *pcp;
+	int nid;
+
+	gfx_pool_test_pcp(test, true);
+	/* One CPU throughout: the lists are per CPU, the node is its. */
+	migrate_disable();
+	nid = numa_mem_id();
+	if (!gfx_pool.node[nid]) {
+		migrate_enable();
+		kunit_skip(test, "no pool on node %d", nid);
+	}
+	wc_pages_onto_pcp(test, nid);
+	init_irq_work(&a.work, pcp_irq_fn);
+
+	pcp = gfx_pool_pcp_trylock();
+	if (!pcp) {
+		migrate_enable();
+		KUNIT_FAIL(test, "this CPU's lists are taken in process context");
+		return;
+	}
+	count = pcp->count[GFX_POOL_WC];
+	nr_runs = pcp->nr_runs[GFX_POOL_WC];
+	pfn = nr_runs ? pcp->run[GFX_POOL_WC][nr_runs - 1].pfn : 0;
+	/* A self-interrupt: it comes at once, interrupts are on. */
+	irq_work_queue(&a.work);
+	timeout = jiffies + 10 * HZ;
+	while (!READ_ONCE(a.done) && time_before(jiffies, timeout))
+		cpu_relax();
+	count_after = pcp->count[GFX_POOL_WC];
+	nr_runs_after = pcp->nr_runs[GFX_POOL_WC];
+	pfn_after = nr_runs_after ?
+		    pcp->run[GFX_POOL_WC][nr_runs_after - 1].pfn : 0;
+	gfx_pool_pcp_unlock(pcp);
+	migrate_enable();
+	irq_work_sync(&a.work);
+
+	KUNIT_ASSERT_TRUE_MSG(test, a.done, "the interrupt never ran");
+	KUNIT_EXPECT_TRUE(test, a.hardirq);
+	KUNIT_EXPECT_NOT_NULL(test, a.page);
+	KUNIT_EXPECT_GT(test, count, 0);
+	KUNIT_EXPECT_EQ(test, count_after, count);
+	KUNIT_EXPECT_EQ(test, nr_runs_after, nr_runs);
+	KUNIT_EXPECT_EQ(test, pfn_after, pfn);
+	if (a.page)
+		KUNIT_EXPECT_NE(test, page_to_pfn(a.page), pfn);
+	gfx_pool_free_pages(a.page, 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	expect_pool_whole(test);
+}
+
 #ifdef CONFIG_MEMORY_FAILURE
 /*
  * A page poisoned while it sits on a per-CPU list is kept out of use by
@@ -4916,6 +4995,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_shrink_drains),
 	KUNIT_CASE(gfx_pool_pcp_test_shrink_counts_lists),
 	KUNIT_CASE(gfx_pool_pcp_test_cpu_dead),
+	KUNIT_CASE(gfx_pool_pcp_test_irq_while_held),
 	KUNIT_CASE(gfx_pool_pcp_test_off),
 	KUNIT_CASE(gfx_pool_pcp_test_node_asked),
 	KUNIT_CASE(gfx_pool_pcp_test_batches),

@@ -22,33 +22,57 @@
  * hibernation snapshot, and for a CPU that went offline. The pages in use
  * that users see (meminfo, debugfs) do not count them.
  *
- * Locking, as for the page allocator's lists: the owner pins itself to
- * the CPU and only try-locks the list's spinlock, so an interrupt that
- * finds the list busy takes the node's path instead, and needs no
- * interrupts disabled; a drain from another CPU spins on it.
+ * Locking: a CPU's lists have a lock that only that CPU takes (struct
+ * gfx_pool_pcp_lock). The owner only tries it, so an interrupt that finds
+ * the lists busy takes the node's path instead, and needs no interrupts
+ * disabled. Another CPU's lists are drained by work on that CPU, which
+ * the drain waits for, as the page allocator drained its lists before
+ * 5.19; a dead CPU's, by the hotplug state, directly.
  */
 
 #define pr_fmt(fmt) "gfx_pool: " fmt
 
 #include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
 #include <linux/init.h>
 #include <linux/kstrtox.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/topology.h>
+#include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
 
+#include "../internal.h"	/* mm_percpu_wq */
 #include "gfx_pool.h"
 #include "pcp.h"
 
 DEFINE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp) = {
-	.lock = __SPIN_LOCK_UNLOCKED(gfx_pool_pcp.lock),
+	.lock = GFX_POOL_PCP_LOCK_INIT,
 };
+
+/* A drain of one CPU's lists, run on that CPU. */
+struct gfx_pool_pcp_drain {
+	struct work_struct work;
+	int nid;		/* the node whose pages go back, or any */
+	unsigned long n;	/* pages given back */
+};
+
+static DEFINE_PER_CPU(struct gfx_pool_pcp_drain, gfx_pool_pcp_drain_work);
+
+/*
+ * One drain of all CPUs at a time: it owns the works and the mask, and
+ * sets the works up the first time (no drain can come before the pool is
+ * ready, but one can before gfx_pool_pcp_init()).
+ */
+static DEFINE_MUTEX(gfx_pool_pcp_drain_mutex);
+static struct cpumask gfx_pool_pcp_drain_cpus;
+static bool gfx_pool_pcp_drain_ready;
 
 /*
  * Off until init has the hotplug state that drains a dead CPU's lists;
@@ -123,7 +147,7 @@ void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 	unsigned long flags, pfn;
 	unsigned int k;
 
-	lockdep_assert_held(&pcp->lock);
+	gfx_pool_pcp_assert_locked(pcp);
 	while (nr && pcp->nr_runs[domain]) {
 		/* The runs of one node under one hold of its lock. */
 		node = gfx_pool_pcp_last_node(pcp, domain);
@@ -174,56 +198,110 @@ void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain)
 	WRITE_ONCE(pcp->count[domain], n);
 }
 
-/*
- * Lock @pcp, another CPU's lists or this one's, without pinning: spin on
- * its lock, with interrupts off where GFX_POOL_PCP_IRQS_OFF says, against
- * the owner's own fast path in an interrupt.
- */
-static void gfx_pool_pcp_lock(struct gfx_pool_pcp *pcp,
-			      unsigned long *UP_flags)
-	__acquires(&pcp->lock)
+/* Pages on @pcp's lists, all domains; racy unless they are locked. */
+static unsigned long gfx_pool_pcp_pages(struct gfx_pool_pcp *pcp)
 {
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_save(*UP_flags);
-	spin_lock(&pcp->lock);
-}
-
-static void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp,
-				unsigned long UP_flags)
-	__releases(&pcp->lock)
-{
-	spin_unlock(&pcp->lock);
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_restore(UP_flags);
-}
-
-/*
- * Give every page of @cpu's lists back, if it is a CPU of node @nid (or
- * any, for %NUMA_NO_NODE). Unless @sure, lists that look empty are not
- * locked: a page that comes onto one meanwhile stays, which only an
- * exact drain (turning the lists off) cannot have.
- */
-static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
-					    bool sure)
-{
-	struct gfx_pool_pcp *pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
-	unsigned long UP_flags = 0, n = 0;
+	unsigned long n = 0;
 	int d;
 
-	if (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid)
-		return 0;
-	/* Nothing to do is the usual case: no lock for it. */
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		n += READ_ONCE(pcp->count[d]);
-	if (!n && !sure)
-		return 0;
-	n = 0;
-	gfx_pool_pcp_lock(pcp, &UP_flags);
-	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++) {
-		n += pcp->count[d];
+	return n;
+}
+
+/* Give every page of @pcp's lists back; they are locked, or their CPU dead. */
+static unsigned long gfx_pool_pcp_give_all(struct gfx_pool_pcp *pcp)
+{
+	unsigned long n = gfx_pool_pcp_pages(pcp);
+	int d;
+
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		gfx_pool_pcp_give(pcp, d, GFX_POOL_PCP_HIGH);
+	return n;
+}
+
+/*
+ * This CPU's lists, locked where nothing on this CPU holds them: in
+ * process context without PREEMPT_RT, since their holders keep preemption
+ * off; with it, a holder this task preempted is waited for.
+ */
+static struct gfx_pool_pcp *gfx_pool_pcp_lock(void)
+{
+	struct gfx_pool_pcp *pcp;
+
+#ifdef CONFIG_PREEMPT_RT
+	migrate_disable();
+	pcp = this_cpu_ptr(&gfx_pool_pcp);
+	spin_lock(&pcp->lock.lock);
+#else
+	pcp = gfx_pool_pcp_trylock();
+	/* Not from an interrupt that came while this CPU held them. */
+	if (WARN_ON_ONCE(!pcp))
+		return NULL;
+#endif
+	return pcp;
+}
+
+/* The work of gfx_pool_pcp_drain() on each CPU: its own lists. */
+static void gfx_pool_pcp_drain_fn(struct work_struct *work)
+{
+	struct gfx_pool_pcp_drain *drain =
+		container_of(work, struct gfx_pool_pcp_drain, work);
+	struct gfx_pool_pcp *pcp;
+
+	drain->n = 0;
+	/*
+	 * On the CPU it was queued on, unless that one went offline since:
+	 * then its lists were drained when it died, and these are another
+	 * CPU's, drained in vain.
+	 */
+	if (drain->nid != NUMA_NO_NODE && numa_mem_id() != drain->nid)
+		return;
+	pcp = gfx_pool_pcp_lock();
+	if (!pcp)
+		return;
+	drain->n = gfx_pool_pcp_give_all(pcp);
+	gfx_pool_pcp_unlock(pcp);
+}
+
+/*
+ * Drain the lists of the online CPUs of node @nid (or of all, for
+ * %NUMA_NO_NODE), each by work on its own CPU; unless @sure, only those
+ * that do not look empty: a page that comes onto one meanwhile stays,
+ * which only an exact drain (turning the lists off) cannot have. An
+ * offline CPU's lists were drained when it died.
+ */
+static unsigned long __gfx_pool_pcp_drain(int nid, bool sure)
+{
+	struct gfx_pool_pcp_drain *drain;
+	unsigned long n = 0;
+	unsigned int cpu;
+
+	mutex_lock(&gfx_pool_pcp_drain_mutex);
+	if (!gfx_pool_pcp_drain_ready) {
+		for_each_possible_cpu(cpu)
+			INIT_WORK(&per_cpu_ptr(&gfx_pool_pcp_drain_work, cpu)->work,
+				  gfx_pool_pcp_drain_fn);
+		gfx_pool_pcp_drain_ready = true;
 	}
-	gfx_pool_pcp_unlock(pcp, UP_flags);
+	cpumask_clear(&gfx_pool_pcp_drain_cpus);
+	for_each_online_cpu(cpu) {
+		if (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid)
+			continue;
+		/* Nothing to do is the usual case: no work for it. */
+		if (!sure && !gfx_pool_pcp_pages(per_cpu_ptr(&gfx_pool_pcp, cpu)))
+			continue;
+		drain = per_cpu_ptr(&gfx_pool_pcp_drain_work, cpu);
+		drain->nid = nid;
+		cpumask_set_cpu(cpu, &gfx_pool_pcp_drain_cpus);
+		queue_work_on(cpu, mm_percpu_wq, &drain->work);
+	}
+	for_each_cpu(cpu, &gfx_pool_pcp_drain_cpus) {
+		drain = per_cpu_ptr(&gfx_pool_pcp_drain_work, cpu);
+		flush_work(&drain->work);
+		n += drain->n;
+	}
+	mutex_unlock(&gfx_pool_pcp_drain_mutex);
 	return n;
 }
 
@@ -231,21 +309,21 @@ static unsigned long gfx_pool_pcp_drain_cpu(unsigned int cpu, int nid,
  * gfx_pool_pcp_drain() - give the pages on per-CPU lists back to their blocks
  * @nid: the node whose CPUs' lists are drained, or %NUMA_NO_NODE for all.
  *
- * The lists of a CPU hold only pages of that CPU's node.
+ * The lists of a CPU hold only pages of that CPU's node. Each CPU drains
+ * its own, in work on mm_percpu_wq (WQ_MEM_RECLAIM: the shrinker drains
+ * too), while the caller waits; CPUs whose lists look empty are left
+ * alone.
  *
- * Context: Process context, or any context that may spin on a CPU's list.
+ * Context: Process context; sleeps. Not under a lock that work on
+ * mm_percpu_wq may need.
  * Return: the number of pages given back.
  */
 unsigned long gfx_pool_pcp_drain(int nid)
 {
-	unsigned long n = 0;
-	unsigned int cpu;
-
 	if (!gfx_pool_is_ready())
 		return 0;
-	for_each_possible_cpu(cpu)
-		n += gfx_pool_pcp_drain_cpu(cpu, nid, false);
-	return n;
+	might_sleep();
+	return __gfx_pool_pcp_drain(nid, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_drain);
 
@@ -254,24 +332,24 @@ EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_drain);
  *
  * After a hibernation restore a free page holds whatever the boot kernel
  * left there, whatever its run on a list (restored with the image) says.
+ * Only this CPU's lists: the syscore resume callback runs on the boot CPU
+ * alone, and the others' lists were drained when they went offline.
  *
- * Context: Any context that may spin on a CPU's list.
+ * Context: Where nothing on this CPU holds its lists: the syscore resume
+ * callback (interrupts off), or process context.
  */
 void gfx_pool_pcp_mark_dirty(void)
 {
-	unsigned long UP_flags = 0;
-	struct gfx_pool_pcp *pcp;
-	unsigned int cpu, i;
+	struct gfx_pool_pcp *pcp = gfx_pool_pcp_lock();
+	unsigned int i;
 	int d;
 
-	for_each_possible_cpu(cpu) {
-		pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
-		gfx_pool_pcp_lock(pcp, &UP_flags);
-		for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
-			for (i = 0; i < pcp->nr_runs[d]; i++)
-				pcp->run[d][i].dirty = true;
-		gfx_pool_pcp_unlock(pcp, UP_flags);
-	}
+	if (!pcp)
+		return;
+	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
+		for (i = 0; i < pcp->nr_runs[d]; i++)
+			pcp->run[d][i].dirty = true;
+	gfx_pool_pcp_unlock(pcp);
 }
 
 /**
@@ -333,12 +411,13 @@ unsigned long gfx_pool_pcp_count_node(int nid)
 bool gfx_pool_pcp_enable(bool on)
 {
 	bool old = xchg(&gfx_pool_pcp_on, on && gfx_pool_pcp_usable);
-	unsigned int cpu;
 
-	/* Every list under its lock: none can take a page after this. */
+	/*
+	 * Every online CPU's lists under their lock: none can take a page
+	 * after this. The offline ones were drained when they died.
+	 */
 	if (!on && gfx_pool_is_ready())
-		for_each_possible_cpu(cpu)
-			gfx_pool_pcp_drain_cpu(cpu, NUMA_NO_NODE, true);
+		__gfx_pool_pcp_drain(NUMA_NO_NODE, true);
 	return old;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_enable);
@@ -355,10 +434,28 @@ bool gfx_pool_pcp_enabled(void)
 	return READ_ONCE(gfx_pool_pcp_on);
 }
 
-/* A CPU went offline: its lists would hold their pages for good. */
+/*
+ * A CPU went offline: its lists would hold their pages for good. Nothing
+ * runs there any more, so they need no lock (a drain's work queued for it
+ * runs elsewhere, on that CPU's lists).
+ */
 static int gfx_pool_pcp_cpu_dead(unsigned int cpu)
 {
-	gfx_pool_pcp_drain_cpu(cpu, NUMA_NO_NODE, false);
+	struct gfx_pool_pcp *pcp = per_cpu_ptr(&gfx_pool_pcp, cpu);
+
+	if (!gfx_pool_is_ready() || !gfx_pool_pcp_pages(pcp))
+		return 0;
+#ifdef CONFIG_PREEMPT_RT
+	spin_lock(&pcp->lock.lock);
+#else
+	lock_map_acquire(&pcp->lock.dep_map);	/* for lockdep alone */
+#endif
+	gfx_pool_pcp_give_all(pcp);
+#ifdef CONFIG_PREEMPT_RT
+	spin_unlock(&pcp->lock.lock);
+#else
+	lock_map_release(&pcp->lock.dep_map);
+#endif
 	return 0;
 }
 

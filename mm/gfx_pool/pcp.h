@@ -2,23 +2,68 @@
 /*
  * gfx_pool's per-CPU lists: their structure and the fast paths of an
  * order-0 allocation and free, inline in gfx_pool_alloc_pages() and
- * gfx_pool_free_pages() (core.c), so that the warm path makes no call but
- * the list's lock. Filling and draining are in pcp.c.
+ * gfx_pool_free_pages() (core.c), so that the warm path makes no call.
+ * Filling and draining are in pcp.c.
  */
 #ifndef _MM_GFX_POOL_PCP_H
 #define _MM_GFX_POOL_PCP_H
 
+#include <linux/compiler.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/topology.h>
 
 #include "gfx_pool.h"
 
+/*
+ * The lock of one CPU's lists, taken only on that CPU: by the fast paths
+ * below, in any context, with a trylock (an interrupt that finds it taken
+ * goes the node's way instead), and by a drain, from work on that CPU
+ * (gfx_pool_pcp_drain()): what later kernels have as local_trylock_t
+ * (localtry_lock_t in 6.15). Without PREEMPT_RT it is a flag behind
+ * preemption off: no atomic operation and no call, where a spinlock_t
+ * (which would let a drain take it from any CPU) costs the warm path two
+ * calls out of line (x86 inlines neither spin_trylock() nor, with
+ * PREEMPTION, spin_unlock()) and a locked cmpxchg;
+ * Documentation/mm/gfx_pool.rst has the figures. With PREEMPT_RT it is a
+ * spinlock_t, as local_lock_t is there, and the owner only pins itself to
+ * its CPU. Lockdep knows it as a lock either way; a trylock that an
+ * interrupt takes is no IRQ-unsafe use.
+ */
+struct gfx_pool_pcp_lock {
+#ifdef CONFIG_PREEMPT_RT
+	spinlock_t lock;	/* the lists' lock, as local_lock_t's is */
+#else
+	u8 acquired;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map dep_map;
+#endif
+#endif
+};
+
+/* The initializer of gfx_pool_pcp.lock, the one instance, per CPU. */
+#ifdef CONFIG_PREEMPT_RT
+#define GFX_POOL_PCP_LOCK_INIT						\
+	{ .lock = __SPIN_LOCK_UNLOCKED(gfx_pool_pcp.lock.lock) }
+#elif defined(CONFIG_DEBUG_LOCK_ALLOC)
+#define GFX_POOL_PCP_LOCK_INIT						\
+	{								\
+		.dep_map = {						\
+			.name = "gfx_pool_pcp.lock",			\
+			.wait_type_inner = LD_WAIT_CONFIG,		\
+			.lock_type = LD_LOCK_PERCPU,			\
+		},							\
+	}
+#else
+#define GFX_POOL_PCP_LOCK_INIT	{ }
+#endif
+
 /**
  * struct gfx_pool_pcp - one CPU's lists
- * @lock: taken by the owner with spin_trylock(), by a drain with
- *	spin_lock().
+ * @lock: see struct gfx_pool_pcp_lock.
  * @count: pages on each domain's list.
  * @nr_runs: runs on each domain's list.
  * @run: each domain's list, used from its end: pages are taken from the
@@ -26,7 +71,7 @@
  *	lies right before or after it.
  */
 struct gfx_pool_pcp {
-	spinlock_t lock;	/* protects @count, @nr_runs and @run */
+	struct gfx_pool_pcp_lock lock;	/* protects @count, @nr_runs and @run */
 	unsigned int count[GFX_POOL_NR_DOMAINS];
 	unsigned int nr_runs[GFX_POOL_NR_DOMAINS];
 	struct gfx_pool_pcp_run run[GFX_POOL_NR_DOMAINS][GFX_POOL_PCP_HIGH];
@@ -39,45 +84,54 @@ void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain);
 void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 		       unsigned int nr);
 
-/*
- * On UP a trylock always succeeds, so interrupts go off too against
- * re-entry, as the page allocator's pcp_trylock_prepare() does; not on
- * PREEMPT_RT, where the spinlocks taken under it may sleep, and a
- * trylock of one is a real trylock on UP too.
- */
-#define GFX_POOL_PCP_IRQS_OFF	(!IS_ENABLED(CONFIG_SMP) && \
-				 !IS_ENABLED(CONFIG_PREEMPT_RT))
+#ifdef CONFIG_PREEMPT_RT
+#define gfx_pool_pcp_assert_locked(pcp)	lockdep_assert_held(&(pcp)->lock.lock)
+#else
+#define gfx_pool_pcp_assert_locked(pcp)					\
+	lockdep_assert(lock_is_held(&(pcp)->lock.dep_map))
+#endif
 
 /*
- * This CPU's lists, pinned to it: with preemption off, or with migration
- * off on PREEMPT_RT, where the list's spinlock may sleep; interrupts off
- * too where GFX_POOL_PCP_IRQS_OFF says. The caller then takes the list's
- * lock with spin_trylock().
- *
- * The fast paths below take the lock, and release it, in their own body,
- * and return at once on every way out: sparse follows a trylock through
- * an early return, but not through two paths that merge again, one with
- * the lock and one without.
+ * This CPU's lists, pinned to it and locked; or NULL if they are locked
+ * already, by what this CPU was doing when an interrupt came (or, with
+ * PREEMPT_RT, by a task that this one preempted, or a drain).
  */
-static inline struct gfx_pool_pcp *gfx_pool_pcp_pin(unsigned long *UP_flags)
+static __always_inline struct gfx_pool_pcp *gfx_pool_pcp_trylock(void)
 {
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_save(*UP_flags);
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		migrate_disable();
-	else
-		preempt_disable();
-	return this_cpu_ptr(&gfx_pool_pcp);
+	struct gfx_pool_pcp *pcp;
+
+#ifdef CONFIG_PREEMPT_RT
+	migrate_disable();
+	pcp = this_cpu_ptr(&gfx_pool_pcp);
+	if (spin_trylock(&pcp->lock.lock))
+		return pcp;
+	migrate_enable();
+#else
+	preempt_disable();
+	pcp = this_cpu_ptr(&gfx_pool_pcp);
+	if (!READ_ONCE(pcp->lock.acquired)) {
+		WRITE_ONCE(pcp->lock.acquired, 1);
+		/* Set before the lists are touched, for an interrupt. */
+		barrier();
+		lock_map_acquire_try(&pcp->lock.dep_map);
+		return pcp;
+	}
+	preempt_enable();
+#endif
+	return NULL;
 }
 
-static inline void gfx_pool_pcp_unpin(unsigned long UP_flags)
+static __always_inline void gfx_pool_pcp_unlock(struct gfx_pool_pcp *pcp)
 {
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		migrate_enable();
-	else
-		preempt_enable();
-	if (GFX_POOL_PCP_IRQS_OFF)
-		local_irq_restore(UP_flags);
+#ifdef CONFIG_PREEMPT_RT
+	spin_unlock(&pcp->lock.lock);
+	migrate_enable();
+#else
+	lock_map_release(&pcp->lock.dep_map);
+	barrier();
+	WRITE_ONCE(pcp->lock.acquired, 0);
+	preempt_enable();
+#endif
 }
 
 /**
@@ -102,22 +156,19 @@ static inline struct page *gfx_pool_pcp_alloc(int nid,
 	struct gfx_pool_block *block;
 	struct gfx_pool_pcp_run *run;
 	struct gfx_pool_pcp *pcp;
-	unsigned long UP_flags = 0, pfn;
 	struct page *page = NULL;
+	unsigned long pfn;
 
-	pcp = gfx_pool_pcp_pin(&UP_flags);
-	if (!spin_trylock(&pcp->lock)) {
-		gfx_pool_pcp_unpin(UP_flags);
+	pcp = gfx_pool_pcp_trylock();
+	if (!pcp)
 		return NULL;
-	}
 	/*
 	 * Off is read under the list's lock: gfx_pool_pcp_enable() drains
 	 * each list under it after turning them off, so no page comes onto
 	 * a list once it is drained. The node only now, pinned.
 	 */
 	if (!READ_ONCE(gfx_pool_pcp_on) || nid != numa_mem_id()) {
-		spin_unlock(&pcp->lock);
-		gfx_pool_pcp_unpin(UP_flags);
+		gfx_pool_pcp_unlock(pcp);
 		return NULL;
 	}
 	if (!pcp->count[domain])
@@ -137,8 +188,7 @@ static inline struct page *gfx_pool_pcp_alloc(int nid,
 		block = gfx_pool_lookup_block(pfn);
 		WRITE_ONCE(block->order[pfn - block->pfn], 1);
 	}
-	spin_unlock(&pcp->lock);
-	gfx_pool_pcp_unpin(UP_flags);
+	gfx_pool_pcp_unlock(pcp);
 	if (page)
 		gfx_pool_set_offline(page, 1, false);
 	return page;
@@ -164,18 +214,14 @@ static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct gfx_pool_pcp_run *run;
-	unsigned long UP_flags = 0;
 	struct gfx_pool_pcp *pcp;
 
-	pcp = gfx_pool_pcp_pin(&UP_flags);
-	if (!spin_trylock(&pcp->lock)) {
-		gfx_pool_pcp_unpin(UP_flags);
+	pcp = gfx_pool_pcp_trylock();
+	if (!pcp)
 		return false;
-	}
 	/* As in gfx_pool_pcp_alloc(); the node is this CPU's, pinned. */
 	if (!READ_ONCE(gfx_pool_pcp_on) || block->nid != numa_mem_id()) {
-		spin_unlock(&pcp->lock);
-		gfx_pool_pcp_unpin(UP_flags);
+		gfx_pool_pcp_unlock(pcp);
 		return false;
 	}
 	if (pcp->count[domain] == GFX_POOL_PCP_HIGH)
@@ -198,8 +244,7 @@ static inline bool gfx_pool_pcp_free(struct gfx_pool_block *block,
 			};
 	}
 	WRITE_ONCE(pcp->count[domain], pcp->count[domain] + 1);
-	spin_unlock(&pcp->lock);
-	gfx_pool_pcp_unpin(UP_flags);
+	gfx_pool_pcp_unlock(pcp);
 	return true;
 }
 
