@@ -422,10 +422,11 @@ bool gfx_pool_pcp_enable(bool on)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_enable);
 
-/* What the lists of all possible CPUs take, in bytes. */
+/* What the lists of all possible CPUs and their drains take, in bytes. */
 unsigned long gfx_pool_pcp_bytes(void)
 {
-	return num_possible_cpus() * sizeof(struct gfx_pool_pcp);
+	return num_possible_cpus() * (sizeof(struct gfx_pool_pcp) +
+				      sizeof(struct gfx_pool_pcp_drain));
 }
 
 /* Are the per-CPU lists on? */
