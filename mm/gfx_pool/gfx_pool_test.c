@@ -3192,6 +3192,27 @@ static void wc_pages_onto_pcp(struct kunit *test, int nid)
 }
 
 /*
+ * Pin this test to its CPU (migration off; the caller turns it back on)
+ * and put pages of a WC block of the CPU's node onto its list. Skips the
+ * case if the node has no pool.
+ * Return: the node.
+ */
+static int pinned_with_wc_on_pcp(struct kunit *test)
+{
+	int nid;
+
+	gfx_pool_test_pcp(test, true);
+	migrate_disable();
+	nid = numa_mem_id();
+	if (!gfx_pool.node[nid]) {
+		migrate_enable();
+		kunit_skip(test, "no pool on node %d", nid);
+	}
+	wc_pages_onto_pcp(test, nid);
+	return nid;
+}
+
+/*
  * Pages on per-CPU lists keep their block from being wholly free: an
  * allocation that needs a whole block drains the lists first, and gets
  * the block.
@@ -3305,20 +3326,12 @@ static int pcp_on_cpu_fn(void *data)
  */
 static void gfx_pool_pcp_test_shrink_counts_lists(struct kunit *test)
 {
+	int nid = pinned_with_wc_on_pcp(test);
 	unsigned long count, pcp;
 	bool gives_back;
-	int nid;
 
-	gfx_pool_test_pcp(test, true);
-	migrate_disable();
-	nid = numa_mem_id();
-	if (!gfx_pool.node[nid]) {
-		migrate_enable();
-		kunit_skip(test, "no pool on node %d", nid);
-	}
-	gives_back = gfx_pool.node[nid]->region || gfx_pool_nr_grown();
-	wc_pages_onto_pcp(test, nid);
 	migrate_enable();
+	gives_back = gfx_pool.node[nid]->region || gfx_pool_nr_grown();
 	pcp = gfx_pool_pcp_count_node(nid);
 	KUNIT_ASSERT_GT(test, pcp, 0);
 	gfx_pool_shrink(nid, GFX_POOL_BLOCK_PAGES, &count);
@@ -3391,17 +3404,9 @@ static void gfx_pool_pcp_test_irq_while_held(struct kunit *test)
 	unsigned long timeout, pfn, pfn_after;
 	struct pcp_irq a = {};
 	struct gfx_pool_pcp *pcp;
-	int nid;
 
-	gfx_pool_test_pcp(test, true);
 	/* One CPU throughout: the lists are per CPU, the node is its. */
-	migrate_disable();
-	nid = numa_mem_id();
-	if (!gfx_pool.node[nid]) {
-		migrate_enable();
-		kunit_skip(test, "no pool on node %d", nid);
-	}
-	wc_pages_onto_pcp(test, nid);
+	pinned_with_wc_on_pcp(test);
 	init_irq_work(&a.work, pcp_irq_fn);
 
 	pcp = gfx_pool_pcp_trylock();
