@@ -1579,9 +1579,9 @@ do {									\
  * caller's to drop: give them back with gfx_pool_free_pages() only.
  * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
  *
- * Context: Any context the gfp allows, as for alloc_pages() (the pool
- * takes a spinlock_t, so not hard interrupt context on PREEMPT_RT);
- * might_alloc(@gfp).
+ * Context: Any context the gfp allows, as for alloc_pages(): the pool
+ * takes a spinlock_t, so with PREEMPT_RT neither hard interrupt context
+ * nor preemption or interrupts disabled; might_alloc(@gfp).
  * Return: the first page, or NULL if the pool is off, exhausted, cannot
  * meet @gfp, or the call is malformed (that one with a rate-limited
  * error).

@@ -314,6 +314,29 @@ static void unmap_for_test(void *vaddr, enum gfx_pool_domain domain)
 		vunmap(vaddr);
 }
 
+/*
+ * The atomic context of an atomic allocation here: preemption off, where
+ * an allocation that slept would be caught. With PREEMPT_RT nothing may
+ * allocate with preemption off, from the pool as from alloc_pages(): the
+ * locks sleep there. Migration goes off instead, and GFP_ATOMIC alone
+ * says that the allocation must not sleep.
+ */
+static void atomic_begin(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_disable();
+	else
+		preempt_disable();
+}
+
+static void atomic_end(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_enable();
+	else
+		preempt_enable();
+}
+
 static int gfx_pool_test_suite_init(struct kunit_suite *suite)
 {
 	struct gfx_pool_region *first, *last;
@@ -674,10 +697,10 @@ static struct page *pair_alloc_atomic(int nid)
 {
 	struct page *page;
 
-	preempt_disable();
+	atomic_begin();
 	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, GFP_ATOMIC | __GFP_THISNODE,
 				    GFX_POOL_MAX_ORDER);
-	preempt_enable();
+	atomic_end();
 	return page;
 }
 
@@ -1299,11 +1322,18 @@ static int stress_thread(void *data)
 		}
 		s->order = (r >> 8) % 4;
 		if (r & BIT(16)) {
-			local_irq_save(flags);
+			/* With PREEMPT_RT, see atomic_begin(). */
+			if (IS_ENABLED(CONFIG_PREEMPT_RT))
+				atomic_begin();
+			else
+				local_irq_save(flags);
 			s->page = gfx_pool_alloc_pages(NUMA_NO_NODE,
 						       (r >> 12) % GFX_POOL_NR_DOMAINS,
 						       GFP_ATOMIC, s->order);
-			local_irq_restore(flags);
+			if (IS_ENABLED(CONFIG_PREEMPT_RT))
+				atomic_end();
+			else
+				local_irq_restore(flags);
 		} else {
 			s->page = gfx_pool_alloc_pages(NUMA_NO_NODE,
 						       (r >> 12) % GFX_POOL_NR_DOMAINS,
@@ -1401,16 +1431,16 @@ static void gfx_pool_test_exhaustion(struct kunit *test)
 	 */
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	exhausted = gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED);
-	preempt_disable();
+	atomic_begin();
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_UC, GFP_ATOMIC, 0);
-	preempt_enable();
+	atomic_end();
 	KUNIT_EXPECT_NULL(test, page);
 	KUNIT_EXPECT_EQ(test,
 			gfx_pool_counter_read(GFX_POOL_UC, GFX_POOL_EXHAUSTED),
 			exhausted + 1);
-	preempt_disable();
+	atomic_begin();
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_ATOMIC, 0);
-	preempt_enable();
+	atomic_end();
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	gfx_pool_free_pages(page, 0);
 
@@ -1873,7 +1903,8 @@ static void gfx_pool_test_alloc_in_irq(struct kunit *test)
 	init_irq_work(&a.work, irq_alloc_fn);
 	irq_work_queue(&a.work);
 	irq_work_sync(&a.work);
-	KUNIT_EXPECT_TRUE(test, a.hardirq);
+	/* With PREEMPT_RT an irq_work runs in a thread, where the pool may. */
+	KUNIT_EXPECT_EQ(test, a.hardirq, !IS_ENABLED(CONFIG_PREEMPT_RT));
 	KUNIT_ASSERT_PTR_EQ(test, a.page, page);
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
 	expect_mapping(test, page_to_pfn(page), domain);
@@ -2157,9 +2188,9 @@ static void gfx_pool_grow_test_not_allowed(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC,
 						     GFP_KERNEL, 0));
 	gfx_pool_set_grow_limit(1);
-	preempt_disable();
+	atomic_begin();
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WB, GFP_ATOMIC, 0);
-	preempt_enable();
+	atomic_end();
 	KUNIT_EXPECT_NULL(test, page);
 	KUNIT_EXPECT_EQ(test, gfx_pool_nr_grown(), 0);
 }
@@ -2597,10 +2628,10 @@ static void gfx_pool_lend_test_atomic(struct kunit *test)
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
 	/* Lent, its memory is still RAM of the pool's, for PAT. */
 	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(block->pfn));
-	preempt_disable();
+	atomic_begin();
 	page = gfx_pool_alloc_pages(block->nid, GFX_POOL_WB,
 				    GFP_ATOMIC | __GFP_THISNODE, 0);
-	preempt_enable();
+	atomic_end();
 	KUNIT_EXPECT_NULL(test, page);
 	if (page)
 		gfx_pool_free_pages(page, 0);
@@ -3432,7 +3463,8 @@ static void gfx_pool_pcp_test_irq_while_held(struct kunit *test)
 	irq_work_sync(&a.work);
 
 	KUNIT_ASSERT_TRUE_MSG(test, a.done, "the interrupt never ran");
-	KUNIT_EXPECT_TRUE(test, a.hardirq);
+	/* With PREEMPT_RT a thread that preempted the holder, as above. */
+	KUNIT_EXPECT_EQ(test, a.hardirq, !IS_ENABLED(CONFIG_PREEMPT_RT));
 	KUNIT_EXPECT_NOT_NULL(test, a.page);
 	KUNIT_EXPECT_GT(test, count, 0);
 	KUNIT_EXPECT_EQ(test, count_after, count);
