@@ -37,6 +37,8 @@
 #           (region and grown blocks), each resumed from the next boot's
 #           /init
 #   debug-hibernate  the same with the debug kernel
+#   rt      (make test-rt only) a PREEMPT_RT kernel with lockdep, built
+#           by GFX_POOL_RT_BUILD: the KUnit suites and the selftests
 #
 # Every stage adds its KUnit cases, its selftests and its own checks to
 # the totals; the last line is "N passed, N failed, N skipped".
@@ -693,6 +695,7 @@ not_grep() {
 
 kernel=$build/kunit/arch/x86/boot/bzImage
 debug_kernel=$build/kunit-debug/arch/x86/boot/bzImage
+rt_kernel=$build/kunit-rt/arch/x86/boot/bzImage
 
 # The stages that boot the debug kernel.
 needs_debug_kernel() {	# needs_debug_kernel <stage>
@@ -1280,6 +1283,23 @@ run_stage() {	# run_stage <stage>
 		;;
 	kselftest)
 		kselftest_stage
+		;;
+	rt)
+		# make test-rt, not make test: a third kernel. Its build is
+		# GFX_POOL_RT_BUILD, run here, so that the stage never boots an
+		# older kernel than the tree.
+		echo "=== stage rt: building the PREEMPT_RT kernel"
+		if [ -z "${GFX_POOL_RT_BUILD:-}" ] ||
+		   ! bash -c "$GFX_POOL_RT_BUILD"; then
+			fail "rt: the PREEMPT_RT kernel built"
+			return
+		fi
+		boot rt "$rt_kernel" ""
+		check "rt: the kernel is PREEMPT_RT" \
+			grep -aq 'Linux version .* PREEMPT_RT ' "$build/test-rt.log"
+		check "rt: no KUnit case skipped" kunit_no_skips
+		check "rt: no selftest skipped" no_selftest_skips
+		check "rt: no kernel warnings" no_reports "$build/test-rt.log"
 		;;
 	off)
 		# gfx_pool=0 must be unpatched 6.12: TTM's own suites pass, the
