@@ -65,14 +65,9 @@ struct gfx_pool_pcp_drain {
 
 static DEFINE_PER_CPU(struct gfx_pool_pcp_drain, gfx_pool_pcp_drain_work);
 
-/*
- * One drain of all CPUs at a time: it owns the works and the mask, and
- * sets the works up the first time (no drain can come before the pool is
- * ready, but one can before gfx_pool_pcp_init()).
- */
+/* One drain of all CPUs at a time: it owns the works and the mask. */
 static DEFINE_MUTEX(gfx_pool_pcp_drain_mutex);
 static struct cpumask gfx_pool_pcp_drain_cpus;
-static bool gfx_pool_pcp_drain_ready;
 
 /*
  * Off until init has the hotplug state that drains a dead CPU's lists;
@@ -278,12 +273,6 @@ static unsigned long __gfx_pool_pcp_drain(int nid, bool sure)
 	unsigned int cpu;
 
 	mutex_lock(&gfx_pool_pcp_drain_mutex);
-	if (!gfx_pool_pcp_drain_ready) {
-		for_each_possible_cpu(cpu)
-			INIT_WORK(&per_cpu_ptr(&gfx_pool_pcp_drain_work, cpu)->work,
-				  gfx_pool_pcp_drain_fn);
-		gfx_pool_pcp_drain_ready = true;
-	}
 	cpumask_clear(&gfx_pool_pcp_drain_cpus);
 	for_each_online_cpu(cpu) {
 		if (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid)
@@ -460,9 +449,15 @@ static int gfx_pool_pcp_cpu_dead(unsigned int cpu)
 	return 0;
 }
 
+/* Called before the pool is ready, so before any drain. */
 int __init gfx_pool_pcp_init(void)
 {
+	unsigned int cpu;
 	int ret;
+
+	for_each_possible_cpu(cpu)
+		INIT_WORK(&per_cpu_ptr(&gfx_pool_pcp_drain_work, cpu)->work,
+			  gfx_pool_pcp_drain_fn);
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mm/gfx_pool:dead",
 					NULL, gfx_pool_pcp_cpu_dead);

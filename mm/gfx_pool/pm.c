@@ -71,11 +71,11 @@
  * offline), so that no zeroing allocation trusts a stale "known zero";
  * nothing can allocate before it, no interrupt and no other CPU. With
  * PREEMPT_RT the locks it takes sleep, uncontended: the PM core sets
- * system_state to SYSTEM_SUSPEND around syscore callbacks for that. It
- * does so only after freeze_late, which says so in a plain variable: the
- * image holds it as it was at the snapshot, and the kernel that took the
- * snapshot has it too (a __nosavedata one would hold the boot kernel's
- * bytes). Both callbacks are correct after a real restore,
+ * system_state to SYSTEM_SUSPEND around syscore callbacks for that. The
+ * callback marks pages only after freeze_late, which says so in a plain
+ * variable: the image holds it as it was at the snapshot, and the kernel
+ * that took the snapshot has it too (a __nosavedata one would hold the
+ * boot kernel's bytes). Both callbacks are correct after a real restore,
  * after a snapshot that was not restored, and where create_image() gave
  * up and the same kernel resumes with PMSG_RESTORE.
  *

@@ -836,11 +836,12 @@ static int __init gfx_pool_init(void)
 		if (!gfx_pool.region[r].cma)
 			gfx_pool_demote_gbpages(&gfx_pool.region[r]);
 
+	/* Before the pool is ready: a drain may come as soon as it is. */
+	if (gfx_pool_pcp_init())
+		pr_err("no CPU hotplug state: the per-CPU lists stay off\n");
 	/* Pairs with gfx_pool_is_ready(): publish everything set up above. */
 	smp_store_release(&gfx_pool.ready, true);
 	static_branch_enable(&gfx_pool_enabled_key);
-	if (gfx_pool_pcp_init())
-		pr_err("no CPU hotplug state: the per-CPU lists stay off\n");
 	if (gfx_pool_grow_init())
 		pr_err("no shrinker: grown blocks are given back only when idle\n");
 	if (gfx_pool_pm_init())

@@ -1297,6 +1297,11 @@ run_stage() {	# run_stage <stage>
 		boot rt "$rt_kernel" ""
 		check "rt: the kernel is PREEMPT_RT" \
 			grep -aq 'Linux version .* PREEMPT_RT ' "$build/test-rt.log"
+		# Passed, not merely absent from the failures: a boot whose
+		# suites never ran must fail here.
+		check "rt: the pool's and TTM's suites ran and passed" \
+			all_grep "$build/test-rt.ktap" '^ok [0-9]* gfx_pool_pcp$' \
+			'^ok [0-9]* gfx_pool_pm$' '^ok [0-9]* ttm_gfx_pool$'
 		check "rt: no KUnit case skipped" kunit_no_skips
 		check "rt: no selftest skipped" no_selftest_skips
 		check "rt: no kernel warnings" no_reports "$build/test-rt.log"
