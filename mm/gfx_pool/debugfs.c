@@ -59,8 +59,9 @@ static int gfx_pool_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&gfx_pool.nr_grown),
 		   atomic_long_read(&gfx_pool.grown_total),
 		   atomic_long_read(&gfx_pool.given_back_total));
-	seq_printf(m, "warm_blocks: %u\nblocks_warmed: %ld\n",
-		   gfx_pool_warm_blocks(), atomic_long_read(&gfx_pool.warmed_total));
+	seq_printf(m, "warm_blocks: %u\nblocks_warmed: %ld\nwarm_held_back: %ld\n",
+		   gfx_pool_warm_blocks(), atomic_long_read(&gfx_pool.warmed_total),
+		   atomic_long_read(&gfx_pool.warm_held_back));
 	seq_printf(m, "pcp: %s\npcp_pages:", str_yes_no(gfx_pool_pcp_enabled()));
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		seq_printf(m, " %s %lu", gfx_pool_domain_names[d],

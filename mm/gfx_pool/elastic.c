@@ -58,6 +58,7 @@
 #include <linux/jiffies.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/moduleparam.h>
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
@@ -354,15 +355,59 @@ VISIBLE_IF_KUNIT struct page *gfx_pool_cma_alloc(struct gfx_pool_region *region,
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_cma_alloc);
 
+/**
+ * gfx_pool_node_has_room() - may a block be taken back ahead of demand?
+ * @nid: the node.
+ *
+ * Only while @nid has memory to spare: what its zones have free for a
+ * kernel allocation stays above the sum of their high watermarks, where
+ * kswapd has nothing to do, with a block fewer. Taking a block back uses
+ * up that much, whether its pages were free (a lent block's free pages
+ * are CMA pages, which allocations that are not movable cannot use, and
+ * which the watermark checks of such allocations do not count) or in use
+ * (their migration takes free pages outside the area). Free for a kernel
+ * allocation is each zone's free pages but its CMA ones and the part it
+ * reserves from allocations that could use a higher zone
+ * (lowmem_reserve). Below that, reclaim runs or is about to, and its
+ * shrinker would lend a warm block again right away. KUnit may stand in
+ * for it.
+ *
+ * Context: Any context; racy by nature, a hint.
+ * Return: true if a block may be taken back for a warm block.
+ */
+VISIBLE_IF_KUNIT bool gfx_pool_node_has_room(int nid)
+{
+	struct pglist_data *pgdat = NODE_DATA(nid);
+	int z, highest = gfp_zone(GFP_KERNEL);
+	long free = 0, high = 0, n;
+	struct zone *zone;
+
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_node_has_room, nid);
+	for (z = 0; z <= highest; z++) {
+		zone = &pgdat->node_zones[z];
+		if (!populated_zone(zone))
+			continue;
+		n = (long)zone_page_state_snapshot(zone, NR_FREE_PAGES) -
+		    (long)zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES) -
+		    zone->lowmem_reserve[highest];
+		free += max(n, 0L);
+		high += high_wmark_pages(zone);
+	}
+	return free > high + (long)GFX_POOL_BLOCK_PAGES;
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_node_has_room);
+
 /*
  * Take back a lent block of the region (two, aligned, for an order-10
  * allocation): cma_alloc() migrates what the page allocator put there.
- * Context: within gfx_pool_grow()'s scope.
+ * @ahead: for a warm block, not an allocation: only if the node has room
+ * (gfx_pool_node_has_room()).
+ * Context: within gfx_pool_grow()'s scope, or the warm work's.
  * Return: true if blocks came in that can be used: not if one broke as it
  * came in (its 1G demotion failed), so that the caller grows instead.
  */
 static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
-			       unsigned int order)
+			       unsigned int order, bool ahead)
 {
 	unsigned int i, border = max(order, GFX_POOL_BLOCK_ORDER);
 	struct gfx_pool_region *region = node->region;
@@ -375,6 +420,10 @@ static bool gfx_pool_take_back(struct gfx_pool_node *node, gfp_t gfp,
 	if (!IS_ENABLED(CONFIG_CMA) || !region ||
 	    atomic_long_read(&region->nr_lent) < (long)(nr >> GFX_POOL_BLOCK_ORDER))
 		return false;
+	if (ahead && !gfx_pool_node_has_room(node->nid)) {
+		atomic_long_inc(&gfx_pool.warm_held_back);
+		return false;
+	}
 	if (!gfx_pool_should_fail(GFX_POOL_FAIL_TAKE_BACK, nr << PAGE_SHIFT))
 		page = gfx_pool_cma_alloc(region, nr, border);
 	if (!page) {
@@ -422,7 +471,7 @@ bool gfx_pool_grow(struct gfx_pool_node *node, gfp_t gfp, unsigned int order)
 
 	scope = memalloc_flags_save(!(gfp & __GFP_IO) ? PF_MEMALLOC_NOIO :
 				    !(gfp & __GFP_FS) ? PF_MEMALLOC_NOFS : 0);
-	ret = gfx_pool_take_back(node, gfp, order) ||
+	ret = gfx_pool_take_back(node, gfp, order, false) ||
 	      gfx_pool_grow_alloc(node, gfp, order);
 	memalloc_flags_restore(scope);
 	return ret;
@@ -579,7 +628,8 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
 
 	if (!block) {
 		/* A lent block comes back WB; the next step converts it. */
-		if (!gfx_pool_take_back(node, GFP_KERNEL, GFX_POOL_BLOCK_ORDER))
+		if (!gfx_pool_take_back(node, GFP_KERNEL, GFX_POOL_BLOCK_ORDER,
+					true))
 			return -1;
 		if (domain == GFX_POOL_WB)
 			atomic_long_inc(&gfx_pool.warmed_total);

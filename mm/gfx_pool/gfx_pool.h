@@ -275,13 +275,15 @@ struct gfx_pool_node {
  * @grown_total: blocks grown, all time.
  * @given_back_total: grown blocks given back, all time.
  * @warmed_total: blocks made warm ahead of demand, all time.
+ * @warm_held_back: times the warm work took no block back because its
+ *	node had no room (gfx_pool_node_has_room()), all time.
  * @zaps: registered mapping ranges zapped, all time (pm.c).
  * @image_pages: pages in use at the last freeze_late (pm.c).
  *
  * Everything but @gbpage_demotions, the counts of broken blocks, of
- * failures and of poisoned pages, the growth fields, @zaps and
- * @image_pages is written only before @ready is set. The per-domain events are per-CPU counters,
- * gfx_pool_events.
+ * failures and of poisoned pages, the growth fields, the warm counts,
+ * @zaps and @image_pages is written only before @ready is set. The
+ * per-domain events are per-CPU counters, gfx_pool_events.
  */
 struct gfx_pool {
 	struct gfx_pool_region region[GFX_POOL_MAX_REGIONS];
@@ -307,6 +309,7 @@ struct gfx_pool {
 	atomic_long_t grown_total;
 	atomic_long_t given_back_total;
 	atomic_long_t warmed_total;
+	atomic_long_t warm_held_back;
 	atomic_long_t zaps;
 	atomic_long_t image_pages;
 };
@@ -595,6 +598,7 @@ unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear);
 gfp_t gfx_pool_grow_gfp(gfp_t gfp);
 struct page *gfx_pool_cma_alloc(struct gfx_pool_region *region,
 				unsigned long nr, unsigned int order);
+bool gfx_pool_node_has_room(int nid);
 bool gfx_pool_idle_due(unsigned long *when);
 bool gfx_pool_repair_due(unsigned long *when);
 bool gfx_pool_repair_run(unsigned long *delay);

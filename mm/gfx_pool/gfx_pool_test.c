@@ -2895,6 +2895,127 @@ static void gfx_pool_lend_test_warm(struct kunit *test)
 	expect_pool_whole(test);
 }
 
+static bool no_room(int nid)
+{
+	return false;
+}
+
+/*
+ * Without room on its node, the warm work takes no block back from
+ * lending, where the shrinker would lend it again at once: the domain
+ * stays short and warm_held_back counts it; with room, the same work
+ * takes one back. The work runs in the case's task here, where the
+ * stand-in for gfx_pool_node_has_room() is seen; the allocation before
+ * it queues none (no warm blocks then).
+ */
+static void gfx_pool_lend_test_warm_no_room(struct kunit *test)
+{
+	unsigned long taken, warmed, held_back;
+	struct gfx_pool_region *region;
+	struct gfx_pool_node *node;
+	struct page *page;
+	int nid;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	region = &gfx_pool.region[0];
+	nid = region->nid;
+	node = gfx_pool.node[nid];
+	gfx_pool_test_warm_blocks(test, 0);
+	gfx_pool_test_pcp(test, false);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	if (atomic_long_read(&region->nr_lent) < 2)
+		kunit_skip(test, "needs two blocks to lend");
+	KUNIT_ASSERT_TRUE_MSG(test, gfx_pool_node_has_room(nid),
+			      "node %d has no room in a fresh boot", nid);
+	taken = atomic_long_read(&gfx_pool.taken_back_total);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC,
+				    GFP_KERNEL | __GFP_THISNODE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+
+	/* The action of gfx_pool_test_warm_blocks() puts 0 back. */
+	gfx_pool_set_warm_blocks(1);
+	warmed = atomic_long_read(&gfx_pool.warmed_total);
+	held_back = atomic_long_read(&gfx_pool.warm_held_back);
+	kunit_activate_static_stub(test, gfx_pool_node_has_room, no_room);
+	gfx_pool_warm_fn(&node->warm_work.work);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 1);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warm_held_back),
+			held_back + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
+
+	kunit_deactivate_static_stub(test, gfx_pool_node_has_room);
+	gfx_pool_warm_fn(&node->warm_work.work);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken + 2);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warm_held_back),
+			held_back + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total),
+			warmed + 1);
+
+	gfx_pool_free_pages(page, 0);
+	gfx_pool_set_warm_blocks(0);
+	gfx_pool_warm_flush();
+	KUNIT_EXPECT_EQ(test, gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false),
+			2);
+	expect_pool_whole(test);
+}
+
+/*
+ * gfx_pool_node_has_room() follows the node's free memory: taken from the
+ * page allocator (whole blocks while it has them, then pages), the answer
+ * turns false before the allocations fail, and true again once they are
+ * freed. A lent region's free pages are CMA pages, which these
+ * allocations cannot have: counted, they would keep the answer true to
+ * the end. The allocations stop where the answer turns, above the high
+ * watermarks, so that nothing else in the boot runs short.
+ */
+static void gfx_pool_lend_test_has_room(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
+			  __GFP_NOWARN;
+	unsigned int order = GFX_POOL_BLOCK_ORDER;
+	int nid = numa_mem_id();
+	struct page *page, *tmp;
+	unsigned long nr = 0;
+	LIST_HEAD(taken);
+	bool room;
+
+	KUNIT_ASSERT_TRUE_MSG(test, gfx_pool_node_has_room(nid),
+			      "node %d has no room in a fresh boot", nid);
+	while ((room = gfx_pool_node_has_room(nid))) {
+		page = alloc_pages_node(nid, gfp, order);
+		if (!page && order) {
+			order = 0;
+			continue;
+		}
+		if (!page)
+			break;
+		set_page_private(page, order);
+		list_add(&page->lru, &taken);
+		nr += 1UL << order;
+		cond_resched();
+	}
+	list_for_each_entry_safe(page, tmp, &taken, lru) {
+		list_del(&page->lru);
+		order = page_private(page);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, room,
+			       "still room after %lu pages, when the page allocator had no more",
+			       nr);
+	KUNIT_EXPECT_TRUE(test, gfx_pool_node_has_room(nid));
+	kunit_info(test, "node %d: the allocations stopped after %lu pages\n",
+		   nid, nr);
+}
+
 /* An order-10 allocation takes back an aligned pair of lent blocks. */
 static void gfx_pool_lend_test_group(struct kunit *test)
 {
@@ -4994,6 +5115,8 @@ static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_region_last),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),
+	KUNIT_CASE(gfx_pool_lend_test_warm_no_room),
+	KUNIT_CASE(gfx_pool_lend_test_has_room),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_lend_test_hwpoison),
 #endif
