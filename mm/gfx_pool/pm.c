@@ -76,8 +76,12 @@
  * variable: the image holds it as it was at the snapshot, and the kernel
  * that took the snapshot has it too (a __nosavedata one would hold the
  * boot kernel's bytes). Both callbacks are correct after a real restore,
- * after a snapshot that was not restored, and where create_image() gave
- * up and the same kernel resumes with PMSG_RESTORE.
+ * after a snapshot that was not restored (thaw_early, with PMSG_THAW, or
+ * PMSG_RECOVER where create_image() gave up), where the platform's
+ * hibernation entry rolls back (restore_early, with PMSG_RESTORE, after
+ * thaw_early cleared the variable: nothing to do) and after a kexec jump
+ * (freeze_late, then syscore resume and restore_early in the same kernel:
+ * the other kernel may have used free pool pages, so marking is needed).
  *
  * Suspend to RAM and to idle keep memory powered: only the zap is done.
  */
@@ -130,7 +134,13 @@ VISIBLE_IF_KUNIT int gfx_pool_pm_zap(struct device *dev)
 
 	mutex_lock(&gfx_pool_mappings_lock);
 	list_for_each_entry(map, &gfx_pool_mappings, list) {
-		unmap_mapping_range(map->mapping, map->start, map->len, 1);
+		/*
+		 * Not even_cows: a private copy a process made by writing to
+		 * a MAP_PRIVATE mapping is its own anonymous page, not a pool
+		 * page, and zapping it would throw its data away. The pages
+		 * of the mapping itself are zapped either way.
+		 */
+		unmap_mapping_range(map->mapping, map->start, map->len, 0);
 		map->zaps++;
 		atomic_long_inc(&gfx_pool.zaps);
 	}
@@ -334,8 +344,9 @@ VISIBLE_IF_KUNIT void gfx_pool_mark_all_dirty(void)
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_mark_all_dirty);
 
 /*
- * In the image kernel, after the boot kernel wrote every page back; or in
- * the same kernel where create_image() gave up. Correct for both.
+ * In the image kernel, after the boot kernel wrote every page back; in the
+ * same kernel where the platform's hibernation entry rolled back, after
+ * thaw_early (nothing mapped then); or after a kexec jump. Correct for all.
  */
 static int gfx_pool_restore_early(struct device *dev)
 {
@@ -355,16 +366,18 @@ static int gfx_pool_restore_early(struct device *dev)
  * early callback of ours). syscore resume runs right after the restore,
  * on the boot CPU alone, with interrupts off; the other CPUs wrote back
  * their caches when they went offline (play_dead). After a snapshot that
- * was not restored it is merely a wasted write-back.
+ * was not restored it is merely a wasted write-back. Only after a
+ * snapshot: suspend to RAM kept memory and wrote nothing through another
+ * mapping, and a write-back of every cache with interrupts off costs
+ * milliseconds on a large machine (wbinvd also traps in some guests).
  */
 static void gfx_pool_syscore_resume(void *data)
 {
+	if (!READ_ONCE(gfx_pool_snapshotting))
+		return;
 	arch_gfx_pool_flush_caches();
-	/* After a snapshot; not after suspend to RAM, which kept memory. */
-	if (READ_ONCE(gfx_pool_snapshotting)) {
-		gfx_pool_mark_all_dirty();
-		pr_info("free pages marked dirty after the snapshot\n");
-	}
+	gfx_pool_mark_all_dirty();
+	pr_info("caches written back, free pages marked dirty after the snapshot\n");
 }
 
 static const struct syscore_ops gfx_pool_syscore_ops = {
@@ -386,10 +399,16 @@ static const struct dev_pm_ops gfx_pool_pm_ops = {
 #endif
 };
 
+/*
+ * No bind or unbind through sysfs: unbound, the device would have no
+ * callbacks, and sleep would go on without the zap and an image without
+ * the NP blocks' data, while the notifier still let it.
+ */
 static struct platform_driver gfx_pool_pm_driver = {
 	.driver = {
 		.name = "gfx_pool",
 		.pm = &gfx_pool_pm_ops,
+		.suppress_bind_attrs = true,
 	},
 };
 

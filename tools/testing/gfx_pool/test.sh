@@ -673,7 +673,7 @@ image_logs() {	# image_logs <before> <after> <least NP blocks mapped>
 	local mapped unmapped
 
 	all_grep "$1" 'gfx_pool gfx_pool: [0-9]* pages in use go into the image' &&
-		all_grep "$2" 'gfx_pool: free pages marked dirty after the snapshot' \
+		all_grep "$2" 'gfx_pool: caches written back, free pages marked dirty after the snapshot' \
 			'gfx_pool gfx_pool: restored: [0-9]* NP blocks unmapped' ||
 		return 1
 	mapped=$(sed -n 's/\r$//; s/.*gfx_pool gfx_pool: [0-9]* pages in use go into the image; \([0-9]*\) NP blocks mapped for it$/\1/p' "$1" | tail -n 1)
@@ -972,6 +972,9 @@ run_stage() {	# run_stage <stage>
 		check "sleep: no selftest skipped" no_selftest_skips
 		check "sleep: a real S3 cycle happened" \
 			grep -aq 'ACPI: PM: Waking up from system sleep state S3' "$log"
+		# Memory kept its contents: no cache write-back, no marking.
+		check "sleep: no write-back of the caches after suspend to RAM" \
+			not_grep -a 'caches written back, free pages marked dirty' "$log"
 		check "sleep: no kernel warnings" no_reports "$log"
 		;;
 	hibernate)

@@ -320,6 +320,24 @@ static int read_stats(long *sum_blocks, long *sum_in_use, long *in_use,
 	return rows;
 }
 
+#define PM_DRIVER	"/sys/bus/platform/drivers/gfx_pool"
+
+/*
+ * The pool's PM device stays bound: unbound, it would have no callbacks,
+ * and sleep would go on without the zap, an image without the NP
+ * blocks' data. So its driver has no bind and unbind files in sysfs.
+ */
+TEST(pm_device_stays_bound)
+{
+	if (!pool_is_on())
+		SKIP(return, "no pool");
+	ASSERT_EQ(0, access(PM_DRIVER "/gfx_pool", F_OK))
+		TH_LOG("the PM device is not bound to its driver");
+	EXPECT_NE(0, access(PM_DRIVER "/unbind", F_OK))
+		TH_LOG("%s/unbind: the device can be unbound", PM_DRIVER);
+	EXPECT_NE(0, access(PM_DRIVER "/bind", F_OK));
+}
+
 /* The debugfs view shows every domain, and its rows add up. */
 TEST(debugfs_stats)
 {
