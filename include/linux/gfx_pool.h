@@ -48,6 +48,7 @@ struct page *gfx_pool_alloc_pages(int nid, enum gfx_pool_domain domain,
 				  gfp_t gfp, unsigned int order);
 void gfx_pool_free_pages(struct page *page, unsigned int order);
 bool __gfx_pool_owns_page(const struct page *page);
+bool gfx_pool_page_reserved(const struct page *page);
 
 /* On once the pool is initialised; never off again. */
 DECLARE_STATIC_KEY_FALSE(gfx_pool_enabled_key);
@@ -104,6 +105,11 @@ static inline void gfx_pool_free_pages(struct page *page, unsigned int order)
 }
 
 static inline bool gfx_pool_owns_page(const struct page *page)
+{
+	return false;
+}
+
+static inline bool gfx_pool_page_reserved(const struct page *page)
 {
 	return false;
 }

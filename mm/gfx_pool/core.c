@@ -1811,6 +1811,35 @@ bool gfx_pool_pfn_in_pool(unsigned long pfn)
 	return gfx_pool_region_block(pfn) || gfx_pool_grown_block(pfn);
 }
 
+/**
+ * gfx_pool_page_reserved() - is @page pool memory outside MemTotal?
+ * @page: any page, or NULL.
+ *
+ * A region that does not lend (gfx_pool.lend=0, no CONFIG_CMA, or a
+ * region CMA could not take) is reserved apart from system memory: it is
+ * not in totalram_pages(), and what is handed out of it takes nothing
+ * from anyone else. A region that lends is part of MemTotal (CMA adds it
+ * when it activates the area), and a grown block came from the page
+ * allocator: their pages in use are system memory like any, and a limit
+ * on system memory (TTM's ttm_pages_limit, half of totalram) must count
+ * them.
+ *
+ * Context: Any context; takes no lock.
+ * Return: true if @page is a page of a region that does not lend, handed
+ * out or not; false for any other page, and without a pool.
+ */
+bool gfx_pool_page_reserved(const struct page *page)
+{
+	struct gfx_pool_block *block;
+
+	if (!page || !gfx_pool_enabled() || !gfx_pool_is_ready())
+		return false;
+	/* Region blocks live as long as the pool, and so does ->cma. */
+	block = gfx_pool_region_block(page_to_pfn(page));
+	return block && !gfx_pool_block_region(block)->cma;
+}
+EXPORT_SYMBOL_GPL(gfx_pool_page_reserved);
+
 /*
  * gfx_pool_owns_page() once the pool is on: a look at the block of @page,
  * out of line, so that the header needs none of the pool's structures.

@@ -522,6 +522,35 @@ static void gfx_pool_test_owns(struct kunit *test)
 	__free_page(page);
 }
 
+/*
+ * gfx_pool_page_reserved(): a page of a region that does not lend is
+ * outside MemTotal; one of a region that lends, of a grown block or of
+ * the page allocator is not. The inject stage boots with
+ * gfx_pool.lend=0, the others lend where CMA can.
+ */
+static void gfx_pool_test_page_reserved(struct kunit *test)
+{
+	struct gfx_pool_block *block;
+	struct page *page, *other;
+	bool reserved;
+
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_WC, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	block = gfx_pool_region_block(page_to_pfn(page));
+	reserved = block && !gfx_pool_block_region(block)->cma;
+	kunit_info(test, "a page of %s\n", !block ? "a grown block" :
+		   reserved ? "a region that does not lend" :
+		   "a region that lends");
+	KUNIT_EXPECT_EQ(test, gfx_pool_page_reserved(page), reserved);
+	gfx_pool_free_pages(page, 0);
+
+	other = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_page_reserved(other));
+	__free_page(other);
+	KUNIT_EXPECT_FALSE(test, gfx_pool_page_reserved(NULL));
+}
+
 /* === Random traffic ====================================================== */
 
 #define RANDOM_SLOTS	64
@@ -5042,6 +5071,7 @@ static struct kunit_suite gfx_pool_param_test_suite = {
 
 static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE(gfx_pool_test_owns),
+	KUNIT_CASE(gfx_pool_test_page_reserved),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_free, alloc_gen_params),
 	KUNIT_CASE(gfx_pool_test_direct_map),
 	KUNIT_CASE(gfx_pool_test_placement),
