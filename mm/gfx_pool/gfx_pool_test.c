@@ -2875,6 +2875,24 @@ static void age_free_blocks(struct gfx_pool_region *region)
 }
 
 /*
+ * Every free block lent again, for a case that counts take-backs on the
+ * first region: skipped if other users hold pool pages, or if fewer than
+ * two of its blocks lend. Return: the region.
+ */
+static struct gfx_pool_region *lend_all(struct kunit *test)
+{
+	struct gfx_pool_region *region = &gfx_pool.region[0];
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+	if (atomic_long_read(&region->nr_lent) < 2)
+		kunit_skip(test, "needs two blocks to lend");
+	return region;
+}
+
+/*
  * A warm block is taken back from lending ahead of demand; the idle work
  * leaves it while its domain is in use, memory pressure does not; with
  * nothing in use, every block is lent again.
@@ -2887,15 +2905,9 @@ static void gfx_pool_lend_test_warm(struct kunit *test)
 	struct page *page;
 	int nid;
 
-	if (baseline_in_use)
-		kunit_skip(test, "other users hold %lu pool pages",
-			   baseline_in_use);
-	region = &gfx_pool.region[0];
+	region = lend_all(test);
 	nid = region->nid;
 	node = gfx_pool.node[nid];
-	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
-	if (atomic_long_read(&region->nr_lent) < 2)
-		kunit_skip(test, "needs two blocks to lend");
 	gfx_pool_test_warm_blocks(test, 1);
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
 
@@ -2930,6 +2942,23 @@ static bool no_room(int nid)
 }
 
 /*
+ * All time: blocks taken back, warm-work holds for want of room, blocks
+ * warmed; and the WC warm blocks of @node now.
+ */
+static void expect_warm_work(struct kunit *test, struct gfx_pool_node *node,
+			     unsigned long taken, unsigned long wc_warm,
+			     unsigned long held_back, unsigned long warmed)
+{
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
+			taken);
+	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), wc_warm);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warm_held_back),
+			held_back);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total),
+			warmed);
+}
+
+/*
  * Without room on its node, the warm work takes no block back from
  * lending, where the shrinker would lend it again at once: the domain
  * stays short and warm_held_back counts it; with room, the same work
@@ -2945,17 +2974,11 @@ static void gfx_pool_lend_test_warm_no_room(struct kunit *test)
 	struct page *page;
 	int nid;
 
-	if (baseline_in_use)
-		kunit_skip(test, "other users hold %lu pool pages",
-			   baseline_in_use);
-	region = &gfx_pool.region[0];
-	nid = region->nid;
-	node = gfx_pool.node[nid];
 	gfx_pool_test_warm_blocks(test, 0);
 	gfx_pool_test_pcp(test, false);
-	gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
-	if (atomic_long_read(&region->nr_lent) < 2)
-		kunit_skip(test, "needs two blocks to lend");
+	region = lend_all(test);
+	nid = region->nid;
+	node = gfx_pool.node[nid];
 	KUNIT_ASSERT_TRUE_MSG(test, gfx_pool_node_has_room(nid),
 			      "node %d has no room in a fresh boot", nid);
 	taken = atomic_long_read(&gfx_pool.taken_back_total);
@@ -2971,22 +2994,11 @@ static void gfx_pool_lend_test_warm_no_room(struct kunit *test)
 	held_back = atomic_long_read(&gfx_pool.warm_held_back);
 	kunit_activate_static_stub(test, gfx_pool_node_has_room, no_room);
 	gfx_pool_warm_fn(&node->warm_work.work);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
-			taken + 1);
-	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warm_held_back),
-			held_back + 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total), warmed);
+	expect_warm_work(test, node, taken + 1, 0, held_back + 1, warmed);
 
 	kunit_deactivate_static_stub(test, gfx_pool_node_has_room);
 	gfx_pool_warm_fn(&node->warm_work.work);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.taken_back_total),
-			taken + 2);
-	KUNIT_EXPECT_EQ(test, count_warm(node, GFX_POOL_WC), 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warm_held_back),
-			held_back + 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.warmed_total),
-			warmed + 1);
+	expect_warm_work(test, node, taken + 2, 1, held_back + 1, warmed + 1);
 
 	gfx_pool_free_pages(page, 0);
 	gfx_pool_set_warm_blocks(0);
