@@ -884,17 +884,23 @@ run_stage() {	# run_stage <stage>
 		check "1g-shared: gfx_pool.lend=0: no kernel warnings" \
 			no_reports "$log"
 		# hugetlb_cma=1G may go anywhere; asked first, it would take
-		# [4G, 5G). A fixed base is reserved before it, so it goes
+		# [4G, 5G). So would the default CMA area, which cma= places
+		# from 4G up. A fixed base is reserved before both, so they go
 		# around the pool.
 		log=$build/test-1g-shared-hugetlb.log
-		echo "=== stage 1g-shared: hugetlb_cma=1G"
+		echo "=== stage 1g-shared: hugetlb_cma=1G cma=64M"
 		"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
-			"kunit.enable=0 gfxpool_mode=none nokaslr gfx_pool=64M@4G hugetlb_cma=1G" \
+			"kunit.enable=0 gfxpool_mode=none nokaslr gfx_pool=64M@4G hugetlb_cma=1G cma=64M" \
 			-cpu max -m 5G
 		check "1g-shared: hugetlb_cma=1G: the pool is at its base" \
 			grep -aq 'gfx_pool: 32 blocks of 2M ready at 0x0000000100000000' "$log"
 		check "1g-shared: hugetlb_cma=1G: and hugetlb's CMA area elsewhere" \
 			grep -aq 'hugetlb_cma: reserved 1024 MiB on node 0' "$log"
+		check "1g-shared: cma=64M: the default CMA area elsewhere" \
+			sh -c 'a=$(sed -n "s/.*cma: Reserved 64 MiB at \(0x[0-9a-f]*\).*/\1/p" "$1") &&
+				echo "default CMA area at ${a:-?}" && [ -n "$a" ] &&
+				{ [ $((a + (64 << 20))) -le $((1 << 32)) ] ||
+				  [ $((a)) -ge $(((1 << 32) + (64 << 20))) ]; }' sh "$log"
 		ran_clean "1g-shared: hugetlb_cma=1G" "$log"
 		;;
 	debug)
