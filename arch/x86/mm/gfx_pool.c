@@ -97,9 +97,16 @@ int arch_gfx_pool_map_domain(unsigned long addr)
 		return GFX_POOL_NP;
 	if (!pat_enabled())
 		return -EOPNOTSUPP;
-	prot = __pgprot(pte_flags(*pte));
-	if (level != PG_LEVEL_4K)
-		prot = pgprot_large_2_4k(prot);
+	/*
+	 * A large entry's PAT bit is bit 12, which pte_flags() takes for a
+	 * pfn bit: read it as the entry of its level.
+	 */
+	if (level == PG_LEVEL_2M)
+		prot = pgprot_large_2_4k(__pgprot(pmd_flags(*(pmd_t *)pte)));
+	else if (level == PG_LEVEL_1G)
+		prot = pgprot_large_2_4k(__pgprot(pud_flags(*(pud_t *)pte)));
+	else
+		prot = __pgprot(pte_flags(*pte));
 	switch (pgprot2cachemode(prot)) {
 	case _PAGE_CACHE_MODE_WB:
 		return GFX_POOL_WB;
