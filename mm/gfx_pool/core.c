@@ -98,6 +98,8 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
+#include <asm/tlbflush.h>
+
 #include "gfx_pool.h"
 #include "pcp.h"
 
@@ -179,13 +181,22 @@ static int gfx_pool_arch_enter(unsigned long addr, enum gfx_pool_domain to)
 	return gfx_pool_arch_failed(ret);
 }
 
-/* The block at @addr, in domain @from, mapped WB (and present) again. */
+static void gfx_pool_drop_slots(void);
+
+/*
+ * The block at @addr, in domain @from, mapped WB (and present) again. An
+ * NP block's pages may still be in some CPU's TLB through a zeroing slot
+ * (see "Zeroing" below): dropped on every CPU before the block can change
+ * memtype or owner, whatever the leave did or failed to do.
+ */
 int gfx_pool_leave_domain(unsigned long addr, enum gfx_pool_domain from)
 {
 	int ret = -ENOMEM;
 
 	if (!gfx_pool_should_fail(GFX_POOL_FAIL_DIRECT_MAP, GFX_POOL_BLOCK_SIZE))
 		ret = arch_gfx_pool_leave(addr, GFX_POOL_BLOCK_PAGES, from);
+	if (from == GFX_POOL_NP)
+		gfx_pool_drop_slots();
 	return gfx_pool_arch_failed(ret);
 }
 
@@ -279,6 +290,8 @@ static DEFINE_PER_CPU(unsigned int, gfx_pool_slot_next);
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Flushes of the slots, for the tests: one per GFX_POOL_SLOTS pages. */
 static DEFINE_PER_CPU(unsigned long, gfx_pool_slot_flushes);
+/* The slots dropped on every CPU, for the tests: one per NP block left. */
+static atomic_long_t gfx_pool_slot_drops;
 #endif
 
 static int __init gfx_pool_slot_pte_fn(pte_t *pte, unsigned long addr,
@@ -323,6 +336,31 @@ void __init gfx_pool_slot_exit(void)
 	free_vm_area(gfx_pool_slot_area);
 	gfx_pool_slot_area = NULL;
 	gfx_pool_slot_base = 0;
+}
+
+/*
+ * Drop the zeroing slots from every CPU's TLB. A CPU flushes its own only
+ * when it has used them all, so a slot it cleared may still map, WB, a
+ * page of an NP block that is now leaving NP: to be mapped WC or UC next,
+ * or to go to the page allocator, whose next user may change its caching
+ * (set_pages_array_wc()) with a flush of the direct-map addresses only.
+ * The leave's own flush covers the slots only while a whole block is
+ * above tlb_single_page_flush_ceiling (x86 debugfs; 33 pages unless an
+ * admin raised it), which is not ours to rely on.
+ * flush_tlb_kernel_range() reaches every CPU and, with PTI, every PCID.
+ *
+ * Context: Process context, interrupts on (it sends IPIs).
+ */
+static void gfx_pool_drop_slots(void)
+{
+	if (!gfx_pool_slot_base)
+		return;
+	flush_tlb_kernel_range(gfx_pool_slot_base, gfx_pool_slot_base +
+			       (((unsigned long)nr_cpu_ids * GFX_POOL_SLOTS) <<
+				PAGE_SHIFT));
+#if IS_ENABLED(CONFIG_KUNIT)
+	atomic_long_inc(&gfx_pool_slot_drops);
+#endif
 }
 
 /* Zero one page of an NP block. Context: any; takes no lock. */
@@ -377,6 +415,25 @@ unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear)
 	return this_cpu_read(gfx_pool_slot_flushes);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_slot_flushes_read);
+
+/**
+ * gfx_pool_slot_drops_read() - the zeroing slots' drops on every CPU
+ * @last: set to the address of the slot this CPU used last, or to 0 if it
+ *	used none since its last flush. For the tests, with preemption off.
+ *
+ * Return: how many times the slots were dropped from every CPU's TLB, one
+ * per NP block that left NP.
+ */
+unsigned long gfx_pool_slot_drops_read(unsigned long *last)
+{
+	unsigned int next = this_cpu_read(gfx_pool_slot_next);
+
+	*last = next ? gfx_pool_slot_base +
+		       ((smp_processor_id() * GFX_POOL_SLOTS + next - 1) <<
+			PAGE_SHIFT) : 0;
+	return atomic_long_read(&gfx_pool_slot_drops);
+}
+EXPORT_SYMBOL_IF_KUNIT(gfx_pool_slot_drops_read);
 #endif
 
 /*

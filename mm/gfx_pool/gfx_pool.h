@@ -595,6 +595,7 @@ unsigned long gfx_pool_gbpage_demotions(void);
 unsigned long gfx_pool_nr_broken_blocks(void);
 void gfx_pool_clear_np_page(struct page *page);
 unsigned long gfx_pool_slot_flushes_read(unsigned int *next, bool *clear);
+unsigned long gfx_pool_slot_drops_read(unsigned long *last);
 gfp_t gfx_pool_grow_gfp(gfp_t gfp);
 struct page *gfx_pool_cma_alloc(struct gfx_pool_region *region,
 				unsigned long nr, unsigned int order);

@@ -25,6 +25,7 @@
 #include <linux/sched/task.h>
 #include <linux/suspend.h>
 #include <linux/sizes.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
@@ -1847,6 +1848,64 @@ static void gfx_pool_test_np_slots(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, nr << PAGE_SHIFT));
 	unmap_for_test(vaddr, GFX_POOL_NP);
 	gfx_pool_free_pages(page, order);
+}
+
+/*
+ * A slot this CPU zeroed through may linger in its TLB until it has used
+ * them all. An NP block that leaves NP drops the slots from every CPU's
+ * TLB first: its pages may be WC next, or the page allocator's, and a
+ * stale WB entry would be an alias. The leave's own TLB flush covers
+ * them only while a block is above x86's tlb_single_page_flush_ceiling,
+ * which an admin may raise.
+ */
+static void gfx_pool_test_np_leave_drops_slots(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	unsigned long drops, after, addr;
+	struct page *page, *got;
+	bool stale, gone = false;
+	u8 byte;
+
+	grow_none(test);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	page = held->pages[--held->nr];
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_NP,
+				   GFP_KERNEL | __GFP_THISNODE,
+				   GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+
+	/* One CPU from the zeroing to the last look at its slot. */
+	migrate_disable();
+	preempt_disable();
+	gfx_pool_clear_np_page(page);
+	drops = gfx_pool_slot_drops_read(&addr);
+	/* Cleared but still in the TLB, unless something flushed it. */
+	stale = addr && !copy_from_kernel_nofault(&byte, (void *)addr, 1);
+	preempt_enable();
+
+	/* Wholly free, then WC: the block goes NP -> WB -> WC. */
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_WC,
+				   GFP_KERNEL | __GFP_THISNODE,
+				   GFX_POOL_BLOCK_ORDER);
+	preempt_disable();
+	after = gfx_pool_slot_drops_read(&addr);
+	if (stale)
+		gone = copy_from_kernel_nofault(&byte, (void *)addr, 1);
+	preempt_enable();
+	migrate_enable();
+
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	KUNIT_EXPECT_EQ(test, after - drops, 1);
+	if (stale)
+		KUNIT_EXPECT_TRUE_MSG(test, gone, "a zeroing slot still maps pfn %#lx",
+				      page_to_pfn(page));
+	else
+		kunit_info(test, "the slot had left the TLB before the leave\n");
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
 }
 
 /*
@@ -5096,6 +5155,7 @@ static struct kunit_case gfx_pool_test_cases[] = {
 	KUNIT_CASE_PARAM(gfx_pool_test_free_state, domain_gen_params),
 	KUNIT_CASE(gfx_pool_test_zero_np_atomic),
 	KUNIT_CASE(gfx_pool_test_np_slots),
+	KUNIT_CASE(gfx_pool_test_np_leave_drops_slots),
 	KUNIT_CASE_PARAM(gfx_pool_test_convert_zeroes,
 			 converted_domain_gen_params),
 	KUNIT_CASE_PARAM(gfx_pool_test_alloc_in_irq, domain_gen_params),
