@@ -1092,6 +1092,24 @@ run_stage() {	# run_stage <stage>
 		check "lend: no KUnit case skipped" kunit_no_skips
 		check "lend: no selftest skipped" no_selftest_skips
 		check "lend: no kernel warnings" no_reports "$log"
+		# A region that does not lend is outside MemTotal: TTM counts
+		# its pages apart from ttm_pages_limit, and its swapout passes
+		# over a BO wholly of them (the same cases read "system
+		# memory" in every lending boot).
+		log=$build/test-lend-off.log
+		echo "=== stage lend: gfx_pool.lend=0, TTM's count and swapout"
+		check "lend: gfx_pool.lend=0: guest booted and finished" \
+			"$here/run-guest.sh" "$kernel" "$initrd" "$log" \
+			"gfxpool_mode=none gfx_pool=64M gfx_pool.lend=0 kunit.filter_glob=ttm_gfx_pool.ttm_gfx_pool_populate_*"
+		count_kunit "$log"
+		check "lend: gfx_pool.lend=0: the region was not lent" \
+			grep -q 'gfx_pool: 32 blocks of 2M ready at [^,]* on node 0' "$log"
+		check "lend: gfx_pool.lend=0: TTM counted a tt's pages apart" \
+			grep -aq '# ttm_gfx_pool_populate_count: 64 of 64 pages outside MemTotal' "$log"
+		check "lend: gfx_pool.lend=0: TTM's swapout met a BO outside MemTotal" \
+			grep -aq "# ttm_gfx_pool_populate_swapout: the tt's pages are outside MemTotal" "$log"
+		check "lend: gfx_pool.lend=0: no KUnit case skipped" kunit_no_skips
+		check "lend: gfx_pool.lend=0: no kernel warnings" no_reports "$log"
 		# Both 512M-aligned windows taken (memmap= below, the initrd
 		# at the top of RAM): the region goes where it fits, aligned
 		# to a pageblock, and still lends. (Where KASLR put the kernel

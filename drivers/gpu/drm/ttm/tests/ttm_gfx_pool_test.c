@@ -497,9 +497,9 @@ static void ttm_gfx_pool_grow(struct kunit *test)
 /*
  * ttm_tt_populate() counts apart a tt's pages of a region that does not
  * lend: they are not system memory that ttm_pages_limit guards. A lending
- * region's pages are, and count like any (the stages but inject's lend).
- * A WC tt from the pool has all its pages counted apart or none, a cached
- * one none; unpopulate forgets the count.
+ * region's pages are, and count like any (stage lend runs this case with
+ * gfx_pool.lend=0 too). A WC tt from the pool has all its pages counted
+ * apart or none, a cached one none; unpopulate forgets the count.
  */
 static void ttm_gfx_pool_populate_count(struct kunit *test)
 {
@@ -526,6 +526,100 @@ static void ttm_gfx_pool_populate_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tt->gfx_pool_pages, 0);
 	ttm_tt_unpopulate(bdev, tt);
 	ttm_tt_fini(tt);
+}
+
+static struct ttm_tt *ttm_gfx_pool_wc_tt_create(struct ttm_buffer_object *bo,
+						u32 page_flags)
+{
+	struct ttm_tt *tt = kzalloc(sizeof(*tt), GFP_KERNEL);
+
+	if (tt && ttm_tt_init(tt, bo, page_flags, ttm_write_combined, 0)) {
+		kfree(tt);
+		return NULL;
+	}
+	return tt;
+}
+
+static void ttm_gfx_pool_wc_tt_destroy(struct ttm_device *bdev,
+				       struct ttm_tt *tt)
+{
+	ttm_tt_fini(tt);
+	kfree(tt);
+}
+
+static void ttm_gfx_pool_device_fini(void *bdev)
+{
+	ttm_device_fini(bdev);
+}
+
+/*
+ * TTM's swapout (what keeps it under ttm_pages_limit) passes over a BO
+ * whose tt is wholly of pages that the limit does not count, those of a
+ * region that does not lend: swapping it out would free none of what the
+ * limit counts and move its data into shmem, which is system memory. A
+ * lending region's BO is swapped out like any (stage lend runs this case
+ * with gfx_pool.lend=0 too).
+ */
+static void ttm_gfx_pool_populate_swapout(struct kunit *test)
+{
+	struct ttm_gfx_pool_test_priv *priv = test->priv;
+	const unsigned long num_pages = 64;
+	struct ttm_operation_ctx ctx = { };
+	struct ttm_place place = { .mem_type = TTM_PL_SYSTEM };
+	struct ttm_placement placement = {
+		.num_placement = 1,
+		.placement = &place,
+	};
+	struct ttm_device_funcs *funcs;
+	struct ttm_buffer_object *bo;
+	struct ttm_device *bdev;
+	bool reserved;
+	int ret;
+
+	/* A device of its own, whose tts are WC, and nothing else on its LRU. */
+	funcs = kunit_kzalloc(test, sizeof(*funcs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, funcs);
+	*funcs = ttm_dev_funcs;
+	funcs->ttm_tt_create = ttm_gfx_pool_wc_tt_create;
+	funcs->ttm_tt_destroy = ttm_gfx_pool_wc_tt_destroy;
+	bdev = kunit_kzalloc(test, sizeof(*bdev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bdev);
+	KUNIT_ASSERT_EQ(test, ttm_device_init(bdev, funcs, priv->devs->dev,
+					      priv->devs->drm->anon_inode->i_mapping,
+					      priv->devs->drm->vma_offset_manager,
+					      false, false), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							ttm_gfx_pool_device_fini,
+							bdev), 0);
+
+	bo = kunit_kzalloc(test, sizeof(*bo), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bo);
+	drm_gem_private_object_init(priv->devs->drm,
+				    &bo->base, num_pages << PAGE_SHIFT);
+	ret = ttm_bo_init_reserved(bdev, bo, ttm_bo_type_kernel, &placement,
+				   PAGE_SIZE, &ctx, NULL, NULL,
+				   &dummy_ttm_bo_destroy);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = ttm_tt_populate(bdev, bo->ttm, &ctx);
+	dma_resv_unlock(bo->base.resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, bo->ttm->caching, ttm_write_combined);
+	reserved = gfx_pool_page_reserved(bo->ttm->pages[0]);
+	kunit_info(test, "the tt's pages are %s\n",
+		   reserved ? "outside MemTotal" : "system memory");
+	KUNIT_EXPECT_EQ(test, bo->ttm->gfx_pool_pages,
+			reserved ? num_pages : 0);
+
+	ret = ttm_device_swapout(bdev, &ctx, GFP_KERNEL);
+	if (reserved) {
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_TRUE(test, ttm_tt_is_populated(bo->ttm));
+	} else {
+		KUNIT_EXPECT_EQ(test, ret, num_pages);
+		KUNIT_EXPECT_TRUE(test, bo->ttm->page_flags &
+					TTM_TT_FLAG_SWAPPED);
+	}
+	ttm_bo_put(bo);
 }
 
 /*
@@ -625,6 +719,7 @@ static struct kunit_case ttm_gfx_pool_test_cases[] = {
 	KUNIT_CASE(ttm_gfx_pool_partial_fallback),
 	KUNIT_CASE(ttm_gfx_pool_dry_midway),
 	KUNIT_CASE(ttm_gfx_pool_populate_count),
+	KUNIT_CASE(ttm_gfx_pool_populate_swapout),
 	KUNIT_CASE(ttm_gfx_pool_numa),
 	KUNIT_CASE(ttm_gfx_pool_numa_full),
 	KUNIT_CASE_SLOW(ttm_gfx_pool_grow),
