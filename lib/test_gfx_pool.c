@@ -1136,6 +1136,14 @@ static int test_gfx_pool_open(struct inode *inode, struct file *file)
 {
 	struct test_gfx_pool_file *tf;
 
+	/*
+	 * Root's only, whatever the node's mode: the device splits the
+	 * direct map for good (the per-page path), pins memory page by page
+	 * outside any memcg (TEST_GFX_POOL_FRAGMENT) and tells physical
+	 * page frames (TEST_GFX_POOL_PTE).
+	 */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
 	if (!tf)
 		return -ENOMEM;

@@ -1392,8 +1392,8 @@ static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
 /*
  * Does any of the @nr pages from @page carry PG_hwpoison? memory_failure()
  * sets it on a pool page, handed out or free, and can do no more with it:
- * the page is PageReserved, neither on the LRU nor the buddy's, so it is
- * "unhandlable" there. The pool takes it out of use itself, when it comes
+ * the page is neither on the LRU nor the buddy's, so it is "unhandlable"
+ * there. The pool takes it out of use itself, when it comes
  * back or is about to be handed out.
  */
 static bool gfx_pool_range_poisoned(const struct page *page, unsigned long nr)
@@ -1632,8 +1632,10 @@ do {									\
  * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB entry (4 KiB
  * ones in a grown block whose range something split before it grew; see
  * gfx_pool_page_map_shift()).
- * Their struct pages are PageReserved and their refcount is not the
- * caller's to drop: give them back with gfx_pool_free_pages() only.
+ * Their refcount is the pool's, not the caller's to drop: give them back
+ * with gfx_pool_free_pages() only. They are not PageReserved, so that
+ * nothing takes them for memory that is never freed (see
+ * gfx_pool_region_init()).
  * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
  *
  * Context: Any context the gfp allows, as for alloc_pages(): the pool

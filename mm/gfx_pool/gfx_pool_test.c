@@ -1736,9 +1736,13 @@ static void gfx_pool_test_free_state(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(page)));
 	KUNIT_EXPECT_FALSE(test, folio_test_offline(page_folio(page + 1)));
-	/* In use, as free: the pool's, never the page allocator's. */
-	KUNIT_EXPECT_TRUE(test, PageReserved(page));
-	KUNIT_EXPECT_TRUE(test, PageReserved(page + 1));
+	/*
+	 * In use, as free: never PageReserved, which VFIO would map for DMA
+	 * without a pin; the pool holds the one reference.
+	 */
+	KUNIT_EXPECT_FALSE(test, PageReserved(page));
+	KUNIT_EXPECT_FALSE(test, PageReserved(page + 1));
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 2)) ||
 			  gfx_pool_page_domain(page + 2) >= 0);
 	vaddr = map_for_test(page, 2, domain);
@@ -1749,7 +1753,7 @@ static void gfx_pool_test_free_state(struct kunit *test)
 	gfx_pool_free_pages(page, 1);
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page)));
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
-	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	KUNIT_EXPECT_FALSE(test, PageReserved(page));
 	/* Only the pool touches a free page; the test may look, once. */
 	vaddr = map_for_test(page, 2, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -2186,7 +2190,8 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, in_region(page));
 	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), domain);
-	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	KUNIT_EXPECT_FALSE(test, PageReserved(page));
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
 	/* The memtype on fault: RAM, from the xarray, without a walk. */
 	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(page_to_pfn(page)));
@@ -2662,7 +2667,8 @@ static void gfx_pool_lend_test_round_trip(struct kunit *test)
 			taken + 1);
 	KUNIT_EXPECT_EQ(test, count_lent_blocks(), nr_blocks - 1);
 	KUNIT_EXPECT_TRUE(test, gfx_pool_owns_page(page));
-	KUNIT_EXPECT_TRUE(test, PageReserved(page));
+	KUNIT_EXPECT_FALSE(test, PageReserved(page));
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
 	expect_mapping(test, page_to_pfn(page), GFX_POOL_WC);
 	gfx_pool_free_pages(page, 0);
 	/* Just freed: not idle yet, so not lent again. */

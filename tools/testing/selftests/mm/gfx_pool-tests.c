@@ -18,9 +18,11 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <drm/drm.h>
+#include <linux/capability.h>
 
 #include "../kselftest_harness.h"
 #include "gfx_pool_util.h"
@@ -336,6 +338,52 @@ TEST(pm_device_stays_bound)
 	EXPECT_NE(0, access(PM_DRIVER "/unbind", F_OK))
 		TH_LOG("%s/unbind: the device can be unbound", PM_DRIVER);
 	EXPECT_NE(0, access(PM_DRIVER "/bind", F_OK));
+}
+
+/*
+ * The test device is CAP_SYS_ADMIN's whatever its node's mode: it splits
+ * the direct map, pins memory outside any memcg and tells page frames. A
+ * child of root's that drops CAP_SYS_ADMIN alone (the node's owner still,
+ * so its mode lets it in) is refused.
+ */
+TEST(device_needs_cap_sys_admin)
+{
+	int status;
+	pid_t pid;
+
+	if (access(GFX_POOL_DEV, F_OK))
+		SKIP(return, "%s: %s (CONFIG_TEST_GFX_POOL not built?)",
+		     GFX_POOL_DEV, strerror(errno));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct __user_cap_header_struct hdr = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct data[2];
+		int fd;
+
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(2);
+		data[0].effective &= ~(1U << CAP_SYS_ADMIN);
+		data[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(2);
+		fd = open(GFX_POOL_DEV, O_RDWR);
+		if (fd >= 0)
+			_exit(1);
+		/* The errno, for the parent's message; 0 for EPERM. */
+		_exit(errno == EPERM ? 0 : 10 + (errno & 0x7f));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("an open without CAP_SYS_ADMIN: %s (%s)",
+		       WEXITSTATUS(status) == 1 ? "allowed" :
+		       WEXITSTATUS(status) == 2 ? "could not drop it" :
+		       "failed, but not with EPERM",
+		       WEXITSTATUS(status) >= 10 ?
+		       strerror(WEXITSTATUS(status) - 10) : "-");
 }
 
 /* The debugfs view shows every domain, and its rows add up. */
