@@ -1334,7 +1334,18 @@ static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	if (page || !gfpflags_allow_blocking(gfp))
 		return page;
 
-	mutex_lock(&node->convert_lock);
+	/*
+	 * A caller that may not enter the filesystem or do I/O does not wait
+	 * for the lock: its holder may be in reclaim with __GFP_FS and
+	 * __GFP_IO (cma_alloc()'s migration for the warm work, a GFP_KERNEL
+	 * caller's growth), and reclaim may wait on what such a caller holds
+	 * (a journal handle, pages under I/O). It goes without a conversion
+	 * this time, as an atomic caller does.
+	 */
+	if ((gfp & (__GFP_FS | __GFP_IO)) == (__GFP_FS | __GFP_IO))
+		mutex_lock(&node->convert_lock);
+	else if (!mutex_trylock(&node->convert_lock))
+		return NULL;
 	/* Whoever held the mutex may have converted a block we can use. */
 	if (group) {
 		page = gfx_pool_node_alloc_group_warm(node, ac);
@@ -1527,7 +1538,7 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 /*
  * KUnit: give back a page that __gfx_pool_block_give_poisoned() kept out
  * of use, once the case has cleared its PG_hwpoison. The kernel has no
- * such way back: unpoison_memory() leaves reserved pages alone.
+ * such way back: unpoison_memory() leaves PageOffline pages alone.
  */
 void gfx_pool_unpoison(struct page *page)
 {
@@ -1617,7 +1628,9 @@ do {									\
  *	@domain when no block of @domain has room, take a lent block of
  *	the node's region back (migrating what lives there, honouring the absence
  *	of %__GFP_IO or %__GFP_FS), or grow within gfx_pool.grow_limit
- *	(with the caller's reclaim flags and %__GFP_NORETRY); an atomic one
+ *	(with the caller's reclaim flags and %__GFP_NORETRY); without
+ *	%__GFP_IO or %__GFP_FS only if no other task is doing so on the
+ *	node (it may be in reclaim that waits on the caller). An atomic gfp
  *	only takes pages from blocks already in @domain. %__GFP_DMA is never met,
  *	%__GFP_DMA32 only when every region lies below 4 GiB (growth then
  *	stays there too). %__GFP_ACCOUNT charges the pages to the caller's
@@ -1714,17 +1727,6 @@ again:
 
 charge:
 	/*
-	 * A page poisoned while it was free: given back, it stays out of use
-	 * for good (see __gfx_pool_block_give_poisoned()), so each retry
-	 * meets one poisoned page fewer.
-	 */
-	if (gfx_pool_range_poisoned(page, 1UL << order)) {
-		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)), page,
-				 order, false);
-		page = NULL;
-		goto again;
-	}
-	/*
 	 * __GFP_ACCOUNT: charged to the caller's memcg as kernel memory, as
 	 * alloc_pages() charges it. Over the limit, the pages go back and
 	 * the caller gets NULL: that is the memcg's limit, not the pool
@@ -1739,6 +1741,20 @@ charge:
 	/* __GFP_ZERO, or init_on_alloc=1 as the page allocator honours it. */
 	if (ac.dirty)
 		gfx_pool_clear_pages(page, 1UL << order, domain);
+	/*
+	 * A page poisoned while it was free, or since: given back, it stays
+	 * out of use for good (see __gfx_pool_block_give_poisoned()), so
+	 * each retry meets one poisoned page fewer. Looked at after the
+	 * zeroing, which leaves a poisoned page as it is: one poisoned while
+	 * the charge slept would otherwise go out with its old data.
+	 */
+	if (unlikely(gfx_pool_range_poisoned(page, 1UL << order))) {
+		memcg_kmem_uncharge_page(page, order);
+		gfx_pool_release(gfx_pool_pfn_to_block(page_to_pfn(page)), page,
+				 order, false);
+		page = NULL;
+		goto again;
+	}
 	trace_gfx_pool_alloc(page, order, domain, gfp, _RET_IP_);
 	gfx_pool_count(domain, GFX_POOL_ALLOCS);
 	count_vm_event(GFX_POOL_ALLOC);

@@ -74,6 +74,7 @@
 #include <kunit/visibility.h>
 
 #include "gfx_pool.h"
+#include "pcp.h"
 
 #include <trace/events/gfx_pool.h>
 
@@ -85,10 +86,11 @@ static void gfx_pool_idle_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gfx_pool_idle_work, gfx_pool_idle_fn);
 
 /*
- * The pool's background work: freezable, so never during sleep, and
- * unbound, so that a conversion ahead of demand does not run on (and
- * delay) the CPU whose allocation asked for it. system_freezable_wq until
- * init has made it.
+ * The pool's background work: freezable, so frozen with the kernel
+ * threads, before any device suspends (hibernation's preallocation of
+ * memory, before that, may still see it run), and unbound, so that a
+ * conversion ahead of demand does not run on (and delay) the CPU whose
+ * allocation asked for it. system_freezable_wq until init has made it.
  */
 static struct workqueue_struct *gfx_pool_wq;
 
@@ -649,7 +651,7 @@ static int gfx_pool_warm_one(struct gfx_pool_node *node, unsigned int domain)
  * WB first, so that a block taken back for another domain is one WB can
  * spare.
  *
- * Context: Process context (a freezable workqueue: never during sleep).
+ * Context: Process context (a freezable workqueue).
  */
 void gfx_pool_warm_fn(struct work_struct *work)
 {
@@ -657,14 +659,21 @@ void gfx_pool_warm_fn(struct work_struct *work)
 						  struct gfx_pool_node,
 						  warm_work);
 	unsigned int d, steps;
+	int ret;
 
-	mutex_lock(&node->convert_lock);
+	/*
+	 * The lock step by step, each one block in or converted: an
+	 * allocation that needs it waits for one step, not for all.
+	 */
 	for (d = 0; d < GFX_POOL_NR_DOMAINS; d++)
 		/* Each block takes at most two steps: in, then converted. */
-		for (steps = 0; steps < 2 * GFX_POOL_MAX_WARM; steps++)
-			if (gfx_pool_warm_one(node, d) <= 0)
+		for (steps = 0; steps < 2 * GFX_POOL_MAX_WARM; steps++) {
+			mutex_lock(&node->convert_lock);
+			ret = gfx_pool_warm_one(node, d);
+			mutex_unlock(&node->convert_lock);
+			if (ret <= 0)
 				break;
-	mutex_unlock(&node->convert_lock);
+		}
 }
 
 /**
@@ -751,9 +760,10 @@ void gfx_pool_block_now_free(struct gfx_pool_block *block)
 /*
  * Give one wholly free block back: a grown one to the page allocator, a
  * region one lent again. To WB first, with one call over its 2 MiB. A
- * page a driver still holds or maps (freed with a reference or a mapcount
- * left) keeps the block; so does @keep_warm if it is one of the warm
- * blocks of its domain.
+ * page freed with a reference or a mapcount left (vm_insert_page()) keeps
+ * the block; so does @keep_warm if it is one of the warm blocks of its
+ * domain. A VM_PFNMAP mapping leaves neither on a page: its driver must
+ * zap it before the free, as TTM and the test driver do.
  * Return: true if the block went back.
  */
 static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
@@ -792,6 +802,10 @@ static bool gfx_pool_give_back_block(struct gfx_pool_node *node,
 		spin_unlock_irqrestore(&node->lock, flags);
 		return false;
 	}
+	/* Lent or given back WB: what the direct map says it is now. */
+	spin_lock_irqsave(&node->lock, flags);
+	WRITE_ONCE(block->domain, GFX_POOL_WB);
+	spin_unlock_irqrestore(&node->lock, flags);
 
 	gfx_pool_disown_pages(page, GFX_POOL_BLOCK_PAGES);
 	if (IS_ENABLED(CONFIG_CMA) && !block->grown) {
@@ -1046,7 +1060,8 @@ static unsigned long gfx_pool_shrink_count(struct shrinker *shrinker,
  * Under memory pressure, free blocks go back whatever their age: grown
  * ones to the page allocator, then the region's, lent again.
  * The convert_lock is only tried: an allocation that holds it may be the
- * one in reclaim (conversions and growth allocate memory).
+ * one in reclaim (conversions and growth allocate memory). So is a drain
+ * of the per-CPU lists: reclaim does not queue up behind one that runs.
  */
 static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 					  struct shrink_control *sc)
@@ -1055,11 +1070,10 @@ static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 	bool pending = false;
 	unsigned long done;
 
-	if (!node)
+	if (!node || !mutex_trylock(&node->convert_lock))
 		return SHRINK_STOP;
-	gfx_pool_pcp_drain(sc->nid);
-	if (!mutex_trylock(&node->convert_lock))
-		return SHRINK_STOP;
+	/* Pages on per-CPU lists may keep blocks from being free. */
+	gfx_pool_pcp_drain_nowait(sc->nid);
 	done = gfx_pool_node_give_back(node,
 				       DIV_ROUND_UP(sc->nr_to_scan,
 						    GFX_POOL_BLOCK_PAGES),

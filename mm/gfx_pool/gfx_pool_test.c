@@ -2618,6 +2618,39 @@ static unsigned long count_lent_blocks(void)
 }
 
 /*
+ * A block lent again after it served another domain is WB while lent,
+ * and its domain says so: what the direct map has, and what a stray free
+ * of a lent page is counted under.
+ */
+static void gfx_pool_lend_test_lent_wb(struct kunit *test)
+{
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct page *page, *got;
+
+	if (baseline_in_use)
+		kunit_skip(test, "other users hold %lu pool pages",
+			   baseline_in_use);
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr)
+		kunit_skip(test, "needs a block");
+	page = held->pages[--held->nr];
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_NP,
+				   GFP_KERNEL | __GFP_THISNODE,
+				   GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	block = gfx_pool_pfn_to_block(page_to_pfn(page));
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_EQ(test, gfx_pool_give_back(page_to_nid(page), ULONG_MAX,
+						 false), 1);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(block->domain), GFX_POOL_WB);
+	KUNIT_EXPECT_TRUE(test, direct_map_present(page_to_pfn(page)));
+}
+
+/*
  * Every block taken back, then every one lent again: a lent block is the
  * page allocator's (its pages neither reserved nor the pool's, still
  * under a 2M or 1G entry); an allocation takes one back and converts it
@@ -2805,6 +2838,73 @@ static void gfx_pool_lend_test_take_back_scope(struct kunit *test)
 							 false), 1);
 	}
 	test->priv = NULL;
+}
+
+struct nofs_alloc {
+	struct completion done;
+	struct page *page;
+	gfp_t gfp;
+	int nid;
+};
+
+static int nofs_alloc_fn(void *data)
+{
+	struct nofs_alloc *a = data;
+
+	a->page = gfx_pool_alloc_pages(a->nid, GFX_POOL_WB,
+				       a->gfp | __GFP_THISNODE, 0);
+	complete(&a->done);
+	return 0;
+}
+
+/*
+ * A caller that may not enter the filesystem or do I/O does not wait for
+ * the node's convert_lock: its holder may be in reclaim, which may wait
+ * on what that caller holds. With the lock held by the test, GFP_NOFS and
+ * GFP_NOIO get NULL at once, and the one lent block stays lent (with the
+ * lock free, they take it back: take_back_scope).
+ */
+static void gfx_pool_lend_test_nofs_no_wait(struct kunit *test)
+{
+	static const gfp_t gfps[] = { GFP_NOFS, GFP_NOIO };
+	struct gfx_pool_held_blocks *held;
+	struct gfx_pool_block *block;
+	struct gfx_pool_node *node;
+	struct task_struct *task;
+	struct grow_ctx *ctx;
+	struct nofs_alloc a;
+	unsigned int i;
+	bool waited;
+
+	block = lend_one_block(test, &held, &ctx);
+	node = gfx_pool.node[block->nid];
+	for (i = 0; i < ARRAY_SIZE(gfps); i++) {
+		init_completion(&a.done);
+		a.page = NULL;
+		a.gfp = gfps[i];
+		a.nid = block->nid;
+		mutex_lock(&node->convert_lock);
+		task = kthread_run(nofs_alloc_fn, &a, "gfx_pool_nofs");
+		if (IS_ERR(task)) {
+			mutex_unlock(&node->convert_lock);
+			KUNIT_FAIL(test, "no thread: %ld", PTR_ERR(task));
+			return;
+		}
+		waited = !wait_for_completion_timeout(&a.done, 5 * HZ);
+		mutex_unlock(&node->convert_lock);
+		/* Waiting for the lock: it has it now. */
+		if (waited)
+			wait_for_completion(&a.done);
+		KUNIT_EXPECT_FALSE_MSG(test, waited,
+				       "%pGg waited for the convert_lock",
+				       &gfps[i]);
+		KUNIT_EXPECT_NULL_MSG(test, a.page, "%pGg", &gfps[i]);
+		KUNIT_EXPECT_TRUE(test, READ_ONCE(block->lent));
+		if (a.page) {
+			gfx_pool_free_pages(a.page, 0);
+			gfx_pool_give_back(NUMA_NO_NODE, ULONG_MAX, false);
+		}
+	}
 }
 
 /*
@@ -5216,10 +5316,12 @@ static struct kunit_suite gfx_pool_grow_test_suite = {
 
 static struct kunit_case gfx_pool_lend_test_cases[] = {
 	KUNIT_CASE(gfx_pool_lend_test_round_trip),
+	KUNIT_CASE(gfx_pool_lend_test_lent_wb),
 	KUNIT_CASE(gfx_pool_lend_test_atomic),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_first),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_broken),
 	KUNIT_CASE(gfx_pool_lend_test_take_back_scope),
+	KUNIT_CASE(gfx_pool_lend_test_nofs_no_wait),
 	KUNIT_CASE(gfx_pool_lend_test_region_last),
 	KUNIT_CASE(gfx_pool_lend_test_group),
 	KUNIT_CASE(gfx_pool_lend_test_warm),

@@ -246,9 +246,10 @@ static void gfx_pool_pcp_drain_fn(struct work_struct *work)
 
 	drain->n = 0;
 	/*
-	 * On the CPU it was queued on, unless that one went offline since:
-	 * then its lists were drained when it died, and these are another
-	 * CPU's, drained in vain.
+	 * On the CPU it was queued on, unless that one is going offline:
+	 * then its lists are drained when it dies
+	 * (gfx_pool_pcp_cpu_dead()), maybe after this drain returned, and
+	 * these are another CPU's, drained in vain.
 	 */
 	if (drain->nid != NUMA_NO_NODE && numa_mem_id() != drain->nid)
 		return;
@@ -266,13 +267,16 @@ static void gfx_pool_pcp_drain_fn(struct work_struct *work)
  * which only an exact drain (turning the lists off) cannot have. An
  * offline CPU's lists were drained when it died.
  */
-static unsigned long __gfx_pool_pcp_drain(int nid, bool sure)
+static unsigned long __gfx_pool_pcp_drain(int nid, bool sure, bool wait)
 {
 	struct gfx_pool_pcp_drain *drain;
 	unsigned long n = 0;
 	unsigned int cpu;
 
-	mutex_lock(&gfx_pool_pcp_drain_mutex);
+	if (wait)
+		mutex_lock(&gfx_pool_pcp_drain_mutex);
+	else if (!mutex_trylock(&gfx_pool_pcp_drain_mutex))
+		return 0;
 	cpumask_clear(&gfx_pool_pcp_drain_cpus);
 	for_each_online_cpu(cpu) {
 		if (nid != NUMA_NO_NODE && cpu_to_mem(cpu) != nid)
@@ -312,9 +316,29 @@ unsigned long gfx_pool_pcp_drain(int nid)
 	if (!gfx_pool_is_ready())
 		return 0;
 	might_sleep();
-	return __gfx_pool_pcp_drain(nid, false);
+	return __gfx_pool_pcp_drain(nid, false, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_drain);
+
+/**
+ * gfx_pool_pcp_drain_nowait() - gfx_pool_pcp_drain(), unless one runs
+ * @nid: the node whose CPUs' lists are drained, or %NUMA_NO_NODE for all.
+ *
+ * For reclaim (the shrinker), as drain_all_pages() did before v5.19: a
+ * drain that runs frees what this one would, and reclaim should not
+ * queue up behind it. The drain it does do still waits for each CPU's
+ * work (see "Per-CPU lists" in the rst).
+ *
+ * Context: Process context; sleeps.
+ * Return: the number of pages given back; 0 if a drain was running.
+ */
+unsigned long gfx_pool_pcp_drain_nowait(int nid)
+{
+	if (!gfx_pool_is_ready())
+		return 0;
+	might_sleep();
+	return __gfx_pool_pcp_drain(nid, false, false);
+}
 
 /**
  * gfx_pool_pcp_mark_dirty() - mark every page on the lists dirty
@@ -406,7 +430,7 @@ bool gfx_pool_pcp_enable(bool on)
 	 * after this. The offline ones were drained when they died.
 	 */
 	if (!on && gfx_pool_is_ready())
-		__gfx_pool_pcp_drain(NUMA_NO_NODE, true);
+		__gfx_pool_pcp_drain(NUMA_NO_NODE, true, true);
 	return old;
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_pcp_enable);

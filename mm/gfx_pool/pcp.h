@@ -80,6 +80,7 @@ struct gfx_pool_pcp {
 DECLARE_PER_CPU(struct gfx_pool_pcp, gfx_pool_pcp);
 extern bool gfx_pool_pcp_on;
 
+unsigned long gfx_pool_pcp_drain_nowait(int nid);
 void gfx_pool_pcp_fill(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain);
 void gfx_pool_pcp_give(struct gfx_pool_pcp *pcp, enum gfx_pool_domain domain,
 		       unsigned int nr);
@@ -187,10 +188,15 @@ static inline struct page *gfx_pool_pcp_alloc(int nid,
 		 */
 		block = gfx_pool_lookup_block(pfn);
 		WRITE_ONCE(block->order[pfn - block->pfn], 1);
+		/*
+		 * In use before the list lets go: a hibernation snapshot
+		 * taken while this task is preempted right after must see
+		 * the page either on the list (marked dirty at restore) or
+		 * saveable, never neither.
+		 */
+		gfx_pool_set_offline(page, 1, false);
 	}
 	gfx_pool_pcp_unlock(pcp);
-	if (page)
-		gfx_pool_set_offline(page, 1, false);
 	return page;
 }
 
