@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) "gfx_pool: " fmt
 
 #include <linux/cma.h>
+#include <linux/crash_dump.h>
 #include <linux/ctype.h>
 #include <linux/init.h>
 #include <linux/kstrtox.h>
@@ -569,6 +570,18 @@ static void __init __gfx_pool_reserve(bool fixed)
 	if (!param->size) {
 		if (gfx_pool_param_given)
 			pr_info("off (gfx_pool=%s)\n", gfx_pool_cmdline);
+		return;
+	}
+	/*
+	 * A kdump capture kernel runs in the crashkernel= reservation, a few
+	 * hundred MiB, to save a dump: it drives no GPU worth a pool, and up
+	 * to half of its memory held for one could leave the dump short.
+	 * kdump-tools hands it the crashed kernel's command line, gfx_pool=
+	 * and all.
+	 */
+	if (is_kdump_kernel()) {
+		pr_info("gfx_pool=%s: a kdump kernel; the pool stays off\n",
+			gfx_pool_cmdline);
 		return;
 	}
 	if (gfx_pool_check_param(param, ram, &why)) {

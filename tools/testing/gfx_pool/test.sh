@@ -1042,12 +1042,15 @@ run_stage() {	# run_stage <stage>
 		# kernel holds WB, WC, UC and NP pool pages, filled through
 		# user mappings, and crashes; the capture kernel (the same
 		# bzImage, in the crashkernel= reservation beside the pool's
-		# region, with no pool of its own) reads them back from
+		# region, with no pool of its own though its command line asks
+		# for one) reads them back from
 		# /proc/vmcore, every word, and reports nothing.
 		kdump_initrd=$build/initramfs-kdump.cpio
 		make_kdump_initrd "$kdump_initrd"
 		log=$build/test-kdump.log
-		capture=console=ttyS0,panic=-1,oops=panic,pci=noacpi,nr_cpus=1,irqpoll,reset_devices,kunit.enable=0,gfx_pool=0,gfxpool_mode=vmcore
+		# The capture kernel gets gfx_pool= as kdump-tools would pass
+		# it, from the crashed kernel's command line, and ignores it.
+		capture=console=ttyS0,panic=-1,oops=panic,pci=noacpi,nr_cpus=1,irqpoll,reset_devices,kunit.enable=0,gfx_pool=64M,gfxpool_mode=vmcore
 		echo "=== stage kdump: crashkernel=512M gfx_pool=64M, a crash, the capture kernel"
 		GFX_POOL_GUEST_TIMEOUT=1200 check "kdump: both kernels booted, the capture kernel finished" \
 			"$here/run-guest.sh" "$debug_kernel" "$kdump_initrd" "$log" \
@@ -1066,6 +1069,8 @@ run_stage() {	# run_stage <stage>
 			[ -s "${log%.log}-capture.log" ]
 		check "kdump: no kernel warnings in the capture kernel" \
 			no_reports "${log%.log}-capture.log"
+		check "kdump: the capture kernel left gfx_pool=64M off" \
+			grep -aq 'gfx_pool: gfx_pool=64M: a kdump kernel; the pool stays off' "${log%.log}-capture.log"
 		;;
 	lend)
 		# The region lent while idle (CMA), in a small guest: with
