@@ -1855,6 +1855,29 @@ static void gfx_pool_test_np_slots(struct kunit *test)
 }
 
 /*
+ * Every block held in WB but one, which is converted to @domain and
+ * handed out whole: the case's own block, with no other user's page on
+ * it. The rest are given back when the case ends.
+ */
+static struct page *one_block_in(struct kunit *test,
+				 enum gfx_pool_domain domain)
+{
+	struct gfx_pool_held_blocks *held;
+	struct page *page, *got;
+
+	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
+	if (!held->nr || gfx_pool_nr_free())
+		kunit_skip(test, "needs a free block and no other user");
+	page = held->pages[--held->nr];
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	got = gfx_pool_alloc_pages(page_to_nid(page), domain,
+				   GFP_KERNEL | __GFP_THISNODE,
+				   GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	return page;
+}
+
+/*
  * A slot this CPU zeroed through may linger in its TLB until it has used
  * them all. An NP block that leaves NP drops the slots from every CPU's
  * TLB first: its pages may be WC next, or the page allocator's, and a
@@ -1864,22 +1887,13 @@ static void gfx_pool_test_np_slots(struct kunit *test)
  */
 static void gfx_pool_test_np_leave_drops_slots(struct kunit *test)
 {
-	struct gfx_pool_held_blocks *held;
 	unsigned long drops, after, addr;
 	struct page *page, *got;
 	bool stale, gone = false;
 	u8 byte;
 
 	grow_none(test);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (!held->nr || gfx_pool_nr_free())
-		kunit_skip(test, "needs a free block and no other user");
-	page = held->pages[--held->nr];
-	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
-	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_NP,
-				   GFP_KERNEL | __GFP_THISNODE,
-				   GFX_POOL_BLOCK_ORDER);
-	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	page = one_block_in(test, GFX_POOL_NP);
 
 	/* One CPU from the zeroing to the last look at its slot. */
 	migrate_disable();
@@ -2624,22 +2638,13 @@ static unsigned long count_lent_blocks(void)
  */
 static void gfx_pool_lend_test_lent_wb(struct kunit *test)
 {
-	struct gfx_pool_held_blocks *held;
 	struct gfx_pool_block *block;
-	struct page *page, *got;
+	struct page *page;
 
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
 			   baseline_in_use);
-	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
-	if (!held->nr)
-		kunit_skip(test, "needs a block");
-	page = held->pages[--held->nr];
-	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
-	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_NP,
-				   GFP_KERNEL | __GFP_THISNODE,
-				   GFX_POOL_BLOCK_ORDER);
-	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	page = one_block_in(test, GFX_POOL_NP);
 	block = gfx_pool_pfn_to_block(page_to_pfn(page));
 	KUNIT_ASSERT_NOT_NULL(test, block);
 	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
