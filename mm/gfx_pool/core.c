@@ -514,9 +514,14 @@ unsigned int gfx_pool_convert(struct gfx_pool_node *node,
 
 	might_sleep();
 	lockdep_assert_held(&node->convert_lock);
-	/* An NP block is mapped already if hibernation mapped it for its image. */
+	/*
+	 * An NP block is mapped already if hibernation mapped it for its
+	 * image; the zeroing slots may still map its pages all the same.
+	 */
 	if (from != GFX_POOL_WB && !block->snapshot_mapped)
 		ret = gfx_pool_leave_domain(addr, from);
+	else if (from == GFX_POOL_NP)
+		gfx_pool_drop_slots();
 	block->snapshot_mapped = false;
 	if (ret) {
 		pr_err_ratelimited("block at pfn %#lx: leaving domain %s failed (%d); block taken out of use\n",
@@ -1340,9 +1345,11 @@ static struct page *gfx_pool_node_alloc(struct gfx_pool_node *node, gfp_t gfp,
 	 * __GFP_IO (cma_alloc()'s migration for the warm work, a GFP_KERNEL
 	 * caller's growth), and reclaim may wait on what such a caller holds
 	 * (a journal handle, pages under I/O). It goes without a conversion
-	 * this time, as an atomic caller does.
+	 * this time, as an atomic caller does. So does a caller inside a
+	 * memalloc_nofs_save() or memalloc_noio_save() scope.
 	 */
-	if ((gfp & (__GFP_FS | __GFP_IO)) == (__GFP_FS | __GFP_IO))
+	if ((current_gfp_context(gfp) & (__GFP_FS | __GFP_IO)) ==
+	    (__GFP_FS | __GFP_IO))
 		mutex_lock(&node->convert_lock);
 	else if (!mutex_trylock(&node->convert_lock))
 		return NULL;
@@ -1403,8 +1410,8 @@ static int gfx_pool_claim_free(struct gfx_pool_block *block, struct page *page,
 /*
  * Does any of the @nr pages from @page carry PG_hwpoison? memory_failure()
  * sets it on a pool page, handed out or free, and can do no more with it:
- * the page is neither on the LRU nor the buddy's, so it is "unhandlable"
- * there. The pool takes it out of use itself, when it comes
+ * the page is PageReserved, neither on the LRU nor the buddy's, so it is
+ * "unhandlable" there. The pool takes it out of use itself, when it comes
  * back or is about to be handed out.
  */
 static bool gfx_pool_range_poisoned(const struct page *page, unsigned long nr)
@@ -1538,7 +1545,7 @@ static void __gfx_pool_block_give(struct gfx_pool_node *node,
 /*
  * KUnit: give back a page that __gfx_pool_block_give_poisoned() kept out
  * of use, once the case has cleared its PG_hwpoison. The kernel has no
- * such way back: unpoison_memory() leaves PageOffline pages alone.
+ * such way back: unpoison_memory() leaves reserved pages alone.
  */
 void gfx_pool_unpoison(struct page *page)
 {
@@ -1645,10 +1652,8 @@ do {									\
  * @domain says (not at all for %GFX_POOL_NP), by a 2 MiB entry (4 KiB
  * ones in a grown block whose range something split before it grew; see
  * gfx_pool_page_map_shift()).
- * Their refcount is the pool's, not the caller's to drop: give them back
- * with gfx_pool_free_pages() only. They are not PageReserved, so that
- * nothing takes them for memory that is never freed (see
- * gfx_pool_region_init()).
+ * Their struct pages are PageReserved and their refcount is not the
+ * caller's to drop: give them back with gfx_pool_free_pages() only.
  * %__GFP_ZERO and init_on_alloc=1 work in every domain and context.
  *
  * Context: Any context the gfp allows, as for alloc_pages(): the pool
@@ -2000,11 +2005,13 @@ unsigned long gfx_pool_metadata_bytes(void)
 	unsigned long bytes;
 	int nid;
 
-	bytes = (gfx_pool.nr_blocks + atomic_long_read(&gfx_pool.nr_grown)) *
-		sizeof(struct gfx_pool_block);
+	/* A grown block's struct and a node's are kmalloc()ed: their slab size. */
+	bytes = gfx_pool.nr_blocks * sizeof(struct gfx_pool_block) +
+		atomic_long_read(&gfx_pool.nr_grown) *
+		kmalloc_size_roundup(sizeof(struct gfx_pool_block));
 	for_each_node(nid)
 		if (gfx_pool.node[nid])
-			bytes += sizeof(*gfx_pool.node[nid]);
+			bytes += kmalloc_size_roundup(sizeof(*gfx_pool.node[nid]));
 	return bytes + gfx_pool_pcp_bytes() +
 	       num_possible_cpus() * sizeof(gfx_pool_events);
 }

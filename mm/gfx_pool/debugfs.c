@@ -5,9 +5,11 @@
 
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/string_choices.h>
+#include <linux/xarray.h>
 
 #include "gfx_pool.h"
 
@@ -107,8 +109,8 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 				struct gfx_pool_block *block, const char *name,
 				unsigned long i)
 {
+	bool converting, lent, broken;
 	unsigned long flags;
-	bool converting, lent;
 	int domain;
 	u32 used;
 
@@ -117,21 +119,28 @@ static void gfx_pool_block_show(struct seq_file *m, struct gfx_pool_node *node,
 	used = block->nr_used;
 	converting = block->converting;
 	lent = READ_ONCE(block->lent);
+	/* Set and cleared under the convert_lock: a glance is enough here. */
+	broken = READ_ONCE(block->broken);
 	spin_unlock_irqrestore(&node->lock, flags);
 	seq_printf(m, "%s%-*lu %#-18lx %4d %-6s %5u %-5s%s\n", name,
 		   6 - (int)strlen(name), i, block->pfn, block->nid,
 		   gfx_pool_domain_names[domain], used,
 		   gfx_pool_map_size_name(arch_gfx_pool_map_shift(gfx_pool_block_addr(block))),
-		   lent ? " lent" : converting ? " converting" : "");
+		   lent ? " lent" : broken ? " broken" :
+		   converting ? " converting" : "");
 }
 
-/* The regions' blocks by index, then each node's grown blocks ("g0"...). */
+/*
+ * The regions' blocks by index, then the grown blocks ("g0"...) by
+ * address. The grown ones under RCU, not the convert_lock: a reader must
+ * not hold off conversions (a GFP_NOFS allocation only tries the lock,
+ * and so does the shrinker); a grown block's struct is freed an RCU grace
+ * period after it leaves the xarray.
+ */
 static int gfx_pool_blocks_show(struct seq_file *m, void *v)
 {
 	struct gfx_pool_block *block;
-	struct gfx_pool_node *node;
-	unsigned long i;
-	int nid;
+	unsigned long i, index;
 
 	seq_printf(m, "%-6s %-18s %4s %-6s %5s %-5s\n",
 		   "block", "pfn", "nid", "domain", "used", "level");
@@ -141,15 +150,11 @@ static int gfx_pool_blocks_show(struct seq_file *m, void *v)
 		cond_resched();
 	}
 	i = 0;
-	for_each_node(nid) {
-		node = gfx_pool.node[nid];
-		if (!node)
-			continue;
-		mutex_lock(&node->convert_lock);
-		list_for_each_entry(block, &node->grown, grown_list)
-			gfx_pool_block_show(m, node, block, "g", i++);
-		mutex_unlock(&node->convert_lock);
-	}
+	rcu_read_lock();
+	xa_for_each(&gfx_pool.grown, index, block)
+		gfx_pool_block_show(m, gfx_pool.node[block->nid], block, "g",
+				    i++);
+	rcu_read_unlock();
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gfx_pool_blocks);

@@ -33,10 +33,10 @@
  * in, and counted (gfx_pool_demote_gbpage()). Where something split a
  * grown block's range to 4 KiB before, it keeps those 4 KiB entries: the
  * pool changes all 512 of them together and splits nothing more (struct
- * gfx_pool_block::grown_shift records which). While the pool's, a free
- * page is PageOffline, as in a fixed region, and no page is PageReserved;
- * every page has its own refcount (cma_alloc() makes them so, a grown
- * allocation is split_page()d), so each block can go back alone.
+ * gfx_pool_block::grown_shift records which). While the pool's, every
+ * page is PageReserved and a free one is PageOffline, as in a fixed
+ * region; every page has its own refcount (cma_alloc() makes them so, a
+ * grown allocation is split_page()d), so each block can go back alone.
  *
  * Growth is 0 unless gfx_pool.grow_limit= says otherwise: it pins memory
  * in 2 MiB pieces the page allocator must find, and a kernel that did not
@@ -192,20 +192,24 @@ VISIBLE_IF_KUNIT gfp_t gfx_pool_grow_gfp(gfp_t gfp)
 }
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_grow_gfp);
 
-/*
- * @nr pages at @page, each with its own refcount, become the pool's: free
- * pool pages are PageOffline(), and none is PageReserved (see
- * gfx_pool_region_init()).
- */
+/* @nr pages at @page, each with its own refcount, become the pool's. */
 static void gfx_pool_own_pages(struct page *page, unsigned long nr)
 {
+	unsigned long i;
+
+	for (i = 0; i < nr; i++)
+		SetPageReserved(page + i);
 	gfx_pool_set_offline(page, nr, true);
 }
 
 /* ... and are the page allocator's again, to be freed by the caller. */
 static void gfx_pool_disown_pages(struct page *page, unsigned long nr)
 {
+	unsigned long i;
+
 	gfx_pool_set_offline(page, nr, false);
+	for (i = 0; i < nr; i++)
+		ClearPageReserved(page + i);
 }
 
 /*
@@ -1070,10 +1074,16 @@ static unsigned long gfx_pool_shrink_scan(struct shrinker *shrinker,
 	bool pending = false;
 	unsigned long done;
 
-	if (!node || !mutex_trylock(&node->convert_lock))
+	if (!node)
 		return SHRINK_STOP;
-	/* Pages on per-CPU lists may keep blocks from being free. */
+	/*
+	 * Pages on per-CPU lists may keep blocks from being free. Drained
+	 * first, not under the convert_lock, which would make every waiter
+	 * for it wait for each CPU's drain work too.
+	 */
 	gfx_pool_pcp_drain_nowait(sc->nid);
+	if (!mutex_trylock(&node->convert_lock))
+		return SHRINK_STOP;
 	done = gfx_pool_node_give_back(node,
 				       DIV_ROUND_UP(sc->nr_to_scan,
 						    GFX_POOL_BLOCK_PAGES),

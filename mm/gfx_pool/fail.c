@@ -50,8 +50,9 @@ bool gfx_pool_should_fail(enum gfx_pool_fail_site site, size_t size)
  * For KUnit only: fail every @interval-th fallible step with @probability
  * percent, for ever, as writing the debugfs files would, but without the
  * log of each failure (a case injects hundreds). A @probability of 0
- * turns injection off and puts the attribute back as it is at boot with
- * no parameter: whatever fail_gfx_pool= or debugfs set is lost. The
+ * turns injection off and puts interval, verbose, count, space, times
+ * and probability back as they are at boot with no parameter; the
+ * filters (task-filter, the stack-trace ones) keep what was set. The
  * fields are written while other CPUs may be in should_fail(), which
  * then sees the old or the new setting of each; @probability, written
  * last, is what turns it on or off.
@@ -75,9 +76,12 @@ void gfx_pool_fail_set(unsigned long interval, unsigned long probability)
 EXPORT_SYMBOL_IF_KUNIT(gfx_pool_fail_set);
 
 /*
- * For KUnit only: fail the next fallible step, and no other, so that a
- * case sees what the steps after a failure do. gfx_pool_fail_set(0, 0)
- * puts the attribute back afterwards.
+ * For KUnit only: fail the next fallible step, so that a case sees what
+ * the steps after a failure do. The next anywhere: a background work's
+ * step (the warm, idle or repair work) may take it, and should_fail()
+ * counts times down without a lock, so two CPUs may each fail one; cases
+ * hold the pool still around it. gfx_pool_fail_set(0, 0) puts the
+ * attribute back afterwards.
  */
 void gfx_pool_fail_next(void)
 {

@@ -45,16 +45,19 @@
  * Hibernation: the snapshot saves pool pages like any other memory, with
  * no copy of the pool's own and no nosave region. Free pool pages are
  * PageOffline(), so the snapshot skips them (see gfx_pool_set_offline()).
- * Pages in use in WB, WC and UC blocks are present in the direct map, so
- * the snapshot reads them through the block's own mapping.
+ * Pages in use in WB, WC and UC blocks are PageReserved and present in the
+ * direct map, so the snapshot reads them through the block's own mapping.
  * Pages of NP blocks are not present, and the snapshot would skip them
  * (and map an absent page only 4K at a time, splitting the PMD): so
  * freeze_late, when every device is frozen, maps each NP block present
  * with one call over its 2 MiB (WB, the memtype NP pages keep, so no
  * alias), and thaw_early or restore_early unmaps it again. Pages in use
- * count in the preallocation like any saveable page, NP ones too:
- * saveable_page() passes over an absent page only if it is PageReserved,
- * which no pool page is (see gfx_pool_region_init()).
+ * in WB, WC and UC blocks count in the preallocation like any saveable
+ * page. NP pages in use are counted by the snapshot itself, after
+ * freeze_late, not by the preallocation, which ran while they were
+ * absent: their copies come from what it left free, so a hibernation
+ * with many NP pages in use can fail for want of memory (and the system
+ * goes on) where the same pages outside the pool would have had room made.
  *
  * On restore, the boot kernel writes pool pages through its own write-back
  * mapping, and lines of them may still sit dirty in the caches when the

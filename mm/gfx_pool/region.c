@@ -749,25 +749,12 @@ static int __init gfx_pool_nodes_init(void)
 	return 0;
 }
 
-/*
- * Set up the blocks of @region, from @blocks on.
- *
- * memblock left the pages of a region that does not lend PageReserved;
- * the pool's pages are not, handed out or free. A PageReserved page
- * reads as memory that is never freed: VFIO's type1 IOMMU driver, asked
- * to map a VM_PFNMAP range of user memory for DMA, maps such a page with
- * neither a pin nor a notifier (vaddr_get_pfns(), is_invalid_reserved_pfn()),
- * so a device could go on reading and writing a buffer's pages after the
- * driver freed them and the pool gave them to someone else. Pages of the
- * page allocator's (TTM's without the pool) are refused there. Each page
- * keeps the refcount of 1 that memblock's pages have, as a lent or grown
- * block's pages do.
- */
+/* Set up the blocks of @region, from @blocks on. */
 static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 					struct gfx_pool_block *blocks)
 {
 	struct gfx_pool_block *block;
-	unsigned long i, j;
+	unsigned long i;
 
 	region->start_pfn = PHYS_PFN(region->base);
 	region->nr_blocks = region->size >> PMD_SHIFT;
@@ -791,8 +778,6 @@ static void __init gfx_pool_region_init(struct gfx_pool_region *region,
 			block->converting = true;
 			continue;
 		}
-		for (j = 0; j < GFX_POOL_BLOCK_PAGES; j++)
-			ClearPageReserved(pfn_to_page(block->pfn + j));
 		/* Listed by gfx_pool_list_blocks() once all are set up. */
 		gfx_pool_set_offline(pfn_to_page(block->pfn),
 				     GFX_POOL_BLOCK_PAGES, true);
@@ -830,6 +815,13 @@ static int __init gfx_pool_init(void)
 	}
 	if (!nr_blocks && !gfx_pool.grow_limit)
 		return 0;
+	/* A kdump kernel reserved no region (__gfx_pool_reserve()); nor grows. */
+	if (is_kdump_kernel()) {
+		pr_info("gfx_pool.grow_limit=%luM: a kdump kernel; the pool stays off\n",
+			gfx_pool.grow_limit << (GFX_POOL_BLOCK_SHIFT - 20));
+		gfx_pool.grow_limit = 0;
+		return 0;
+	}
 
 	if (nr_blocks &&
 	    !gfx_pool_should_fail(GFX_POOL_FAIL_INIT,

@@ -95,7 +95,7 @@ TRACE_EVENT(gfx_pool_convert,
 );
 
 /*
- * Blocks crossing the pool's border, @order pages from @pfn (one block or
+ * Blocks crossing the pool's border, 1 << @order pages from @pfn (one block or
  * an aligned group). They cross it in WB only, so there is no domain.
  */
 DECLARE_EVENT_CLASS(gfx_pool_block,

@@ -1050,7 +1050,7 @@ run_stage() {	# run_stage <stage>
 		log=$build/test-kdump.log
 		# The capture kernel gets gfx_pool= as kdump-tools would pass
 		# it, from the crashed kernel's command line, and ignores it.
-		capture=console=ttyS0,panic=-1,oops=panic,pci=noacpi,nr_cpus=1,irqpoll,reset_devices,kunit.enable=0,gfx_pool=64M,gfxpool_mode=vmcore
+		capture=console=ttyS0,panic=-1,oops=panic,pci=noacpi,nr_cpus=1,irqpoll,reset_devices,kunit.enable=0,gfx_pool=64M,gfx_pool.grow_limit=64M,gfxpool_mode=vmcore
 		echo "=== stage kdump: crashkernel=512M gfx_pool=64M, a crash, the capture kernel"
 		GFX_POOL_GUEST_TIMEOUT=1200 check "kdump: both kernels booted, the capture kernel finished" \
 			"$here/run-guest.sh" "$debug_kernel" "$kdump_initrd" "$log" \
@@ -1071,6 +1071,8 @@ run_stage() {	# run_stage <stage>
 			no_reports "${log%.log}-capture.log"
 		check "kdump: the capture kernel left gfx_pool=64M off" \
 			grep -aq 'gfx_pool: gfx_pool=64M: a kdump kernel; the pool stays off' "${log%.log}-capture.log"
+		check "kdump: and gfx_pool.grow_limit=64M" \
+			grep -aq 'gfx_pool: gfx_pool.grow_limit=64M: a kdump kernel; the pool stays off' "${log%.log}-capture.log"
 		;;
 	lend)
 		# The region lent while idle (CMA), in a small guest: with
