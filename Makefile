@@ -35,7 +35,7 @@ JOBS ?= $(shell nproc)
 # kernel's stages run in two lanes at once ("a,b+c,d"): each guest keeps
 # about one core busy.
 TEST_STAGES ?= params 2m nopat efi 1g 1g-shared numa off kselftest lend grow-only init-on sleep \
-	drm drm-hibernate hibernate \
+	drm drm-hibernate vfio hibernate \
 	inject,debug-hibernate+debug,debug-stress,kdump
 
 # `make stress`: how long, in seconds.

@@ -23,6 +23,7 @@
 
 #include <drm/drm.h>
 #include <linux/capability.h>
+#include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
 #include "gfx_pool_util.h"
@@ -2620,6 +2621,178 @@ TEST_F(hwpoison, in_use_and_free)
 	EXPECT_EQ(before.directmap_4k_kb, after.directmap_4k_kb);
 	TH_LOG("hwpoison: pfns %#llx (in use) and %#llx (free) kept out of use",
 	       (unsigned long long)bad[0], (unsigned long long)bad[1]);
+}
+
+/* === VFIO ============================================================== */
+
+/*
+ * VFIO's type1 IOMMU driver maps a VM_PFNMAP range for DMA only where its
+ * pfns are reserved memory that lives for good (MMIO), with neither a pin
+ * nor a notifier; refcounted pages there it refuses with EFAULT, as they
+ * cannot be pinned. Pool pages are PageReserved, but the pool hands them
+ * out and takes them back: type1 must refuse them too, or a
+ * device could keep DMA access to a freed buffer's pages. GFX_POOL_VFIO
+ * names a PCI device, one that nothing else needs, which the fixture
+ * binds to vfio-pci (in the test guest, QEMU's edu device behind its
+ * intel-iommu: the vfio stage).
+ */
+#define VFIO_IOVA	(1ULL << 32)
+
+FIXTURE(vfio)
+{
+	int container;
+	int group;
+};
+
+/* Bind PCI device @bdf to vfio-pci; its group's node in @group. */
+static int vfio_bind(const char *bdf, char *group, size_t len)
+{
+	char path[256], link[256], *name;
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ret = gfx_pool_write_file(path, "vfio-pci");
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 bdf);
+	if (!access(path, F_OK)) {
+		ret = gfx_pool_write_file(path, bdf);
+		if (ret)
+			return ret;
+	}
+	ret = gfx_pool_write_file("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	snprintf(group, len, "/dev/vfio/%s", name ? name + 1 : link);
+	return 0;
+}
+
+FIXTURE_SETUP(vfio)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	const char *bdf = getenv("GFX_POOL_VFIO");
+	char group[300];
+	int ret;
+
+	self->container = -1;
+	self->group = -1;
+	if (!bdf)
+		SKIP(return, "it binds a PCI device to vfio-pci: GFX_POOL_VFIO=<domain:bus:dev.fn> names one");
+	if (!pool_is_on())
+		SKIP(return, "no pool (gfx_pool=0)");
+	ret = vfio_bind(bdf, group, sizeof(group));
+	ASSERT_EQ(0, ret) TH_LOG("%s to vfio-pci: %s", bdf, strerror(-ret));
+	self->container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, self->container) TH_LOG("/dev/vfio/vfio: %s",
+					     strerror(errno));
+	ASSERT_EQ(VFIO_API_VERSION,
+		  ioctl(self->container, VFIO_GET_API_VERSION));
+	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1v2_IOMMU));
+	self->group = open(group, O_RDWR);
+	ASSERT_LE(0, self->group) TH_LOG("%s: %s", group, strerror(errno));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE)
+		TH_LOG("%s: not viable (a device of the group is not vfio's)",
+		       group);
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
+			   &self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
+			   VFIO_TYPE1v2_IOMMU)) TH_LOG("VFIO_SET_IOMMU: %s",
+						       strerror(errno));
+}
+
+FIXTURE_TEARDOWN(vfio)
+{
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+}
+
+/* VFIO_IOMMU_MAP_DMA of @len bytes at @vaddr to VFIO_IOVA: 0 or -errno. */
+static int vfio_map(int container, void *vaddr, size_t len)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr, .iova = VFIO_IOVA, .size = len,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static int vfio_unmap(int container, size_t len)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = VFIO_IOVA, .size = len,
+	};
+
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+}
+
+/*
+ * Anonymous memory maps (the container works), the per-page path's
+ * refcounted pages are refused (as stock TTM's), and so is a pool buffer
+ * of every domain.
+ */
+TEST_F(vfio, no_dma_to_pool_pages)
+{
+	struct test_gfx_pool_buf buf = {
+		.domain = TEST_GFX_POOL_WC, .npages = BUF_PAGES,
+		.flags = TEST_GFX_POOL_BUF_PER_PAGE,
+	};
+	size_t len = BUF_PAGES * PAGE;
+	struct buffer b;
+	void *map;
+	__u64 d;
+	int fd, ret;
+
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, 1, len);
+	ret = vfio_map(self->container, map, len);
+	ASSERT_EQ(0, ret) TH_LOG("anonymous memory: %s", strerror(-ret));
+	ASSERT_EQ(0, vfio_unmap(self->container, len));
+	munmap(map, len);
+
+	fd = open(GFX_POOL_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	map = buf_alloc_map(fd, &buf);
+	ASSERT_NE(NULL, map);
+	memset(map, 1, len);
+	ret = vfio_map(self->container, map, len);
+	EXPECT_EQ(-EFAULT, ret) TH_LOG("a per-page WC buffer: %s",
+				       ret ? strerror(-ret) : "mapped");
+	if (!ret)
+		vfio_unmap(self->container, len);
+	munmap(map, len);
+	close(fd);
+
+	for (d = TEST_GFX_POOL_WB; d <= TEST_GFX_POOL_NP; d++) {
+		ASSERT_EQ(0, buffer_open(&b, d));
+		buffer_fill(&b);
+		ret = vfio_map(self->container, b.map, len);
+		EXPECT_EQ(-EFAULT, ret)
+			TH_LOG("a pool %s buffer: %s", gfx_pool_domain_names[d],
+			       ret ? strerror(-ret) :
+			       "mapped for DMA, with neither a pin nor a notifier");
+		if (!ret)
+			vfio_unmap(self->container, len);
+		EXPECT_EQ(-1, buffer_check(&b));
+		buffer_close(&b);
+	}
 }
 
 /*
