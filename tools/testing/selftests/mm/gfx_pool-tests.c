@@ -2636,7 +2636,7 @@ TEST_F(hwpoison, in_use_and_free)
  * binds to vfio-pci (in the test guest, QEMU's edu device behind its
  * intel-iommu: the vfio stage).
  */
-#define VFIO_IOVA	(1ULL << 32)
+#define VFIO_IOVA	0x100000000ULL	/* 4 GiB */
 
 FIXTURE(vfio)
 {
@@ -2687,7 +2687,7 @@ FIXTURE_SETUP(vfio)
 	self->container = -1;
 	self->group = -1;
 	if (!bdf)
-		SKIP(return, "it binds a PCI device to vfio-pci: GFX_POOL_VFIO=<domain:bus:dev.fn> names one");
+		SKIP(return, "GFX_POOL_VFIO=<d:b:d.f>: the PCI device to bind to vfio-pci");
 	if (!pool_is_on())
 		SKIP(return, "no pool (gfx_pool=0)");
 	ret = vfio_bind(bdf, group, sizeof(group));
