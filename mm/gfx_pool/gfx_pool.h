@@ -515,9 +515,15 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 			 unsigned long nr, bool dirty);
 
 /* pcp.c: per-CPU lists of free order-0 pages */
-/* Pages a CPU keeps per domain, and how many move to or from a block. */
+/*
+ * Pages a CPU keeps per domain, and how many move to or from a block. A
+ * batch is a word of a block's bitmaps on 64-bit and a cache line of its
+ * order records: CPUs that fill from one block get lines of their own,
+ * where with 32 two CPUs wrote one line on each allocation and free.
+ */
 #define GFX_POOL_PCP_HIGH	128
-#define GFX_POOL_PCP_BATCH	32
+#define GFX_POOL_PCP_BATCH	64
+static_assert(GFX_POOL_BLOCK_PAGES % GFX_POOL_PCP_BATCH == 0);
 
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
 unsigned long gfx_pool_pcp_count_node(int nid);

@@ -3980,7 +3980,7 @@ static void gfx_pool_pcp_test_fill_partial_first(struct kunit *test)
 }
 
 /*
- * A CPU's list is filled GFX_POOL_PCP_BATCH (32) pages at a time from a
+ * A CPU's list is filled GFX_POOL_PCP_BATCH (64) pages at a time from a
  * block, and hands them out in block order; holding GFX_POOL_PCP_HIGH
  * (128), the next free gives a batch back first.
  */
