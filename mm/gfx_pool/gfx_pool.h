@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/bits.h>
+#include <linux/cache.h>
 #include <linux/gfx_pool.h>
 #include <linux/gfx_pool_mm.h>
 #include <linux/gfx_pool_pm.h>
@@ -68,7 +69,9 @@ static_assert(GFX_POOL_MAX_ORDER - GFX_POOL_BLOCK_ORDER <= 1);
  *	zero for every other page. This is what lets a free with the wrong
  *	order, a double free or a free of a tail page be refused. An
  *	allocation of several blocks is recorded in its first block only;
- *	the others are simply full.
+ *	the others are simply full. Cache-line aligned: a per-CPU batch
+ *	(%GFX_POOL_PCP_BATCH pages) is then whole lines of it, which no
+ *	other CPU's batch shares.
  * @snapshot_mapped: an NP block mapped present for the hibernation
  *	snapshot. Protected by the node's convert_lock, not its lock.
  * @broken: zero, or what gfx_pool_repair() must do again to get a broken
@@ -120,7 +123,7 @@ struct gfx_pool_block {
 	unsigned int nr_used;
 	DECLARE_BITMAP(used, GFX_POOL_BLOCK_PAGES);
 	DECLARE_BITMAP(dirty, GFX_POOL_BLOCK_PAGES);
-	u8 order[GFX_POOL_BLOCK_PAGES];
+	u8 order[GFX_POOL_BLOCK_PAGES] ____cacheline_aligned;
 };
 
 /*
@@ -517,13 +520,14 @@ void __gfx_pool_give_pcp(struct gfx_pool_node *node,
 /* pcp.c: per-CPU lists of free order-0 pages */
 /*
  * Pages a CPU keeps per domain, and how many move to or from a block. A
- * batch is a word of a block's bitmaps on 64-bit and a cache line of its
- * order records: CPUs that fill from one block get lines of their own,
- * where with 32 two CPUs wrote one line on each allocation and free.
+ * batch is whole cache lines of a block's order records (a byte a page,
+ * which each allocation writes and each free claims), so that CPUs that
+ * fill from one block do not write the same line.
  */
 #define GFX_POOL_PCP_HIGH	128
 #define GFX_POOL_PCP_BATCH	64
-static_assert(GFX_POOL_BLOCK_PAGES % GFX_POOL_PCP_BATCH == 0);
+static_assert(GFX_POOL_PCP_BATCH % L1_CACHE_BYTES == 0 &&
+	      GFX_POOL_BLOCK_PAGES % GFX_POOL_PCP_BATCH == 0);
 
 unsigned long gfx_pool_pcp_count(enum gfx_pool_domain domain);
 unsigned long gfx_pool_pcp_count_node(int nid);
