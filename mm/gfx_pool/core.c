@@ -1020,7 +1020,8 @@ static struct page *gfx_pool_node_alloc_warm(struct gfx_pool_node *node,
  * @nr_runs: out: the number of runs.
  *
  * Runs of free pages of the blocks of @domain that have room, partly used
- * blocks first, as the warm path takes them; none is converted. The pages
+ * blocks first, as the warm path takes them; none is converted. Fewer
+ * than @max where that ends them at a cache line of order records. The pages
  * stay PageOffline(): a page on a per-CPU list is free to everyone but
  * the pool, and leaves that state when the list hands it out.
  *
@@ -1054,6 +1055,18 @@ unsigned int __gfx_pool_take_pcp(struct gfx_pool_node *node,
 		off = find_first_zero_bit(block->used, GFX_POOL_BLOCK_PAGES);
 		end = find_next_bit(block->used, GFX_POOL_BLOCK_PAGES, off);
 		k = min_t(unsigned long, end - off, max - n);
+		/*
+		 * A fill that stops inside a free run stops at a line of
+		 * order records if it crossed one, and so is the last: the
+		 * next fill, maybe another CPU's, starts on a line of its
+		 * own. After an allocation of a higher order, a block's free
+		 * run starts anywhere.
+		 */
+		if (off + k < end &&
+		    round_down(off + k, GFX_POOL_PCP_BATCH) > off) {
+			k = round_down(off + k, GFX_POOL_PCP_BATCH) - off;
+			max = n + k;
+		}
 		keeps = was_partial && __gfx_pool_keeps_order(block, off, k);
 		__gfx_pool_block_take_pages(node, block, off, k, &ac);
 		memset(&block->order[off], GFX_POOL_ORDER_PCP, k);

@@ -3980,6 +3980,68 @@ static void gfx_pool_pcp_test_fill_partial_first(struct kunit *test)
 }
 
 /*
+ * A fill that stops inside a free run stops at a line of order records:
+ * after an order-2 allocation at a block's start, the first fill takes
+ * its pages 4 to 63 (not 4 to 67, which would share the line of 64 to
+ * 127 with the next fill, maybe another CPU's), and the next one starts
+ * at 64, a whole batch.
+ */
+static void gfx_pool_pcp_test_fill_line(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct page *head, *pages[GFX_POOL_PCP_BATCH + 1];
+	struct gfx_pool_held_blocks *held;
+	unsigned long first = 0, next = 0, off;
+	struct gfx_pool_block *block;
+	unsigned int i, got = 0;
+	int nid;
+
+	held = hold_pool(test);
+	migrate_disable();	/* one CPU's list, whatever the scheduler does */
+	nid = numa_mem_id();
+	if (!held_on_node_last(held, nid)) {
+		migrate_enable();
+		kunit_skip(test, "no block on node %d", nid);
+	}
+	/* Lists off: the one free block, converted, gives its pages 0-3. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	head = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 2);
+	if (!head) {
+		migrate_enable();
+		KUNIT_FAIL(test, "no order-2 WC allocation");
+		return;
+	}
+	gfx_pool_test_pcp(test, true);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	for (; got < ARRAY_SIZE(pages); got++) {
+		pages[got] = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, 0);
+		if (!pages[got])
+			break;
+		/* Right after the first fill, and after the second. */
+		if (got == 0)
+			first = gfx_pool_pcp_count(GFX_POOL_WC);
+		if (got == GFX_POOL_PCP_BATCH - 4)
+			next = gfx_pool_pcp_count(GFX_POOL_WC);
+	}
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, got, ARRAY_SIZE(pages));
+	block = page_block(head, &off);
+	KUNIT_EXPECT_EQ(test, off, 0);
+	KUNIT_EXPECT_EQ(test, first, GFX_POOL_PCP_BATCH - 4 - 1);
+	KUNIT_EXPECT_EQ(test, next, GFX_POOL_PCP_BATCH - 1);
+	for (i = 0; i < got; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, page_block(pages[i], &off), block);
+		KUNIT_EXPECT_EQ_MSG(test, off, 4 + i, "page %u", i);
+	}
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	for (i = 0; i < got; i++)
+		gfx_pool_free_pages(pages[i], 0);
+	gfx_pool_pcp_drain(NUMA_NO_NODE);
+	gfx_pool_free_pages(head, 2);
+}
+
+/*
  * A CPU's list is filled GFX_POOL_PCP_BATCH (64) pages at a time from a
  * block, and hands them out in block order; holding GFX_POOL_PCP_HIGH
  * (128), the next free gives a batch back first.
@@ -5370,6 +5432,7 @@ static struct kunit_case gfx_pool_pcp_test_cases[] = {
 	KUNIT_CASE(gfx_pool_pcp_test_node_asked),
 	KUNIT_CASE(gfx_pool_pcp_test_batches),
 	KUNIT_CASE(gfx_pool_pcp_test_fill_partial_first),
+	KUNIT_CASE(gfx_pool_pcp_test_fill_line),
 #ifdef CONFIG_MEMORY_FAILURE
 	KUNIT_CASE(gfx_pool_pcp_test_hwpoison),
 #endif
