@@ -492,6 +492,24 @@ static u64 *stress_last(const struct test_gfx_pool_held *h)
 	return (u64 *)(page_address(h->page) + (PAGE_SIZE << h->order)) - 1;
 }
 
+/*
+ * Is each page of @h zero at its first and last word, where stamps of
+ * earlier allocations lie (a stamp of an allocation of a lower order may
+ * lie inside this one)?
+ */
+static bool stress_zero(const struct test_gfx_pool_held *h)
+{
+	unsigned long i;
+	u64 *p;
+
+	for (i = 0; i < 1UL << h->order; i++) {
+		p = page_address(h->page + i);
+		if (READ_ONCE(p[0]) || READ_ONCE(p[PAGE_SIZE / sizeof(*p) - 1]))
+			return false;
+	}
+	return true;
+}
+
 /* Any context: check the pattern, then free. */
 static void stress_free(struct test_gfx_pool_stress_state *st,
 			struct test_gfx_pool_held *h)
@@ -597,7 +615,7 @@ static void stress_alloc(struct test_gfx_pool_stress_state *st,
 	cmd->allocs++;
 	if (h->domain == TEST_GFX_POOL_NP)
 		return;
-	if ((gfp & __GFP_ZERO) && (*stress_first(h) || *stress_last(h))) {
+	if ((gfp & __GFP_ZERO) && !stress_zero(h)) {
 		pr_err_ratelimited("stress: pfn %#lx order %u %s: __GFP_ZERO, but not zero\n",
 				   page_to_pfn(h->page), h->order,
 				   stress_domain_names[h->domain]);

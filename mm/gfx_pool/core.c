@@ -1887,12 +1887,14 @@ EXPORT_SYMBOL_GPL(gfx_pool_free_pages);
  * that is not the pool's costs the region compares, and the xarray only
  * while blocks are grown. A grown block being given back is in the
  * xarray until its pages go back to the page allocator: RAM either way.
+ * KUnit may stand in for it to see that PAT asks.
  *
  * Context: Any context; takes no lock.
  * Return: true if @pfn is in a region or a grown block.
  */
 bool gfx_pool_pfn_in_pool(unsigned long pfn)
 {
+	KUNIT_STATIC_STUB_REDIRECT(gfx_pool_pfn_in_pool, pfn);
 	if (!gfx_pool_is_ready())
 		return false;
 	/*

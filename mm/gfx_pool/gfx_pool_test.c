@@ -480,34 +480,88 @@ static enum page_cache_mode pat_flags_memtype(struct page *page)
 	return _PAGE_CACHE_MODE_WT;
 }
 
-/*
- * lookup_memtype() skips the walk for a pool page and answers from PAT's
- * page flags: those hold the memtype the domain should have (what the
- * conversion reserved); a page that is not the pool's is not skipped.
- */
-static void gfx_pool_test_memtype(struct kunit *test)
+/* gfx_pool_pfn_in_pool(), counting PAT's questions in test->priv. */
+static bool pfn_in_pool_counted(unsigned long pfn)
 {
-	static const enum page_cache_mode want[GFX_POOL_NR_DOMAINS] = {
+	struct kunit *test = kunit_get_current_test();
+
+	(*(unsigned long *)test->priv)++;
+	return gfx_pool_region_block(pfn) || gfx_pool_grown_block(pfn);
+}
+
+/*
+ * PAT's answer for @pfn (pat_pfn_immune_to_uc_mtrr(), which is
+ * lookup_memtype()'s), and how many times it asked the pool.
+ */
+static bool pat_asks_pool(struct kunit *test, unsigned long pfn,
+			  unsigned long *asked)
+{
+	bool immune;
+
+	*asked = 0;
+	test->priv = asked;
+	kunit_activate_static_stub(test, gfx_pool_pfn_in_pool,
+				   pfn_in_pool_counted);
+	immune = pat_pfn_immune_to_uc_mtrr(pfn);
+	kunit_deactivate_static_stub(test, gfx_pool_pfn_in_pool);
+	return immune;
+}
+
+/*
+ * What PAT says of @page, which is the pool's in @domain or (@domain
+ * %GFX_POOL_NR_DOMAINS) not the pool's: its page flags hold the memtype
+ * the domain should have (what the conversion reserved; WB for a page
+ * not the pool's), and lookup_memtype() asks the pool once, for a pool
+ * page answering from those flags with no walk.
+ * pat_pfn_immune_to_uc_mtrr() says whether that answer is WC, UC or UC-.
+ */
+static void expect_pat_answers(struct kunit *test, struct page *page,
+			       unsigned int domain)
+{
+	static const enum page_cache_mode want[GFX_POOL_NR_DOMAINS + 1] = {
 		[GFX_POOL_WB] = _PAGE_CACHE_MODE_WB,
 		[GFX_POOL_WC] = _PAGE_CACHE_MODE_WC,
 		[GFX_POOL_UC] = _PAGE_CACHE_MODE_UC_MINUS,
 		[GFX_POOL_NP] = _PAGE_CACHE_MODE_WB,
+		[GFX_POOL_NR_DOMAINS] = _PAGE_CACHE_MODE_WB,
 	};
+	bool immune = domain == GFX_POOL_WC || domain == GFX_POOL_UC;
+	unsigned long pfn = page_to_pfn(page), asked;
+
+	KUNIT_EXPECT_EQ(test, arch_gfx_pool_pfn_is_ram(pfn),
+			domain < GFX_POOL_NR_DOMAINS);
+	if (!pat_enabled())
+		return;
+	KUNIT_EXPECT_EQ(test, pat_flags_memtype(page), want[domain]);
+	KUNIT_EXPECT_EQ(test, pat_asks_pool(test, pfn, &asked), immune);
+	KUNIT_EXPECT_EQ(test, asked, 1);
+}
+
+/*
+ * lookup_memtype() asks the pool first, and for a pool page answers from
+ * PAT's page flags with no walk; a page that is not the pool's is not
+ * skipped.
+ */
+static void gfx_pool_test_memtype(struct kunit *test)
+{
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
 	struct page *page;
 
 	page = gfx_pool_alloc_pages(NUMA_NO_NODE, domain, GFP_KERNEL, 1);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_TRUE(test, arch_gfx_pool_pfn_is_ram(page_to_pfn(page) + 1));
-	if (pat_enabled())
-		KUNIT_EXPECT_EQ(test, pat_flags_memtype(page + 1), want[domain]);
+	expect_pat_answers(test, page + 1, domain);
 	gfx_pool_free_pages(page, 1);
 
 	page = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_FALSE(test, arch_gfx_pool_pfn_is_ram(page_to_pfn(page)));
+	expect_pat_answers(test, page, GFX_POOL_NR_DOMAINS);
 	__free_page(page);
 	expect_pool_whole(test);
+}
+#else
+static void expect_pat_answers(struct kunit *test, struct page *page,
+			       unsigned int domain)
+{
 }
 #endif
 
@@ -738,12 +792,12 @@ static struct page *pair_alloc_atomic(int nid)
  * Order 10 finds two free aligned blocks of its domain on the pair lists,
  * with no walk: an atomic request (no conversion allowed) gets exactly the
  * pair given back, one free block of a pair is no pair, and of two free
- * pairs the one freed last is taken.
+ * pairs the one freed last is taken, whichever that is.
  */
 static void gfx_pool_test_pairs(struct kunit *test)
 {
+	struct page *page, *first, *second, *other;
 	struct gfx_pool_held_blocks *held;
-	struct page *page, *first, *second;
 
 	if (baseline_in_use)
 		kunit_skip(test, "other users hold %lu pool pages",
@@ -791,6 +845,16 @@ static void gfx_pool_test_pairs(struct kunit *test)
 	if (second) {
 		page = pair_alloc_atomic(page_to_nid(first));
 		KUNIT_EXPECT_PTR_EQ(test, page, first);
+		/* And the other way round: the second pair freed last. */
+		other = pair_alloc_atomic(page_to_nid(first));
+		KUNIT_EXPECT_PTR_EQ(test, other, second);
+		if (page)
+			gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
+		if (other)
+			gfx_pool_free_pages(other, GFX_POOL_MAX_ORDER);
+		expect_lists_consistent(test);
+		page = pair_alloc_atomic(page_to_nid(first));
+		KUNIT_EXPECT_PTR_EQ(test, page, other);
 		if (page)
 			gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	}
@@ -799,22 +863,35 @@ static void gfx_pool_test_pairs(struct kunit *test)
 
 /*
  * An order-10 allocation that must convert takes the free pair with the
- * fewest conversion steps: for UC, a WB pair (a step a block) rather than
- * a WC one (two a block, through WB).
+ * fewest conversion steps, whichever list it is on and whenever it was
+ * freed: for UC, a pair of a UC and a WB block (one step) rather than a
+ * WB pair (a step a block), freed after it and on the list looked at
+ * first, or a WC pair (two steps a block, through WB).
  */
 static void gfx_pool_test_pair_fewest_steps(struct kunit *test)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_THISNODE;
+	struct page *mixed, *wc, *wb, *page;
 	struct gfx_pool_held_blocks *held;
-	struct page *wc, *wb, *page;
 	int nid;
 
 	held = hold_pool(test);
-	wc = held_pair_last(held, NUMA_NO_NODE);
-	if (!wc)
+	mixed = held_pair_last(held, NUMA_NO_NODE);
+	if (!mixed)
 		kunit_skip(test, "no two held blocks form an aligned pair");
-	nid = page_to_nid(wc);
-	/* The only free pair: converted to WC whole, then freed so. */
+	nid = page_to_nid(mixed);
+	/* Its first block, the only free one, converted to UC and freed. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_BLOCK_ORDER);
+	KUNIT_ASSERT_PTR_EQ(test, page, mixed);
+	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
+	/* Its second one free in WB: a UC and a WB block. */
+	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+
+	wc = held_pair_last(held, nid);
+	if (!wc)
+		kunit_skip(test, "no second aligned pair on node %d", nid);
+	/* Converted to WC whole (two steps against the other's three). */
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	page = gfx_pool_alloc_pages(nid, GFX_POOL_WC, gfp, GFX_POOL_MAX_ORDER);
@@ -823,18 +900,24 @@ static void gfx_pool_test_pair_fewest_steps(struct kunit *test)
 
 	wb = held_pair_last(held, nid);
 	if (!wb)
-		kunit_skip(test, "no second aligned pair on node %d", nid);
+		kunit_skip(test, "no third aligned pair on node %d", nid);
+	/* Freed last, on pairs[WB][WB]. */
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
 	gfx_pool_free_pages(held->pages[--held->nr], GFX_POOL_BLOCK_ORDER);
+	expect_lists_consistent(test);
 	page = gfx_pool_alloc_pages(nid, GFX_POOL_UC, gfp, GFX_POOL_MAX_ORDER);
-	KUNIT_EXPECT_PTR_EQ(test, page, wb);
+	KUNIT_EXPECT_PTR_EQ(test, page, mixed);
 	if (page) {
 		expect_mapping(test, page_to_pfn(page), GFX_POOL_UC);
+		expect_mapping(test, page_to_pfn(page) + GFX_POOL_BLOCK_PAGES,
+			       GFX_POOL_UC);
 		gfx_pool_free_pages(page, GFX_POOL_MAX_ORDER);
 	}
-	/* The WC pair was left as it was. */
+	/* The others were left as they were. */
 	expect_mapping(test, page_to_pfn(wc), GFX_POOL_WC);
 	expect_mapping(test, page_to_pfn(wc) + GFX_POOL_BLOCK_PAGES, GFX_POOL_WC);
+	expect_mapping(test, page_to_pfn(wb), GFX_POOL_WB);
+	expect_mapping(test, page_to_pfn(wb) + GFX_POOL_BLOCK_PAGES, GFX_POOL_WB);
 	kunit_release_action(test, gfx_pool_held_blocks_release, held);
 	expect_pool_whole(test);
 }
@@ -1779,7 +1862,7 @@ static void free_dirty(struct kunit *test, struct page *page,
  */
 static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 {
-	struct page *keep, *page;
+	struct page *keep, *page, *dirty;
 	u8 *vaddr;
 
 	/*
@@ -1795,11 +1878,14 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 	page = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
 				    GFP_ATOMIC | __GFP_THISNODE, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	dirty = page;
 	free_dirty(test, page, GFX_POOL_NP, 0x3c);
 
+	/* The first free page of the block: the one just made dirty. */
 	page = gfx_pool_alloc_pages(page_to_nid(keep), GFX_POOL_NP,
 				    GFP_ATOMIC | __GFP_ZERO | __GFP_THISNODE, 0);
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_PTR_EQ(test, page, dirty);
 	vaddr = map_for_test(page, 1, GFX_POOL_NP);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
@@ -1923,19 +2009,48 @@ static void gfx_pool_test_np_leave_drops_slots(struct kunit *test)
 	gfx_pool_free_pages(page, GFX_POOL_BLOCK_ORDER);
 }
 
+/* What the block being converted held as it left WB. */
+struct zero_before_enter {
+	bool entered;
+	bool zero;		/* every byte, read through the direct map */
+	bool clean;		/* no page marked dirty */
+};
+
+/*
+ * Stands in for gfx_pool_enter_domain(): looks at the block, still WB and
+ * mapped so, before it goes to its domain.
+ */
+static int enter_domain_after_zero(unsigned long addr, enum gfx_pool_domain to)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct zero_before_enter *seen = test->priv;
+	struct gfx_pool_block *block = gfx_pool_pfn_to_block(PHYS_PFN(__pa(addr)));
+
+	kunit_deactivate_static_stub(test, gfx_pool_enter_domain);
+	seen->entered = true;
+	seen->zero = !memchr_inv((void *)addr, 0, GFX_POOL_BLOCK_SIZE);
+	seen->clean = block && bitmap_empty(block->dirty, GFX_POOL_BLOCK_PAGES);
+	return gfx_pool_enter_domain(addr, to);
+}
+
 /*
  * A block converted out of WB is zeroed on its way, while it is still WB
- * (through the direct map, never through the new mapping): an allocation
- * of the whole block without __GFP_ZERO gets zeroes, and none of its
- * pages is left marked dirty.
+ * (through the direct map, never through the new mapping): it is zero,
+ * and none of its pages marked dirty, before the conversion's one call
+ * changes its mapping; an allocation of the whole block without
+ * __GFP_ZERO gets zeroes.
  */
 static void gfx_pool_test_convert_zeroes(struct kunit *test)
 {
 	enum gfx_pool_domain domain = *(const enum gfx_pool_domain *)test->param_value;
+	struct zero_before_enter *seen;
 	struct gfx_pool_held_blocks *held;
 	struct gfx_pool_block *block;
 	struct page *page, *got;
 	void *vaddr;
+
+	seen = kunit_kzalloc(test, sizeof(*seen), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
 
 	grow_none(test);
 	held = gfx_pool_hold_all_blocks(test, GFX_POOL_WB);
@@ -1951,10 +2066,17 @@ static void gfx_pool_test_convert_zeroes(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, bitmap_full(block->dirty,
 						    GFX_POOL_BLOCK_PAGES));
 
+	test->priv = seen;
+	kunit_activate_static_stub(test, gfx_pool_enter_domain,
+				   enter_domain_after_zero);
 	got = gfx_pool_alloc_pages(page_to_nid(page), domain,
 				   GFP_KERNEL | __GFP_THISNODE,
 				   GFX_POOL_BLOCK_ORDER);
+	/* The stand-in went away when it ran; kunit drops it if not. */
 	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	KUNIT_EXPECT_TRUE(test, seen->entered);
+	KUNIT_EXPECT_TRUE(test, seen->zero);
+	KUNIT_EXPECT_TRUE(test, seen->clean);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(block->domain), domain);
 	KUNIT_EXPECT_TRUE(test, bitmap_empty(block->dirty, GFX_POOL_BLOCK_PAGES));
 	vaddr = map_for_test(page, GFX_POOL_BLOCK_PAGES, domain);
@@ -2205,6 +2327,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, folio_test_offline(page_folio(page + 1)));
 	/* The memtype on fault: RAM, from the xarray, without a walk. */
 	KUNIT_EXPECT_TRUE(test, gfx_pool_pfn_in_pool(page_to_pfn(page)));
+	expect_pat_answers(test, page, domain);
 	expect_mapping(test, page_to_pfn(page), domain);
 	vaddr = map_for_test(page, 1, domain);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -2244,6 +2367,7 @@ static void gfx_pool_grow_test_beyond_region(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(page));
 	KUNIT_EXPECT_FALSE(test, gfx_pool_owns_page(big));
 	KUNIT_EXPECT_FALSE(test, gfx_pool_pfn_in_pool(page_to_pfn(page)));
+	expect_pat_answers(test, page, GFX_POOL_NR_DOMAINS);
 	KUNIT_EXPECT_FALSE(test, PageReserved(page));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.grown_total), grown + 2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gfx_pool.given_back_total),
@@ -3509,6 +3633,18 @@ static void gfx_pool_pcp_test_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gfx_pool_pages_in_use(), in_use - 1);
 	KUNIT_EXPECT_EQ(test, block_used(page), used);
 	KUNIT_EXPECT_EQ(test, gfx_pool_page_domain(page), -ENOENT);
+	/*
+	 * On the list, cleared by init_on_free=1 as any freed page is, or
+	 * left as it was. Only the pool touches a free page; the test may
+	 * look, once.
+	 */
+	vaddr = map_for_test(page, 1, domain);
+	KUNIT_EXPECT_NOT_NULL(test, vaddr);
+	if (vaddr) {
+		KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, want_init_on_free() ?
+						    0 : 0xa5, PAGE_SIZE));
+		unmap_for_test(vaddr, domain);
+	}
 	gfx_pool_free_pages(page, 0);
 	KUNIT_EXPECT_EQ(test, gfx_pool_counter_read(domain, GFX_POOL_REFUSED),
 			refused + 1);
