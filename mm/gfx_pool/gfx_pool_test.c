@@ -1897,14 +1897,15 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
 /*
  * NP pages are zeroed through this CPU's mapping slots, one slot a page:
  * one TLB flush each time all GFX_POOL_SLOTS were used, not one a page,
- * and no slot left mapping a page afterwards.
+ * and no slot left mapping a page afterwards; an allocation's zeroing
+ * goes that way too.
  */
 static void gfx_pool_test_np_slots(struct kunit *test)
 {
 	const unsigned int nr = 2 * GFX_POOL_SLOTS + 3, order = 8;
 	unsigned int start, next, i;
+	struct page *page, *got;
 	unsigned long flushes;
-	struct page *page;
 	bool clear;
 	u8 *vaddr;
 
@@ -1934,6 +1935,34 @@ static void gfx_pool_test_np_slots(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, nr << PAGE_SHIFT));
 	unmap_for_test(vaddr, GFX_POOL_NP);
 	gfx_pool_free_pages(page, order);
+
+	/*
+	 * A page made dirty, freed and taken again with __GFP_ZERO is zeroed
+	 * through the next slot, once: as it is taken, or with
+	 * init_on_free=1 as it is freed.
+	 */
+	page = gfx_pool_alloc_pages(NUMA_NO_NODE, GFX_POOL_NP, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	migrate_disable();
+	preempt_disable();
+	flushes = gfx_pool_slot_flushes_read(&start, &clear);
+	preempt_enable();
+	free_dirty(test, page, GFX_POOL_NP, 0x5a);
+	got = gfx_pool_alloc_pages(page_to_nid(page), GFX_POOL_NP,
+				   GFP_KERNEL | __GFP_ZERO | __GFP_THISNODE, 0);
+	preempt_disable();
+	flushes = gfx_pool_slot_flushes_read(&next, &clear) - flushes;
+	preempt_enable();
+	migrate_enable();
+	KUNIT_ASSERT_PTR_EQ(test, got, page);
+	KUNIT_EXPECT_EQ(test, flushes, start / GFX_POOL_SLOTS);
+	KUNIT_EXPECT_EQ(test, next, start % GFX_POOL_SLOTS + 1);
+	KUNIT_EXPECT_TRUE(test, clear);
+	vaddr = map_for_test(page, 1, GFX_POOL_NP);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(vaddr, 0, PAGE_SIZE));
+	unmap_for_test(vaddr, GFX_POOL_NP);
+	gfx_pool_free_pages(page, 0);
 }
 
 /*
