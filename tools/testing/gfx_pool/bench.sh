@@ -29,8 +29,9 @@
 #            alloc_page's more than the pool's, so the warm ratios (to
 #            alloc_page, with and without __GFP_ZERO, and of zeroed NP
 #            and UC pages to WC) are the medians of the five boots' own;
-#            and the warm rows interleaved with alloc_page()'s (-P), a
-#            repeat of each in turn;
+#            and the warm rows interleaved with alloc_page()'s, and the
+#            zeroed UC and NP rows with WC's (-P), a repeat of each in
+#            turn;
 #   sizes    three rounds of boots size-<S>-<round> (S: 64M, 1G@1G, 8G@4G),
 #            gfx_pool=<S> that does not lend, all but 12
 #            of its blocks held, and only the warm WC rows that would
@@ -174,7 +175,7 @@ echo "boot,method,domain,variant,pages,ns_median,ns_min,ns_max,splits_2m,splits_
 echo "boot,row,samples,p50_ns,p99_ns,max_ns" > "$lat"
 meta=$build/$name-metadata.csv
 echo "boot,pool_mib,metadata_bytes" > "$meta"
-echo "boot,domain,pages,ratio_median,ratio_min,ratio_max,pool_ns,alloc_page_ns" > "$pairs"
+echo "boot,pair,pages,ratio_median,ratio_min,ratio_max,ns,against_ns" > "$pairs"
 for b in "$@"; do
 	case $b in
 	default) boot default "gfx_pool=$pool" "" ;;
@@ -271,12 +272,12 @@ for d in UC NP; do
 	warm_ratio "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \
 		"pool:$d:warm_zero" "pool:WC:warm_zero"
 done
-# The same warm rows interleaved with alloc_page()'s in each warm-<i>
-# boot (gfx_pool-bench -P): the median boot's median ratio, each boot's
-# after it.
-for d in WC UC; do
-	awk -F, -v d="$d" '
-	NR > 1 && $1 ~ /^warm-[0-9]+$/ && $2 == d {
+# The same warm rows interleaved with alloc_page()'s, and the zeroed UC
+# and NP rows with WC's, in each warm-<i> boot (gfx_pool-bench -P): the
+# median boot's median ratio, each boot's after it.
+pair_line() {	# pair_line <what> <pair in bench-pairs.csv>
+	awk -F, -v what="$1" -v pair="$2" '
+	NR > 1 && $1 ~ /^warm-[0-9]+$/ && $2 == pair {
 		r[++k] = $4; l = l sprintf("%s%.2f (%d/%d)", k > 1 ? " " : "", $4, $7, $8)
 		n = $3 }
 	END {	if (k != 5)
@@ -285,8 +286,15 @@ for d in WC UC; do
 			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
 				t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
 			}
-		printf "ratio: gfx_pool %s warm / alloc_page, interleaved, median of five boots: %.2fx (%d pages; boots, ns/page: %s)\n",
-		       d, r[3], n, l }' "$pairs"
+		printf "ratio: %s, interleaved, median of five boots: %.2fx (%d pages; boots, ns/page: %s)\n",
+		       what, r[3], n, l }' "$pairs"
+}
+for d in WC UC; do
+	pair_line "gfx_pool $d warm / alloc_page" "$d/alloc_page"
+done
+for d in UC NP; do
+	pair_line "gfx_pool $d warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO" \
+		"${d}_zero/WC_zero"
 done
 # Per-thread cost with 2 and 4 threads over one thread's, the pool's
 # and, as the floor the vCPUs set, alloc_page()'s: the median boot's

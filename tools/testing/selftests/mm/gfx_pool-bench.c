@@ -35,7 +35,8 @@
  * (the median thread's ns per page). With -P, after the rows, the warm
  * row of each domain and alloc_page()'s interleaved, a repeat of each in
  * turn, and the median of the repeats' own ratios: a boot's drift, which
- * moves alloc_page() more than the pool, falls on both alike.
+ * moves alloc_page() more than the pool, falls on both alike; with -z as
+ * well, the zeroed warm rows of UC and NP interleaved with WC's.
  *
  * With -f, what user faults on a WC or UC mapping cost: a buffer of N
  * pages mapped by the test driver and each page written once; a fault
@@ -520,57 +521,122 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One side of an interleaved pair: a row's method, domain and flags. */
+struct pair_side {
+	__u64 method, domain, flags;
+};
+
 /*
- * -P: the warm row of each domain and alloc_page()'s, interleaved: each
- * repeat runs both, the first one in turn (the pool first in even
- * repeats), so that a boot's drift falls on both alike. Prints the
- * median, min and max of the repeats' own ratios, and each side's median
- * ns per page; a "csv-pair," line has the same.
+ * Rows @a and @b interleaved: each repeat runs both, the first one in
+ * turn (@a first in even repeats), so that a boot's drift falls on both
+ * alike; each once untimed first, so that their blocks are in their
+ * domains. Sets the median, min and max of the repeats' own ratios and
+ * each side's median ns per page.
+ * Return: 0, or a negative errno.
+ */
+static int pair_rows(int fd, __u64 npages, const struct pair_side *a,
+		     const struct pair_side *b, double ratio[3],
+		     __u64 *a_ns, __u64 *b_ns)
+{
+	__u64 x[64], y[64], ns;
+	double q[64];
+	int r, ret;
+
+	ret = run_once(fd, a->method, a->domain, npages, a->flags, &ns);
+	if (!ret)
+		ret = run_once(fd, b->method, b->domain, npages, b->flags, &ns);
+	for (r = 0; r < repeats && !ret; r++) {
+		if (!(r & 1))
+			ret = run_once(fd, a->method, a->domain, npages,
+				       a->flags, &x[r]);
+		if (!ret)
+			ret = run_once(fd, b->method, b->domain, npages,
+				       b->flags, &y[r]);
+		if (!ret && (r & 1))
+			ret = run_once(fd, a->method, a->domain, npages,
+				       a->flags, &x[r]);
+		if (!ret)
+			q[r] = (double)x[r] / y[r];
+	}
+	if (ret)
+		return ret;
+	qsort(x, repeats, sizeof(*x), cmp_u64);
+	qsort(y, repeats, sizeof(*y), cmp_u64);
+	qsort(q, repeats, sizeof(*q), cmp_double);
+	ratio[0] = (q[(repeats - 1) / 2] + q[repeats / 2]) / 2;
+	ratio[1] = q[0];
+	ratio[2] = q[repeats - 1];
+	*a_ns = (x[(repeats - 1) / 2] + x[repeats / 2]) / 2;
+	*b_ns = (y[(repeats - 1) / 2] + y[repeats / 2]) / 2;
+	return 0;
+}
+
+/*
+ * -P: the warm row of each domain and alloc_page()'s, interleaved (see
+ * pair_rows()); with @zero, also the warm row with __GFP_ZERO of each
+ * domain but WC and WC's, the issue's bound for zeroed NP and UC pages,
+ * at half the pages: both rows' blocks must fit in the pool at once, or
+ * each repeat converts blocks from one domain to the other and is no
+ * warm row (make bench's 32768 pages are half of its 256 MiB pool).
+ * Prints the median, min and max of the repeats' own ratios, and each
+ * side's median ns per page; a "csv-pair," line has the same, the pair
+ * named <domain>/alloc_page or <domain>_zero/WC_zero.
  * Return: 0, or 1 on error.
  */
-static int bench_pairs(int fd, __u64 npages, const int *domains, int ndomains)
+static int bench_pairs(int fd, __u64 npages, const int *domains, int ndomains,
+		       bool zero)
 {
-	__u64 pool[64], stock[64], ns, pool_ns, stock_ns;
-	double ratio[64], med;
-	int d, r, ret = 0;
+	static const struct pair_side stock = {
+		.method = TEST_GFX_POOL_PER_PAGE, .domain = TEST_GFX_POOL_WB,
+	};
+	static const struct pair_side wc_zero = {
+		.method = TEST_GFX_POOL_POOL, .domain = TEST_GFX_POOL_WC,
+		.flags = TEST_GFX_POOL_BENCH_ZERO,
+	};
+	struct pair_side pool = { .method = TEST_GFX_POOL_POOL };
+	bool has_wc = false;
+	__u64 a_ns, b_ns;
+	double ratio[3];
+	const char *d;
+	int i, ret = 0;
 
-	for (d = 0; d < ndomains && !ret; d++) {
-		/* Once untimed, so that the blocks are in the domain. */
-		ret = run_once(fd, TEST_GFX_POOL_POOL, domains[d], npages, 0,
-			       &ns);
-		for (r = 0; r < repeats && !ret; r++) {
-			if (!(r & 1))
-				ret = run_once(fd, TEST_GFX_POOL_POOL,
-					       domains[d], npages, 0, &pool[r]);
-			if (!ret)
-				ret = run_once(fd, TEST_GFX_POOL_PER_PAGE,
-					       TEST_GFX_POOL_WB, npages, 0,
-					       &stock[r]);
-			if (!ret && (r & 1))
-				ret = run_once(fd, TEST_GFX_POOL_POOL,
-					       domains[d], npages, 0, &pool[r]);
-			if (!ret)
-				ratio[r] = (double)pool[r] / stock[r];
-		}
+	for (i = 0; i < ndomains && !ret; i++) {
+		d = gfx_pool_domain_names[domains[i]];
+		has_wc |= domains[i] == TEST_GFX_POOL_WC;
+		pool.domain = domains[i];
+		pool.flags = 0;
+		ret = pair_rows(fd, npages, &pool, &stock, ratio, &a_ns, &b_ns);
 		if (ret)
 			break;
-		qsort(pool, repeats, sizeof(*pool), cmp_u64);
-		qsort(stock, repeats, sizeof(*stock), cmp_u64);
-		qsort(ratio, repeats, sizeof(*ratio), cmp_double);
-		med = (ratio[(repeats - 1) / 2] + ratio[repeats / 2]) / 2;
-		pool_ns = (pool[(repeats - 1) / 2] + pool[repeats / 2]) / 2;
-		stock_ns = (stock[(repeats - 1) / 2] + stock[repeats / 2]) / 2;
 		fprintf(stdout,
 			"ratio: gfx_pool %s warm / alloc_page, interleaved: %.2fx (min %.2fx, max %.2fx; %llu pages: %llu against %llu ns/page)\n",
-			gfx_pool_domain_names[domains[d]], med, ratio[0],
-			ratio[repeats - 1], (unsigned long long)npages,
-			(unsigned long long)pool_ns,
-			(unsigned long long)stock_ns);
-		printf("csv-pair,%s,%llu,%.3f,%.3f,%.3f,%llu,%llu\n",
-		       gfx_pool_domain_names[domains[d]],
-		       (unsigned long long)npages, med, ratio[0],
-		       ratio[repeats - 1], (unsigned long long)pool_ns,
-		       (unsigned long long)stock_ns);
+			d, ratio[0], ratio[1], ratio[2],
+			(unsigned long long)npages, (unsigned long long)a_ns,
+			(unsigned long long)b_ns);
+		printf("csv-pair,%s/alloc_page,%llu,%.3f,%.3f,%.3f,%llu,%llu\n",
+		       d, (unsigned long long)npages, ratio[0], ratio[1],
+		       ratio[2], (unsigned long long)a_ns,
+		       (unsigned long long)b_ns);
+	}
+	for (i = 0; i < ndomains && zero && has_wc && !ret; i++) {
+		if (domains[i] == TEST_GFX_POOL_WC)
+			continue;
+		d = gfx_pool_domain_names[domains[i]];
+		pool.domain = domains[i];
+		pool.flags = TEST_GFX_POOL_BENCH_ZERO;
+		ret = pair_rows(fd, npages / 2, &pool, &wc_zero, ratio, &a_ns,
+				&b_ns);
+		if (ret)
+			break;
+		fprintf(stdout,
+			"ratio: gfx_pool %s warm, __GFP_ZERO / gfx_pool WC warm, __GFP_ZERO, interleaved: %.2fx (min %.2fx, max %.2fx; %llu pages: %llu against %llu ns/page)\n",
+			d, ratio[0], ratio[1], ratio[2],
+			(unsigned long long)npages / 2, (unsigned long long)a_ns,
+			(unsigned long long)b_ns);
+		printf("csv-pair,%s_zero/WC_zero,%llu,%.3f,%.3f,%.3f,%llu,%llu\n",
+		       d, (unsigned long long)npages / 2, ratio[0], ratio[1],
+		       ratio[2], (unsigned long long)a_ns,
+		       (unsigned long long)b_ns);
 	}
 	if (ret)
 		printf("-P: %s\n", strerror(-ret));
@@ -981,7 +1047,7 @@ int main(int argc, char **argv)
 		failed |= bench_size(fd, sizes[s], domains, ndomains, pool_on,
 				     lends, zero, scale, faults, &pool_splits);
 	for (s = 0; s < nsizes && pairs && pool_on; s++)
-		failed |= bench_pairs(fd, sizes[s], domains, ndomains);
+		failed |= bench_pairs(fd, sizes[s], domains, ndomains, zero);
 	if (samples > 0 && pool_on) {
 		struct gfx_pool_dmap before, after;
 
