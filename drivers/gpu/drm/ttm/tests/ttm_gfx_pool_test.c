@@ -15,8 +15,10 @@
 #include <linux/pgtable.h>
 #include <linux/sizes.h>
 #include <linux/vmstat.h>
+#include <linux/workqueue.h>
 
 #include <drm/ttm/ttm_bo.h>
+#include <drm/ttm/ttm_device.h>
 #include <drm/ttm/ttm_pool.h>
 #include <drm/ttm/ttm_tt.h>
 
@@ -620,6 +622,11 @@ static void ttm_gfx_pool_populate_swapout(struct kunit *test)
 					TTM_TT_FLAG_SWAPPED);
 	}
 	ttm_bo_put(bo);
+	/*
+	 * With init_on_free=1 (or fences) TTM destroys the BO in work on
+	 * the device's queue: done before KUnit frees the BO's memory.
+	 */
+	flush_workqueue(bdev->wq);
 }
 
 /*
