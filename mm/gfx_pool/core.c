@@ -2010,8 +2010,9 @@ unsigned long gfx_pool_gauge(enum gfx_pool_domain domain, bool blocks)
 /*
  * What the pool's bookkeeping takes, in bytes: a struct per block of the
  * regions and per grown block, a struct per node, and each possible CPU's
- * lists and event counters. (The xarray of grown blocks is left out: a
- * few hundred bytes per 64 of them.)
+ * lists, event counters and zeroing slots (their PTEs and the pointers to
+ * them). (The xarray of grown blocks is left out: a few hundred bytes per
+ * 64 of them.)
  */
 unsigned long gfx_pool_metadata_bytes(void)
 {
@@ -2028,7 +2029,9 @@ unsigned long gfx_pool_metadata_bytes(void)
 		if (gfx_pool.node[nid])
 			bytes += kmalloc_size_roundup(sizeof(*gfx_pool.node[nid]));
 	return bytes + gfx_pool_pcp_bytes() +
-	       num_possible_cpus() * sizeof(gfx_pool_events);
+	       num_possible_cpus() * sizeof(gfx_pool_events) +
+	       nr_cpu_ids * GFX_POOL_SLOTS * sizeof(pte_t) +
+	       num_possible_cpus() * sizeof(gfx_pool_slot_pte);
 }
 
 unsigned long gfx_pool_pages_in_use(void)

@@ -450,8 +450,12 @@ static inline unsigned int gfx_pool_block_shift(const struct gfx_pool_block *blo
 #define GFX_POOL_ORDER_PCP	U8_MAX
 static_assert(GFX_POOL_MAX_ORDER + 1 < GFX_POOL_ORDER_PCP);
 
-/* Mapping slots of each CPU for zeroing NP pages (core.c). */
-#define GFX_POOL_SLOTS		64
+/*
+ * Mapping slots of each CPU for zeroing NP pages (core.c): a full TLB
+ * flush each time a CPU has used them all. 256 of them are 1 MiB of
+ * vmalloc space, half a page of PTEs and 2 KiB of PTE pointers a CPU.
+ */
+#define GFX_POOL_SLOTS		256
 
 /* How long a block stays wholly free before it is given back. */
 #define GFX_POOL_IDLE		(10 * HZ)

@@ -1902,7 +1902,7 @@ static void gfx_pool_test_zero_np_atomic(struct kunit *test)
  */
 static void gfx_pool_test_np_slots(struct kunit *test)
 {
-	const unsigned int nr = 2 * GFX_POOL_SLOTS + 3, order = 8;
+	const unsigned int nr = GFX_POOL_SLOTS + 3, order = GFX_POOL_BLOCK_ORDER;
 	unsigned int start, next, i;
 	struct page *page, *got;
 	unsigned long flushes;
